@@ -1,0 +1,46 @@
+# The two commands of the README: `make run` (set up, index, serve) and `make test` (set up, lint, test).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.DEFAULT_GOAL := test
+.PHONY: setup run ingest test lint typecheck unit retrieval-report clean
+
+setup: $(STAMP)
+
+# torch 2.13.0 first: it is the local CPU build; anything else would pull several GB of CUDA packages.
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/copilot ingest
+	$(BIN)/copilot serve --host 127.0.0.1 --port 8000
+
+ingest: setup
+	$(BIN)/copilot ingest
+
+test: setup lint typecheck unit
+
+lint: setup
+	$(BIN)/ruff check copilot api evals tests
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/python -m pytest
+
+retrieval-report: setup
+	$(BIN)/copilot ingest
+	$(BIN)/copilot compare-retrieval evals/datasets/retrieval.jsonl
+
+clean:
+	rm -rf $(VENV) .copilot

@@ -1,0 +1,1 @@
+"""HTTP API of the support copilot (FastAPI); business logic stays in the `copilot` package."""

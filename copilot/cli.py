@@ -1,0 +1,151 @@
+"""The `copilot` command: each command is a thin call into the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from copilot.core import Copilot
+from copilot.errors import CopilotError
+from copilot.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Support copilot command line.")
+out = Console()
+err = Console(stderr=True)
+
+KnowledgeOpt = Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: knowledge/).")]
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder (default: .copilot/index).")]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(command: F) -> F:
+    """Print a CopilotError as one clear line and exit 2, instead of a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except CopilotError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def build(knowledge: Path | None, index: Path | None) -> Copilot:
+    return Copilot(Settings.load(knowledge_dir=knowledge, index_dir=index))
+
+
+@app.command()
+@friendly_errors
+def ingest(knowledge: KnowledgeOpt = None, index: IndexOpt = None) -> None:
+    """Validate the knowledge folder and bring the search index up to date (only changes are embedded)."""
+    copilot = build(knowledge, index)
+    columns = (TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("embed", total=None)
+        report = copilot.ingest(progress=lambda done, total: bar.update(task, completed=done, total=total))
+    out.print(
+        f"Indexed {report.documents} documents ({report.chunks} chunks) from {copilot.settings.knowledge_dir} "
+        f"in {report.seconds:.1f}s: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.removed)} removed, {report.unchanged} unchanged; {report.embedded_chunks} chunks embedded.",
+        highlight=False,
+    )
+    for label, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+        if ids:
+            out.print(f"  {label}: {', '.join(ids)}", highlight=False)
+
+
+@app.command()
+@friendly_errors
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in English or Vietnamese (accents optional).")],
+    platform: Annotated[str | None, typer.Option(help="Only documents for this platform.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind: playbook, policy, macro, faq...")] = None,
+    step: Annotated[str | None, typer.Option(help="Only documents for this flow step.")] = None,
+    language: Annotated[str | None, typer.Option(help="Only documents in this language (en, vi).")] = None,
+    k: Annotated[int, typer.Option("--k", help="How many passages.")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or bm25.")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Search the knowledge base: ranked passages with score, document id and section."""
+    copilot = build(knowledge, index)
+    hits = copilot.search(query, k=k, mode=mode, platform=platform, kind=kind, step=step, language=language)
+    if as_json:
+        rows = [{"id": h.chunk.doc_id, "title": h.chunk.title, "section": h.chunk.section, "kind": h.chunk.kind,
+                 "score": h.score, "text": h.chunk.text} for h in hits]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not hits:
+        out.print("No matching passage.")
+        return
+    table = Table(show_lines=True)
+    for column in ("#", "score", "document", "section", "passage"):
+        table.add_column(column, overflow="fold")
+    for rank, hit in enumerate(hits, start=1):
+        snippet = " ".join(hit.chunk.text.split())[:160]
+        table.add_row(str(rank), f"{hit.score:.2f}", hit.chunk.doc_id, hit.chunk.section, snippet)
+    out.print(table)
+
+
+@app.command("compare-retrieval")
+@friendly_errors
+def compare_retrieval(
+    datasets: Annotated[list[Path], typer.Argument(help="JSONL datasets; their retrieval cases are used.")],
+    show_misses: Annotated[bool, typer.Option(help="List hybrid cases whose answer is not in the top 3.")] = False,
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Score dense-only, BM25-only and hybrid retrieval on labelled queries (hit@1/3/5, MRR)."""
+    from evals.retrieval import breakdown, load_retrieval_cases, score_cases
+
+    copilot = build(knowledge, index)
+    known = {document.id for document in copilot.knowledge.documents}
+    cases = load_retrieval_cases(datasets, known)
+    table = Table(title=f"Retrieval on {len(cases)} labelled queries (document level)")
+    for column in ("mode", "hit@1", "hit@3", "hit@5", "MRR", "hit@3 by tag"):
+        table.add_column(column)
+    results = {}
+    for mode in ("dense", "bm25", "hybrid"):
+        scores = results[mode] = score_cases(copilot, cases, mode)
+        row = scores.as_row()
+        tags = ", ".join(f"{tag} {value:.2f}" for tag, value in sorted(breakdown(cases, scores).items()))
+        table.add_row(mode, *(f"{row[key]:.3f}" for key in ("hit@1", "hit@3", "hit@5", "mrr")), tags)
+    out.print(table)
+    if show_misses:
+        for case in cases:
+            rank = results["hybrid"].ranks[case.id]
+            if rank is None or rank > 3:
+                out.print(f"  miss {case.id} (rank {rank}): {case.query!r} -> {', '.join(case.expected_ids)}")
+
+
+@app.command()
+@friendly_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Run the HTTP API (and the agent sidebar) under uvicorn."""
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = Settings.load(knowledge_dir=knowledge, index_dir=index)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,85 @@
+"""The `Copilot` facade: one object per process that the CLI, the API and the eval runner share."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from copilot.errors import CopilotError, IndexNotReadyError
+from copilot.knowledge import KnowledgeBase
+from copilot.retrieval.embedders import Embedder
+from copilot.retrieval.hybrid import MODES, Mode, SearchHit
+from copilot.retrieval.index import IngestReport, KnowledgeIndex, ProgressCallback
+from copilot.retrieval.vector_store import SearchFilter, VectorStore
+from copilot.settings import Settings
+
+
+class InvalidRequestError(CopilotError):
+    """A caller asked for something that does not exist (unknown platform, step, mode...)."""
+
+    code = "invalid_request"
+
+
+class Copilot:
+    """Loads the knowledge folder and its index once, and answers searches over them."""
+
+    def __init__(
+        self, settings: Settings | None = None, embedder: Embedder | None = None, store: VectorStore | None = None
+    ) -> None:
+        self.settings = settings or Settings.load()
+        self.index = KnowledgeIndex(self.settings, embedder=embedder, store=store)
+        self._knowledge: KnowledgeBase | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        if self._knowledge is None:
+            self._knowledge = KnowledgeBase.load(self.settings.knowledge_dir)
+        return self._knowledge
+
+    def ingest(self, progress: ProgressCallback | None = None) -> IngestReport:
+        """Reload the knowledge folder (validating every file) and bring the index up to date."""
+        with self._lock:
+            knowledge = KnowledgeBase.load(self.settings.knowledge_dir)
+            report = self.index.ingest(knowledge, progress)
+            self._knowledge = knowledge
+            return report
+
+    def warm_up(self) -> None:
+        """Build the index if there is none, then load the model and indexes so the first request is fast."""
+        try:
+            retriever = self.index.retriever()
+        except IndexNotReadyError:
+            self.ingest()
+            retriever = self.index.retriever()
+        retriever.search("warm up", k=1)
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", **filters: Any) -> list[SearchHit]:
+        """Search the index; filters are `platform`, `kind`, `step` and `language`, each checked first."""
+        if mode not in MODES:
+            raise InvalidRequestError(f"unknown search mode '{mode}'; use one of: {', '.join(MODES)}")
+        if not 1 <= k <= 100:
+            raise InvalidRequestError(f"k must be between 1 and 100, got {k}")
+        where = self.search_filter(**filters)
+        chosen: Mode = mode  # type: ignore[assignment]
+        return self.index.search(query, k=k, where=where, mode=chosen)
+
+    def search_filter(
+        self,
+        platform: str | None = None,
+        kind: str | None = None,
+        step: str | None = None,
+        language: str | None = None,
+    ) -> SearchFilter | None:
+        """A SearchFilter after checking each value against the knowledge base's vocabulary."""
+        knowledge = self.knowledge
+        steps = {s.id for flow in knowledge.flows.values() for s in flow.steps}
+        kinds = {document.meta.kind for document in knowledge.documents}
+        checks = {"platform": (platform, knowledge.platforms), "step": (step, steps),
+                  "kind": (kind, kinds), "language": (language, {"en", "vi"})}
+        for name, (value, allowed) in checks.items():
+            if value is not None and value not in allowed:
+                raise InvalidRequestError(f"unknown {name} '{value}'; known: {', '.join(sorted(allowed))}")
+        if platform is kind is step is language is None:
+            return None
+        return SearchFilter(platform=platform, kind=kind, step=step, language=language)

@@ -1,0 +1,85 @@
+"""Support flows as data: a flow is an ordered graph of steps loaded from `knowledge/flows/<id>.yaml`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from copilot.errors import KnowledgeError
+from copilot.yamlio import load_yaml_mapping, validate_model
+
+IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class FlowStep(BaseModel):
+    """One step of a flow: what the agent's message at this step should achieve, with example replies."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="Step identifier, e.g. `greeting`.")
+    title: str = Field(min_length=1)
+    goal: str = Field(min_length=1, description="What a message at this step does; used to recognise it.")
+    next: tuple[str, ...] = Field(default=(), description="Steps that may follow; empty = any.")
+    templates: dict[str, tuple[str, ...]] = Field(default_factory=dict, description="Example replies per language.")
+    review_ask: bool = Field(default=False, description="Drafts for this step must ask for a review.")
+
+    @field_validator("id")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not IDENTIFIER.match(value):
+            raise ValueError("must be lower-case letters, digits, '_' or '-' (e.g. set_expectation)")
+        return value
+
+    @field_validator("next", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return () if value is None else value
+
+
+class Flow(BaseModel):
+    """A whole flow; `steps` keeps the order in which a conversation normally walks through them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    title: str = Field(min_length=1)
+    description: str = ""
+    steps: tuple[FlowStep, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent_graph(self) -> Flow:
+        ids = [step.id for step in self.steps]
+        duplicates = sorted({step_id for step_id in ids if ids.count(step_id) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate step ids: {', '.join(duplicates)}")
+        for step in self.steps:
+            unknown = [target for target in step.next if target not in ids]
+            if unknown:
+                raise ValueError(f"step '{step.id}' lists unknown next steps: {', '.join(unknown)}")
+        return self
+
+    @property
+    def step_ids(self) -> list[str]:
+        return [step.id for step in self.steps]
+
+    def step(self, step_id: str) -> FlowStep:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+
+def load_flow(path: Path) -> Flow:
+    """Load and validate one flow file; its `id` must equal the file name."""
+    flow = validate_model(Flow, load_yaml_mapping(path), path)
+    if flow.id != path.stem:
+        raise KnowledgeError(path, f"flow id '{flow.id}' must equal the file name '{path.stem}'", field="id")
+    return flow
+
+
+def load_flows(flows_dir: Path) -> dict[str, Flow]:
+    """Every `*.yaml`/`*.yml` flow of `flows_dir`, by id."""
+    files = sorted([*flows_dir.glob("*.yaml"), *flows_dir.glob("*.yml")])
+    return {flow.id: flow for flow in map(load_flow, files)}

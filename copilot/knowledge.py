@@ -1,0 +1,78 @@
+"""The knowledge folder as one validated object: platforms, flows and documents.
+
+Everything the copilot knows about a business lives in this folder; loading checks every file and stops
+at the first problem with the file, the field and the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from copilot.errors import KnowledgeError
+from copilot.flows import IDENTIFIER, Flow, load_flows
+from copilot.retrieval.documents import KnowledgeDocument, check_vocabulary, load_documents
+from copilot.yamlio import load_yaml_mapping, validate_model
+
+DEFAULT_FLOW = "livechat"
+SKIPPED_MARKDOWN = {"readme.md"}
+
+
+class Platform(BaseModel):
+    """A channel the team answers on; marketplaces carry extra chat rules."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = Field(min_length=1)
+    marketplace: bool = False
+
+
+class PlatformTable(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    platforms: dict[str, Platform] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Platforms, flows and documents of one knowledge folder."""
+
+    root: Path
+    platforms: dict[str, Platform]
+    flows: dict[str, Flow]
+    documents: list[KnowledgeDocument]
+
+    @classmethod
+    def load(cls, root: Path) -> KnowledgeBase:
+        if not root.is_dir():
+            raise KnowledgeError(root, "knowledge folder not found (set --knowledge or COPILOT_KNOWLEDGE_DIR)")
+        platforms = _load_platforms(root / "platforms.yaml")
+        flows = load_flows(root / "flows") if (root / "flows").is_dir() else {}
+        if DEFAULT_FLOW not in flows:
+            raise KnowledgeError(root / "flows", f"the default flow '{DEFAULT_FLOW}.yaml' is missing")
+        step_ids = {step.id for flow in flows.values() for step in flow.steps}
+        documents = load_documents(markdown_files(root))
+        for document in documents:
+            check_vocabulary(document, platforms, step_ids)
+        return cls(root=root, platforms=platforms, flows=flows, documents=documents)
+
+    def marketplaces(self) -> set[str]:
+        return {name for name, platform in self.platforms.items() if platform.marketplace}
+
+
+def markdown_files(root: Path) -> list[Path]:
+    """The Markdown documents under `root`, in a stable order, skipping README files."""
+    return sorted(path for path in root.rglob("*.md") if path.name.lower() not in SKIPPED_MARKDOWN)
+
+
+def _load_platforms(path: Path) -> dict[str, Platform]:
+    if not path.exists():
+        raise KnowledgeError(path, "missing: the knowledge folder must list its platforms in platforms.yaml")
+    table = validate_model(PlatformTable, load_yaml_mapping(path), path)
+    for name in table.platforms:
+        if not IDENTIFIER.match(name):
+            reason = "platform ids must be lower-case letters, digits, '_' or '-'"
+            raise KnowledgeError(path, reason, field=f"platforms.{name}")
+    return table.platforms

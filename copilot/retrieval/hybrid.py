@@ -1,0 +1,71 @@
+"""Hybrid retrieval: dense (embeddings in the vector store) and lexical (BM25) fused by reciprocal rank."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Literal
+
+from copilot.retrieval.chunking import Chunk
+from copilot.retrieval.embedders import Embedder
+from copilot.retrieval.lexical import BM25Index
+from copilot.retrieval.vector_store import SearchFilter, VectorStore
+
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A retrieved chunk; `score` is in (0, 1]: 1 means first in every ranking that was fused."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+class HybridRetriever:
+    """Searches one knowledge index in `hybrid`, `dense` or `bm25` mode, with metadata filters."""
+
+    def __init__(self, embedder: Embedder, store: VectorStore, lexical: BM25Index, depth: int = 40) -> None:
+        self.embedder = embedder
+        self.store = store
+        self.lexical = lexical
+        self.depth = depth
+        self._by_id = {chunk.id: chunk for chunk in lexical.chunks}
+
+    def search(
+        self, query: str, k: int = 5, where: SearchFilter | None = None, mode: Mode = "hybrid"
+    ) -> list[SearchHit]:
+        if not query.strip() or k <= 0:
+            return []
+        depth = max(self.depth, k * 4)
+        rankings: dict[str, list[str]] = {}
+        if mode in ("hybrid", "dense"):
+            vector = self.embedder.embed_query(query)
+            hits = self.store.query(vector, depth, where)
+            rankings["dense"] = [hit.chunk_id for hit in hits if hit.chunk_id in self._by_id]
+        if mode in ("hybrid", "bm25"):
+            rankings["lexical"] = [self.lexical.chunks[i].id for i, _ in self.lexical.search(query, depth, where)]
+        return self._fuse(rankings)[:k]
+
+    def _fuse(self, rankings: dict[str, list[str]]) -> list[SearchHit]:
+        scores: dict[str, float] = defaultdict(float)
+        ranks: dict[str, dict[str, int]] = defaultdict(dict)
+        for name, ranking in rankings.items():
+            for rank, chunk_id in enumerate(ranking, start=1):
+                scores[chunk_id] += 1.0 / (RRF_K + rank)
+                ranks[chunk_id][name] = rank
+        best = (len(rankings) or 1) / (RRF_K + 1)
+        ordered = sorted(scores, key=lambda chunk_id: -scores[chunk_id])
+        return [
+            SearchHit(
+                chunk=self._by_id[chunk_id],
+                score=round(scores[chunk_id] / best, 4),
+                dense_rank=ranks[chunk_id].get("dense"),
+                lexical_rank=ranks[chunk_id].get("lexical"),
+            )
+            for chunk_id in ordered
+        ]

@@ -1,0 +1,82 @@
+"""BM25 over folded tokens, so "huy don" finds "hủy đơn"; word pairs are indexed too for precision."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from itertools import pairwise
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from copilot.retrieval.chunking import Chunk
+from copilot.retrieval.vector_store import SearchFilter
+from copilot.text import words
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    text = resources.files("copilot.retrieval").joinpath("stopwords.txt").read_text(encoding="utf-8")
+    lines = (line for line in text.splitlines() if not line.startswith("#"))
+    return frozenset(word for line in lines for word in line.split())
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Folded words without stop words, plus adjacent pairs (Vietnamese words are often two syllables)."""
+    kept = [token for token in words(text) if token not in stopwords()]
+    return kept + [f"{first}_{second}" for first, second in pairwise(kept)]
+
+
+class BM25Index:
+    """A BM25 index over chunks, saved to and loaded from a folder."""
+
+    def __init__(self, chunks: Sequence[Chunk], engine: bm25s.BM25 | None = None) -> None:
+        self.chunks = list(chunks)
+        if engine is None:
+            engine = bm25s.BM25()
+            if self.chunks:
+                engine.index([lexical_tokens(c.search_text) for c in self.chunks], show_progress=False)
+        self._engine = engine
+        self._masks: dict[SearchFilter, np.ndarray] = {}
+
+    def search(self, query: str, k: int, where: SearchFilter | None = None) -> list[tuple[int, float]]:
+        """Positions in `chunks` with their BM25 scores, best first; chunks scoring zero are left out."""
+        tokens = lexical_tokens(query)
+        if not self.chunks or not tokens or k <= 0:
+            return []
+        scores = self._engine.get_scores(tokens)
+        if where is not None:
+            scores = scores * self._mask(where)
+        top = np.argsort(-scores)[:k]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def _mask(self, where: SearchFilter) -> np.ndarray:
+        if where not in self._masks:
+            self._masks[where] = np.array([where.matches(c) for c in self.chunks], dtype=np.float32)
+        return self._masks[where]
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.chunks:
+            self._engine.save(str(folder / "bm25"), show_progress=False)
+        with (folder / "chunks.jsonl").open("w", encoding="utf-8") as handle:
+            for chunk in self.chunks:
+                handle.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")
+
+    @classmethod
+    def load(cls, folder: Path) -> BM25Index:
+        with (folder / "chunks.jsonl").open(encoding="utf-8") as handle:
+            chunks = [_chunk_from_json(json.loads(line)) for line in handle if line.strip()]
+        engine = bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if chunks else None
+        return cls(chunks, engine)
+
+
+def _chunk_to_json(chunk: Chunk) -> dict[str, object]:
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in vars(chunk).items()}
+
+
+def _chunk_from_json(data: dict[str, object]) -> Chunk:
+    return Chunk(**{name: tuple(v) if isinstance(v, list) else v for name, v in data.items()})  # type: ignore[arg-type]

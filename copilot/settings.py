@@ -1,0 +1,45 @@
+"""Where the copilot reads its knowledge, keeps its index and which components it uses.
+
+Values come from keyword arguments first, then `COPILOT_*` environment variables, then defaults, so the
+CLI, the API factory and tests can each build their own settings without touching global state.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_ENV = {
+    "knowledge_dir": "COPILOT_KNOWLEDGE_DIR",
+    "index_dir": "COPILOT_INDEX_DIR",
+    "data_dir": "COPILOT_DATA_DIR",
+    "embedding_model": "COPILOT_EMBEDDING_MODEL",
+    "chroma_url": "COPILOT_CHROMA_URL",
+}
+
+
+class Settings(BaseModel):
+    """Runtime configuration of one copilot instance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    knowledge_dir: Path = Field(default=Path("knowledge"), description="Folder with documents, flows, rules.")
+    index_dir: Path = Field(default=Path(".copilot/index"), description="Where the search index is kept.")
+    data_dir: Path = Field(default=Path(".copilot/data"), description="Feedback store and other state.")
+    embedding_model: str = Field(
+        default="", description="A sentence-transformers model path or name; empty = the packaged model."
+    )
+    chroma_url: str = Field(default="", description="URL of a Chroma server; empty = embedded Chroma.")
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Settings from explicit overrides (None values ignored), then the environment, then defaults."""
+        values: dict[str, Any] = {}
+        for name, env_name in _ENV.items():
+            if os.environ.get(env_name):
+                values[name] = os.environ[env_name]
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)

@@ -1,0 +1,31 @@
+"""Text normalisation shared by retrieval and the guardrails: Vietnamese folding and tokenising.
+
+Agents and customers often type Vietnamese without diacritics ("khach muon huy don"), so every lexical
+comparison happens on folded text: lower case, diacritics removed, "đ" turned into "d".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_TOKEN = re.compile(r"[0-9a-z]+")
+
+
+@lru_cache(maxsize=4096)
+def fold(text: str) -> str:
+    """Lower-case `text` and strip diacritics, mapping đ/Đ to d, so accented and plain text compare equal."""
+    lowered = text.lower().replace("đ", "d")
+    decomposed = unicodedata.normalize("NFD", lowered)
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+
+
+def fold_preserving_length(text: str) -> str:
+    """Fold `text` character by character so that offsets in the result are offsets in `text`."""
+    return "".join(fold(ch)[:1] or ch for ch in text)
+
+
+def words(text: str) -> list[str]:
+    """The folded word tokens of `text` (letters and digits)."""
+    return _TOKEN.findall(fold(text))

@@ -1,0 +1,62 @@
+"""Reading YAML files of the knowledge folder with errors that name the file and the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from copilot.errors import KnowledgeError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_text(path: Path) -> str:
+    """The UTF-8 text of `path`, or a KnowledgeError saying why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise KnowledgeError(path, f"not valid UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise KnowledgeError(path, f"cannot be read ({exc.strerror})") from exc
+
+
+def parse_yaml(text: str, path: Path) -> Any:
+    """Parse YAML `text` read from `path`; syntax errors name the line."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise KnowledgeError(path, f"invalid YAML{where}: {problem}") from exc
+
+
+def load_yaml_mapping(path: Path) -> dict[str, Any]:
+    """A YAML file whose top level must be a mapping."""
+    data = parse_yaml(read_text(path), path)
+    if not isinstance(data, dict):
+        raise KnowledgeError(path, "the file must hold a YAML mapping (key: value pairs) at the top level")
+    return data
+
+
+def validate_model(model: type[M], data: Any, path: Path, prefix: str = "") -> M:
+    """Build `model` from `data`, turning the first validation problem into a KnowledgeError with its field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        if prefix:
+            field = f"{prefix}.{field}" if field else prefix
+        raise KnowledgeError(path, _describe(first), field=field) from exc
+
+
+def _describe(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown field (check its spelling)"
+    if error["type"] == "missing":
+        return "required field is missing"
+    return str(error["msg"])
