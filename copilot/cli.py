@@ -75,13 +75,15 @@ def search(
     language: Annotated[str | None, typer.Option(help="Only documents in this language (en, vi).")] = None,
     k: Annotated[int, typer.Option("--k", help="How many passages.")] = 5,
     mode: Annotated[str, typer.Option(help="hybrid, dense or bm25.")] = "hybrid",
+    per_doc: Annotated[int, typer.Option("--per-doc", help="At most this many passages per document.")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     knowledge: KnowledgeOpt = None,
     index: IndexOpt = None,
 ) -> None:
     """Search the knowledge base: ranked passages with score, document id and section."""
     copilot = build(knowledge, index)
-    hits = copilot.search(query, k=k, mode=mode, platform=platform, kind=kind, step=step, language=language)
+    filters = {"platform": platform, "kind": kind, "step": step, "language": language}
+    hits = copilot.search(query, k=k, mode=mode, per_document=per_doc, **filters)
     if as_json:
         rows = [{"id": h.chunk.doc_id, "title": h.chunk.title, "section": h.chunk.section, "kind": h.chunk.kind,
                  "score": h.score, "text": h.chunk.text} for h in hits]
@@ -90,13 +92,10 @@ def search(
     if not hits:
         out.print("No matching passage.")
         return
-    table = Table(show_lines=True)
-    for column in ("#", "score", "document", "section", "passage"):
-        table.add_column(column, overflow="fold")
     for rank, hit in enumerate(hits, start=1):
-        snippet = " ".join(hit.chunk.text.split())[:160]
-        table.add_row(str(rank), f"{hit.score:.2f}", hit.chunk.doc_id, hit.chunk.section, snippet)
-    out.print(table)
+        out.print(f"[bold]{rank}. {hit.chunk.doc_id}[/] [dim]({hit.chunk.kind})[/]  score {hit.score:.2f}", highlight=False)
+        out.print(f"   § {hit.chunk.section}  —  {hit.chunk.title}", highlight=False)
+        out.print(f"   {' '.join(hit.chunk.text.split())[:220]}", highlight=False, soft_wrap=True)
 
 
 @app.command("compare-retrieval")

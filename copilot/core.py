@@ -54,7 +54,9 @@ class Copilot:
             retriever = self.index.retriever()
         retriever.search("warm up", k=1)
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid", **filters: Any) -> list[SearchHit]:
+    def search(
+        self, query: str, k: int = 5, mode: str = "hybrid", per_document: int | None = None, **filters: Any
+    ) -> list[SearchHit]:
         """Search the index; filters are `platform`, `kind`, `step` and `language`, each checked first."""
         if mode not in MODES:
             raise InvalidRequestError(f"unknown search mode '{mode}'; use one of: {', '.join(MODES)}")
@@ -62,7 +64,7 @@ class Copilot:
             raise InvalidRequestError(f"k must be between 1 and 100, got {k}")
         where = self.search_filter(**filters)
         chosen: Mode = mode  # type: ignore[assignment]
-        return self.index.search(query, k=k, where=where, mode=chosen)
+        return self.index.search(query, k=k, where=where, mode=chosen, per_document=per_document)
 
     def search_filter(
         self,

@@ -37,8 +37,14 @@ class HybridRetriever:
         self._by_id = {chunk.id: chunk for chunk in lexical.chunks}
 
     def search(
-        self, query: str, k: int = 5, where: SearchFilter | None = None, mode: Mode = "hybrid"
+        self,
+        query: str,
+        k: int = 5,
+        where: SearchFilter | None = None,
+        mode: Mode = "hybrid",
+        per_document: int | None = None,
     ) -> list[SearchHit]:
+        """The `k` best chunks; `per_document` caps how many come from one document, for varied results."""
         if not query.strip() or k <= 0:
             return []
         depth = max(self.depth, k * 4)
@@ -49,7 +55,10 @@ class HybridRetriever:
             rankings["dense"] = [hit.chunk_id for hit in hits if hit.chunk_id in self._by_id]
         if mode in ("hybrid", "bm25"):
             rankings["lexical"] = [self.lexical.chunks[i].id for i, _ in self.lexical.search(query, depth, where)]
-        return self._fuse(rankings)[:k]
+        hits = self._fuse(rankings)
+        if per_document is not None:
+            hits = _cap_per_document(hits, per_document)
+        return hits[:k]
 
     def _fuse(self, rankings: dict[str, list[str]]) -> list[SearchHit]:
         scores: dict[str, float] = defaultdict(float)
@@ -69,3 +78,13 @@ class HybridRetriever:
             )
             for chunk_id in ordered
         ]
+
+
+def _cap_per_document(hits: list[SearchHit], limit: int) -> list[SearchHit]:
+    taken: dict[str, int] = defaultdict(int)
+    kept = []
+    for hit in hits:
+        if taken[hit.chunk.doc_id] < limit:
+            taken[hit.chunk.doc_id] += 1
+            kept.append(hit)
+    return kept

@@ -147,6 +147,11 @@ class KnowledgeIndex:
         return self._retriever
 
     def search(
-        self, query: str, k: int = 5, where: SearchFilter | None = None, mode: Mode = "hybrid"
+        self,
+        query: str,
+        k: int = 5,
+        where: SearchFilter | None = None,
+        mode: Mode = "hybrid",
+        per_document: int | None = None,
     ) -> list[SearchHit]:
-        return self.retriever().search(query, k=k, where=where, mode=mode)
+        return self.retriever().search(query, k=k, where=where, mode=mode, per_document=per_document)
