@@ -93,7 +93,8 @@ def search(
         out.print("No matching passage.")
         return
     for rank, hit in enumerate(hits, start=1):
-        out.print(f"[bold]{rank}. {hit.chunk.doc_id}[/] [dim]({hit.chunk.kind})[/]  score {hit.score:.2f}", highlight=False)
+        heading = f"[bold]{rank}. {hit.chunk.doc_id}[/] [dim]({hit.chunk.kind})[/]  score {hit.score:.2f}"
+        out.print(heading, highlight=False)
         out.print(f"   § {hit.chunk.section}  —  {hit.chunk.title}", highlight=False)
         out.print(f"   {' '.join(hit.chunk.text.split())[:220]}", highlight=False, soft_wrap=True)
 
