@@ -1,7 +1,7 @@
 """Support copilot: step-aware reply drafts grounded in a team's playbooks, with platform guardrails."""
 
-from copilot.core import Copilot, InvalidRequestError
-from copilot.errors import CopilotError, DatasetError, IndexNotReadyError, KnowledgeError
+from copilot.core import Copilot
+from copilot.errors import CopilotError, DatasetError, IndexNotReadyError, InvalidRequestError, KnowledgeError
 from copilot.knowledge import KnowledgeBase
 from copilot.retrieval.hybrid import SearchHit
 from copilot.retrieval.vector_store import SearchFilter

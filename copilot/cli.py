@@ -14,8 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from copilot.contracts import GuardrailRequest, parse_request
 from copilot.core import Copilot
-from copilot.errors import CopilotError
+from copilot.errors import CopilotError, InvalidRequestError
 from copilot.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Support copilot command line.")
@@ -128,6 +129,64 @@ def compare_retrieval(
             rank = results["hybrid"].ranks[case.id]
             if rank is None or rank > 3:
                 out.print(f"  miss {case.id} (rank {rank}): {case.query!r} -> {', '.join(case.expected_ids)}")
+
+
+def read_request(source: Path) -> object:
+    """The JSON request in `source` (a file, or `-` for standard input)."""
+    try:
+        text = sys.stdin.read() if str(source) == "-" else source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidRequestError(f"{source}: cannot be read ({exc.strerror})") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidRequestError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+
+
+def print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+@friendly_errors
+def check(
+    source: Annotated[Path, typer.Argument(help="A /v1/guardrails/check request as JSON, or - for stdin.")],
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Check a reply against the platform and flow rules; prints the verdict as JSON."""
+    request = parse_request(GuardrailRequest, read_request(source))
+    print_json(build(knowledge, index).check(request).model_dump(mode="json"))
+
+
+@app.command("guardrail-report")
+@friendly_errors
+def guardrail_report(
+    datasets: Annotated[list[Path], typer.Argument(help="JSONL datasets; their guardrail cases are used.")],
+    show_mistakes: Annotated[bool, typer.Option(help="List the cases the rules got wrong.")] = False,
+    knowledge: KnowledgeOpt = None,
+) -> None:
+    """Precision and recall of every guardrail rule on labelled replies."""
+    from copilot.guardrails.engine import GuardrailEngine
+    from copilot.knowledge import KnowledgeBase
+    from evals.guardrails import load_guardrail_cases, score_guardrails
+
+    engine = GuardrailEngine.from_knowledge(KnowledgeBase.load(Settings.load(knowledge_dir=knowledge).knowledge_dir))
+    cases = load_guardrail_cases(datasets, {rule.spec.id for rule in engine.rules})
+    scores = score_guardrails(engine, cases)
+    table = Table(title=f"Guardrails on {len(cases)} labelled replies; allowed/blocked right: "
+                        f"{scores.allowed_accuracy:.3f}")
+    for column in ("rule", "precision", "recall", "TP", "FP", "FN"):
+        table.add_column(column)
+    for rule_id, score in scores.per_rule.items():
+        table.add_row(rule_id, f"{score.precision:.3f}", f"{score.recall:.3f}", str(score.true_positives),
+                      str(score.false_positives), str(score.false_negatives))
+    out.print(table)
+    if show_mistakes:
+        for case, found in scores.mistakes:
+            expected = sorted(case.expected_rules or [])
+            out.print(f"  {case.id} [{case.request.get('platform')}/{case.request.get('step')}] expected {expected} "
+                      f"got {found}: {case.text}", highlight=False, markup=False)
 
 
 @app.command()

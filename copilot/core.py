@@ -5,19 +5,16 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from copilot.errors import CopilotError, IndexNotReadyError
+from copilot.contracts import GuardrailRequest
+from copilot.errors import IndexNotReadyError, InvalidRequestError
+from copilot.guardrails.engine import GuardrailEngine
+from copilot.guardrails.models import CheckResult
 from copilot.knowledge import KnowledgeBase
 from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.hybrid import MODES, Mode, SearchHit
 from copilot.retrieval.index import IngestReport, KnowledgeIndex, ProgressCallback
 from copilot.retrieval.vector_store import SearchFilter, VectorStore
 from copilot.settings import Settings
-
-
-class InvalidRequestError(CopilotError):
-    """A caller asked for something that does not exist (unknown platform, step, mode...)."""
-
-    code = "invalid_request"
 
 
 class Copilot:
@@ -29,6 +26,7 @@ class Copilot:
         self.settings = settings or Settings.load()
         self.index = KnowledgeIndex(self.settings, embedder=embedder, store=store)
         self._knowledge: KnowledgeBase | None = None
+        self._guardrails: GuardrailEngine | None = None
         self._lock = threading.Lock()
 
     @property
@@ -37,13 +35,26 @@ class Copilot:
             self._knowledge = KnowledgeBase.load(self.settings.knowledge_dir)
         return self._knowledge
 
+    @property
+    def guardrails(self) -> GuardrailEngine:
+        if self._guardrails is None:
+            self._guardrails = GuardrailEngine.from_knowledge(self.knowledge)
+        return self._guardrails
+
     def ingest(self, progress: ProgressCallback | None = None) -> IngestReport:
-        """Reload the knowledge folder (validating every file) and bring the index up to date."""
+        """Reload the knowledge folder (validating every file, rule packs too) and bring the index up to date."""
         with self._lock:
             knowledge = KnowledgeBase.load(self.settings.knowledge_dir)
+            guardrails = GuardrailEngine.from_knowledge(knowledge)
             report = self.index.ingest(knowledge, progress)
-            self._knowledge = knowledge
+            self._knowledge, self._guardrails = knowledge, guardrails
             return report
+
+    def check(self, request: GuardrailRequest) -> CheckResult:
+        """Run the guardrails over a text for the platform, flow and step it is meant for."""
+        engine = self.guardrails
+        context = engine.context(request.text, request.platform, request.flow, request.step, request.language)
+        return engine.check(request.text, context)
 
     def warm_up(self) -> None:
         """Build the index if there is none, then load the model and indexes so the first request is fast."""

@@ -24,6 +24,12 @@ class KnowledgeError(CopilotError):
         super().__init__(f"{where}: {reason}")
 
 
+class InvalidRequestError(CopilotError):
+    """A caller asked for something that does not exist (unknown platform, step, mode...)."""
+
+    code = "invalid_request"
+
+
 class IndexNotReadyError(CopilotError):
     """The search index has not been built yet, or was built for another embedding model."""
 

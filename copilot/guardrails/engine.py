@@ -1,0 +1,59 @@
+"""The guardrail engine: which rules apply to a text, given its platform, flow and step, and what they find."""
+
+from __future__ import annotations
+
+from copilot.errors import InvalidRequestError, KnowledgeError
+from copilot.guardrails.models import CheckContext, CheckResult
+from copilot.guardrails.packs import load_rule_specs
+from copilot.guardrails.rules import PreparedText, RequiredPhraseRule, Rule, build_rule
+from copilot.knowledge import KnowledgeBase
+from copilot.language import detect_language
+
+
+class GuardrailEngine:
+    """Runs every rule of the knowledge base's rule packs over a text."""
+
+    def __init__(self, knowledge: KnowledgeBase, rules: list[Rule]) -> None:
+        self.knowledge = knowledge
+        self.rules = rules
+
+    @classmethod
+    def from_knowledge(cls, knowledge: KnowledgeBase) -> GuardrailEngine:
+        steps = {step.id for flow in knowledge.flows.values() for step in flow.steps}
+        rules_dir = knowledge.root / "rules"
+        if not rules_dir.is_dir():
+            raise KnowledgeError(rules_dir, "missing: the guardrail rule packs live in knowledge/rules/*.yaml")
+        specs = load_rule_specs(rules_dir, set(knowledge.platforms), steps)
+        return cls(knowledge, [build_rule(spec) for spec in specs])
+
+    def context(
+        self, text: str, platform: str = "livechat", flow: str = "livechat", step: str | None = None,
+        language: str = "auto",
+    ) -> CheckContext:
+        """Resolve what the platform and the flow's step imply; unknown values are named."""
+        if platform not in self.knowledge.platforms:
+            raise InvalidRequestError(f"unknown platform '{platform}'; known: {', '.join(sorted(self.knowledge.platforms))}")
+        if flow not in self.knowledge.flows:
+            raise InvalidRequestError(f"unknown flow '{flow}'; known: {', '.join(sorted(self.knowledge.flows))}")
+        steps = self.knowledge.flows[flow].step_ids
+        if step is not None and step not in steps:
+            raise InvalidRequestError(f"unknown step '{step}' for flow '{flow}'; known: {', '.join(steps)}")
+        review_ask = step is not None and self.knowledge.flows[flow].step(step).review_ask
+        resolved = detect_language([text]) if language == "auto" else language
+        return CheckContext(platform=platform, flow=flow, step=step, language=resolved,
+                            review_ask_required=review_ask, marketplace=self.knowledge.platforms[platform].marketplace)
+
+    def check(self, text: str, context: CheckContext) -> CheckResult:
+        prepared = PreparedText.of(text)
+        return CheckResult.of([v for rule in self.rules for v in rule.check(prepared, context)])
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.spec.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def asks_for_review(self, text: str) -> bool:
+        """Whether `text` contains a review ask, by the patterns of the `review_ask_missing` rule."""
+        rule = self.rule("review_ask_missing")
+        return isinstance(rule, RequiredPhraseRule) and rule.present(PreparedText.of(text))
