@@ -83,8 +83,9 @@ def search(
 ) -> None:
     """Search the knowledge base: ranked passages with score, document id and section."""
     copilot = build(knowledge, index)
-    filters = {"platform": platform, "kind": kind, "step": step, "language": language}
-    hits = copilot.search(query, k=k, mode=mode, per_document=per_doc, **filters)
+    hits = copilot.search(
+        query, k=k, mode=mode, per_document=per_doc, platform=platform, kind=kind, step=step, language=language
+    )
     if as_json:
         rows = [{"id": h.chunk.doc_id, "title": h.chunk.title, "section": h.chunk.section, "kind": h.chunk.kind,
                  "score": h.score, "text": h.chunk.text} for h in hits]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from copilot.contracts import GuardrailRequest
 from copilot.errors import IndexNotReadyError, InvalidRequestError
@@ -66,14 +65,23 @@ class Copilot:
         retriever.search("warm up", k=1)
 
     def search(
-        self, query: str, k: int = 5, mode: str = "hybrid", per_document: int | None = None, **filters: Any
+        self,
+        query: str,
+        k: int = 5,
+        mode: str = "hybrid",
+        per_document: int | None = None,
+        *,
+        platform: str | None = None,
+        kind: str | None = None,
+        step: str | None = None,
+        language: str | None = None,
     ) -> list[SearchHit]:
-        """Search the index; filters are `platform`, `kind`, `step` and `language`, each checked first."""
+        """Search the index, filtered by platform, kind, step and language (each checked first)."""
         if mode not in MODES:
             raise InvalidRequestError(f"unknown search mode '{mode}'; use one of: {', '.join(MODES)}")
         if not 1 <= k <= 100:
             raise InvalidRequestError(f"k must be between 1 and 100, got {k}")
-        where = self.search_filter(**filters)
+        where = self.search_filter(platform=platform, kind=kind, step=step, language=language)
         chosen: Mode = mode  # type: ignore[assignment]
         return self.index.search(query, k=k, where=where, mode=chosen, per_document=per_document)
 

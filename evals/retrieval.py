@@ -22,7 +22,7 @@ class RetrievalCase:
     id: str
     query: str
     expected_ids: tuple[str, ...]
-    filters: dict[str, str]
+    filters: dict[str, Any]
     tags: tuple[str, ...] = ()
 
 

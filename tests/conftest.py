@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -142,6 +143,7 @@ def make_knowledge(tmp_path: Path) -> Callable[..., Path]:
         (root / "flows").mkdir(parents=True, exist_ok=True)
         (root / "flows" / "livechat.yaml").write_text(MINI_FLOW, encoding="utf-8")
         (root / "platforms.yaml").write_text(MINI_PLATFORMS, encoding="utf-8")
+        shutil.copytree(SHIPPED_KNOWLEDGE / "rules", root / "rules", dirs_exist_ok=True)
         for relative, text in {**MINI_DOCS, **(docs or {})}.items():
             path = root / relative
             if text is None:

@@ -32,7 +32,8 @@ class GuardrailEngine:
     ) -> CheckContext:
         """Resolve what the platform and the flow's step imply; unknown values are named."""
         if platform not in self.knowledge.platforms:
-            raise InvalidRequestError(f"unknown platform '{platform}'; known: {', '.join(sorted(self.knowledge.platforms))}")
+            known = ", ".join(sorted(self.knowledge.platforms))
+            raise InvalidRequestError(f"unknown platform '{platform}'; known: {known}")
         if flow not in self.knowledge.flows:
             raise InvalidRequestError(f"unknown flow '{flow}'; known: {', '.join(sorted(self.knowledge.flows))}")
         steps = self.knowledge.flows[flow].step_ids

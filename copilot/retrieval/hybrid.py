@@ -51,8 +51,8 @@ class HybridRetriever:
         rankings: dict[str, list[str]] = {}
         if mode in ("hybrid", "dense"):
             vector = self.embedder.embed_query(query)
-            hits = self.store.query(vector, depth, where)
-            rankings["dense"] = [hit.chunk_id for hit in hits if hit.chunk_id in self._by_id]
+            nearest = self.store.query(vector, depth, where)
+            rankings["dense"] = [hit.chunk_id for hit in nearest if hit.chunk_id in self._by_id]
         if mode in ("hybrid", "bm25"):
             rankings["lexical"] = [self.lexical.chunks[i].id for i, _ in self.lexical.search(query, depth, where)]
         hits = self._fuse(rankings)
