@@ -1,0 +1,73 @@
+"""Teams add rules as YAML; a broken pack is named precisely and a new rule works with no code change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from copilot import KnowledgeBase, KnowledgeError
+from copilot.guardrails.engine import GuardrailEngine
+
+NEW_RULE = r"""rules:
+  - id: competitor_mention
+    type: forbidden
+    severity: warn
+    scope: {platforms: [livechat]}
+    patterns: ['\b(privy|klaviyo)\b']
+    unless: ['\bintegrat']
+    message: {en: "Do not recommend competitors.", vi: "Không giới thiệu đối thủ."}
+"""
+
+
+def engine_for(root: Path) -> GuardrailEngine:
+    return GuardrailEngine.from_knowledge(KnowledgeBase.load(root))
+
+
+def pack_error(make_knowledge: Callable[..., Path], text: str) -> KnowledgeError:
+    root = make_knowledge()
+    (root / "rules" / "team.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(KnowledgeError) as caught:
+        engine_for(root)
+    return caught.value
+
+
+def test_a_rule_added_as_yaml_works_without_code(make_knowledge: Callable[..., Path]) -> None:
+    root = make_knowledge()
+    (root / "rules" / "team.yaml").write_text(NEW_RULE, encoding="utf-8")
+    engine = engine_for(root)
+    text = "You could also try Privy for popups."
+    result = engine.check(text, engine.context(text, platform="livechat", step="troubleshoot"))
+    assert result.rules() == ["competitor_mention"] and result.allowed  # warn does not block
+    fine = "Our app integrates with Klaviyo."
+    assert engine.check(fine, engine.context(fine, platform="livechat")).violations == []
+    shopee = engine.check(text, engine.context(text, platform="shopee"))
+    assert "competitor_mention" not in shopee.rules()
+
+
+def test_invalid_regex_is_named_with_its_field(make_knowledge: Callable[..., Path]) -> None:
+    error = pack_error(make_knowledge, NEW_RULE.replace("\\bintegrat", "(unclosed"))
+    assert error.path.endswith("team.yaml") and error.field == "rules.0.unless"
+    assert "not a valid regular expression" in error.reason
+
+
+def test_unknown_platform_in_scope_is_named(make_knowledge: Callable[..., Path]) -> None:
+    error = pack_error(make_knowledge, NEW_RULE.replace("[livechat]", "[amazon]"))
+    assert error.field == "rules.0.scope.platforms" and "amazon" in error.reason
+
+
+def test_missing_message_is_named(make_knowledge: Callable[..., Path]) -> None:
+    text = NEW_RULE.split("    message:")[0]
+    error = pack_error(make_knowledge, text)
+    assert error.field == "rules.0.message" and "missing" in error.reason
+
+
+def test_duplicate_rule_id_names_the_other_pack(make_knowledge: Callable[..., Path]) -> None:
+    error = pack_error(make_knowledge, NEW_RULE.replace("competitor_mention", "buyer_cancel_request"))
+    assert "already defined" in error.reason and "marketplace.yaml" in error.reason
+
+
+def test_unknown_rule_type_is_rejected(make_knowledge: Callable[..., Path]) -> None:
+    error = pack_error(make_knowledge, NEW_RULE.replace("type: forbidden", "type: banned"))
+    assert error.field == "rules.0.type"
