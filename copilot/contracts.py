@@ -13,6 +13,15 @@ LanguageChoice = Literal["auto", "en", "vi"]
 MAX_TEXT = 20_000
 
 
+class Message(BaseModel):
+    """One message of a conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["customer", "agent"]
+    text: str = Field(max_length=MAX_TEXT)
+
+
 class GuardrailRequest(BaseModel):
     """`POST /v1/guardrails/check`: any text, a draft or an agent's own reply."""
 

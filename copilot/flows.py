@@ -24,6 +24,17 @@ class FlowStep(BaseModel):
     next: tuple[str, ...] = Field(default=(), description="Steps that may follow; empty = any.")
     templates: dict[str, tuple[str, ...]] = Field(default_factory=dict, description="Example replies per language.")
     review_ask: bool = Field(default=False, description="Drafts for this step must ask for a review.")
+    knowledge: bool = Field(default=False, description="Drafts at this step are grounded in retrieved passages.")
+    cues: tuple[str, ...] = Field(
+        default=(), description="Regular expressions on the customer's last message (folded) that call for this step."
+    )
+    cue_exceptions: tuple[str, ...] = Field(
+        default=(), description="If one of these matches the customer's message, this step's cues are ignored."
+    )
+    only_on_cue: bool = Field(default=False, description="Chosen only when one of its cues matches.")
+    prompt: str = Field(
+        default="generic", pattern=r"^[a-z_]+$", description="Prompt family in copilot/prompts (step_<prompt>.txt)."
+    )
 
     @field_validator("id")
     @classmethod
@@ -32,10 +43,20 @@ class FlowStep(BaseModel):
             raise ValueError("must be lower-case letters, digits, '_' or '-' (e.g. set_expectation)")
         return value
 
-    @field_validator("next", mode="before")
+    @field_validator("next", "cues", "cue_exceptions", mode="before")
     @classmethod
     def _none_is_empty(cls, value: object) -> object:
         return () if value is None else value
+
+    @field_validator("cues", "cue_exceptions")
+    @classmethod
+    def _cues_compile(cls, cues: tuple[str, ...]) -> tuple[str, ...]:
+        for number, cue in enumerate(cues):
+            try:
+                re.compile(cue)
+            except re.error as exc:
+                raise ValueError(f"cue {number} is not a valid regular expression: {exc}") from exc
+        return cues
 
 
 class Flow(BaseModel):
@@ -47,6 +68,9 @@ class Flow(BaseModel):
     title: str = Field(min_length=1)
     description: str = ""
     steps: tuple[FlowStep, ...] = Field(min_length=1)
+    cue_priority: tuple[str, ...] = Field(
+        default=(), description="Order in which steps' cues are tried; default: the steps in reverse order."
+    )
 
     @model_validator(mode="after")
     def _consistent_graph(self) -> Flow:
@@ -58,7 +82,16 @@ class Flow(BaseModel):
             unknown = [target for target in step.next if target not in ids]
             if unknown:
                 raise ValueError(f"step '{step.id}' lists unknown next steps: {', '.join(unknown)}")
+        unknown = [step_id for step_id in self.cue_priority if step_id not in ids]
+        if unknown:
+            raise ValueError(f"cue_priority lists unknown steps: {', '.join(unknown)}")
         return self
+
+    def cue_order(self) -> list[FlowStep]:
+        """Steps in the order their customer cues are tried."""
+        order = list(self.cue_priority) or [step.id for step in reversed(self.steps)]
+        rest = [step.id for step in reversed(self.steps) if step.id not in order]
+        return [self.step(step_id) for step_id in [*order, *rest] if self.step(step_id).cues]
 
     @property
     def step_ids(self) -> list[str]:

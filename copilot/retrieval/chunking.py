@@ -9,7 +9,7 @@ from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharac
 
 from copilot.retrieval.documents import KnowledgeDocument
 
-CHUNKER_VERSION = "md-headings-v1"
+CHUNKER_VERSION = "md-headings-v2"
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3")]
 
 
@@ -33,7 +33,7 @@ class Chunk:
     @property
     def search_text(self) -> str:
         """What gets embedded and indexed: title and section give a short passage its context."""
-        return f"{self.title}\n{self.section}\n{self.text}"
+        return f"{self.title}\n{self.section}\n{' '.join(self.tags)}\n{self.text}"
 
 
 class MarkdownChunker:

@@ -17,6 +17,12 @@ from copilot.retrieval.vector_store import SearchFilter
 from copilot.text import words
 
 
+# Short chunks of one document share most words; a low length penalty (b) suits them (measured on the
+# retrieval set: k1 1.2 / b 0.3 beat the defaults 1.5 / 0.75).
+BM25_K1 = 1.2
+BM25_B = 0.3
+
+
 @cache
 def stopwords() -> frozenset[str]:
     text = resources.files("copilot.retrieval").joinpath("stopwords.txt").read_text(encoding="utf-8")
@@ -24,10 +30,29 @@ def stopwords() -> frozenset[str]:
     return frozenset(word for line in lines for word in line.split())
 
 
+@cache
+def abbreviations() -> dict[str, tuple[str, ...]]:
+    text = resources.files("copilot.retrieval").joinpath("abbreviations.txt").read_text(encoding="utf-8")
+    table: dict[str, tuple[str, ...]] = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            short, *expansion = line.split()
+            table[short] = tuple(expansion)
+    return table
+
+
 def lexical_tokens(text: str) -> list[str]:
-    """Folded words without stop words, plus adjacent pairs (Vietnamese words are often two syllables)."""
-    kept = [token for token in words(text) if token not in stopwords()]
-    return kept + [f"{first}_{second}" for first, second in pairwise(kept)]
+    """Folded words without stop words, chat shorthand expanded ("ko dc" -> "khong duoc"), plus adjacent
+    pairs (Vietnamese words are often two syllables)."""
+    expanded: list[str] = []
+    extra: list[str] = []
+    for token in words(text):
+        if token in abbreviations():
+            extra.append(token)
+            expanded.extend(abbreviations()[token])
+        elif token not in stopwords():
+            expanded.append(token)
+    return expanded + extra + [f"{first}_{second}" for first, second in pairwise(expanded)]
 
 
 class BM25Index:
@@ -36,7 +61,7 @@ class BM25Index:
     def __init__(self, chunks: Sequence[Chunk], engine: bm25s.BM25 | None = None) -> None:
         self.chunks = list(chunks)
         if engine is None:
-            engine = bm25s.BM25()
+            engine = bm25s.BM25(k1=BM25_K1, b=BM25_B)
             if self.chunks:
                 engine.index([lexical_tokens(c.search_text) for c in self.chunks], show_progress=False)
         self._engine = engine

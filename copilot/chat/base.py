@@ -1,0 +1,57 @@
+"""The `ChatModel` seam: what a drafter gets (a prompt with its structured context) and gives back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from copilot.flows import FlowStep
+from copilot.guardrails.models import Violation
+from copilot.retrieval.hybrid import SearchHit
+
+
+class ChatModelError(Exception):
+    """The model could not produce a usable reply (timeout, HTTP error, empty or malformed output)."""
+
+
+@dataclass(frozen=True)
+class DraftContext:
+    """Everything known about the reply to write, for models that compose rather than prompt."""
+
+    step: FlowStep
+    language: str
+    platform: str
+    slots: dict[str, str]
+    passages: list[SearchHit]
+    customer_text: str
+    feedback: list[Violation] = field(default_factory=list)
+    variant: int = 0
+
+
+@dataclass(frozen=True)
+class DraftPrompt:
+    """Chat messages for an LLM plus the same request as structured context."""
+
+    messages: list[dict[str, str]]
+    context: DraftContext
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A drafted reply; `passages` are the indexes (0-based) of the passages it used."""
+
+    text: str
+    model: str
+    passages: list[int] = field(default_factory=list)
+
+
+class ChatModel(Protocol):
+    """Writes the agent's next message for a prompt."""
+
+    @property
+    def name(self) -> str: ...
+
+    def complete(self, prompt: DraftPrompt) -> Completion: ...
+
+    def stream(self, prompt: DraftPrompt) -> Iterator[str]: ...

@@ -1,0 +1,142 @@
+"""Where a conversation stands in its flow, and which step the next reply should perform.
+
+Works for any flow from its YAML alone: each earlier agent sentence is matched to the step whose templates
+and goal it resembles most (embeddings and folded words), and the customer's last message is read against
+the steps' cues; without a cue the tracker follows the flow graph from the last step performed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import pairwise
+
+import numpy as np
+
+from copilot.contracts import Message
+from copilot.flows import Flow, FlowStep
+from copilot.guardrails.sentences import sentences
+from copilot.retrieval.embedders import Embedder
+from copilot.slots import SLOT
+from copilot.text import fold, words
+
+DENSE_WEIGHT = 0.6
+THRESHOLD = 0.32
+
+
+@dataclass(frozen=True)
+class StepLocation:
+    """The step the next reply should perform, what was done before, and why."""
+
+    step: str
+    steps_done: list[str]
+    next_steps: list[str]
+    reasons: list[str] = field(default_factory=list)
+
+
+def _bag(text: str) -> Counter[str]:
+    """Folded words and word pairs; function words are kept, they carry much of a step's shape."""
+    tokens = words(text)
+    return Counter([*tokens, *(f"{a}_{b}" for a, b in pairwise(tokens))])
+
+
+def _cosine(a: Counter[str], b: Counter[str]) -> float:
+    shared = sum(a[token] * b[token] for token in a.keys() & b.keys())
+    if not shared:
+        return 0.0
+    return shared / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+
+
+class StepTracker:
+    """Recognises the steps agent messages performed and picks the next one, for one flow."""
+
+    def __init__(self, flow: Flow, embedder: Embedder | None = None, threshold: float = THRESHOLD) -> None:
+        self.flow = flow
+        self.embedder = embedder
+        self.threshold = threshold
+        self._exemplars: list[tuple[str, Counter[str]]] = []
+        for step in flow.steps:
+            for text in _exemplar_texts(step):
+                self._exemplars.append((step.id, _bag(text)))
+        self._vectors = embedder.embed([fold(t) for s in flow.steps for t in _exemplar_texts(s)]) if embedder else None
+        self._cues = {s.id: [re.compile(c) for c in s.cues] for s in flow.steps}
+        self._exceptions = {s.id: [re.compile(c) for c in s.cue_exceptions] for s in flow.steps}
+        self.performed = lru_cache(maxsize=4096)(self._performed)
+
+    def _performed(self, agent_text: str) -> tuple[str, ...]:
+        """The steps an agent message performed, in the order its sentences perform them."""
+        parts = [s.text for s in sentences(agent_text) if len(s.text) > 1]
+        if not parts:
+            return ()
+        scores = self._scores(parts)
+        found: list[str] = []
+        for row in scores:
+            best = int(np.argmax(row))
+            if row[best] >= self.threshold and self.flow.steps[best].id not in found:
+                found.append(self.flow.steps[best].id)
+        return tuple(found)
+
+    def _scores(self, parts: list[str]) -> np.ndarray:
+        """Per sentence and step: the best similarity to one of the step's exemplars."""
+        step_index = {step.id: i for i, step in enumerate(self.flow.steps)}
+        scores = np.zeros((len(parts), len(self.flow.steps)), dtype=np.float32)
+        dense = None
+        if self.embedder is not None and self._vectors is not None:
+            dense = self.embedder.embed([fold(p) for p in parts]) @ self._vectors.T
+        for row, part in enumerate(parts):
+            bag = _bag(part)
+            for column, (step_id, exemplar) in enumerate(self._exemplars):
+                score = _cosine(bag, exemplar)
+                if dense is not None:
+                    score = DENSE_WEIGHT * float(dense[row, column]) + (1 - DENSE_WEIGHT) * score
+                index = step_index[step_id]
+                scores[row, index] = max(scores[row, index], score)
+        return scores
+
+    def locate(self, messages: Sequence[Message]) -> StepLocation:
+        agent_turns = [i for i, m in enumerate(messages) if m.role == "agent"]
+        done: list[str] = []
+        for index in agent_turns:
+            done.extend(s for s in self.performed(messages[index].text) if s not in done)
+        if not agent_turns:
+            first = self.flow.steps[0]
+            return StepLocation(first.id, [], list(first.next), ["no agent reply yet: the flow starts here"])
+        last_agent = agent_turns[-1]
+        last_performed = self.performed(messages[last_agent].text)
+        customer_text = " ".join(m.text for m in messages[last_agent + 1 :] if m.role == "customer")
+        step, reason = self._cued(customer_text, last_performed) or self._follow_graph(done, last_performed)
+        return StepLocation(step.id, done, list(step.next), [reason])
+
+    def _cued(self, customer_text: str, last_performed: tuple[str, ...]) -> tuple[FlowStep, str] | None:
+        folded = fold(customer_text)
+        for step in self.flow.cue_order():
+            if step.id in last_performed or any(e.search(folded) for e in self._exceptions[step.id]):
+                continue
+            match = next((m for cue in self._cues[step.id] if (m := cue.search(folded))), None)
+            if match:
+                return step, f"customer cue '{match.group(0)}' calls for {step.id}"
+        return None
+
+    def _follow_graph(self, done: list[str], last_performed: tuple[str, ...]) -> tuple[FlowStep, str]:
+        base = self.flow.step(last_performed[-1] if last_performed else done[-1] if done else self.flow.steps[0].id)
+        ids = self.flow.step_ids
+        candidates = list(base.next) or ids[ids.index(base.id) + 1 :]
+        candidates = [c for c in candidates if not self.flow.step(c).only_on_cue]
+        if not candidates:
+            return base, f"no step follows {base.id}: stay there"
+        fresh = [c for c in candidates if c not in done]
+        chosen = (fresh or candidates)[0]
+        return self.flow.step(chosen), f"the flow goes from {base.id} to {chosen}"
+
+
+def _exemplar_texts(step: FlowStep) -> list[str]:
+    """The step's goal and every template sentence, slots removed."""
+    texts = [step.goal]
+    for templates in step.templates.values():
+        for template in templates:
+            texts.extend(SLOT.sub("", s.text) for s in sentences(template))
+    return [t for t in texts if t.strip()]
