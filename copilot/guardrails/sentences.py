@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_BOUNDARY = re.compile(r"(?<=[.!?;…])\s+|\n+|(?<=[.!?])(?=[A-ZÀ-Ỹ])")
+_BOUNDARY = re.compile(r"(?<=[.!?;…])\s+|\n+|(?<=[a-zà-ỹ][.!?])(?=[A-ZÀ-Ỹ][a-zà-ỹ])")
 
 
 @dataclass(frozen=True)
