@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from copilot.contracts import GuardrailRequest, parse_request
+from copilot.contracts import DraftRequest, GuardrailRequest, parse_request
 from copilot.core import Copilot
 from copilot.errors import CopilotError, InvalidRequestError
 from copilot.settings import Settings
@@ -158,6 +158,18 @@ def check(
     """Check a reply against the platform and flow rules; prints the verdict as JSON."""
     request = parse_request(GuardrailRequest, read_request(source))
     print_json(build(knowledge, index).check(request).model_dump(mode="json"))
+
+
+@app.command()
+@friendly_errors
+def draft(
+    source: Annotated[Path, typer.Argument(help="A /v1/drafts request as JSON, or - for stdin.")],
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Propose the agent's next reply for a conversation; prints the response JSON."""
+    request = parse_request(DraftRequest, read_request(source))
+    print_json(build(knowledge, index).draft(request).model_dump(mode="json"))
 
 
 @app.command("guardrail-report")

@@ -7,6 +7,7 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot.errors import InvalidRequestError
+from copilot.guardrails.models import Violation
 
 M = TypeVar("M", bound=BaseModel)
 LanguageChoice = Literal["auto", "en", "vi"]
@@ -41,3 +42,69 @@ def parse_request(model: type[M], data: object) -> M:
     except ValidationError as exc:
         problems = [f"{'.'.join(str(p) for p in error['loc']) or 'request'}: {error['msg']}" for error in exc.errors()]
         raise InvalidRequestError("; ".join(problems)) from exc
+
+
+Tier = Literal["vip", "loyal", "new", "potential"]
+MAX_MESSAGES = 200
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=100)
+    tier: Tier = "new"
+
+
+class Agent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=100)
+    brand: str | None = Field(default=None, max_length=100)
+
+
+class DraftRequest(BaseModel):
+    """`POST /v1/drafts`: the conversation so far; only `messages` is required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    platform: str = Field(default="livechat", max_length=64)
+    flow: str = Field(default="livechat", max_length=64)
+    language: LanguageChoice = "auto"
+    customer: Customer = Field(default_factory=Customer)
+    agent: Agent = Field(default_factory=Agent)
+    messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
+    step: str | None = Field(default=None, max_length=64, description="Force this step instead of locating it.")
+
+    def slots(self) -> dict[str, str]:
+        values = {"customer_name": self.customer.name, "agent_name": self.agent.name, "brand": self.agent.brand}
+        return {name: value.strip() for name, value in values.items() if value and value.strip()}
+
+
+class Citation(BaseModel):
+    id: str
+    title: str
+    section: str
+    score: float = Field(ge=0, le=1)
+
+
+class GuardrailVerdict(BaseModel):
+    allowed: bool
+    violations: list[Violation] = Field(default_factory=list)
+    repairs: list[str] = Field(default_factory=list, description="What was changed to make the draft pass.")
+
+
+class DraftResponse(BaseModel):
+    """The proposed reply with where the conversation stands, its sources and the guardrail verdict."""
+
+    draft_id: str
+    draft: str
+    step: str
+    next_steps: list[str]
+    steps_done: list[str]
+    language: str
+    citations: list[Citation]
+    guardrails: GuardrailVerdict
+    handoff: dict[str, object] | None = None
+    model: str
+    degraded: bool = False
+    latency_ms: float

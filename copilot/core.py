@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from copilot.contracts import GuardrailRequest
+from copilot.chat.base import ChatModel
+from copilot.chat.openai_chat import OpenAIChatModel
+from copilot.contracts import DraftRequest, DraftResponse, GuardrailRequest
+from copilot.drafter import Drafter
 from copilot.errors import IndexNotReadyError, InvalidRequestError
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import CheckResult
@@ -20,12 +23,18 @@ class Copilot:
     """Loads the knowledge folder and its index once, and answers searches over them."""
 
     def __init__(
-        self, settings: Settings | None = None, embedder: Embedder | None = None, store: VectorStore | None = None
+        self,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        store: VectorStore | None = None,
+        model: ChatModel | None = None,
     ) -> None:
         self.settings = settings or Settings.load()
         self.index = KnowledgeIndex(self.settings, embedder=embedder, store=store)
         self._knowledge: KnowledgeBase | None = None
         self._guardrails: GuardrailEngine | None = None
+        self._drafter: Drafter | None = None
+        self._model = model
         self._lock = threading.Lock()
 
     @property
@@ -46,8 +55,25 @@ class Copilot:
             knowledge = KnowledgeBase.load(self.settings.knowledge_dir)
             guardrails = GuardrailEngine.from_knowledge(knowledge)
             report = self.index.ingest(knowledge, progress)
-            self._knowledge, self._guardrails = knowledge, guardrails
+            self._knowledge, self._guardrails, self._drafter = knowledge, guardrails, None
             return report
+
+    @property
+    def drafter(self) -> Drafter:
+        if self._drafter is None:
+            self._drafter = Drafter(self.knowledge, self.index, self.guardrails, self.index.embedder, self.chat_model())
+        return self._drafter
+
+    def chat_model(self) -> ChatModel | None:
+        """The configured LLM, or None for the local composer."""
+        if self._model is None and self.settings.llm_configured:
+            self._model = OpenAIChatModel(self.settings.llm_base_url, self.settings.llm_model,
+                                          self.settings.llm_api_key, timeout=self.settings.llm_timeout)
+        return self._model
+
+    def draft(self, request: DraftRequest) -> DraftResponse:
+        """Propose the agent's next reply (see `Drafter`)."""
+        return self.drafter.draft(request)
 
     def check(self, request: GuardrailRequest) -> CheckResult:
         """Run the guardrails over a text for the platform, flow and step it is meant for."""

@@ -18,6 +18,10 @@ _ENV = {
     "data_dir": "COPILOT_DATA_DIR",
     "embedding_model": "COPILOT_EMBEDDING_MODEL",
     "chroma_url": "COPILOT_CHROMA_URL",
+    "llm_base_url": "COPILOT_LLM_BASE_URL",
+    "llm_model": "COPILOT_LLM_MODEL",
+    "llm_api_key": "COPILOT_LLM_API_KEY",
+    "llm_timeout": "COPILOT_LLM_TIMEOUT",
 }
 
 
@@ -33,6 +37,14 @@ class Settings(BaseModel):
         default="", description="A sentence-transformers model path or name; empty = the packaged model."
     )
     chroma_url: str = Field(default="", description="URL of a Chroma server; empty = embedded Chroma.")
+    llm_base_url: str = Field(default="", description="OpenAI-compatible endpoint; empty = the local composer.")
+    llm_model: str = Field(default="", description="Model name at that endpoint.")
+    llm_api_key: str = Field(default="", repr=False, description="API key for the endpoint, if it needs one.")
+    llm_timeout: float = Field(default=20.0, gt=0, le=300, description="Seconds before an LLM call gives up.")
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

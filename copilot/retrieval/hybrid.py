@@ -84,7 +84,7 @@ class HybridRetriever:
         for doc_id, values in by_document.items():
             values.sort(reverse=True)
             document_score[doc_id] = values[0] + SECTION_BONUS * sum(values[1:3])
-        best = sum(weights[name] for name in rankings) / (RRF_K + 1)
+        best = sum(weights[name] for name in rankings) / (RRF_K + 1) * (1 + 2 * SECTION_BONUS)
 
         def final(chunk_id: str) -> float:
             doc_scores = by_document[self._by_id[chunk_id].doc_id]

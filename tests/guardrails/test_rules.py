@@ -168,3 +168,19 @@ def test_violation_has_message_severity_and_the_span_of_the_offending_text(engin
     assert violation.severity == "block" and "hủy" in violation.message
     start, end = violation.span
     assert "hủy đơn giúp shop" in text[start:end]
+
+
+@pytest.mark.parametrize(("text", "platform", "step"), [
+    ("Dạ đơn của chị đã được bàn giao cho đơn vị vận chuyển nên hệ thống không còn cho phép hủy nữa ạ.",
+     "shopee", "troubleshoot"),
+    ("Dạ em hiểu, quyền lợi của anh vẫn được đảm bảo ạ.", "shopee", "empathy"),
+    ("Dạ chờ lâu như vậy thì đúng là rất khó chịu ạ.", "shopee", "empathy"),
+    ("Chị bấm Trả hàng/Hoàn tiền, shop đồng ý, sau đó chị đặt lại đơn mới nhé.", "shopee", "troubleshoot"),
+    ("Thanks Anna! If you have a minute, a quick review of our app on the Shopify App Store would really help "
+     "our team.", "livechat", "farewell"),
+])
+def test_compliant_lines_that_once_tripped_a_rule_stay_allowed(
+    engine: GuardrailEngine, text: str, platform: str, step: str
+) -> None:
+    """Folding merges words (lợi/lỗi, đó/do, đúng/đừng): these regressions must not come back."""
+    assert rules(engine, text, platform=platform, step=step) == []

@@ -1,0 +1,99 @@
+"""The local composer: drafts with no network, from the step's templates and the retrieved passages.
+
+At steps that need knowledge it takes the customer-facing lines of the best retrieved document (its reply or
+example-line sections, never its "don't say" ones) in the customer's language; elsewhere it uses the
+step's templates. Slots are filled from the request; a slot with no value is written around, never left.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from copilot.chat.base import Completion, DraftContext, DraftPrompt
+from copilot.guardrails.sentences import sentences
+from copilot.language import detect_language
+from copilot.retrieval.chunking import Chunk
+from copilot.slots import SLOT, fill
+from copilot.text import fold, words
+
+REPLY_SECTION = re.compile(r"^(reply|trả lời mẫu|câu mẫu|compliant example|example lines|troubleshooting example|"
+                           r"mẫu trả lời|ví dụ)", re.IGNORECASE)
+FORBIDDEN_SECTION = re.compile(r"(don.t|do not|không nên|tránh|never say|sai quy định)", re.IGNORECASE)
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
+_QUOTES = "\"“”'‘’"
+_DANGLING = re.compile(r"\b(from|at|with|của|bên|từ|tại)\s*([,.!?]|$)", re.IGNORECASE)
+
+
+class LocalComposer:
+    """The default `ChatModel`: deterministic, offline, grounded in the knowledge base."""
+
+    name = "local"
+
+    def complete(self, prompt: DraftPrompt) -> Completion:
+        context = prompt.context
+        if context.step.knowledge and not context.feedback:
+            grounded = self._from_passages(context)
+            if grounded is not None:
+                return grounded
+        return Completion(text=self.from_templates(context), model=self.name)
+
+    def stream(self, prompt: DraftPrompt) -> Iterator[str]:
+        text = self.complete(prompt).text
+        for match in re.finditer(r"\S+\s*", text):
+            yield match.group(0)
+
+    def from_templates(self, context: DraftContext) -> str:
+        """A template of the step in the customer's language, rotated by `variant`, slots filled."""
+        templates = context.step.templates.get(context.language) or next(iter(context.step.templates.values()), ())
+        if not templates:
+            return ""
+        ordered = [templates[(context.variant + i) % len(templates)] for i in range(len(templates))]
+        for template in ordered:
+            filled = fill(template, context.slots)
+            if filled is not None:
+                return filled
+        return write_around_slots(ordered[0], context.slots)
+
+    def _from_passages(self, context: DraftContext) -> Completion | None:
+        for index, hit in enumerate(context.passages):
+            lines = customer_lines(hit.chunk, context.language)
+            if not lines:
+                continue
+            chosen = best_lines(lines, context.customer_text)
+            text = " ".join(write_around_slots(line, context.slots) for line in chosen)
+            return Completion(text=text, model=self.name, passages=[index])
+        return None
+
+
+def customer_lines(chunk: Chunk, language: str) -> list[str]:
+    """The ready-to-send lines of a reply or example section in `language`; empty for any other section."""
+    if not REPLY_SECTION.match(chunk.section.split(" > ")[-1]) or FORBIDDEN_SECTION.search(chunk.section):
+        return []
+    if detect_language([chunk.text], default="") != language:
+        return []
+    bullets = [line for line in chunk.text.splitlines() if _BULLET.match(line)]
+    if not bullets:
+        return [" ".join(chunk.text.split())]
+    return [_BULLET.sub("", line).strip().strip(_QUOTES).strip() for line in bullets]
+
+
+def best_lines(lines: list[str], customer_text: str, limit: int = 2) -> list[str]:
+    """The lines closest to what the customer wrote (shared folded words), kept in document order."""
+    if len(lines) == 1:
+        return lines
+    asked = Counter(words(customer_text))
+    scored = sorted(range(len(lines)), key=lambda i: -sum(asked[w] for w in set(words(lines[i]))))
+    keep = sorted(scored[:limit])
+    return [lines[i] for i in keep]
+
+
+def write_around_slots(template: str, values: dict[str, str]) -> str:
+    """Fill known slots; drop unknown ones with the words that only made sense with them."""
+    text = SLOT.sub(lambda m: values.get(m.group(1), "") or "", template)
+    text = _DANGLING.sub(r"\2", text)
+    text = re.sub(r"\s+([,.!?])", r"\1", text)
+    text = re.sub(r",\s*([,.!?])", r"\1", text)
+    text = re.sub(r"\s{2,}", " ", text).strip()
+    return " ".join(s.text for s in sentences(text)) if fold(text) else ""

@@ -1,0 +1,66 @@
+"""Any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server) through the `openai` SDK."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from copilot.chat.base import ChatModelError, Completion, DraftPrompt
+
+CITATION = re.compile(r"\s?\[(\d{1,2})\]")
+
+
+class OpenAIChatModel:
+    """Chat completions with a timeout; the SDK retries 429 and 5xx with exponential backoff."""
+
+    def __init__(
+        self, base_url: str, model: str, api_key: str = "", timeout: float = 20.0, max_retries: int = 2,
+        temperature: float = 0.3,
+    ) -> None:
+        from openai import OpenAI
+
+        self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout,
+                              max_retries=max_retries)
+        self.model = model
+        self.temperature = temperature
+
+    @property
+    def name(self) -> str:
+        return self.model
+
+    def complete(self, prompt: DraftPrompt) -> Completion:
+        response = self._call(prompt, stream=False)
+        try:
+            text = response.choices[0].message.content or ""
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise ChatModelError(f"malformed completion from {self.model}: {exc}") from exc
+        return completion_from_text(text, self.model, len(prompt.context.passages))
+
+    def stream(self, prompt: DraftPrompt) -> Iterator[str]:
+        chunks = self._call(prompt, stream=True)
+        try:
+            for chunk in chunks:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except Exception as exc:
+            raise ChatModelError(f"the stream from {self.model} broke off: {exc}") from exc
+
+    def _call(self, prompt: DraftPrompt, stream: bool) -> Any:
+        import openai
+
+        try:
+            return self._client.chat.completions.create(
+                model=self.model, messages=prompt.messages, temperature=self.temperature, stream=stream  # type: ignore[arg-type]
+            )
+        except openai.OpenAIError as exc:
+            raise ChatModelError(f"{self.model} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def completion_from_text(text: str, model: str, passages: int) -> Completion:
+    """Strip inline [n] citations from the reply and keep them as passage indexes."""
+    cited = [int(n) - 1 for n in CITATION.findall(text) if 0 < int(n) <= passages]
+    clean = CITATION.sub("", text).strip()
+    if not clean:
+        raise ChatModelError(f"{model} returned an empty reply")
+    return Completion(text=clean, model=model, passages=list(dict.fromkeys(cited)))

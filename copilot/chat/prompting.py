@@ -1,0 +1,72 @@
+"""Turning a draft request into chat messages from the prompt files in `copilot/prompts/`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from copilot import prompts
+from copilot.chat.base import DraftContext, DraftPrompt
+from copilot.contracts import Message
+
+LANGUAGE_NAMES = {"en": "English", "vi": "Vietnamese"}
+LANGUAGE_NOTES = {"vi": " (with full diacritics; call the customer anh/chị and yourself em or shop, polite ạ/nhé)"}
+
+
+def build_prompt(
+    context: DraftContext, conversation: Sequence[Message], platform_title: str, rules: Sequence[str]
+) -> DraftPrompt:
+    """System prompt (voice, language, rules), step instructions, passages and the conversation as data."""
+    step = context.step
+    language = LANGUAGE_NAMES.get(context.language, context.language)
+    system = prompts.render(
+        "system",
+        agent_name=context.slots.get("agent_name") or "the agent",
+        brand=context.slots.get("brand") or "the company",
+        platform_title=platform_title,
+        language_name=language,
+        language_note=LANGUAGE_NOTES.get(context.language, ""),
+        rules="\n".join(f"- {rule}" for rule in rules) or "- (none beyond the voice above)",
+    )
+    family = f"step_{step.prompt}" if prompts.exists(f"step_{step.prompt}") else "step_generic"
+    examples = step.templates.get(context.language) or next(iter(step.templates.values()), ())
+    instructions = prompts.render(
+        family,
+        step_title=step.title,
+        step_id=step.id,
+        step_goal=step.goal,
+        examples="\n".join(f"- {example}" for example in examples) or "- (none)",
+        review_instruction="You MUST ask the customer for a review or rating in this message."
+        if step.review_ask else "",
+    )
+    user = prompts.render(
+        "user",
+        passages=_passages(context),
+        conversation="\n".join(f"[{m.role}] {_data(m.text)}" for m in conversation),
+        feedback=_feedback(context),
+        language_name=language,
+        step_title=step.title,
+    )
+    messages = [{"role": "system", "content": f"{system}\n\n{instructions}"}, {"role": "user", "content": user}]
+    return DraftPrompt(messages=messages, context=context)
+
+
+def _data(text: str) -> str:
+    """Customer text cannot close the data block it sits in."""
+    return text.replace("</conversation>", "< /conversation>").replace("</passages>", "< /passages>")
+
+
+def _passages(context: DraftContext) -> str:
+    if not context.passages:
+        return "(no passage: do not state facts or policies you were not given)"
+    blocks = []
+    for number, hit in enumerate(context.passages, start=1):
+        chunk = hit.chunk
+        blocks.append(f"[{number}] {chunk.title} — {chunk.section} (id: {chunk.doc_id})\n{_data(chunk.text)}")
+    return "\n\n".join(blocks)
+
+
+def _feedback(context: DraftContext) -> str:
+    if not context.feedback:
+        return ""
+    problems = "\n".join(f"- {violation.rule}: {violation.message}" for violation in context.feedback)
+    return f"\nYour previous draft broke these rules; write it again without breaking them:\n{problems}\n"

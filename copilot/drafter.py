@@ -1,0 +1,151 @@
+"""The drafting pipeline: understand -> locate step -> retrieve -> draft -> check -> (repair) -> response."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import replace
+
+from copilot.chat.base import ChatModel, ChatModelError, Completion, DraftContext
+from copilot.chat.local import LocalComposer
+from copilot.chat.prompting import build_prompt
+from copilot.contracts import Citation, DraftRequest, DraftResponse, GuardrailVerdict
+from copilot.errors import InvalidRequestError
+from copilot.flows import Flow
+from copilot.guardrails.engine import GuardrailEngine
+from copilot.guardrails.models import Violation
+from copilot.guardrails.repair import Repairer
+from copilot.knowledge import KnowledgeBase
+from copilot.language import detect_language
+from copilot.retrieval.embedders import Embedder
+from copilot.retrieval.hybrid import SearchHit
+from copilot.retrieval.index import KnowledgeIndex
+from copilot.retrieval.vector_store import SearchFilter
+from copilot.tracker import StepLocation, StepTracker
+
+log = logging.getLogger(__name__)
+PASSAGES = 4
+MAX_CITATIONS = 3
+
+
+class Drafter:
+    """Proposes the agent's next reply for a conversation, aligned to the flow and the platform's rules."""
+
+    def __init__(
+        self, knowledge: KnowledgeBase, index: KnowledgeIndex, guardrails: GuardrailEngine,
+        embedder: Embedder | None, model: ChatModel | None = None,
+    ) -> None:
+        self.knowledge = knowledge
+        self.index = index
+        self.guardrails = guardrails
+        self.repairer = Repairer(guardrails)
+        self.composer = LocalComposer()
+        self.model: ChatModel = model or self.composer
+        self._embedder = embedder
+        self._trackers: dict[str, StepTracker] = {}
+
+    def tracker(self, flow: Flow) -> StepTracker:
+        if flow.id not in self._trackers:
+            self._trackers[flow.id] = StepTracker(flow, self._embedder)
+        return self._trackers[flow.id]
+
+    def draft(self, request: DraftRequest) -> DraftResponse:
+        started = time.perf_counter()
+        flow = self._validate(request)
+        language = self.language(request)
+        location = self.locate(request, flow)
+        step = flow.step(location.step)
+        passages = self._retrieve(request, step.id) if step.knowledge else []
+        context = DraftContext(step=step, language=language, platform=request.platform, slots=request.slots(),
+                               passages=passages, customer_text=_recent_customer_text(request))
+        completion, degraded = self._complete(request, context)
+        used_templates: list[bool] = []
+
+        def regenerate(text: str, violations: list[Violation]) -> str | None:
+            again, _ = self._complete(request, replace(context, feedback=violations))
+            used_templates.append(again.model == self.composer.name)
+            return again.text
+
+        check = self.guardrails.context(completion.text, request.platform, flow.id, step.id, language)
+        outcome = self.repairer.repair(completion.text, check, context.slots, step, regenerate)
+        citations = [] if used_templates and used_templates[-1] else _citations(completion, passages)
+        return DraftResponse(
+            draft_id=uuid.uuid4().hex, draft=outcome.text, step=step.id, next_steps=location.next_steps,
+            steps_done=location.steps_done, language=language, citations=citations,
+            guardrails=GuardrailVerdict(allowed=outcome.result.allowed, violations=outcome.result.violations,
+                                        repairs=outcome.repairs),
+            model=completion.model, degraded=degraded, latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+    def language(self, request: DraftRequest) -> str:
+        if request.language != "auto":
+            return request.language
+        customer = [m.text for m in request.messages if m.role == "customer"]
+        return detect_language(customer or [m.text for m in request.messages])
+
+    def locate(self, request: DraftRequest, flow: Flow) -> StepLocation:
+        location = self.tracker(flow).locate(request.messages)
+        if request.step is None:
+            return location
+        forced = flow.step(request.step)
+        return StepLocation(forced.id, location.steps_done, list(forced.next), ["step forced by the request"])
+
+    def _validate(self, request: DraftRequest) -> Flow:
+        if request.platform not in self.knowledge.platforms:
+            known = ", ".join(sorted(self.knowledge.platforms))
+            raise InvalidRequestError(f"unknown platform '{request.platform}'; known: {known}")
+        if request.flow not in self.knowledge.flows:
+            raise InvalidRequestError(f"unknown flow '{request.flow}'; known: {', '.join(sorted(self.knowledge.flows))}")
+        flow = self.knowledge.flows[request.flow]
+        if request.step is not None and request.step not in flow.step_ids:
+            known = ", ".join(flow.step_ids)
+            raise InvalidRequestError(f"unknown step '{request.step}' for flow '{flow.id}'; known: {known}")
+        return flow
+
+    def _retrieve(self, request: DraftRequest, step: str) -> list[SearchHit]:
+        query = _recent_customer_text(request, turns=3)
+        if not query.strip():
+            return []
+        for where in (SearchFilter(platform=request.platform, step=step), SearchFilter(platform=request.platform)):
+            hits = self.index.search(query, k=PASSAGES, where=where, per_document=2)
+            if hits:
+                return hits
+        return []
+
+    def _complete(self, request: DraftRequest, context: DraftContext) -> tuple[Completion, bool]:
+        """Draft with the configured model; any failure falls back to the local composer, marked degraded."""
+        if self.model is self.composer:
+            return self.composer.complete(build_prompt(context, request.messages, "", [])), False
+        prompt = build_prompt(context, request.messages, self._platform_title(request.platform),
+                              self._rules(request, context))
+        try:
+            return self.model.complete(prompt), False
+        except ChatModelError as exc:
+            log.warning("LLM draft failed, using the local composer: %s", exc)
+            return self.composer.complete(prompt), True
+
+    def _platform_title(self, platform: str) -> str:
+        return self.knowledge.platforms[platform].title
+
+    def _rules(self, request: DraftRequest, context: DraftContext) -> list[str]:
+        check = self.guardrails.context("", request.platform, request.flow, context.step.id, context.language)
+        return [rule.spec.message_for(context.language) for rule in self.guardrails.rules
+                if rule.spec.scope.applies(check)]
+
+
+def _recent_customer_text(request: DraftRequest, turns: int = 1) -> str:
+    customer = [m.text for m in request.messages if m.role == "customer"]
+    return " ".join(customer[-turns:])
+
+
+def _citations(completion: Completion, passages: list[SearchHit]) -> list[Citation]:
+    """The passages the draft used first, then the other top documents it was grounded on."""
+    order = list(completion.passages) + [i for i in range(len(passages)) if i not in completion.passages]
+    citations: list[Citation] = []
+    for index in order:
+        chunk = passages[index].chunk
+        if all(c.id != chunk.doc_id for c in citations):
+            citations.append(Citation(id=chunk.doc_id, title=chunk.title, section=chunk.section,
+                                      score=passages[index].score))
+    return citations[:MAX_CITATIONS]
