@@ -96,7 +96,8 @@ class Drafter:
             known = ", ".join(sorted(self.knowledge.platforms))
             raise InvalidRequestError(f"unknown platform '{request.platform}'; known: {known}")
         if request.flow not in self.knowledge.flows:
-            raise InvalidRequestError(f"unknown flow '{request.flow}'; known: {', '.join(sorted(self.knowledge.flows))}")
+            known = ", ".join(sorted(self.knowledge.flows))
+            raise InvalidRequestError(f"unknown flow '{request.flow}'; known: {known}")
         flow = self.knowledge.flows[request.flow]
         if request.step is not None and request.step not in flow.step_ids:
             known = ", ".join(flow.step_ids)

@@ -9,7 +9,7 @@ from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharac
 
 from copilot.retrieval.documents import KnowledgeDocument
 
-CHUNKER_VERSION = "md-headings-v2"
+CHUNKER_VERSION = "md-headings-v3"
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3")]
 
 
@@ -32,8 +32,13 @@ class Chunk:
 
     @property
     def search_text(self) -> str:
-        """What gets embedded and indexed: title and section give a short passage its context."""
+        """What the lexical index sees: title and section give a short passage its context, tags its synonyms."""
         return f"{self.title}\n{self.section}\n{' '.join(self.tags)}\n{self.text}"
+
+    @property
+    def embedding_text(self) -> str:
+        """What gets embedded: like `search_text` without the tags (a keyword list blurs an embedding)."""
+        return f"{self.title}\n{self.section}\n{self.text}"
 
 
 class MarkdownChunker:

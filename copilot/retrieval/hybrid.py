@@ -21,7 +21,7 @@ MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 RRF_K = 30
 DENSE_WEIGHT = {"en": 1.5, "vi": 0.3}
 LEXICAL_WEIGHT = 1.0
-SECTION_BONUS = 0.3
+SECTION_BONUS = 0.5
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ class KnowledgeIndex:
     def _embed_and_store(self, chunks: Sequence[Chunk], progress: ProgressCallback | None) -> None:
         for start in range(0, len(chunks), EMBED_BATCH):
             batch = chunks[start : start + EMBED_BATCH]
-            vectors = self.embedder.embed([chunk.search_text for chunk in batch])
+            vectors = self.embedder.embed([chunk.embedding_text for chunk in batch])
             self.store.upsert(batch, np.asarray(vectors))
             if progress:
                 progress(start + len(batch), len(chunks))

@@ -16,7 +16,6 @@ from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.vector_store import SearchFilter
 from copilot.text import words
 
-
 # Short chunks of one document share most words; a low length penalty (b) suits them (measured on the
 # retrieval set: k1 1.2 / b 0.3 beat the defaults 1.5 / 0.75).
 BM25_K1 = 1.2
