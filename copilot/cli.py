@@ -172,6 +172,41 @@ def draft(
     print_json(build(knowledge, index).draft(request).model_dump(mode="json"))
 
 
+@app.command("draft-report")
+@friendly_errors
+def draft_report(
+    datasets: Annotated[list[Path], typer.Argument(help="JSONL datasets; their draft cases are used.")],
+    show_misses: Annotated[bool, typer.Option(help="List the cases whose step is wrong.")] = False,
+    similarity: Annotated[bool, typer.Option(help="Score similarity to the reference with ragas.")] = True,
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Step accuracy, review asks, citations, guardrails and similarity of drafts on reference transcripts."""
+    from evals.drafts import averages, breakdown, load_draft_cases, ragas_similarity, score_draft
+
+    copilot = build(knowledge, index)
+    flows = {flow.id: flow.step_ids for flow in copilot.knowledge.flows.values()}
+    cases = load_draft_cases(datasets, {d.id for d in copilot.knowledge.documents}, flows)
+    scorer = ragas_similarity() if similarity else None
+    outcomes = [score_draft(copilot, case, scorer) for case in cases]
+    table = Table(title=f"Drafts on {len(cases)} reference cases")
+    table.add_column("metric")
+    table.add_column("value")
+    for name, value in averages(outcomes).items():
+        table.add_row(name, f"{value:.3f}")
+    out.print(table)
+    for key in ("step", "platform", "language"):
+        parts = ", ".join(f"{label} {value:.2f}" for label, value in breakdown(outcomes, "step_accuracy", key).items())
+        out.print(f"step accuracy by {key}: {parts}", highlight=False)
+    if show_misses:
+        for outcome in outcomes:
+            if outcome.scores.get("step_accuracy", 1.0) < 1.0 or outcome.scores.get("guardrails_pass", 1.0) < 1.0:
+                last = outcome.case.request.messages[-1].text
+                out.print(f"  {outcome.case.id}: expected {outcome.case.expected.get('step')} got "
+                          f"{outcome.response.step} (done {outcome.response.steps_done}) allowed "
+                          f"{outcome.response.guardrails.allowed}: {last!r}", highlight=False, markup=False)
+
+
 @app.command("guardrail-report")
 @friendly_errors
 def guardrail_report(

@@ -85,7 +85,7 @@ class Drafter:
         return detect_language(customer or [m.text for m in request.messages])
 
     def locate(self, request: DraftRequest, flow: Flow) -> StepLocation:
-        location = self.tracker(flow).locate(request.messages)
+        location = self.tracker(flow).locate(request.messages, list(request.slots().values()))
         if request.step is None:
             return location
         forced = flow.step(request.step)

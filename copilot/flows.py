@@ -32,6 +32,9 @@ class FlowStep(BaseModel):
         default=(), description="If one of these matches the customer's message, this step's cues are ignored."
     )
     only_on_cue: bool = Field(default=False, description="Chosen only when one of its cues matches.")
+    repeat: bool = Field(
+        default=True, description="False: a cue does not pick this step right after the agent performed it."
+    )
     prompt: str = Field(
         default="generic", pattern=r"^[a-z_]+$", description="Prompt family in copilot/prompts (step_<prompt>.txt)."
     )

@@ -25,7 +25,11 @@ from copilot.slots import SLOT
 from copilot.text import fold, words
 
 DENSE_WEIGHT = 0.6
-THRESHOLD = 0.32
+THRESHOLD = 0.28
+# A step far ahead of where the conversation has got is unlikely ("how can I help?" in the first message is a
+# greeting, not the "anything else?" of achieve more): its score is damped.
+LOOKAHEAD = 3
+AHEAD_DAMPING = 0.75
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ class StepTracker:
         self._exceptions = {s.id: [re.compile(c) for c in s.cue_exceptions] for s in flow.steps}
         self.performed = lru_cache(maxsize=4096)(self._performed)
 
-    def _performed(self, agent_text: str) -> tuple[str, ...]:
+    def _performed(self, agent_text: str, furthest: int = -1) -> tuple[str, ...]:
         """The steps an agent message performed, in the order its sentences perform them."""
         parts = [s.text for s in sentences(agent_text) if len(s.text) > 1]
         if not parts:
@@ -75,9 +79,11 @@ class StepTracker:
         scores = self._scores(parts)
         found: list[str] = []
         for row in scores:
+            row[furthest + LOOKAHEAD + 1 :] *= AHEAD_DAMPING
             best = int(np.argmax(row))
             if row[best] >= self.threshold and self.flow.steps[best].id not in found:
                 found.append(self.flow.steps[best].id)
+            furthest = max(furthest, best if row[best] >= self.threshold else furthest)
         return tuple(found)
 
     def _scores(self, parts: list[str]) -> np.ndarray:
@@ -97,24 +103,28 @@ class StepTracker:
                 scores[row, index] = max(scores[row, index], score)
         return scores
 
-    def locate(self, messages: Sequence[Message]) -> StepLocation:
+    def locate(self, messages: Sequence[Message], names: Sequence[str] = ()) -> StepLocation:
+        """`names` (customer, agent, brand) are removed from agent messages, as slots are from templates."""
         agent_turns = [i for i, m in enumerate(messages) if m.role == "agent"]
-        done: list[str] = []
-        for index in agent_turns:
-            done.extend(s for s in self.performed(messages[index].text) if s not in done)
         if not agent_turns:
             first = self.flow.steps[0]
             return StepLocation(first.id, [], list(first.next), ["no agent reply yet: the flow starts here"])
-        last_agent = agent_turns[-1]
-        last_performed = self.performed(messages[last_agent].text)
-        customer_text = " ".join(m.text for m in messages[last_agent + 1 :] if m.role == "customer")
+        done: list[str] = []
+        last_performed: tuple[str, ...] = ()
+        ids = self.flow.step_ids
+        for index in agent_turns:
+            furthest = max((ids.index(step) for step in done), default=-1)
+            last_performed = self.performed(_without(messages[index].text, names), furthest)
+            done.extend(step for step in last_performed if step not in done)
+        customer_text = " ".join(m.text for m in messages[agent_turns[-1] + 1 :] if m.role == "customer")
         step, reason = self._cued(customer_text, last_performed) or self._follow_graph(done, last_performed)
         return StepLocation(step.id, done, list(step.next), [reason])
 
     def _cued(self, customer_text: str, last_performed: tuple[str, ...]) -> tuple[FlowStep, str] | None:
         folded = fold(customer_text)
         for step in self.flow.cue_order():
-            if step.id in last_performed or any(e.search(folded) for e in self._exceptions[step.id]):
+            just_done = step.id in last_performed and not step.repeat
+            if just_done or any(e.search(folded) for e in self._exceptions[step.id]):
                 continue
             match = next((m for cue in self._cues[step.id] if (m := cue.search(folded))), None)
             if match:
@@ -140,3 +150,10 @@ def _exemplar_texts(step: FlowStep) -> list[str]:
         for template in templates:
             texts.extend(SLOT.sub("", s.text) for s in sentences(template))
     return [t for t in texts if t.strip()]
+
+
+def _without(text: str, names: Sequence[str]) -> str:
+    for name in names:
+        if name and len(name) > 1:
+            text = re.sub(re.escape(name), "", text, flags=re.IGNORECASE)
+    return text

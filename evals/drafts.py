@@ -1,0 +1,121 @@
+"""Draft quality against reference transcripts: step accuracy, review asks, citations, rules, similarity."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from copilot.contracts import DraftRequest, DraftResponse
+from copilot.core import Copilot
+from copilot.errors import DatasetError
+from evals.datasets import read_cases
+
+
+@dataclass(frozen=True)
+class DraftCase:
+    id: str
+    request: DraftRequest
+    expected: dict[str, Any]
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class DraftOutcome:
+    case: DraftCase
+    response: DraftResponse
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def load_draft_cases(paths: Iterable[Path], known_docs: set[str], flows: dict[str, list[str]]) -> list[DraftCase]:
+    cases = []
+    for path in paths:
+        for number, raw in read_cases(path):
+            if raw["kind"] == "draft":
+                cases.append(_parse(raw, path, number, known_docs, flows))
+    return cases
+
+
+def _parse(raw: dict[str, Any], path: Path, number: int, known_docs: set[str], flows: dict[str, list[str]]) -> DraftCase:
+    try:
+        request = DraftRequest.model_validate(raw["input"])
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = "input." + ".".join(str(part) for part in error["loc"])
+        raise DatasetError(path, number, str(error["msg"]), where) from exc
+    expected = raw.get("expected", {})
+    step = expected.get("step")
+    steps = flows.get(request.flow, [])
+    if step is not None and step not in steps:
+        raise DatasetError(path, number, f"unknown step '{step}' for flow '{request.flow}'", "expected.step")
+    unknown = [doc for doc in expected.get("must_cite", []) if doc not in known_docs]
+    if unknown:
+        raise DatasetError(path, number, f"unknown document id(s): {', '.join(unknown)}", "expected.must_cite")
+    return DraftCase(raw["id"], request, expected, tuple(raw.get("tags", ())))
+
+
+def score_draft(copilot: Copilot, case: DraftCase, similarity: Any | None) -> DraftOutcome:
+    """Draft one case and score it on the keys its `expected` has."""
+    response = copilot.draft(case.request)
+    expected, scores = case.expected, {}
+    text = response.draft.lower()
+    if "step" in expected:
+        scores["step_accuracy"] = float(response.step == expected["step"])
+    if expected.get("step") == "farewell" or response.step == "farewell":
+        scores["review_ask"] = float(copilot.guardrails.asks_for_review(response.draft))
+    if expected.get("must_cite"):
+        cited = {c.id for c in response.citations}
+        scores["cite_recall"] = sum(doc in cited for doc in expected["must_cite"]) / len(expected["must_cite"])
+    if expected.get("must_include"):
+        scores["must_include"] = float(all(s.lower() in text for s in expected["must_include"]))
+    if expected.get("must_not_include"):
+        scores["must_not_include"] = float(not any(s.lower() in text for s in expected["must_not_include"]))
+    if "allowed" in expected:
+        scores["guardrails_pass"] = float(response.guardrails.allowed == expected["allowed"])
+    if expected.get("reference") and similarity is not None:
+        scores.update(similarity(response.draft, expected["reference"]))
+    return DraftOutcome(case, response, scores)
+
+
+def ragas_similarity() -> Any:
+    """ROUGE-L and string similarity from ragas (offline, no LLM)."""
+    from ragas.dataset_schema import SingleTurnSample
+    from ragas.metrics import NonLLMStringSimilarity, RougeScore
+
+    rouge, strings = RougeScore(), NonLLMStringSimilarity()
+
+    def similarity(draft: str, reference: str) -> dict[str, float]:
+        sample = SingleTurnSample(response=draft, reference=reference)
+        return {"rouge_l": float(rouge.single_turn_score(sample)),
+                "string_similarity": float(strings.single_turn_score(sample))}
+
+    return similarity
+
+
+def averages(outcomes: list[DraftOutcome]) -> dict[str, float]:
+    values: dict[str, list[float]] = defaultdict(list)
+    for outcome in outcomes:
+        for name, value in outcome.scores.items():
+            values[name].append(value)
+    return {name: round(sum(v) / len(v), 3) for name, v in values.items()}
+
+
+def breakdown(outcomes: list[DraftOutcome], metric: str, key: str) -> dict[str, float]:
+    """`metric` averaged per expected step (`key="step"`), per platform or per tag."""
+    groups: dict[str, list[float]] = defaultdict(list)
+    for outcome in outcomes:
+        if metric not in outcome.scores:
+            continue
+        if key == "step":
+            labels = [outcome.case.expected.get("step", "?")]
+        elif key == "platform":
+            labels = [outcome.case.request.platform]
+        else:
+            labels = [tag for tag in outcome.case.tags if tag in ("en", "vi", "vi-unaccented")] or ["?"]
+        for label in labels:
+            groups[label].append(outcome.scores[metric])
+    return {label: round(sum(v) / len(v), 3) for label, v in sorted(groups.items())}
