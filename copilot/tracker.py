@@ -25,7 +25,8 @@ from copilot.slots import SLOT
 from copilot.text import fold, words
 
 DENSE_WEIGHT = 0.6
-THRESHOLD = 0.28
+THRESHOLD = 0.22
+MIN_WORDS = 3
 # A step far ahead of where the conversation has got is unlikely ("how can I help?" in the first message is a
 # greeting, not the "anything else?" of achieve more): its score is damped.
 LOOKAHEAD = 3
@@ -73,7 +74,7 @@ class StepTracker:
 
     def _performed(self, agent_text: str, furthest: int = -1) -> tuple[str, ...]:
         """The steps an agent message performed, in the order its sentences perform them."""
-        parts = [s.text for s in sentences(agent_text) if len(s.text) > 1]
+        parts = [s.text for s in sentences(agent_text) if len(words(s.text)) >= MIN_WORDS]
         if not parts:
             return ()
         scores = self._scores(parts)
