@@ -40,7 +40,9 @@ def load_draft_cases(paths: Iterable[Path], known_docs: set[str], flows: dict[st
     return cases
 
 
-def _parse(raw: dict[str, Any], path: Path, number: int, known_docs: set[str], flows: dict[str, list[str]]) -> DraftCase:
+def _parse(
+    raw: dict[str, Any], path: Path, number: int, known_docs: set[str], flows: dict[str, list[str]]
+) -> DraftCase:
     try:
         request = DraftRequest.model_validate(raw["input"])
     except ValidationError as exc:

@@ -38,13 +38,21 @@ class OpenAIChatModel:
         return completion_from_text(text, self.model, len(prompt.context.passages))
 
     def stream(self, prompt: DraftPrompt) -> Iterator[str]:
+        """Text deltas as they arrive; a stream that ends before the model's finish reason is an error."""
         chunks = self._call(prompt, stream=True)
+        finished = False
         try:
             for chunk in chunks:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
+                if not chunk.choices:
+                    continue
+                choice = chunk.choices[0]
+                finished = finished or choice.finish_reason is not None
+                if choice.delta and choice.delta.content:
+                    yield choice.delta.content
         except Exception as exc:
             raise ChatModelError(f"the stream from {self.model} broke off: {exc}") from exc
+        if not finished:
+            raise ChatModelError(f"the stream from {self.model} ended before the reply was finished")
 
     def _call(self, prompt: DraftPrompt, stream: bool) -> Any:
         import openai
@@ -53,7 +61,7 @@ class OpenAIChatModel:
             return self._client.chat.completions.create(
                 model=self.model, messages=prompt.messages, temperature=self.temperature, stream=stream  # type: ignore[arg-type]
             )
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:  # ValueError: a body that is not JSON
             raise ChatModelError(f"{self.model} failed: {type(exc).__name__}: {exc}") from exc
 
 

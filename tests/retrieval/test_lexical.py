@@ -21,7 +21,13 @@ CHUNKS = [
 
 
 def test_tokens_are_folded_with_word_pairs_and_no_stop_words() -> None:
-    assert lexical_tokens("Hủy đơn của tôi") == ["huy", "don", "toi", "huy_don", "don_toi"]
+    assert lexical_tokens("Đơn của tôi bị giao trễ") == ["don", "toi", "bi", "giao", "tre", "don_toi", "toi_bi",
+                                                        "bi_giao", "giao_tre"]
+
+
+def test_chat_shorthand_is_expanded_and_kept() -> None:
+    tokens = lexical_tokens("ko dc")
+    assert tokens[:2] == ["khong", "duoc"] and {"ko", "dc", "khong_duoc"} <= set(tokens)
 
 
 def test_unaccented_query_finds_accented_text() -> None:
