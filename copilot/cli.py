@@ -207,6 +207,45 @@ def draft_report(
                           f"{outcome.response.guardrails.allowed}: {last!r}", highlight=False, markup=False)
 
 
+@app.command()
+@friendly_errors
+def qa(
+    transcripts: Annotated[Path, typer.Argument(help="JSONL: one finished conversation per line.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print every review as JSON.")] = False,
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Score human agents' conversations for flow compliance: steps, order, review ask, rule violations."""
+    from copilot.qa import load_transcripts, review_conversation, summarise
+
+    copilot = build(knowledge, index)
+    items = load_transcripts(transcripts, copilot.knowledge)
+    reviews = [review_conversation(t, copilot.drafter.tracker(copilot.knowledge.flows[t.flow]), copilot.guardrails)
+               for t in items]
+    if as_json:
+        print_json({"summary": summarise(reviews, copilot.knowledge.flows["livechat"].step_ids),
+                    "conversations": [_review_json(r) for r in reviews]})
+        return
+    table = Table(title=f"QA of {len(reviews)} conversations")
+    for column in ("conversation", "score", "steps covered", "missing", "in order", "review ask", "violations"):
+        table.add_column(column, overflow="fold")
+    for r in reviews:
+        table.add_row(r.id, f"{r.score:.0f}", str(len(r.steps_covered)), ", ".join(r.steps_missing) or "-",
+                      "yes" if r.in_order else "no", "yes" if r.review_asked else "NO",
+                      ", ".join(sorted({v.rule for v in r.violations})) or "-")
+    out.print(table)
+    out.print(summarise(reviews, copilot.knowledge.flows["livechat"].step_ids))
+
+
+def _review_json(review: Any) -> dict[str, Any]:
+    return {
+        "id": review.id, "score": review.score, "steps_covered": review.steps_covered,
+        "steps_missing": review.steps_missing, "in_order": review.in_order, "review_asked": review.review_asked,
+        "messages": [{"index": m.index, "steps": m.steps, "violations": [v.model_dump() for v in m.violations]}
+                     for m in review.messages],
+    }
+
+
 @app.command("guardrail-report")
 @friendly_errors
 def guardrail_report(

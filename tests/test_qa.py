@@ -1,0 +1,64 @@
+"""QA mode scores finished human conversations for flow compliance."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO
+from typer.testing import CliRunner
+
+from copilot import Copilot, DatasetError
+from copilot.cli import app
+from copilot.qa import load_transcripts, review_conversation, summarise
+
+pytestmark = pytest.mark.slow
+SAMPLE = REPO / "evals" / "transcripts" / "sample.jsonl"
+
+
+@pytest.fixture(scope="module")
+def reviews(shipped_copilot: Copilot) -> dict[str, Any]:
+    tracker = shipped_copilot.drafter.tracker(shipped_copilot.knowledge.flows["livechat"])
+    transcripts = load_transcripts(SAMPLE, shipped_copilot.knowledge)
+    return {t.id: review_conversation(t, tracker, shipped_copilot.guardrails) for t in transcripts}
+
+
+def test_a_conversation_that_follows_the_whole_flow_scores_full_marks(reviews: dict[str, Any]) -> None:
+    good = reviews["avada-good"]
+    assert good.steps_missing == [] and good.in_order and good.review_asked and good.score == 100
+
+
+def test_a_farewell_without_review_ask_is_caught(reviews: dict[str, Any]) -> None:
+    review = reviews["avada-no-review"]
+    assert not review.review_asked and review.score < 60 and "probing" in review.steps_missing
+
+
+def test_rule_violations_are_reported_per_message(reviews: dict[str, Any]) -> None:
+    review = reviews["shopee-violation"]
+    flagged = [m for m in review.messages if m.violations]
+    assert len(flagged) == 1 and flagged[0].index == 2
+    assert {v.rule for v in flagged[0].violations} == {"buyer_cancel_request", "off_platform_transaction"}
+    assert review.review_asked
+
+
+def test_summary_counts_rules_and_missed_steps(reviews: dict[str, Any]) -> None:
+    summary = summarise(list(reviews.values()), ["greeting", "probing"])
+    assert summary["conversations"] == 3 and summary["review_ask_rate"] == pytest.approx(0.667, abs=1e-3)
+    assert summary["violations_by_rule"] == {"buyer_cancel_request": 1, "off_platform_transaction": 1}
+
+
+def test_cli_prints_the_table_and_json(shipped_copilot: Copilot) -> None:
+    index = str(shipped_copilot.settings.index_dir)
+    result = CliRunner().invoke(app, ["qa", str(SAMPLE), "--json", "--index", index])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["summary"]["conversations"] == 3 and data["conversations"][0]["id"] == "avada-good"
+
+
+def test_a_bad_line_is_named_with_its_number(tmp_path: Path, shipped_copilot: Copilot) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"id": "a", "messages": [{"role": "customer", "text": "hi"}]}\n{"id": "b", "messages": []}\n')
+    with pytest.raises(DatasetError, match=r"t.jsonl:2: field 'messages'"):
+        load_transcripts(path, shipped_copilot.knowledge)
