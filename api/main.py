@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
-from api.routers import guardrails, health, knowledge
+from api.routers import drafts, guardrails, health, knowledge
 from copilot.core import Copilot
 from copilot.settings import Settings
 
@@ -29,4 +29,5 @@ def create_app(settings: Settings | None = None, copilot: Copilot | None = None)
     app.include_router(health.router)
     app.include_router(knowledge.router, prefix="/v1")
     app.include_router(guardrails.router, prefix="/v1")
+    app.include_router(drafts.router, prefix="/v1")
     return app
