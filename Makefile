@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
 .DEFAULT_GOAL := test
-.PHONY: setup run ingest test lint typecheck unit retrieval-report clean
+.PHONY: setup run ingest test lint typecheck unit report clean
 
 setup: $(STAMP)
 
@@ -38,9 +38,11 @@ typecheck: setup
 unit: setup
 	$(BIN)/python -m pytest
 
-retrieval-report: setup
+report: setup
 	$(BIN)/copilot ingest
 	$(BIN)/copilot compare-retrieval evals/datasets/retrieval.jsonl
+	$(BIN)/copilot guardrail-report evals/datasets/guardrails*.jsonl
+	$(BIN)/copilot draft-report evals/datasets/drafts.jsonl
 
 clean:
 	rm -rf $(VENV) .copilot
