@@ -278,6 +278,25 @@ def guardrail_report(
 
 @app.command()
 @friendly_errors
+def bench(
+    quick: Annotated[bool, typer.Option(help="Fewer rounds, for a quick look.")] = False,
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the results.")] = Path("BENCHMARKS.md"),
+    datasets: Annotated[Path, typer.Option(help="Folder with the evaluation datasets.")] = Path("evals/datasets"),
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Measure guardrail, retrieval and draft latency on this machine and write BENCHMARKS.md."""
+    from copilot.bench import markdown, run_bench
+
+    copilot = build(knowledge, index)
+    copilot.warm_up()
+    report = markdown(run_bench(copilot, datasets, quick), quick)
+    out_file.write_text(report, encoding="utf-8")
+    out.print(report, highlight=False, markup=False)
+
+
+@app.command()
+@friendly_errors
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,

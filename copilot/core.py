@@ -71,6 +71,14 @@ class Copilot:
                                           self.settings.llm_api_key, timeout=self.settings.llm_timeout)
         return self._model
 
+    def clear_caches(self) -> None:
+        """Forget cached query embeddings and recognised agent messages (benchmarks measure new messages)."""
+        clear = getattr(self.index.embedder, "clear_cache", None)
+        if clear:
+            clear()
+        if self._drafter is not None:
+            self._drafter.clear_caches()
+
     def draft(self, request: DraftRequest) -> DraftResponse:
         """Propose the agent's next reply (see `Drafter`)."""
         return self.drafter.draft(request)

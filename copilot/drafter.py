@@ -50,6 +50,10 @@ class Drafter:
             self._trackers[flow.id] = StepTracker(flow, self._embedder)
         return self._trackers[flow.id]
 
+    def clear_caches(self) -> None:
+        for tracker in self._trackers.values():
+            tracker.performed.cache_clear()
+
     def draft(self, request: DraftRequest) -> DraftResponse:
         started = time.perf_counter()
         flow = self._validate(request)

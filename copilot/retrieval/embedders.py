@@ -77,6 +77,9 @@ class SentenceTransformerEmbedder:
         vector: np.ndarray = self._query_cache(text)
         return vector
 
+    def clear_cache(self) -> None:
+        self._query_cache.cache_clear()
+
     def _embed_one(self, text: str) -> np.ndarray:
         vector: np.ndarray = self.embed([text])[0]
         return vector
