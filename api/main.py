@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
-from api.routers import drafts, guardrails, health, knowledge
+from api.routers import catalog, drafts, feedback, guardrails, health, knowledge, sidebar
+from api.security import require_api_key
 from copilot.core import Copilot
 from copilot.settings import Settings
 
@@ -24,10 +27,14 @@ def create_app(settings: Settings | None = None, copilot: Copilot | None = None)
         yield
 
     app = FastAPI(title="Support copilot", version="0.1.0", lifespan=lifespan)
-    app.state.copilot = copilot
+    app.state.copilot, app.state.api_keys = copilot, copilot.settings.keys()
+    origins = [o.strip() for o in copilot.settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"])
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(knowledge.router, prefix="/v1")
-    app.include_router(guardrails.router, prefix="/v1")
-    app.include_router(drafts.router, prefix="/v1")
+    app.include_router(sidebar.router)
+    app.mount("/static", StaticFiles(directory=sidebar.STATIC), name="static")
+    for router in (knowledge.router, guardrails.router, drafts.router, feedback.router, catalog.router):
+        app.include_router(router, prefix="/v1", dependencies=[Depends(require_api_key)])
     return app

@@ -23,6 +23,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Support copi
 out = Console()
 err = Console(stderr=True)
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 KnowledgeOpt = Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: knowledge/).")]
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder (default: .copilot/index).")]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -309,6 +310,12 @@ def serve(
     from api.main import create_app
 
     settings = Settings.load(knowledge_dir=knowledge, index_dir=index)
+    if not settings.keys():
+        if host not in LOOPBACK:
+            raise CopilotError(f"no API keys are set, so the API only binds to loopback, not {host}: set "
+                               "COPILOT_API_KEYS (or COPILOT_API_KEYS_FILE) to serve other machines")
+        err.print("No API keys set (COPILOT_API_KEYS): serving on loopback only, without authentication.")
+    err.print(f"Sidebar: http://{host}:{port}/sidebar   API docs: http://{host}:{port}/docs", highlight=False)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 

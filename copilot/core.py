@@ -8,7 +8,8 @@ from copilot.chat.base import ChatModel
 from copilot.chat.openai_chat import OpenAIChatModel
 from copilot.contracts import DraftRequest, DraftResponse, GuardrailRequest
 from copilot.drafter import Drafter
-from copilot.errors import IndexNotReadyError, InvalidRequestError
+from copilot.errors import IndexNotReadyError, InvalidRequestError, NotFoundError
+from copilot.feedback import FeedbackStore
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import CheckResult
 from copilot.knowledge import KnowledgeBase
@@ -34,6 +35,7 @@ class Copilot:
         self._knowledge: KnowledgeBase | None = None
         self._guardrails: GuardrailEngine | None = None
         self._drafter: Drafter | None = None
+        self._feedback: FeedbackStore | None = None
         self._model = model
         self._lock = threading.Lock()
 
@@ -71,6 +73,20 @@ class Copilot:
                                           self.settings.llm_api_key, timeout=self.settings.llm_timeout)
         return self._model
 
+    @property
+    def feedback(self) -> FeedbackStore:
+        if self._feedback is None:
+            self._feedback = FeedbackStore(self.settings.data_dir / "feedback.sqlite3")
+        return self._feedback
+
+    def passage(self, doc_id: str, section: str) -> dict[str, str]:
+        """The whole text of one section of a document, as cited."""
+        chunks = [c for c in self.index.retriever().lexical.chunks if c.doc_id == doc_id and c.section == section]
+        if not chunks:
+            raise NotFoundError(f"no section '{section}' in document '{doc_id}'")
+        return {"id": doc_id, "title": chunks[0].title, "section": section,
+                "text": "\n\n".join(chunk.text for chunk in chunks)}
+
     def clear_caches(self) -> None:
         """Forget cached query embeddings and recognised agent messages (benchmarks measure new messages)."""
         clear = getattr(self.index.embedder, "clear_cache", None)
@@ -78,6 +94,10 @@ class Copilot:
             clear()
         if self._drafter is not None:
             self._drafter.clear_caches()
+
+    def validate_draft(self, request: DraftRequest) -> None:
+        """Raise InvalidRequestError for an unknown platform, flow or step (before a stream starts)."""
+        self.drafter.validate(request)
 
     def draft(self, request: DraftRequest) -> DraftResponse:
         """Propose the agent's next reply (see `Drafter`)."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
-from dataclasses import replace
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, replace
 
-from copilot.chat.base import ChatModel, ChatModelError, Completion, DraftContext
+from copilot.chat.base import ChatModel, ChatModelError, Completion, DraftContext, DraftPrompt
 from copilot.chat.local import LocalComposer
+from copilot.chat.openai_chat import completion_from_text
 from copilot.chat.prompting import build_prompt
 from copilot.contracts import Citation, DraftRequest, DraftResponse, GuardrailVerdict
 from copilot.errors import InvalidRequestError
@@ -25,6 +28,15 @@ from copilot.retrieval.vector_store import SearchFilter
 from copilot.tracker import StepLocation, StepTracker
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DraftPlan:
+    """What the pipeline knows before the model writes: the flow, where the conversation stands, the context."""
+
+    flow: Flow
+    location: StepLocation
+    context: DraftContext
 PASSAGES = 4
 MAX_CITATIONS = 3
 
@@ -56,14 +68,52 @@ class Drafter:
 
     def draft(self, request: DraftRequest) -> DraftResponse:
         started = time.perf_counter()
-        flow = self._validate(request)
+        plan = self._prepare(request)
+        completion, degraded = self._complete(request, plan.context)
+        return self._finish(request, plan, completion, degraded, started)
+
+    def stream(self, request: DraftRequest) -> Iterator[tuple[str, str | DraftResponse]]:
+        """("delta", text) pieces as the model writes, then ("final", response) after the guardrails.
+
+        The final draft may differ from the streamed text when a repair was needed: clients replace it."""
+        started = time.perf_counter()
+        plan = self._prepare(request)
+        if self.model is self.composer:
+            completion, degraded = self._complete(request, plan.context)
+            for piece in re.findall(r"\S+\s*", completion.text):
+                yield "delta", piece
+        else:
+            completion, degraded = yield from self._stream_model(request, plan)
+        yield "final", self._finish(request, plan, completion, degraded, started)
+
+    def _stream_model(
+        self, request: DraftRequest, plan: DraftPlan
+    ) -> Generator[tuple[str, str | DraftResponse], None, tuple[Completion, bool]]:
+        prompt = self._llm_prompt(request, plan.context)
+        pieces: list[str] = []
+        try:
+            for piece in self.model.stream(prompt):
+                pieces.append(piece)
+                yield "delta", piece
+            return completion_from_text("".join(pieces), self.model.name, len(plan.context.passages)), False
+        except ChatModelError as exc:
+            log.warning("LLM stream failed, using the local composer: %s", exc)
+            return self.composer.complete(prompt), True
+
+    def _prepare(self, request: DraftRequest) -> DraftPlan:
+        flow = self.validate(request)
         language = self.language(request)
         location = self.locate(request, flow)
         step = flow.step(location.step)
         passages = self._retrieve(request, step.id) if step.knowledge else []
         context = DraftContext(step=step, language=language, platform=request.platform, slots=request.slots(),
                                passages=passages, customer_text=_recent_customer_text(request))
-        completion, degraded = self._complete(request, context)
+        return DraftPlan(flow, location, context)
+
+    def _finish(
+        self, request: DraftRequest, plan: DraftPlan, completion: Completion, degraded: bool, started: float
+    ) -> DraftResponse:
+        context, step = plan.context, plan.context.step
         used_templates: list[bool] = []
 
         def regenerate(text: str, violations: list[Violation]) -> str | None:
@@ -71,12 +121,12 @@ class Drafter:
             used_templates.append(again.model == self.composer.name)
             return again.text
 
-        check = self.guardrails.context(completion.text, request.platform, flow.id, step.id, language)
+        check = self.guardrails.context(completion.text, request.platform, plan.flow.id, step.id, context.language)
         outcome = self.repairer.repair(completion.text, check, context.slots, step, regenerate)
-        citations = [] if used_templates and used_templates[-1] else _citations(completion, passages)
+        citations = [] if used_templates and used_templates[-1] else _citations(completion, context.passages)
         return DraftResponse(
-            draft_id=uuid.uuid4().hex, draft=outcome.text, step=step.id, next_steps=location.next_steps,
-            steps_done=location.steps_done, language=language, citations=citations,
+            draft_id=uuid.uuid4().hex, draft=outcome.text, step=step.id, next_steps=plan.location.next_steps,
+            steps_done=plan.location.steps_done, language=context.language, citations=citations,
             guardrails=GuardrailVerdict(allowed=outcome.result.allowed, violations=outcome.result.violations,
                                         repairs=outcome.repairs),
             model=completion.model, degraded=degraded, latency_ms=round((time.perf_counter() - started) * 1000, 1),
@@ -95,7 +145,7 @@ class Drafter:
         forced = flow.step(request.step)
         return StepLocation(forced.id, location.steps_done, list(forced.next), ["step forced by the request"])
 
-    def _validate(self, request: DraftRequest) -> Flow:
+    def validate(self, request: DraftRequest) -> Flow:
         if request.platform not in self.knowledge.platforms:
             known = ", ".join(sorted(self.knowledge.platforms))
             raise InvalidRequestError(f"unknown platform '{request.platform}'; known: {known}")
@@ -122,13 +172,16 @@ class Drafter:
         """Draft with the configured model; any failure falls back to the local composer, marked degraded."""
         if self.model is self.composer:
             return self.composer.complete(build_prompt(context, request.messages, "", [])), False
-        prompt = build_prompt(context, request.messages, self._platform_title(request.platform),
-                              self._rules(request, context))
+        prompt = self._llm_prompt(request, context)
         try:
             return self.model.complete(prompt), False
         except ChatModelError as exc:
             log.warning("LLM draft failed, using the local composer: %s", exc)
             return self.composer.complete(prompt), True
+
+    def _llm_prompt(self, request: DraftRequest, context: DraftContext) -> DraftPrompt:
+        return build_prompt(context, request.messages, self._platform_title(request.platform),
+                            self._rules(request, context))
 
     def _platform_title(self, platform: str) -> str:
         return self.knowledge.platforms[platform].title

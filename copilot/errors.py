@@ -30,6 +30,18 @@ class InvalidRequestError(CopilotError):
     code = "invalid_request"
 
 
+class NotFoundError(CopilotError):
+    """What was asked for does not exist (a document section, a draft)."""
+
+    code = "not_found"
+
+
+class UnauthorizedError(CopilotError):
+    """A missing or wrong API key."""
+
+    code = "unauthorized"
+
+
 class IndexNotReadyError(CopilotError):
     """The search index has not been built yet, or was built for another embedding model."""
 

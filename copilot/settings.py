@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from copilot.errors import CopilotError
+
 _ENV = {
     "knowledge_dir": "COPILOT_KNOWLEDGE_DIR",
     "index_dir": "COPILOT_INDEX_DIR",
@@ -22,6 +24,9 @@ _ENV = {
     "llm_model": "COPILOT_LLM_MODEL",
     "llm_api_key": "COPILOT_LLM_API_KEY",
     "llm_timeout": "COPILOT_LLM_TIMEOUT",
+    "api_keys": "COPILOT_API_KEYS",
+    "api_keys_file": "COPILOT_API_KEYS_FILE",
+    "cors_origins": "COPILOT_CORS_ORIGINS",
 }
 
 
@@ -41,6 +46,21 @@ class Settings(BaseModel):
     llm_model: str = Field(default="", description="Model name at that endpoint.")
     llm_api_key: str = Field(default="", repr=False, description="API key for the endpoint, if it needs one.")
     llm_timeout: float = Field(default=20.0, gt=0, le=300, description="Seconds before an LLM call gives up.")
+
+    api_keys: str = Field(default="", repr=False, description="Comma-separated API keys; empty = no auth.")
+    api_keys_file: Path | None = Field(default=None, description="A file with one API key per line.")
+    cors_origins: str = Field(default="", description="Comma-separated origins allowed to call the API.")
+
+    def keys(self) -> list[str]:
+        """Every configured API key, from `api_keys` and the keys file (blank lines and # comments skipped)."""
+        keys = [key.strip() for key in self.api_keys.split(",") if key.strip()]
+        if self.api_keys_file is not None:
+            try:
+                lines = self.api_keys_file.read_text(encoding="utf-8").splitlines()
+            except OSError as exc:
+                raise CopilotError(f"API keys file {self.api_keys_file}: cannot be read ({exc.strerror})") from exc
+            keys += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        return keys
 
     @property
     def llm_configured(self) -> bool:

@@ -65,3 +65,20 @@ def search(
 def reindex(copilot: CopilotDep) -> ReindexResponse:
     """Re-read the knowledge folder and update the index; only changed documents are embedded again."""
     return ReindexResponse.model_validate(copilot.ingest().to_dict())
+
+
+class PassageText(BaseModel):
+    id: str
+    title: str
+    section: str
+    text: str
+
+
+@router.get("/passages", response_model=PassageText)
+def passage(
+    copilot: CopilotDep,
+    id: Annotated[str, Query(min_length=1, max_length=128, description="Document id, as cited.")],
+    section: Annotated[str, Query(min_length=1, max_length=300, description="Section heading, as cited.")],
+) -> PassageText:
+    """The full text of a cited section, for the agent to read the source."""
+    return PassageText(**copilot.passage(id, section))

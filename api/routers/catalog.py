@@ -1,0 +1,45 @@
+"""What the copilot knows about: platforms and flows (the sidebar draws the steps from here)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.deps import CopilotDep
+
+router = APIRouter(tags=["catalog"])
+
+
+class PlatformInfo(BaseModel):
+    id: str
+    title: str
+    marketplace: bool
+
+
+class StepInfo(BaseModel):
+    id: str
+    title: str
+    review_ask: bool
+
+
+class FlowInfo(BaseModel):
+    id: str
+    title: str
+    steps: list[StepInfo]
+
+
+@router.get("/platforms", response_model=list[PlatformInfo])
+def platforms(copilot: CopilotDep) -> list[PlatformInfo]:
+    """The channels of the knowledge base; marketplaces carry the marketplace chat rules."""
+    known = copilot.knowledge.platforms.items()
+    return [PlatformInfo(id=key, title=p.title, marketplace=p.marketplace) for key, p in known]
+
+
+@router.get("/flows", response_model=list[FlowInfo])
+def flows(copilot: CopilotDep) -> list[FlowInfo]:
+    """Every support flow with its steps in order."""
+    return [
+        FlowInfo(id=flow.id, title=flow.title,
+                 steps=[StepInfo(id=s.id, title=s.title, review_ask=s.review_ask) for s in flow.steps])
+        for flow in copilot.knowledge.flows.values()
+    ]
