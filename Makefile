@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
 .DEFAULT_GOAL := test
-.PHONY: setup run ingest test lint typecheck unit report clean
+.PHONY: setup browser run ingest test lint typecheck unit report clean
 
 setup: $(STAMP)
 
@@ -27,7 +27,11 @@ run: setup
 ingest: setup
 	$(BIN)/copilot ingest
 
-test: setup lint typecheck unit
+test: setup browser lint typecheck unit
+
+# The sidebar is tested in Debian's Chromium (Playwright's own browser download does not work offline).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
 
 lint: setup
 	$(BIN)/ruff check copilot api evals tests

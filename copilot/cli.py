@@ -173,6 +173,20 @@ def draft(
     print_json(build(knowledge, index).draft(request).model_dump(mode="json"))
 
 
+@app.command()
+@friendly_errors
+def triage(
+    source: Annotated[Path, typer.Argument(help="A /v1/triage request as JSON, or - for stdin.")],
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """First-line triage of a conversation: urgency, type, route, SLA, and an answer or a handoff."""
+    from copilot.triage import TriageRequest
+
+    request = parse_request(TriageRequest, read_request(source))
+    print_json(build(knowledge, index).triage(request).model_dump(mode="json"))
+
+
 @app.command("draft-report")
 @friendly_errors
 def draft_report(

@@ -18,6 +18,7 @@ from copilot.retrieval.hybrid import MODES, Mode, SearchHit
 from copilot.retrieval.index import IngestReport, KnowledgeIndex, ProgressCallback
 from copilot.retrieval.vector_store import SearchFilter, VectorStore
 from copilot.settings import Settings
+from copilot.triage import TriageConfig, TriageEngine, TriageRequest, TriageResponse
 
 
 class Copilot:
@@ -36,6 +37,7 @@ class Copilot:
         self._guardrails: GuardrailEngine | None = None
         self._drafter: Drafter | None = None
         self._feedback: FeedbackStore | None = None
+        self._triage: TriageEngine | None = None
         self._model = model
         self._lock = threading.Lock()
 
@@ -57,7 +59,7 @@ class Copilot:
             knowledge = KnowledgeBase.load(self.settings.knowledge_dir)
             guardrails = GuardrailEngine.from_knowledge(knowledge)
             report = self.index.ingest(knowledge, progress)
-            self._knowledge, self._guardrails, self._drafter = knowledge, guardrails, None
+            self._knowledge, self._guardrails, self._drafter, self._triage = knowledge, guardrails, None, None
             return report
 
     @property
@@ -94,6 +96,19 @@ class Copilot:
             clear()
         if self._drafter is not None:
             self._drafter.clear_caches()
+
+    @property
+    def triager(self) -> TriageEngine:
+        if self._triage is None:
+            knowledge = self.knowledge
+            config = TriageConfig.load(knowledge.root / "triage.yaml")
+            platforms = {name: p.marketplace for name, p in knowledge.platforms.items()}
+            self._triage = TriageEngine(config, platforms, self.index.embedder, self.draft)
+        return self._triage
+
+    def triage(self, request: TriageRequest) -> TriageResponse:
+        """First-line triage of an incoming conversation (see `copilot.triage`)."""
+        return self.triager.triage(request)
 
     def validate_draft(self, request: DraftRequest) -> None:
         """Raise InvalidRequestError for an unknown platform, flow or step (before a stream starts)."""

@@ -10,7 +10,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 
 from copilot.chat.base import ChatModel, ChatModelError, Completion, DraftContext, DraftPrompt
-from copilot.chat.local import LocalComposer
+from copilot.chat.local import REPLY_SECTION, LocalComposer
 from copilot.chat.openai_chat import completion_from_text
 from copilot.chat.prompting import build_prompt
 from copilot.contracts import Citation, DraftRequest, DraftResponse, GuardrailVerdict
@@ -21,6 +21,7 @@ from copilot.guardrails.models import Violation
 from copilot.guardrails.repair import Repairer
 from copilot.knowledge import KnowledgeBase
 from copilot.language import detect_language
+from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.hybrid import SearchHit
 from copilot.retrieval.index import KnowledgeIndex
@@ -56,6 +57,7 @@ class Drafter:
         self.model: ChatModel = model or self.composer
         self._embedder = embedder
         self._trackers: dict[str, StepTracker] = {}
+        self._by_doc: dict[str, list[Chunk]] | None = None
 
     def tracker(self, flow: Flow) -> StepTracker:
         if flow.id not in self._trackers:
@@ -123,7 +125,9 @@ class Drafter:
 
         check = self.guardrails.context(completion.text, request.platform, plan.flow.id, step.id, context.language)
         outcome = self.repairer.repair(completion.text, check, context.slots, step, regenerate)
-        citations = [] if used_templates and used_templates[-1] else _citations(completion, context.passages)
+        grounded = not (used_templates and used_templates[-1])
+        only_used = completion.model == self.composer.name
+        citations = _citations(completion, context.passages, only_used) if grounded else []
         return DraftResponse(
             draft_id=uuid.uuid4().hex, draft=outcome.text, step=step.id, next_steps=plan.location.next_steps,
             steps_done=plan.location.steps_done, language=context.language, citations=citations,
@@ -159,14 +163,33 @@ class Drafter:
         return flow
 
     def _retrieve(self, request: DraftRequest, step: str) -> list[SearchHit]:
+        """The best passages, followed by the ready-reply sections of the documents they come from."""
         query = _recent_customer_text(request, turns=3)
         if not query.strip():
             return []
         for where in (SearchFilter(platform=request.platform, step=step), SearchFilter(platform=request.platform)):
             hits = self.index.search(query, k=PASSAGES, where=where, per_document=2)
             if hits:
-                return hits
+                return hits + self._reply_sections(hits)
         return []
+
+    def _reply_sections(self, hits: list[SearchHit]) -> list[SearchHit]:
+        seen = {hit.chunk.id for hit in hits}
+        extra = []
+        for hit in hits:
+            for chunk in self._chunks_by_doc().get(hit.chunk.doc_id, []):
+                if chunk.id not in seen and REPLY_SECTION.match(chunk.section.split(" > ")[-1]):
+                    seen.add(chunk.id)
+                    extra.append(SearchHit(chunk=chunk, score=hit.score))
+        return extra
+
+    def _chunks_by_doc(self) -> dict[str, list[Chunk]]:
+        if self._by_doc is None:
+            by_doc: dict[str, list[Chunk]] = {}
+            for chunk in self.index.retriever().lexical.chunks:
+                by_doc.setdefault(chunk.doc_id, []).append(chunk)
+            self._by_doc = by_doc
+        return self._by_doc
 
     def _complete(self, request: DraftRequest, context: DraftContext) -> tuple[Completion, bool]:
         """Draft with the configured model; any failure falls back to the local composer, marked degraded."""
@@ -197,9 +220,13 @@ def _recent_customer_text(request: DraftRequest, turns: int = 1) -> str:
     return " ".join(customer[-turns:])
 
 
-def _citations(completion: Completion, passages: list[SearchHit]) -> list[Citation]:
-    """The passages the draft used first, then the other top documents it was grounded on."""
-    order = list(completion.passages) + [i for i in range(len(passages)) if i not in completion.passages]
+def _citations(completion: Completion, passages: list[SearchHit], only_used: bool) -> list[Citation]:
+    """The passages the draft used first, then the other retrieved documents it stands on. A composer draft
+    that used no passage (a template) cites nothing; an LLM that cited none is credited with all it was given."""
+    used = list(completion.passages)
+    if only_used and not used:
+        return []
+    order = used + [i for i in range(len(passages)) if i not in used]
     citations: list[Citation] = []
     for index in order:
         chunk = passages[index].chunk

@@ -86,8 +86,13 @@ class RequiredPhraseRule(ForbiddenPhraseRule):
         return [self._violation(span, context)]
 
     def present(self, text: PreparedText) -> bool:
+        """A sentence matches a pattern and no exception (a review mentioned, not asked for, does not count)."""
         view = text.view(self.spec.match)
-        return any(p.search(view) for p in self._patterns)
+        for sentence in sentences(text.raw):
+            part = view[sentence.start : sentence.end]
+            if _first_match(self._patterns, part) and not any(u.search(part) for u in self._unless):
+                return True
+        return False
 
 
 def build_rule(spec: RuleSpec) -> Rule:

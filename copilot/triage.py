@@ -1,0 +1,317 @@
+"""First-line triage: urgency, issue type, intent, sentiment, route, service level, and reply-or-handoff.
+
+Every decision comes from `knowledge/triage.yaml` (intents with patterns and exemplars, urgency rules, routing
+and SLA tables) and carries its reasons. The bot answers alone only when the intent is one a policy answers,
+nothing calls for a human, and it is confident; otherwise `handoff` is true and the customer is told the wait.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from copilot.chat.local import write_around_slots
+from copilot.contracts import MAX_MESSAGES, Agent, Citation, Customer, DraftRequest, DraftResponse, Message
+from copilot.errors import InvalidRequestError
+from copilot.language import detect_language
+from copilot.retrieval.embedders import Embedder
+from copilot.retrieval.lexical import lexical_tokens
+from copilot.text import fold
+from copilot.yamlio import load_yaml_mapping, validate_model
+
+Urgency = Literal["urgent", "high", "medium", "low"]
+IssueType = Literal["complaint", "product_question", "technical_support", "idea_suggestion", "order_request"]
+LEVELS: tuple[Urgency, ...] = ("low", "medium", "high", "urgent")
+PROBLEM_TYPES = {"complaint", "technical_support", "order_request"}
+
+
+class Intent(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issue_type: IssueType
+    answerable: bool = False
+    patterns: tuple[str, ...] = ()
+    exemplars: tuple[str, ...] = ()
+
+
+class UrgencyRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    level: Urgency
+    reason: str
+    patterns: tuple[str, ...] = Field(min_length=1)
+    route: str | None = None
+    handoff: bool = False
+
+
+class Routing(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default: str
+    by_issue_type: dict[str, str] = Field(default_factory=dict)
+    marketplace_order_request: str | None = None
+    by_intent: dict[str, str] = Field(default_factory=dict)
+    vip_problem: str | None = None
+    escalate: dict[str, str] = Field(default_factory=dict)
+
+
+class TriageConfig(BaseModel):
+    """`knowledge/triage.yaml`, validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    answer_step: str
+    auto_reply_threshold: float = Field(ge=0, le=1)
+    bot: dict[str, str] = Field(default_factory=dict)
+    intents: dict[str, Intent] = Field(min_length=1)
+    urgency_rules: tuple[UrgencyRule, ...] = ()
+    repeat_contact: tuple[str, ...] = ()
+    sentiment: dict[Literal["negative", "positive"], tuple[str, ...]] = Field(default_factory=dict)
+    routing: Routing
+    sla_minutes: dict[str, dict[Urgency, int]]
+    sla_channel: dict[str, str] = Field(default_factory=dict)
+    holding_message: dict[str, str]
+    wait_words: dict[str, dict[str, str]]
+
+    @classmethod
+    def load(cls, path: Path) -> TriageConfig:
+        config = validate_model(cls, load_yaml_mapping(path), path)
+        for name, intent in config.intents.items():
+            for pattern in (*intent.patterns, *config.repeat_contact):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise InvalidRequestError(f"{path}: intent '{name}': bad pattern {pattern!r}: {exc}") from exc
+        return config
+
+
+class TriageRequest(BaseModel):
+    """`POST /v1/triage`: the conversation so far (usually the customer's first messages)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    platform: str = Field(default="livechat", max_length=64)
+    customer: Customer = Field(default_factory=Customer)
+    messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
+
+
+class AutoReply(BaseModel):
+    text: str
+    citations: list[Citation]
+
+
+class TriageResponse(BaseModel):
+    urgency: Urgency
+    issue_type: IssueType
+    intent: str
+    sentiment: Literal["negative", "neutral", "positive"]
+    customer_tier: str
+    language: str
+    route: str
+    handoff: bool
+    sla_minutes: int
+    auto_reply: AutoReply | None
+    holding_message: str | None = None
+    confidence: float = Field(ge=0, le=1)
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class IntentGuess:
+    intent: str
+    confidence: float
+    scores: dict[str, float]
+
+
+Drafter = Callable[[DraftRequest], DraftResponse]
+
+
+def _bag(text: str) -> dict[str, int]:
+    bag: dict[str, int] = {}
+    for token in lexical_tokens(text):
+        bag[token] = bag.get(token, 0) + 1
+    return bag
+
+
+def _cosine(a: dict[str, int], b: dict[str, int]) -> float:
+    shared = sum(a[t] * b[t] for t in a.keys() & b.keys())
+    norm = math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+    return shared / norm if norm else 0.0
+
+
+class IntentClassifier:
+    """Patterns, then nearest exemplars (folded words, and embeddings when an embedder is given)."""
+
+    PATTERN_WEIGHT, LEXICAL_WEIGHT, DENSE_WEIGHT = 0.5, 0.3, 0.2
+    TEMPERATURE = 0.08
+    FLOOR = 0.15
+
+    def __init__(self, intents: dict[str, Intent], embedder: Embedder | None = None) -> None:
+        self.intents = intents
+        self.embedder = embedder
+        self._patterns = {name: [re.compile(p) for p in i.patterns] for name, i in intents.items()}
+        self._bags = {name: [_bag(e) for e in i.exemplars] for name, i in intents.items()}
+        self._vectors = {name: embedder.embed(list(i.exemplars)) for name, i in intents.items()
+                         if embedder is not None and i.exemplars}
+
+    def classify(self, text: str) -> IntentGuess:
+        folded, bag = fold(text), _bag(text)
+        query = self.embedder.embed_query(text) if self.embedder is not None else None
+        scores = {}
+        for name in self.intents:
+            pattern = float(any(p.search(folded) for p in self._patterns[name]))
+            lexical = max((_cosine(bag, b) for b in self._bags[name]), default=0.0)
+            dense = float(np.max(self._vectors[name] @ query)) if query is not None and name in self._vectors else 0.0
+            scores[name] = self.PATTERN_WEIGHT * pattern + self.LEXICAL_WEIGHT * lexical + self.DENSE_WEIGHT * dense
+        best = max(scores, key=lambda name: scores[name])
+        if scores[best] < self.FLOOR and "other" in scores:
+            best = "other"
+        top = max(scores.values())
+        weights = {name: math.exp((score - top) / self.TEMPERATURE) for name, score in scores.items()}
+        confidence = weights[best] / sum(weights.values())
+        return IntentGuess(best, round(confidence, 3), scores)
+
+
+class TriageEngine:
+    """Classifies, routes and decides reply-or-handoff for one knowledge base."""
+
+    def __init__(self, config: TriageConfig, platforms: dict[str, bool], embedder: Embedder | None,
+                 drafter: Drafter | None) -> None:
+        self.config = config
+        self.marketplaces = {name for name, marketplace in platforms.items() if marketplace}
+        self.platforms = set(platforms)
+        self.classifier = IntentClassifier(config.intents, embedder)
+        self.drafter = drafter
+        self._rules = [(rule, [re.compile(p) for p in rule.patterns]) for rule in config.urgency_rules]
+        self._repeat = [re.compile(p) for p in config.repeat_contact]
+        self._sentiment = {k: [re.compile(p) for p in v] for k, v in config.sentiment.items()}
+
+    def triage(self, request: TriageRequest) -> TriageResponse:
+        if request.platform not in self.platforms:
+            known = ", ".join(sorted(self.platforms))
+            raise InvalidRequestError(f"unknown platform '{request.platform}'; known: {known}")
+        texts = [m.text for m in request.messages if m.role == "customer"] or [request.messages[-1].text]
+        folded = fold(" ".join(texts))
+        language = detect_language(texts)
+        guess = self.classifier.classify(" ".join(texts))
+        intent = self.config.intents[guess.intent]
+        sentiment = self._sentiment_of(folded)
+        decision = _Decision(issue_type=intent.issue_type, reasons=[f"intent {guess.intent} ({guess.confidence:.2f})"])
+        self._urgency(decision, folded, sentiment, guess.intent)
+        self._escalations(decision, request, folded)
+        decision.route = decision.route or self._route(decision.issue_type, guess.intent, request.platform)
+        if decision.escalate:
+            decision.route = self.config.routing.escalate.get(decision.route, decision.route)
+        if not intent.answerable:
+            decision.handoff(f"no policy answers '{guess.intent}' on its own: a person must check")
+        if guess.confidence < self.config.auto_reply_threshold:
+            decision.handoff(f"intent confidence {guess.confidence:.2f} is under {self.config.auto_reply_threshold}")
+        auto_reply = None if decision.needs_human else self._answer(request, decision)
+        return TriageResponse(
+            urgency=decision.urgency, issue_type=decision.issue_type, intent=guess.intent, sentiment=sentiment,
+            customer_tier=request.customer.tier, language=language, route=decision.route,
+            handoff=decision.needs_human, sla_minutes=self._sla(request.platform, decision.urgency),
+            auto_reply=auto_reply, confidence=guess.confidence, reasons=decision.reasons,
+            holding_message=self._holding(request, language, decision) if decision.needs_human else None,
+        )
+
+    def _sentiment_of(self, folded: str) -> Literal["negative", "neutral", "positive"]:
+        if any(p.search(folded) for p in self._sentiment.get("negative", [])):
+            return "negative"
+        if any(p.search(folded) for p in self._sentiment.get("positive", [])):
+            return "positive"
+        return "neutral"
+
+    def _urgency(self, decision: _Decision, folded: str, sentiment: str, intent: str) -> None:
+        for rule, patterns in self._rules:
+            match = next((m for p in patterns if (m := p.search(folded))), None)
+            if match:
+                decision.urgency, decision.route = rule.level, rule.route
+                decision.reasons.append(f"{rule.reason} ('{match.group(0)}'): {rule.level}")
+                if rule.handoff:
+                    decision.handoff(rule.reason)
+                if rule.reason == "legal threat" or rule.reason == "suspected fraud":
+                    decision.issue_type = "complaint"
+                break
+        else:
+            decision.urgency = "low" if decision.issue_type == "idea_suggestion" else "medium"
+        if sentiment == "negative":
+            decision.raise_to("high", "the customer is upset")
+            decision.handoff("the customer is upset: a person answers")
+            if intent in ("shipping_delay", "order_status", "product_info", "other"):
+                decision.issue_type = "complaint"
+
+    def _escalations(self, decision: _Decision, request: TriageRequest, folded: str) -> None:
+        if any(p.search(folded) for p in self._repeat):
+            one_up = LEVELS[min(LEVELS.index(decision.urgency) + 1, len(LEVELS) - 1)]
+            decision.raise_to(one_up, "repeated contact about the same issue")
+            decision.handoff("repeated contact: escalate one level")
+            decision.escalate = True
+        if request.customer.tier == "vip" and decision.issue_type in PROBLEM_TYPES:
+            decision.raise_to("high", "VIP customer with a problem")
+            decision.handoff("VIP with a problem: senior level")
+            decision.route = decision.route or self.config.routing.vip_problem
+
+    def _route(self, issue_type: str, intent: str, platform: str) -> str:
+        routing = self.config.routing
+        if intent in routing.by_intent:
+            return routing.by_intent[intent]
+        if issue_type == "order_request" and platform in self.marketplaces and routing.marketplace_order_request:
+            return routing.marketplace_order_request
+        return routing.by_issue_type.get(issue_type, routing.default)
+
+    def _sla(self, platform: str, urgency: Urgency) -> int:
+        channel = self.config.sla_channel.get(platform, "chat")
+        return self.config.sla_minutes[channel][urgency]
+
+    def _answer(self, request: TriageRequest, decision: _Decision) -> AutoReply | None:
+        """A cited answer from policy, through the drafting pipeline and its guardrails; None hands off."""
+        if self.drafter is None:
+            decision.handoff("no drafter to answer with")
+            return None
+        bot = self.config.bot
+        draft = self.drafter(DraftRequest(platform=request.platform, customer=request.customer,
+                                          agent=Agent(name=bot.get("name") or None, brand=bot.get("brand") or None),
+                                          messages=request.messages, step=self.config.answer_step))
+        if not draft.guardrails.allowed or not draft.citations:
+            decision.handoff("no passage of the knowledge base answers it safely")
+            return None
+        decision.reasons.append(f"answered from {', '.join(c.id for c in draft.citations)}")
+        return AutoReply(text=draft.draft, citations=draft.citations)
+
+    def _holding(self, request: TriageRequest, language: str, decision: _Decision) -> str:
+        minutes = self._sla(request.platform, decision.urgency)
+        words = self.config.wait_words.get(language) or self.config.wait_words["en"]
+        wait = words["hours"].format(n=minutes // 60) if minutes >= 120 else words["minutes"].format(n=minutes)
+        template = self.config.holding_message.get(language) or self.config.holding_message["en"]
+        values = {"customer_name": request.customer.name or ""}
+        return write_around_slots(template.replace("{wait}", wait), values)
+
+
+class _Decision:
+    """The triage decision as it is built, with its reasons."""
+
+    def __init__(self, issue_type: IssueType, reasons: list[str]) -> None:
+        self.issue_type: IssueType = issue_type
+        self.urgency: Urgency = "medium"
+        self.route: str | None = None
+        self.needs_human = False
+        self.escalate = False
+        self.reasons = reasons
+
+    def raise_to(self, level: Urgency, reason: str) -> None:
+        if LEVELS.index(level) > LEVELS.index(self.urgency):
+            self.urgency = level
+            self.reasons.append(f"{reason}: {level}")
+
+    def handoff(self, reason: str) -> None:
+        if not self.needs_human:
+            self.reasons.append(f"handoff: {reason}")
+        self.needs_human = True
