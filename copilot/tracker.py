@@ -21,6 +21,7 @@ from copilot.contracts import Message
 from copilot.flows import Flow, FlowStep
 from copilot.guardrails.sentences import sentences
 from copilot.retrieval.embedders import Embedder
+from copilot.retrieval.lexical import expand_shorthand
 from copilot.slots import SLOT
 from copilot.text import fold, words
 
@@ -123,6 +124,8 @@ class StepTracker:
 
     def _cued(self, customer_text: str, last_performed: tuple[str, ...]) -> tuple[FlowStep, str] | None:
         folded = fold(customer_text)
+        expanded = expand_shorthand(folded)
+        folded = f"{folded} . {expanded}" if expanded != folded else folded
         for step in self.flow.cue_order():
             just_done = step.id in last_performed and not step.repeat
             if just_done or any(e.search(folded) for e in self._exceptions[step.id]):

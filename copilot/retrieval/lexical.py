@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -31,7 +32,18 @@ def stopwords() -> frozenset[str]:
 
 @cache
 def abbreviations() -> dict[str, tuple[str, ...]]:
-    text = resources.files("copilot.retrieval").joinpath("abbreviations.txt").read_text(encoding="utf-8")
+    """Chat shorthand ("ko" -> "khong"), for matching and indexing."""
+    return _word_table("abbreviations.txt")
+
+
+@cache
+def expansions() -> dict[str, tuple[str, ...]]:
+    """Shorthand and synonyms ("huy" -> "cancel"): every form is indexed."""
+    return {**_word_table("synonyms.txt"), **abbreviations()}
+
+
+def _word_table(name: str) -> dict[str, tuple[str, ...]]:
+    text = resources.files("copilot.retrieval").joinpath(name).read_text(encoding="utf-8")
     table: dict[str, tuple[str, ...]] = {}
     for line in text.splitlines():
         if line.strip() and not line.startswith("#"):
@@ -46,9 +58,9 @@ def lexical_tokens(text: str) -> list[str]:
     expanded: list[str] = []
     extra: list[str] = []
     for token in words(text):
-        if token in abbreviations():
+        if token in expansions():
             extra.append(token)
-            expanded.extend(abbreviations()[token])
+            expanded.extend(expansions()[token])
         elif token not in stopwords():
             expanded.append(token)
     return expanded + extra + [f"{first}_{second}" for first, second in pairwise(expanded)]
@@ -104,3 +116,9 @@ def _chunk_to_json(chunk: Chunk) -> dict[str, object]:
 
 def _chunk_from_json(data: dict[str, object]) -> Chunk:
     return Chunk(**{name: tuple(v) if isinstance(v, list) else v for name, v in data.items()})  # type: ignore[arg-type]
+
+
+def expand_shorthand(folded: str) -> str:
+    """Folded text with chat shorthand written out ("huy dc k" -> "huy duoc khong"), for cue matching."""
+    table = abbreviations()
+    return re.sub(r"[0-9a-z]+", lambda m: " ".join(table.get(m.group(0), (m.group(0),))), folded)
