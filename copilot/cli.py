@@ -261,6 +261,34 @@ def _review_json(review: Any) -> dict[str, Any]:
     }
 
 
+@app.command("triage-report")
+@friendly_errors
+def triage_report(
+    datasets: Annotated[list[Path], typer.Argument(help="JSONL datasets; their triage cases are used.")],
+    show_mistakes: Annotated[bool, typer.Option(help="List the cases with a wrong field.")] = False,
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Accuracy of every triage field on labelled conversations, and the calibration of its confidence."""
+    from evals.triage import load_triage_cases, score_triage
+
+    copilot = build(knowledge, index)
+    scores = score_triage(copilot, load_triage_cases(datasets))
+    table = Table(title=f"Triage on {scores.cases} labelled conversations")
+    table.add_column("field")
+    table.add_column("accuracy")
+    for name, value in scores.accuracy.items():
+        table.add_row(name, f"{value:.3f}")
+    out.print(table)
+    bins = ", ".join(f"{label}: n={n} conf {c:.2f} acc {a:.2f}" for label, n, c, a in scores.reliability)
+    out.print(f"intent confidence calibration error (ECE): {scores.calibration_error:.3f}; {bins}", highlight=False)
+    if show_mistakes:
+        for case, _response, wrong in scores.mistakes:
+            text = case.request.messages[-1].text
+            out.print(f"  {case.id} [{case.request.platform}/{case.request.customer.tier}] {'; '.join(wrong)}: "
+                      f"{text!r}", highlight=False, markup=False)
+
+
 @app.command("guardrail-report")
 @friendly_errors
 def guardrail_report(

@@ -1,0 +1,67 @@
+"""First-line triage: the issue's three examples, escalation rules, routing and SLA as data, handoff as a field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from copilot import Copilot, InvalidRequestError
+from copilot.triage import TriageRequest
+
+pytestmark = pytest.mark.slow
+
+
+def triage(copilot: Copilot, text: str, platform: str = "shopee", tier: str = "new", name: str = "Lan",
+           history: list[dict[str, str]] | None = None) -> Any:
+    messages = [*(history or []), {"role": "customer", "text": text}]
+    request = TriageRequest.model_validate({"platform": platform, "customer": {"name": name, "tier": tier},
+                                            "messages": messages})
+    return copilot.triage(request)
+
+
+def test_a_policy_question_gets_an_immediate_cited_answer(shipped_copilot: Copilot) -> None:
+    result = triage(shipped_copilot, "Làm sao để hủy đơn trên Shopee?")
+    assert (result.urgency, result.issue_type, result.intent, result.handoff) == (
+        "medium", "order_request", "cancel_order", False)
+    assert result.language == "vi" and result.route == "marketplace-ops" and result.sla_minutes == 120
+    assert result.auto_reply is not None and "tự" in result.auto_reply.text and "hủy" in result.auto_reply.text
+    assert "shopee-cancel-policy" in [c.id for c in result.auto_reply.citations]
+    assert "hủy đơn giúp shop" not in result.auto_reply.text.lower()
+
+
+def test_a_legal_threat_goes_straight_to_a_person_marked_urgent(shipped_copilot: Copilot) -> None:
+    result = triage(shipped_copilot, "Tôi sẽ kiện shop vì giao hàng giả!")
+    assert (result.urgency, result.issue_type, result.handoff, result.route) == (
+        "urgent", "complaint", True, "legal-trust")
+    assert result.sla_minutes == 15 and result.auto_reply is None
+    assert "15 phút" in result.holding_message and any("legal threat" in r for r in result.reasons)
+
+
+def test_a_vip_with_a_broken_checkout_gets_a_senior_human_fast(shipped_copilot: Copilot) -> None:
+    result = triage(shipped_copilot, "Your app broke our checkout, customers cannot pay!", platform="livechat",
+                    tier="vip", name="Mia")
+    assert (result.urgency, result.issue_type, result.handoff, result.route) == (
+        "urgent", "technical_support", True, "cs-l2")
+    assert result.holding_message.startswith("Thanks for reaching out, Mia!") and "15 minutes" in result.holding_message
+
+
+def test_repeated_contact_is_escalated_one_level(shipped_copilot: Copilot) -> None:
+    first = triage(shipped_copilot, "voucher của mình không áp dụng được")
+    again = triage(shipped_copilot, "Mình nhắn mấy lần rồi mà voucher vẫn chưa áp dụng được")
+    assert first.urgency == "medium" and again.handoff
+    assert again.urgency == "high" and again.route == "cs-l2"
+
+
+def test_email_gets_the_longer_service_level(shipped_copilot: Copilot) -> None:
+    assert triage(shipped_copilot, "my popup is not showing", platform="email").sla_minutes == 240
+
+
+def test_an_idea_is_low_urgency(shipped_copilot: Copilot) -> None:
+    result = triage(shipped_copilot, "It would be great if the popup supported video backgrounds", platform="livechat")
+    assert (result.urgency, result.issue_type, result.intent) == ("low", "idea_suggestion", "feature_request")
+
+
+def test_unknown_platform_is_named(shipped_copilot: Copilot) -> None:
+    with pytest.raises(InvalidRequestError, match="amazon"):
+        triage(shipped_copilot, "hi", platform="amazon")
