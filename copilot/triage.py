@@ -203,6 +203,8 @@ class TriageEngine:
         guess = self.classifier.classify(" ".join(texts))
         intent = self.config.intents[guess.intent]
         sentiment = self._sentiment_of(folded)
+        if any(p.search(folded) for p in self._repeat):
+            sentiment = "negative"
         decision = _Decision(issue_type=intent.issue_type, reasons=[f"intent {guess.intent} ({guess.confidence:.2f})"])
         self._urgency(decision, folded, sentiment, guess.intent)
         self._escalations(decision, request, folded)
@@ -230,6 +232,7 @@ class TriageEngine:
         return "neutral"
 
     def _urgency(self, decision: _Decision, folded: str, sentiment: str, intent: str) -> None:
+        """The first matching urgency rule (or the issue type's default), a repeat one level up, then floors."""
         for rule, patterns in self._rules:
             match = next((m for p in patterns if (m := p.search(folded))), None)
             if match:
@@ -237,11 +240,16 @@ class TriageEngine:
                 decision.reasons.append(f"{rule.reason} ('{match.group(0)}'): {rule.level}")
                 if rule.handoff:
                     decision.handoff(rule.reason)
-                if rule.reason == "legal threat" or rule.reason == "suspected fraud":
+                if rule.reason in ("legal threat", "suspected fraud"):
                     decision.issue_type = "complaint"
                 break
         else:
             decision.urgency = "low" if decision.issue_type == "idea_suggestion" else "medium"
+        if any(p.search(folded) for p in self._repeat):
+            one_up = LEVELS[min(LEVELS.index(decision.urgency) + 1, len(LEVELS) - 1)]
+            decision.raise_to(one_up, "repeated contact about the same issue")
+            decision.handoff("repeated contact: escalate one level")
+            decision.escalate = True
         if sentiment == "negative":
             decision.raise_to("high", "the customer is upset")
             decision.handoff("the customer is upset: a person answers")
@@ -249,15 +257,12 @@ class TriageEngine:
                 decision.issue_type = "complaint"
 
     def _escalations(self, decision: _Decision, request: TriageRequest, folded: str) -> None:
-        if any(p.search(folded) for p in self._repeat):
-            one_up = LEVELS[min(LEVELS.index(decision.urgency) + 1, len(LEVELS) - 1)]
-            decision.raise_to(one_up, "repeated contact about the same issue")
-            decision.handoff("repeated contact: escalate one level")
-            decision.escalate = True
         if request.customer.tier == "vip" and decision.issue_type in PROBLEM_TYPES:
             decision.raise_to("high", "VIP customer with a problem")
             decision.handoff("VIP with a problem: senior level")
             decision.route = decision.route or self.config.routing.vip_problem
+        if decision.urgency in ("urgent", "high"):
+            decision.handoff(f"urgency {decision.urgency}: the bot answers alone only medium and low questions")
 
     def _route(self, issue_type: str, intent: str, platform: str) -> str:
         routing = self.config.routing
