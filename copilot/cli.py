@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -145,6 +146,11 @@ def read_request(source: Path) -> object:
         raise InvalidRequestError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
 
 
+def respond(source: Path, model: type[BaseModel], handler: Callable[[Any], BaseModel]) -> None:
+    """Read a request of the contract from `source`, run it, print the response JSON."""
+    print_json(handler(parse_request(model, read_request(source))).model_dump(mode="json"))
+
+
 def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
@@ -157,8 +163,8 @@ def check(
     index: IndexOpt = None,
 ) -> None:
     """Check a reply against the platform and flow rules; prints the verdict as JSON."""
-    request = parse_request(GuardrailRequest, read_request(source))
-    print_json(build(knowledge, index).check(request).model_dump(mode="json"))
+    copilot = build(knowledge, index)
+    respond(source, GuardrailRequest, copilot.check)
 
 
 @app.command()
@@ -169,8 +175,8 @@ def draft(
     index: IndexOpt = None,
 ) -> None:
     """Propose the agent's next reply for a conversation; prints the response JSON."""
-    request = parse_request(DraftRequest, read_request(source))
-    print_json(build(knowledge, index).draft(request).model_dump(mode="json"))
+    copilot = build(knowledge, index)
+    respond(source, DraftRequest, copilot.draft)
 
 
 @app.command()
@@ -183,8 +189,8 @@ def triage(
     """First-line triage of a conversation: urgency, type, route, SLA, and an answer or a handoff."""
     from copilot.triage import TriageRequest
 
-    request = parse_request(TriageRequest, read_request(source))
-    print_json(build(knowledge, index).triage(request).model_dump(mode="json"))
+    copilot = build(knowledge, index)
+    respond(source, TriageRequest, copilot.triage)
 
 
 @app.command("draft-report")

@@ -58,6 +58,8 @@ class Copilot:
         with self._lock:
             knowledge = KnowledgeBase.load(self.settings.knowledge_dir)
             guardrails = GuardrailEngine.from_knowledge(knowledge)
+            if (knowledge.root / "triage.yaml").exists():
+                TriageConfig.load(knowledge.root / "triage.yaml")
             report = self.index.ingest(knowledge, progress)
             self._knowledge, self._guardrails, self._drafter, self._triage = knowledge, guardrails, None, None
             return report

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from copilot.errors import KnowledgeError
-from copilot.yamlio import load_yaml_mapping, validate_model
+from copilot.yamlio import Patterns, load_yaml_mapping, validate_model
 
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -25,10 +25,10 @@ class FlowStep(BaseModel):
     templates: dict[str, tuple[str, ...]] = Field(default_factory=dict, description="Example replies per language.")
     review_ask: bool = Field(default=False, description="Drafts for this step must ask for a review.")
     knowledge: bool = Field(default=False, description="Drafts at this step are grounded in retrieved passages.")
-    cues: tuple[str, ...] = Field(
+    cues: Patterns = Field(
         default=(), description="Regular expressions on the customer's last message (folded) that call for this step."
     )
-    cue_exceptions: tuple[str, ...] = Field(
+    cue_exceptions: Patterns = Field(
         default=(), description="If one of these matches the customer's message, this step's cues are ignored."
     )
     only_on_cue: bool = Field(default=False, description="Chosen only when one of its cues matches.")
@@ -51,15 +51,6 @@ class FlowStep(BaseModel):
     def _none_is_empty(cls, value: object) -> object:
         return () if value is None else value
 
-    @field_validator("cues", "cue_exceptions")
-    @classmethod
-    def _cues_compile(cls, cues: tuple[str, ...]) -> tuple[str, ...]:
-        for number, cue in enumerate(cues):
-            try:
-                re.compile(cue)
-            except re.error as exc:
-                raise ValueError(f"cue {number} is not a valid regular expression: {exc}") from exc
-        return cues
 
 
 class Flow(BaseModel):

@@ -24,7 +24,7 @@ from copilot.language import detect_language
 from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.lexical import lexical_tokens
 from copilot.text import fold
-from copilot.yamlio import load_yaml_mapping, validate_model
+from copilot.yamlio import Patterns, load_yaml_mapping, validate_model
 
 Urgency = Literal["urgent", "high", "medium", "low"]
 IssueType = Literal["complaint", "product_question", "technical_support", "idea_suggestion", "order_request"]
@@ -37,7 +37,7 @@ class Intent(BaseModel):
 
     issue_type: IssueType
     answerable: bool = False
-    patterns: tuple[str, ...] = ()
+    patterns: Patterns = ()
     exemplars: tuple[str, ...] = ()
 
 
@@ -46,7 +46,7 @@ class UrgencyRule(BaseModel):
 
     level: Urgency
     reason: str
-    patterns: tuple[str, ...] = Field(min_length=1)
+    patterns: Patterns = Field(min_length=1)
     route: str | None = None
     handoff: bool = False
 
@@ -72,8 +72,8 @@ class TriageConfig(BaseModel):
     bot: dict[str, str] = Field(default_factory=dict)
     intents: dict[str, Intent] = Field(min_length=1)
     urgency_rules: tuple[UrgencyRule, ...] = ()
-    repeat_contact: tuple[str, ...] = ()
-    sentiment: dict[Literal["negative", "positive"], tuple[str, ...]] = Field(default_factory=dict)
+    repeat_contact: Patterns = ()
+    sentiment: dict[Literal["negative", "positive"], Patterns] = Field(default_factory=dict)
     routing: Routing
     sla_minutes: dict[str, dict[Urgency, int]]
     sla_channel: dict[str, str] = Field(default_factory=dict)
@@ -82,14 +82,7 @@ class TriageConfig(BaseModel):
 
     @classmethod
     def load(cls, path: Path) -> TriageConfig:
-        config = validate_model(cls, load_yaml_mapping(path), path)
-        for name, intent in config.intents.items():
-            for pattern in (*intent.patterns, *config.repeat_contact):
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise InvalidRequestError(f"{path}: intent '{name}': bad pattern {pattern!r}: {exc}") from exc
-        return config
+        return validate_model(cls, load_yaml_mapping(path), path)
 
 
 class TriageRequest(BaseModel):

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 
 from copilot.errors import KnowledgeError
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _valid_patterns(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    for number, pattern in enumerate(patterns):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"pattern {number} is not a valid regular expression: {exc}") from exc
+    return patterns
+
+
+Patterns = Annotated[tuple[str, ...], AfterValidator(_valid_patterns)]
+"""A list of regular expressions from a knowledge file, each checked to compile."""
 
 
 def read_text(path: Path) -> str:

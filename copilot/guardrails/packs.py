@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.errors import KnowledgeError
 from copilot.guardrails.models import CheckContext, Severity
-from copilot.yamlio import load_yaml_mapping, validate_model
+from copilot.yamlio import Patterns, load_yaml_mapping, validate_model
 
 RuleType = Literal["forbidden", "required"]
 Repair = Literal["regenerate", "append_template", "fill_slots", "drop_sentence"]
@@ -53,22 +52,12 @@ class RuleSpec(BaseModel):
     match: Literal["folded", "raw"] = Field(
         default="folded", description="folded: lower case without diacritics (so 'huy' matches 'hủy'); raw: as typed"
     )
-    patterns: tuple[str, ...] = Field(min_length=1)
-    unless: tuple[str, ...] = Field(default=(), description="A match here in the same sentence clears the rule.")
-    always: tuple[str, ...] = Field(default=(), description="Fires even when an `unless` exception matches.")
+    patterns: Patterns = Field(min_length=1)
+    unless: Patterns = Field(default=(), description="A match here in the same sentence clears the rule.")
+    always: Patterns = Field(default=(), description="Fires even when an `unless` exception matches.")
     message: dict[str, str] = Field(min_length=1, description="What to tell the agent, per language.")
     repair: Repair = "regenerate"
     exemplars: Exemplars = Exemplars()
-
-    @field_validator("patterns", "unless", "always")
-    @classmethod
-    def _compiles(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
-        for number, pattern in enumerate(patterns):
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"pattern {number} is not a valid regular expression: {exc}") from exc
-        return patterns
 
     def message_for(self, language: str) -> str:
         return self.message.get(language) or self.message.get("en") or next(iter(self.message.values()))
