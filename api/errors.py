@@ -7,11 +7,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from copilot.chatwoot import ChatwootError
 from copilot.errors import CopilotError, IndexNotReadyError, KnowledgeError, NotFoundError, UnauthorizedError
 from copilot.feedback import FeedbackStoreError
 
 STATUS = {IndexNotReadyError: 503, KnowledgeError: 422, NotFoundError: 404, UnauthorizedError: 401,
-          FeedbackStoreError: 503}
+          FeedbackStoreError: 503, ChatwootError: 502}
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:

@@ -11,8 +11,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
-from api.routers import catalog, drafts, feedback, guardrails, health, knowledge, sidebar, triage
-from api.security import require_api_key
+from api.routers import catalog, drafts, feedback, guardrails, health, integrations, knowledge, sidebar, triage
+from api.security import require_api_key, require_webhook_key
 from copilot.core import Copilot
 from copilot.settings import Settings
 
@@ -38,4 +38,5 @@ def create_app(settings: Settings | None = None, copilot: Copilot | None = None)
     for router in (knowledge.router, guardrails.router, drafts.router, feedback.router, catalog.router,
                    triage.router):
         app.include_router(router, prefix="/v1", dependencies=[Depends(require_api_key)])
+    app.include_router(integrations.router, prefix="/v1", dependencies=[Depends(require_webhook_key)])
     return app

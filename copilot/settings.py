@@ -27,6 +27,8 @@ _ENV = {
     "api_keys": "COPILOT_API_KEYS",
     "api_keys_file": "COPILOT_API_KEYS_FILE",
     "cors_origins": "COPILOT_CORS_ORIGINS",
+    "chatwoot_url": "COPILOT_CHATWOOT_URL",
+    "chatwoot_token": "COPILOT_CHATWOOT_TOKEN",
 }
 
 
@@ -50,6 +52,8 @@ class Settings(BaseModel):
     api_keys: str = Field(default="", repr=False, description="Comma-separated API keys; empty = no auth.")
     api_keys_file: Path | None = Field(default=None, description="A file with one API key per line.")
     cors_origins: str = Field(default="", description="Comma-separated origins allowed to call the API.")
+    chatwoot_url: str = Field(default="", description="Chatwoot base URL for the Agent Bot integration.")
+    chatwoot_token: str = Field(default="", repr=False, description="The Agent Bot's access token.")
 
     def keys(self) -> list[str]:
         """Every configured API key, from `api_keys` and the keys file (blank lines and # comments skipped)."""
