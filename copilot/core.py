@@ -105,7 +105,9 @@ class Copilot:
             knowledge = self.knowledge
             config = TriageConfig.load(knowledge.root / "triage.yaml")
             platforms = {name: p.marketplace for name, p in knowledge.platforms.items()}
-            self._triage = TriageEngine(config, platforms, self.index.embedder, self.draft)
+            model = self.chat_model()
+            llm = model.complete_json if isinstance(model, OpenAIChatModel) else None
+            self._triage = TriageEngine(config, platforms, self.index.embedder, self.draft, llm)
         return self._triage
 
     def triage(self, request: TriageRequest) -> TriageResponse:

@@ -7,16 +7,19 @@ nothing calls for a human, and it is confident; otherwise `handoff` is true and 
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from copilot import prompts
+from copilot.chat.base import ChatModelError
 from copilot.chat.local import write_around_slots
 from copilot.contracts import MAX_MESSAGES, Agent, Citation, Customer, DraftRequest, DraftResponse, Message
 from copilot.errors import InvalidRequestError
@@ -26,6 +29,7 @@ from copilot.retrieval.lexical import lexical_tokens
 from copilot.text import fold
 from copilot.yamlio import Patterns, load_yaml_mapping, validate_model
 
+log = logging.getLogger(__name__)
 Urgency = Literal["urgent", "high", "medium", "low"]
 IssueType = Literal["complaint", "product_question", "technical_support", "idea_suggestion", "order_request"]
 LEVELS: tuple[Urgency, ...] = ("low", "medium", "high", "urgent")
@@ -116,6 +120,17 @@ class TriageResponse(BaseModel):
     reasons: list[str]
 
 
+class LLMTriage(BaseModel):
+    """What the LLM must answer; anything else falls back to the local classifier."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    intent: str
+    urgency: Urgency
+    sentiment: Literal["negative", "neutral", "positive"]
+    confidence: float = Field(default=0.8, ge=0, le=1)
+
+
 @dataclass(frozen=True)
 class IntentGuess:
     intent: str
@@ -124,6 +139,7 @@ class IntentGuess:
 
 
 Drafter = Callable[[DraftRequest], DraftResponse]
+JsonModel = Callable[[list[dict[str, str]]], dict[str, Any]]
 
 
 def _bag(text: str) -> dict[str, int]:
@@ -176,12 +192,13 @@ class TriageEngine:
     """Classifies, routes and decides reply-or-handoff for one knowledge base."""
 
     def __init__(self, config: TriageConfig, platforms: dict[str, bool], embedder: Embedder | None,
-                 drafter: Drafter | None) -> None:
+                 drafter: Drafter | None, llm: JsonModel | None = None) -> None:
         self.config = config
         self.marketplaces = {name for name, marketplace in platforms.items() if marketplace}
         self.platforms = set(platforms)
         self.classifier = IntentClassifier(config.intents, embedder)
         self.drafter = drafter
+        self.llm = llm
         self._rules = [(rule, [re.compile(p) for p in rule.patterns]) for rule in config.urgency_rules]
         self._repeat = [re.compile(p) for p in config.repeat_contact]
         self._sentiment = {k: [re.compile(p) for p in v] for k, v in config.sentiment.items()}
@@ -193,13 +210,15 @@ class TriageEngine:
         texts = [m.text for m in request.messages if m.role == "customer"] or [request.messages[-1].text]
         folded = fold(" ".join(texts))
         language = detect_language(texts)
-        guess = self.classifier.classify(" ".join(texts))
+        guess, llm_view = self._classify(" ".join(texts))
         intent = self.config.intents[guess.intent]
-        sentiment = self._sentiment_of(folded)
+        sentiment = llm_view.get("sentiment") or self._sentiment_of(folded)
         if any(p.search(folded) for p in self._repeat):
             sentiment = "negative"
         decision = _Decision(issue_type=intent.issue_type, reasons=[f"intent {guess.intent} ({guess.confidence:.2f})"])
         self._urgency(decision, folded, sentiment, guess.intent)
+        if llm_view.get("urgency"):
+            decision.raise_to(llm_view["urgency"], "the language model's reading")
         self._escalations(decision, request, folded)
         decision.route = decision.route or self._route(decision.issue_type, guess.intent, request.platform)
         if decision.escalate:
@@ -216,6 +235,22 @@ class TriageEngine:
             auto_reply=auto_reply, confidence=guess.confidence, reasons=decision.reasons,
             holding_message=self._holding(request, language, decision) if decision.needs_human else None,
         )
+
+    def _classify(self, text: str) -> tuple[IntentGuess, dict[str, Any]]:
+        """The LLM's intent, urgency and sentiment when one is configured and answers validly; else local."""
+        local = self.classifier.classify(text)
+        if self.llm is None:
+            return local, {}
+        prompt = prompts.render("triage", intents=", ".join(self.config.intents), message=text)
+        try:
+            answer = self.llm([{"role": "user", "content": prompt}])
+            view = LLMTriage.model_validate(answer)
+        except (ChatModelError, ValidationError) as exc:
+            log.warning("LLM triage failed, using local classification: %s", exc)
+            return local, {}
+        if view.intent not in self.config.intents:
+            return local, {}
+        return IntentGuess(view.intent, view.confidence, {}), view.model_dump(include={"urgency", "sentiment"})
 
     def _sentiment_of(self, folded: str) -> Literal["negative", "neutral", "positive"]:
         if any(p.search(folded) for p in self._sentiment.get("negative", [])):

@@ -65,3 +65,36 @@ def test_an_idea_is_low_urgency(shipped_copilot: Copilot) -> None:
 def test_unknown_platform_is_named(shipped_copilot: Copilot) -> None:
     with pytest.raises(InvalidRequestError, match="amazon"):
         triage(shipped_copilot, "hi", platform="amazon")
+
+
+def llm_triage_copilot(shipped_copilot: Copilot, base_url: str) -> Copilot:
+    from conftest import SHIPPED_KNOWLEDGE
+
+    from copilot import Settings
+
+    settings = Settings(knowledge_dir=SHIPPED_KNOWLEDGE, index_dir=shipped_copilot.settings.index_dir,
+                        llm_base_url=base_url, llm_model="fake-model", llm_timeout=2)
+    return Copilot(settings, embedder=shipped_copilot.index.embedder)
+
+
+def test_with_an_llm_its_validated_json_classification_is_used(shipped_copilot: Copilot) -> None:
+    from fakes.openai_server import FakeOpenAIServer
+
+    with FakeOpenAIServer() as llm:
+        llm.enqueue('{"intent": "voucher", "urgency": "medium", "sentiment": "neutral", "confidence": 0.93}')
+        result = triage(llm_triage_copilot(shipped_copilot, llm.base_url), "cái mã này dùng kiểu gì vậy shop")
+        assert result.intent == "voucher" and result.confidence == 0.93
+        assert llm.history[0]["response_format"] == {"type": "json_object"}
+        assert "<message>" in llm.history[0]["messages"][0]["content"]
+
+
+def test_bad_llm_answers_fall_back_to_local_rules_and_escalations_still_apply(shipped_copilot: Copilot) -> None:
+    from fakes.openai_server import FakeOpenAIServer, Reply
+
+    with FakeOpenAIServer() as llm:
+        llm.enqueue('{"intent": "teleport", "urgency": "low"}', Reply(status=500), Reply(status=500), Reply(status=500))
+        copilot = llm_triage_copilot(shipped_copilot, llm.base_url)
+        first = triage(copilot, "Làm sao để hủy đơn trên Shopee?")
+        assert first.intent == "cancel_order"
+        legal = triage(copilot, "Tôi sẽ kiện shop vì giao hàng giả!")
+        assert legal.urgency == "urgent" and legal.handoff

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -54,6 +55,19 @@ class OpenAIChatModel:
         if not finished:
             raise ChatModelError(f"the stream from {self.model} ended before the reply was finished")
 
+    def complete_json(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        """A JSON object from the model (JSON mode), for structured answers such as triage."""
+        import openai
+
+        try:
+            response = self._client.chat.completions.create(  # type: ignore[call-overload]
+                model=self.model, messages=messages, temperature=0, response_format={"type": "json_object"}
+            )
+            text = response.choices[0].message.content or ""
+        except (openai.OpenAIError, ValueError, AttributeError, IndexError) as exc:
+            raise ChatModelError(f"{self.model} failed: {type(exc).__name__}: {exc}") from exc
+        return parse_json_object(text, self.model)
+
     def _call(self, prompt: DraftPrompt, stream: bool) -> Any:
         import openai
 
@@ -63,6 +77,18 @@ class OpenAIChatModel:
             )
         except (openai.OpenAIError, ValueError) as exc:  # ValueError: a body that is not JSON
             raise ChatModelError(f"{self.model} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def parse_json_object(text: str, model: str) -> dict[str, Any]:
+    """The JSON object a model answered (code fences tolerated), or a ChatModelError."""
+    body = text.strip().removeprefix("```json").removeprefix("```").removesuffix("```").strip()
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise ChatModelError(f"{model} did not answer JSON: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise ChatModelError(f"{model} answered JSON that is not an object")
+    return data
 
 
 def completion_from_text(text: str, model: str, passages: int) -> Completion:
