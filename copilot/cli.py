@@ -285,6 +285,10 @@ def triage_report(
     table.add_column("accuracy")
     for name, value in scores.accuracy.items():
         table.add_row(name, f"{value:.3f}")
+    table.add_row("handoff precision", f"{scores.handoff_precision:.3f}")
+    table.add_row("handoff recall", f"{scores.handoff_recall:.3f}")
+    safety = f"handoff recall, legal/fraud/security ({scores.safety_cases})"
+    table.add_row(safety, f"{scores.safety_handoff_recall:.3f}")
     out.print(table)
     bins = ", ".join(f"{label}: n={n} conf {c:.2f} acc {a:.2f}" for label, n, c, a in scores.reliability)
     out.print(f"intent confidence calibration error (ECE): {scores.calibration_error:.3f}; {bins}", highlight=False)

@@ -8,7 +8,7 @@ from copilot.chat.base import ChatModel
 from copilot.chat.openai_chat import OpenAIChatModel
 from copilot.contracts import DraftRequest, DraftResponse, GuardrailRequest
 from copilot.drafter import Drafter
-from copilot.errors import IndexNotReadyError, InvalidRequestError, NotFoundError
+from copilot.errors import InvalidRequestError, NotFoundError
 from copilot.feedback import FeedbackStore
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import CheckResult
@@ -129,13 +129,10 @@ class Copilot:
         return engine.check(request.text, context)
 
     def warm_up(self) -> None:
-        """Build the index if there is none, then load the model and indexes so the first request is fast."""
-        try:
-            retriever = self.index.retriever()
-        except IndexNotReadyError:
-            self.ingest()
-            retriever = self.index.retriever()
-        retriever.search("warm up", k=1)
+        """Bring the index up to date with the knowledge folder (only changed documents are embedded), then load
+        the model and indexes so the first request is fast."""
+        self.ingest()
+        self.index.retriever().search("warm up", k=1)
 
     def search(
         self,

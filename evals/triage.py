@@ -32,6 +32,10 @@ class TriageScores:
     calibration_error: float = 0.0
     reliability: list[tuple[str, int, float, float]] = field(default_factory=list)
     mistakes: list[tuple[TriageCase, TriageResponse, list[str]]] = field(default_factory=list)
+    handoff_precision: float = 1.0
+    handoff_recall: float = 1.0
+    safety_handoff_recall: float = 1.0
+    safety_cases: int = 0
 
 
 def load_triage_cases(paths: Iterable[Path]) -> list[TriageCase]:
@@ -55,8 +59,12 @@ def score_triage(copilot: Copilot, cases: list[TriageCase], bins: int = 5) -> Tr
     scores = TriageScores(cases=len(cases))
     hits: dict[str, list[bool]] = {name: [] for name in FIELDS}
     confidences: list[tuple[float, bool]] = []
+    pairs: list[tuple[bool, bool, bool]] = []  # expected handoff, got handoff, a safety case
     for case in cases:
         response = copilot.triage(case.request)
+        if "handoff" in case.expected:
+            is_safety = bool({"legal", "fraud", "security"} & set(case.tags))
+            pairs.append((bool(case.expected["handoff"]), response.handoff, is_safety))
         wrong = []
         for name in FIELDS:
             if name in case.expected:
@@ -69,6 +77,13 @@ def score_triage(copilot: Copilot, cases: list[TriageCase], bins: int = 5) -> Tr
         if wrong:
             scores.mistakes.append((case, response, wrong))
     scores.accuracy = {name: round(sum(v) / len(v), 3) for name, v in hits.items() if v}
+    flagged = [expected for expected, got, _ in pairs if got]
+    wanted = [got for expected, got, _ in pairs if expected]
+    safety_hits = [got for expected, got, is_safety in pairs if expected and is_safety]
+    scores.handoff_precision = round(sum(flagged) / len(flagged), 3) if flagged else 1.0
+    scores.handoff_recall = round(sum(wanted) / len(wanted), 3) if wanted else 1.0
+    scores.safety_handoff_recall = round(sum(safety_hits) / len(safety_hits), 3) if safety_hits else 1.0
+    scores.safety_cases = len(safety_hits)
     scores.calibration_error, scores.reliability = _calibration(confidences, bins)
     return scores
 

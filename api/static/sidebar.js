@@ -1,0 +1,881 @@
+/* Agent sidebar of the support copilot: plain JavaScript, no build step, talks to this same API. */
+"use strict";
+
+(() => {
+  const I18N = {
+    en: {
+      appTitle: "Support copilot",
+      language: "Language",
+      dismiss: "Dismiss",
+      conversation: "Conversation",
+      conversationPlaceholder: "C: Hi, my popup is not showing on my store\nA: Hi Lan, this is Minh from Avada.\nC: I already enabled it…",
+      conversationHint: "One message per line: C: or Customer: for the customer, A: or Agent: for you. " +
+        "A line without a prefix continues the message above.",
+      messagesCount: "{n} messages",
+      platform: "Platform",
+      flow: "Flow",
+      customerName: "Customer",
+      agentName: "Agent",
+      brand: "Brand",
+      customerPlaceholder: "Customer's name",
+      agentPlaceholder: "Your name",
+      brandPlaceholder: "Shop or brand",
+      draft: "Draft reply",
+      draftLabel: "Draft the next reply (Ctrl+Enter)",
+      steps: "Flow steps",
+      stepDone: "done",
+      stepCurrent: "current step",
+      stepTodo: "upcoming",
+      next: "Next: {steps}",
+      draftTitle: "Draft",
+      draftText: "Draft reply (editable)",
+      emptyDraft: "Paste the conversation and press Draft reply: the next reply appears here, " +
+        "checked against the platform's rules.",
+      writing: "Writing…",
+      checking: "Checking…",
+      passes: "Passes {platform} rules",
+      blocked: "Breaks {platform} rules",
+      warnings: "Check before sending",
+      previewLabel: "Where the rules are broken",
+      autoFixed: "Auto-fixed: {items}",
+      handoff: "Hand over to a colleague: {reason}",
+      degraded: "degraded",
+      degradedTitle: "The language model failed: this draft comes from the local composer.",
+      modelLine: "{model} · {ms} ms",
+      copy: "Copy",
+      copyLabel: "Copy the draft to the clipboard",
+      copied: "Copied to the clipboard",
+      insert: "Insert",
+      insertLabel: "Insert the draft into the helpdesk reply box",
+      insertUnavailable: "Open the sidebar inside your helpdesk to insert drafts",
+      sentToHelpdesk: "Sent to helpdesk",
+      regenerate: "Regenerate",
+      regenerateLabel: "Write another draft for this conversation",
+      feedback: "Feedback on this draft",
+      accept: "Accept",
+      acceptLabel: "Accept: I sent this draft",
+      edited: "Edited",
+      editedLabel: "Edited: I changed this draft before sending",
+      reject: "Reject",
+      rejectLabel: "Reject: I did not use this draft",
+      feedbackSaved: "Thanks, feedback saved",
+      sources: "Sources",
+      noSources: "No knowledge-base source for this step.",
+      sourceLabel: "Show source {n}: {title}, {section}",
+      closePassage: "Close the source",
+      loading: "Loading…",
+      apiKey: "API key",
+      apiKeyHint: "This server needs an API key. It is stored in this browser only.",
+      apiKeyPlaceholder: "Paste your API key",
+      apiKeySave: "Save key",
+      emptyConversation: "Paste the conversation first: one message per line.",
+      networkError: "Cannot reach the copilot server. Check the connection and try again.",
+      httpError: "The server answered with an error ({status}).",
+    },
+    vi: {
+      appTitle: "Trợ lý CSKH",
+      language: "Ngôn ngữ",
+      dismiss: "Đóng",
+      conversation: "Hội thoại",
+      conversationPlaceholder: "Khách: Shop ơi, đơn của em bao giờ giao ạ?\nNV: Dạ em chào chị Lan, em là Minh ạ.\nKhách: …",
+      conversationHint: "Mỗi dòng một tin nhắn: Khách: hoặc C: là tin của khách, NV: hoặc A: là tin của bạn. " +
+        "Dòng không có tiền tố nối tiếp tin nhắn phía trên.",
+      messagesCount: "{n} tin nhắn",
+      platform: "Kênh",
+      flow: "Quy trình",
+      customerName: "Khách hàng",
+      agentName: "Nhân viên",
+      brand: "Thương hiệu",
+      customerPlaceholder: "Tên khách",
+      agentPlaceholder: "Tên của bạn",
+      brandPlaceholder: "Tên shop / thương hiệu",
+      draft: "Soạn trả lời",
+      draftLabel: "Soạn câu trả lời tiếp theo (Ctrl+Enter)",
+      steps: "Các bước quy trình",
+      stepDone: "đã xong",
+      stepCurrent: "bước hiện tại",
+      stepTodo: "sắp tới",
+      next: "Tiếp theo: {steps}",
+      draftTitle: "Bản nháp",
+      draftText: "Bản nháp trả lời (có thể sửa)",
+      emptyDraft: "Dán hội thoại rồi bấm Soạn trả lời: câu trả lời tiếp theo hiện ở đây, " +
+        "đã kiểm tra theo quy định của kênh.",
+      writing: "Đang soạn…",
+      checking: "Đang kiểm tra…",
+      passes: "Đạt quy định của {platform}",
+      blocked: "Vi phạm quy định của {platform}",
+      warnings: "Cần xem lại trước khi gửi",
+      previewLabel: "Đoạn vi phạm quy định",
+      autoFixed: "Đã tự sửa: {items}",
+      handoff: "Chuyển cho đồng nghiệp: {reason}",
+      degraded: "dự phòng",
+      degradedTitle: "Mô hình ngôn ngữ bị lỗi: bản nháp này do bộ soạn cục bộ viết.",
+      modelLine: "{model} · {ms} ms",
+      copy: "Sao chép",
+      copyLabel: "Sao chép bản nháp",
+      copied: "Đã sao chép",
+      insert: "Chèn",
+      insertLabel: "Chèn bản nháp vào ô trả lời của helpdesk",
+      insertUnavailable: "Mở trợ lý bên trong helpdesk để chèn bản nháp",
+      sentToHelpdesk: "Đã gửi sang helpdesk",
+      regenerate: "Soạn lại",
+      regenerateLabel: "Soạn bản nháp khác cho hội thoại này",
+      feedback: "Đánh giá bản nháp",
+      accept: "Dùng",
+      acceptLabel: "Dùng: tôi đã gửi bản nháp này",
+      edited: "Đã sửa",
+      editedLabel: "Đã sửa: tôi sửa bản nháp trước khi gửi",
+      reject: "Bỏ",
+      rejectLabel: "Bỏ: tôi không dùng bản nháp này",
+      feedbackSaved: "Cảm ơn, đã lưu phản hồi",
+      sources: "Nguồn tham khảo",
+      noSources: "Bước này không dùng nguồn từ kho kiến thức.",
+      sourceLabel: "Xem nguồn {n}: {title}, {section}",
+      closePassage: "Đóng nguồn",
+      loading: "Đang tải…",
+      apiKey: "Khóa API",
+      apiKeyHint: "Máy chủ này cần khóa API. Khóa chỉ được lưu trong trình duyệt này.",
+      apiKeyPlaceholder: "Dán khóa API",
+      apiKeySave: "Lưu khóa",
+      emptyConversation: "Hãy dán hội thoại trước: mỗi dòng một tin nhắn.",
+      networkError: "Không kết nối được máy chủ trợ lý. Kiểm tra kết nối rồi thử lại.",
+      httpError: "Máy chủ báo lỗi ({status}).",
+    },
+  };
+
+  const CUSTOMER_PREFIX = /^\s*(c|customer|khách|khach)\s*:\s?/i;
+  const AGENT_PREFIX = /^\s*(a|agent|nv)\s*:\s?/i;
+  const CHATWOOT_CHANNELS = {
+    "Channel::WebWidget": "livechat", "Channel::FacebookPage": "facebook", "Channel::Instagram": "instagram",
+    "Channel::Email": "email",
+  };
+  const EVENT_END = /\r\n\r\n|\n\n|\r\r/;
+  const CHECK_DELAY_MS = 400;
+  const DEFAULT_FLOW = "livechat";
+
+  const $ = (id) => document.getElementById(id);
+  const el = {
+    error: $("error"), errorText: $("error-text"), errorClose: $("error-close"),
+    keyForm: $("key-form"), key: $("api-key"),
+    inputSection: $("input-section"), summary: $("conversation-summary"), conversation: $("conversation"),
+    platform: $("platform"), flow: $("flow"), flowField: $("flow-field"),
+    customer: $("customer-name"), agent: $("agent-name"), brand: $("brand"), draftButton: $("draft-button"),
+    steps: $("steps"), flowTitle: $("flow-title"), nextSteps: $("next-steps"),
+    draftSection: $("draft-section"), draftEmpty: $("draft-empty"), draftBody: $("draft-body"),
+    draftStep: $("draft-step"), status: $("status"), draft: $("draft"),
+    preview: $("preview"), previewText: $("preview-text"), verdict: $("verdict"), repairs: $("repairs"),
+    handoff: $("handoff"), copy: $("copy"), insert: $("insert"), regenerate: $("regenerate"),
+    actionMessage: $("action-message"), feedbackMessage: $("feedback-message"), model: $("model"),
+    degraded: $("degraded"), sourcesSection: $("sources-section"), citations: $("citations"),
+    noSources: $("no-sources"), passage: $("passage"), passageTitle: $("passage-title"),
+    passageSection: $("passage-section"), passageText: $("passage-text"), passageClose: $("passage-close"),
+  };
+
+  const storage = {
+    get(name) {
+      try { return window.localStorage.getItem(`copilot.sidebar.${name}`); } catch { return null; }
+    },
+    set(name, value) {
+      try {
+        if (value) window.localStorage.setItem(`copilot.sidebar.${name}`, value);
+        else window.localStorage.removeItem(`copilot.sidebar.${name}`);
+      } catch { /* storage blocked in this frame: the value lasts for this page only */ }
+    },
+  };
+
+  const state = {
+    lang: "en",
+    platforms: [],
+    flows: [],
+    response: null,      // the last DraftResponse
+    original: "",        // its draft text, to tell an edited draft from an accepted one
+    step: null,
+    verdict: null,       // the verdict shown now (of the draft or of the agent's edit)
+    verdictText: "",     // the text that verdict is about
+    controller: null,    // aborts the draft in flight when another one starts
+    checkTimer: 0,
+    checkSeq: 0,
+    lastRequest: null,
+    lastDrafted: "",
+    sessionKey: "",      // the key typed in this page, in case storage is blocked
+    embedded: window.parent !== window,
+    ready: null,
+  };
+
+  // ---------- language ----------
+
+  function t(key, values = {}) {
+    const text = (I18N[state.lang] && I18N[state.lang][key]) ?? I18N.en[key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
+  }
+
+  function setLanguage(lang) {
+    state.lang = I18N[lang] ? lang : "en";
+    storage.set("lang", state.lang);
+    document.documentElement.lang = state.lang;
+    document.title = t("appTitle");
+    for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+    for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+      node.placeholder = t(node.dataset.i18nPlaceholder);
+    }
+    for (const node of document.querySelectorAll("[data-i18n-aria]")) {
+      node.setAttribute("aria-label", t(node.dataset.i18nAria));
+    }
+    for (const button of document.querySelectorAll("[data-lang]")) {
+      button.setAttribute("aria-pressed", String(button.dataset.lang === state.lang));
+    }
+    el.degraded.title = t("degradedTitle");
+    el.insert.title = state.embedded ? "" : t("insertUnavailable");
+    renderSummary();
+    renderSteps();
+    if (state.response) renderResult();
+  }
+
+  function initialLanguage() {
+    const saved = storage.get("lang");
+    if (saved && I18N[saved]) return saved;
+    return (navigator.language || "en").toLowerCase().startsWith("vi") ? "vi" : "en";
+  }
+
+  // ---------- API ----------
+
+  class ApiError extends Error {
+    constructor(status, code, message) {
+      super(message);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  /** The stream endpoint is missing or broke before its final event: draft with the plain endpoint. */
+  class StreamUnavailable extends Error {}
+
+  function headers(accept, withBody) {
+    const result = { Accept: accept };
+    if (withBody) result["Content-Type"] = "application/json";
+    const key = storage.get("apiKey") || state.sessionKey;
+    if (key) result.Authorization = `Bearer ${key}`;
+    return result;
+  }
+
+  async function errorOf(response) {
+    let code = `http_${response.status}`;
+    let message = t("httpError", { status: response.status });
+    try {
+      const data = await response.json();
+      if (data && data.error) {
+        code = data.error.code || code;
+        message = data.error.message || message;
+      }
+    } catch { /* not JSON: keep the generic message */ }
+    if (response.status === 401) showKeyForm();
+    return new ApiError(response.status, code, message);
+  }
+
+  async function api(path, { method = "GET", body, signal } = {}) {
+    let response;
+    try {
+      const init = { method, signal, headers: headers("application/json", body !== undefined) };
+      if (body !== undefined) init.body = JSON.stringify(body);
+      response = await fetch(path, init);
+    } catch (error) {
+      if (error.name === "AbortError") throw error;
+      throw new ApiError(0, "network", t("networkError"));
+    }
+    if (!response.ok) throw await errorOf(response);
+    return response.json();
+  }
+
+  function parseEvent(block) {
+    let event = "message";
+    const data = [];
+    for (const line of block.split(/\r\n|\r|\n/)) {
+      if (line.startsWith("event:")) event = line.slice(6).trim();
+      else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+    }
+    return data.length ? { event, data: data.join("\n") } : null;
+  }
+
+  /** POST /v1/drafts/stream read as Server-Sent Events; `onDelta` gets text as it is written. */
+  async function streamDraft(body, signal, onDelta) {
+    let response;
+    try {
+      response = await fetch("/v1/drafts/stream", {
+        method: "POST", signal, headers: headers("text/event-stream", true), body: JSON.stringify(body),
+      });
+    } catch (error) {
+      if (error.name === "AbortError") throw error;
+      throw new StreamUnavailable(error.message);
+    }
+    if (!response.ok) {
+      const error = await errorOf(response);
+      if (response.status >= 400 && response.status < 500 && ![404, 405].includes(response.status)) throw error;
+      throw new StreamUnavailable(error.message);
+    }
+    if (!response.body || !response.body.getReader) throw new StreamUnavailable("no readable body");
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    let final = null;
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
+        let separator;
+        while ((separator = EVENT_END.exec(buffer))) {
+          const event = parseEvent(buffer.slice(0, separator.index));
+          buffer = buffer.slice(separator.index + separator[0].length);
+          if (!event) continue;
+          const data = JSON.parse(event.data);
+          if (event.event === "delta") onDelta(data.text || "");
+          else if (event.event === "final") final = data;
+          else if (event.event === "error") {
+            const problem = data.error || {};
+            throw new ApiError(422, problem.code || "draft_failed", problem.message || t("httpError", { status: 422 }));
+          }
+        }
+        if (done) break;
+      }
+    } catch (error) {
+      if (error instanceof ApiError || error.name === "AbortError") throw error;
+      throw new StreamUnavailable(error.message);
+    }
+    if (!final) throw new StreamUnavailable("the stream ended without a final event");
+    return final;
+  }
+
+  // ---------- messages ----------
+
+  function showError(message) {
+    el.errorText.textContent = message;
+    el.error.hidden = false;
+  }
+
+  function clearError() {
+    el.error.hidden = true;
+    el.errorText.textContent = "";
+  }
+
+  function report(error) {
+    if (error && error.name === "AbortError") return;
+    showError(error instanceof ApiError ? error.message : t("networkError"));
+  }
+
+  function flash(node, message) {
+    node.textContent = message;
+    clearTimeout(node.flashTimer);
+    node.flashTimer = setTimeout(() => { node.textContent = ""; }, 4000);
+  }
+
+  function showKeyForm() {
+    el.keyForm.hidden = false;
+  }
+
+  // ---------- catalog ----------
+
+  function platformTitle(id) {
+    const platform = state.platforms.find((p) => p.id === id);
+    return platform ? platform.title : id;
+  }
+
+  function currentFlow() {
+    return state.flows.find((f) => f.id === el.flow.value) || state.flows.find((f) => f.id === DEFAULT_FLOW)
+      || state.flows[0] || null;
+  }
+
+  function fillSelect(select, items, wanted) {
+    select.replaceChildren(...items.map((item) => new Option(item.title, item.id)));
+    if (items.some((item) => item.id === wanted)) select.value = wanted;
+  }
+
+  async function loadCatalog() {
+    try {
+      const [platforms, flows] = await Promise.all([api("/v1/platforms"), api("/v1/flows")]);
+      state.platforms = platforms;
+      state.flows = flows;
+      fillSelect(el.platform, platforms, el.platform.value || storage.get("platform") || "livechat");
+      fillSelect(el.flow, flows, el.flow.value || DEFAULT_FLOW);
+      el.flowField.hidden = flows.length < 2;
+      el.keyForm.hidden = true;
+      renderSteps();
+    } catch (error) {
+      report(error);
+    }
+  }
+
+  // ---------- conversation ----------
+
+  /** "C: ..." / "A: ..." lines to messages; a line without a prefix continues the message above. */
+  function parseConversation(text) {
+    const messages = [];
+    for (const line of text.split(/\r?\n/)) {
+      if (!line.trim()) continue;
+      let role = null;
+      let body = line;
+      if (CUSTOMER_PREFIX.test(line)) { role = "customer"; body = line.replace(CUSTOMER_PREFIX, ""); }
+      else if (AGENT_PREFIX.test(line)) { role = "agent"; body = line.replace(AGENT_PREFIX, ""); }
+      body = body.trim();
+      const last = messages[messages.length - 1];
+      if (!role && last) last.text = last.text ? `${last.text}\n${body}` : body;
+      else messages.push({ role: role || "customer", text: body });
+    }
+    return messages.filter((message) => message.text);
+  }
+
+  function renderSummary() {
+    const messages = parseConversation(el.conversation.value);
+    const parts = messages.length ? [t("messagesCount", { n: messages.length })] : [];
+    if (el.customer.value.trim()) parts.push(el.customer.value.trim());
+    el.summary.textContent = parts.length ? `· ${parts.join(" · ")}` : "";
+  }
+
+  function draftRequest() {
+    const orNull = (input) => input.value.trim() || null;
+    return {
+      platform: el.platform.value || "livechat",
+      flow: el.flow.value || DEFAULT_FLOW,
+      language: "auto",
+      customer: { name: orNull(el.customer) },
+      agent: { name: orNull(el.agent), brand: orNull(el.brand) },
+      messages: parseConversation(el.conversation.value),
+    };
+  }
+
+  // ---------- drafting ----------
+
+  function setBusy(busy) {
+    el.draftSection.setAttribute("aria-busy", String(busy));
+    el.draftButton.disabled = busy;
+    el.regenerate.disabled = busy;
+    el.draft.readOnly = busy;
+    for (const button of document.querySelectorAll("[data-action]")) button.disabled = busy || !state.response;
+    el.copy.disabled = busy;
+    el.insert.disabled = busy;
+  }
+
+  function startDraftView() {
+    state.response = null;
+    state.verdict = null;
+    el.draftSection.dataset.state = "streaming";
+    el.draftEmpty.hidden = true;
+    el.draftBody.hidden = false;
+    el.draft.value = "";
+    el.status.textContent = t("writing");
+    for (const node of [el.verdict, el.previewText, el.citations]) node.replaceChildren();
+    for (const node of [el.preview, el.repairs, el.handoff, el.degraded, el.draftStep, el.sourcesSection, el.passage]) {
+      node.hidden = true;
+    }
+    el.model.textContent = "";
+    el.feedbackMessage.textContent = "";
+    el.actionMessage.textContent = "";
+  }
+
+  async function draft() {
+    const request = draftRequest();
+    if (!request.messages.length) {
+      showError(t("emptyConversation"));
+      el.inputSection.open = true;
+      el.conversation.focus();
+      return;
+    }
+    if (state.controller) state.controller.abort();
+    const controller = new AbortController();
+    state.controller = controller;
+    state.lastRequest = request;
+    state.lastDrafted = `${request.platform}\n${el.conversation.value}`;
+    clearTimeout(state.checkTimer);
+    state.checkSeq += 1;
+    clearError();
+    startDraftView();
+    setBusy(true);
+    try {
+      let response;
+      try {
+        response = await streamDraft(request, controller.signal, (text) => { el.draft.value += text; });
+      } catch (error) {
+        if (!(error instanceof StreamUnavailable)) throw error;
+        el.draft.value = "";
+        response = await api("/v1/drafts", { method: "POST", body: request, signal: controller.signal });
+      }
+      if (controller !== state.controller) return;
+      showDraft(response);
+    } catch (error) {
+      if (controller !== state.controller) return;
+      el.draftSection.dataset.state = "error";
+      el.status.textContent = "";
+      if (!el.draft.value) { el.draftBody.hidden = true; el.draftEmpty.hidden = false; }
+      report(error);
+    } finally {
+      if (controller === state.controller) {
+        state.controller = null;
+        setBusy(false);
+      }
+    }
+  }
+
+  function showDraft(response) {
+    state.response = response;
+    state.original = response.draft;
+    state.step = response.step;
+    state.verdict = response.guardrails;
+    state.verdictText = response.draft;
+    el.draft.value = response.draft;
+    el.status.textContent = "";
+    el.draftSection.dataset.state = "ready";
+    el.passage.hidden = true;
+    renderResult();
+  }
+
+  /** Everything drawn from the last response; called again when the UI language changes. */
+  function renderResult() {
+    const response = state.response;
+    renderSteps();
+    const step = currentFlow()?.steps.find((s) => s.id === response.step);
+    el.draftStep.textContent = step ? step.title : response.step;
+    el.draftStep.hidden = false;
+    renderVerdict();
+    const repairs = response.guardrails.repairs || [];
+    el.repairs.hidden = !repairs.length;
+    el.repairs.textContent = repairs.length ? t("autoFixed", { items: repairs.join("; ") }) : "";
+    const reason = response.handoff && (response.handoff.reason || response.handoff.message);
+    el.handoff.hidden = !response.handoff;
+    el.handoff.textContent = response.handoff ? t("handoff", { reason: reason || JSON.stringify(response.handoff) }) : "";
+    el.model.textContent = t("modelLine", { model: response.model, ms: Math.round(response.latency_ms) });
+    el.degraded.hidden = !response.degraded;
+    renderCitations(response.citations || []);
+  }
+
+  // ---------- steps ----------
+
+  function renderSteps() {
+    const flow = currentFlow();
+    el.flowTitle.textContent = flow ? flow.title : "";
+    if (!flow) { el.steps.replaceChildren(); return; }
+    const done = new Set(state.response ? state.response.steps_done : []);
+    const current = state.response ? state.response.step : null;
+    el.steps.style.setProperty("--rows", String(Math.ceil(flow.steps.length / 2)));
+    el.steps.replaceChildren(...flow.steps.map((step, index) => {
+      const status = step.id === current ? "current" : done.has(step.id) ? "done" : "todo";
+      const statusLabel = t({ current: "stepCurrent", done: "stepDone", todo: "stepTodo" }[status]);
+      const item = document.createElement("li");
+      item.className = `step step-${status}`;
+      Object.assign(item.dataset, { testid: "step", step: step.id, state: status });
+      item.title = `${step.title} (${statusLabel})`;
+      if (status === "current") item.setAttribute("aria-current", "step");
+      const marker = document.createElement("span");
+      marker.className = "step-marker";
+      marker.setAttribute("aria-hidden", "true");
+      marker.textContent = status === "done" ? "✓" : String(index + 1);
+      const label = document.createElement("span");
+      label.className = "step-label";
+      label.textContent = step.title;
+      const hidden = document.createElement("span");
+      hidden.className = "visually-hidden";
+      hidden.textContent = `, ${statusLabel}`;
+      item.append(marker, label, hidden);
+      return item;
+    }));
+    const next = state.response ? state.response.next_steps : [];
+    const titles = next.map((id) => flow.steps.find((s) => s.id === id)?.title || id);
+    el.nextSteps.hidden = !titles.length;
+    el.nextSteps.textContent = titles.length ? t("next", { steps: titles.join(" · ") }) : "";
+  }
+
+  // ---------- guardrails ----------
+
+  function renderVerdict() {
+    const verdict = state.verdict;
+    el.verdict.replaceChildren();
+    el.verdict.className = "verdict";
+    if (!verdict) { el.verdict.hidden = true; renderPreview(); return; }
+    el.verdict.hidden = false;
+    const violations = verdict.violations || [];
+    const platform = platformTitle(el.platform.value || (state.lastRequest && state.lastRequest.platform));
+    const head = document.createElement("p");
+    head.className = "verdict-head";
+    if (!violations.length) {
+      el.verdict.classList.add("verdict-ok");
+      el.verdict.dataset.state = "ok";
+      head.textContent = `✓ ${t("passes", { platform })}`;
+      el.verdict.append(head);
+    } else {
+      el.verdict.classList.add(verdict.allowed ? "verdict-warn" : "verdict-bad");
+      el.verdict.dataset.state = verdict.allowed ? "warning" : "blocked";
+      head.textContent = `⚠ ${verdict.allowed ? t("warnings") : t("blocked", { platform })}`;
+      const list = document.createElement("ul");
+      list.className = "violations";
+      for (const violation of violations) {
+        const item = document.createElement("li");
+        item.dataset.rule = violation.rule;
+        item.dataset.testid = "violation";
+        item.textContent = violation.message;
+        list.append(item);
+      }
+      el.verdict.append(head, list);
+    }
+    renderPreview();
+  }
+
+  /** Code-point offsets from the server to positions in a JavaScript (UTF-16) string. */
+  function utf16Offset(text, codePoints) {
+    let index = 0;
+    for (let seen = 0; seen < codePoints && index < text.length; seen += 1) {
+      index += text.codePointAt(index) > 0xffff ? 2 : 1;
+    }
+    return index;
+  }
+
+  function renderPreview() {
+    const text = state.verdictText;
+    const spans = (state.verdict ? state.verdict.violations : [])
+      .filter((v) => Array.isArray(v.span) && v.span[1] > v.span[0])
+      .map((v) => ({ start: utf16Offset(text, v.span[0]), end: utf16Offset(text, v.span[1]), message: v.message }))
+      .sort((a, b) => a.start - b.start);
+    el.previewText.replaceChildren();
+    el.preview.hidden = !spans.length;
+    let cursor = 0;
+    for (const span of spans) {
+      if (span.end <= cursor) continue;
+      const start = Math.max(span.start, cursor);
+      if (start > cursor) el.previewText.append(text.slice(cursor, start));
+      const mark = document.createElement("mark");
+      mark.title = span.message;
+      mark.textContent = text.slice(start, span.end);
+      el.previewText.append(mark);
+      cursor = span.end;
+    }
+    el.previewText.append(text.slice(cursor));
+  }
+
+  function scheduleCheck() {
+    if (!state.response || state.controller) return;
+    clearTimeout(state.checkTimer);
+    state.checkSeq += 1;
+    el.verdict.classList.add("stale");
+    el.status.textContent = t("checking");
+    state.checkTimer = setTimeout(checkDraft, CHECK_DELAY_MS);
+  }
+
+  async function checkDraft() {
+    const seq = ++state.checkSeq;
+    const text = el.draft.value;
+    if (!text.trim()) {
+      state.verdict = null;
+      el.status.textContent = "";
+      renderVerdict();
+      return;
+    }
+    const body = {
+      text, platform: el.platform.value || "livechat", flow: el.flow.value || DEFAULT_FLOW,
+      step: state.step, language: "auto",
+    };
+    try {
+      const verdict = await api("/v1/guardrails/check", { method: "POST", body });
+      if (seq !== state.checkSeq) return;
+      state.verdict = verdict;
+      state.verdictText = text;
+      renderVerdict();
+    } catch (error) {
+      if (seq === state.checkSeq) report(error);
+    } finally {
+      if (seq === state.checkSeq) el.status.textContent = "";
+    }
+  }
+
+  // ---------- citations ----------
+
+  function renderCitations(citations) {
+    el.sourcesSection.hidden = false;
+    el.noSources.hidden = citations.length > 0;
+    el.citations.replaceChildren(...citations.map((citation, index) => {
+      const item = document.createElement("li");
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "chip";
+      Object.assign(chip.dataset, { testid: "citation", id: citation.id, section: citation.section });
+      chip.setAttribute("aria-label", t("sourceLabel", { n: index + 1, title: citation.title, section: citation.section }));
+      chip.setAttribute("aria-expanded", "false");
+      chip.setAttribute("aria-controls", "passage");
+      const number = document.createElement("span");
+      number.className = "chip-number";
+      number.textContent = `[${index + 1}]`;
+      const text = document.createElement("span");
+      text.className = "chip-text";
+      const title = document.createElement("span");
+      title.className = "chip-title";
+      title.textContent = citation.title;
+      const section = document.createElement("span");
+      section.className = "chip-section";
+      section.textContent = citation.section;
+      text.append(title, section);
+      chip.append(number, text);
+      chip.addEventListener("click", () => showPassage(chip, citation));
+      item.append(chip);
+      return item;
+    }));
+  }
+
+  async function showPassage(chip, citation) {
+    for (const other of el.citations.querySelectorAll(".chip")) {
+      other.classList.toggle("active", other === chip);
+      other.setAttribute("aria-expanded", String(other === chip));
+    }
+    el.passage.hidden = false;
+    el.passageTitle.textContent = citation.title;
+    el.passageSection.textContent = citation.section;
+    el.passageText.textContent = t("loading");
+    const query = new URLSearchParams({ id: citation.id, section: citation.section });
+    try {
+      const passage = await api(`/v1/knowledge/passages?${query}`);
+      if (!chip.classList.contains("active")) return;
+      el.passageTitle.textContent = passage.title;
+      el.passageSection.textContent = passage.section;
+      el.passageText.textContent = passage.text;
+    } catch (error) {
+      el.passage.hidden = true;
+      report(error);
+    }
+  }
+
+  function closePassage() {
+    el.passage.hidden = true;
+    for (const chip of el.citations.querySelectorAll(".chip")) {
+      chip.classList.remove("active");
+      chip.setAttribute("aria-expanded", "false");
+    }
+  }
+
+  // ---------- actions ----------
+
+  async function copyDraft() {
+    const text = el.draft.value;
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      el.draft.select();
+      try { document.execCommand("copy"); } catch { /* the text stays selected for Ctrl+C */ }
+    }
+    flash(el.actionMessage, t("copied"));
+  }
+
+  function insertDraft() {
+    if (!state.embedded) { flash(el.actionMessage, t("insertUnavailable")); return; }
+    window.parent.postMessage({ type: "copilot:insert", text: el.draft.value }, "*");
+    flash(el.actionMessage, t("sentToHelpdesk"));
+  }
+
+  async function sendFeedback(action) {
+    if (!state.response) return;
+    const text = el.draft.value;
+    const edited = text !== state.original;
+    const body = {
+      draft_id: state.response.draft_id,
+      action: action === "accepted" && edited ? "edited" : action,
+      final_text: text,
+    };
+    try {
+      await api("/v1/feedback", { method: "POST", body });
+      flash(el.feedbackMessage, t("feedbackSaved"));
+    } catch (error) {
+      report(error);
+    }
+  }
+
+  // ---------- Chatwoot dashboard app ----------
+
+  function chatwootRole(type) {
+    if (type === 0 || type === "incoming") return "C";
+    if (type === 1 || type === "outgoing") return "A";
+    return null;
+  }
+
+  function applyAppContext(context) {
+    const conversation = context.conversation || {};
+    const lines = [];
+    for (const message of conversation.messages || []) {
+      const role = chatwootRole(message.message_type);
+      const text = message.content == null ? "" : String(message.content).trim();
+      if (!role || !text || message.private) continue;
+      lines.push(`${role}: ${text}`);
+    }
+    const customer = (context.contact && context.contact.name)
+      || (conversation.meta && conversation.meta.sender && conversation.meta.sender.name);
+    if (customer) el.customer.value = customer;
+    if (context.currentAgent && context.currentAgent.name) {
+      el.agent.value = context.currentAgent.name;
+      storage.set("agent", el.agent.value);
+    }
+    const channel = conversation.channel || (conversation.meta && conversation.meta.channel);
+    const platform = CHATWOOT_CHANNELS[channel] || channel;
+    if (platform && state.platforms.some((p) => p.id === platform)) el.platform.value = platform;
+    if (!lines.length) { renderSummary(); return; }
+    el.conversation.value = lines.join("\n");
+    renderSummary();
+    if (`${el.platform.value}\n${el.conversation.value}` === state.lastDrafted) return;
+    el.inputSection.open = false;
+    draft();
+  }
+
+  async function onMessage(event) {
+    let data = event.data;
+    if (typeof data === "string") {
+      if (!data.trim().startsWith("{")) return;
+      try { data = JSON.parse(data); } catch { return; }
+    }
+    if (!data || typeof data !== "object" || data.event !== "appContext" || !data.data) return;
+    await state.ready;
+    applyAppContext(data.data);
+  }
+
+  // ---------- wiring ----------
+
+  function remember(input, name) {
+    input.value = storage.get(name) || "";
+    input.addEventListener("change", () => storage.set(name, input.value.trim()));
+  }
+
+  function wire() {
+    remember(el.agent, "agent");
+    remember(el.brand, "brand");
+    for (const button of document.querySelectorAll("[data-lang]")) {
+      button.addEventListener("click", () => setLanguage(button.dataset.lang));
+    }
+    el.errorClose.addEventListener("click", clearError);
+    el.draftButton.addEventListener("click", draft);
+    el.regenerate.addEventListener("click", draft);
+    el.conversation.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); draft(); }
+    });
+    el.conversation.addEventListener("input", renderSummary);
+    el.customer.addEventListener("input", renderSummary);
+    el.platform.addEventListener("change", () => {
+      storage.set("platform", el.platform.value);
+      if (state.response) scheduleCheck();
+    });
+    el.flow.addEventListener("change", renderSteps);
+    el.draft.addEventListener("input", scheduleCheck);
+    el.copy.addEventListener("click", copyDraft);
+    el.insert.addEventListener("click", insertDraft);
+    el.passageClose.addEventListener("click", closePassage);
+    for (const button of document.querySelectorAll("[data-action]")) {
+      button.addEventListener("click", () => sendFeedback(button.dataset.action));
+    }
+    el.keyForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const key = el.key.value.trim();
+      if (!key) return;
+      state.sessionKey = key;
+      storage.set("apiKey", key);
+      el.key.value = "";
+      clearError();
+      state.ready = loadCatalog();
+    });
+    window.addEventListener("message", onMessage);
+  }
+
+  wire();
+  setLanguage(initialLanguage());
+  setBusy(false);
+  state.ready = loadCatalog();
+  if (state.embedded) window.parent.postMessage("chatwoot-dashboard-app:fetch-info", "*");
+})();
