@@ -98,3 +98,22 @@ def test_bad_llm_answers_fall_back_to_local_rules_and_escalations_still_apply(sh
         assert first.intent == "cancel_order"
         legal = triage(copilot, "Tôi sẽ kiện shop vì giao hàng giả!")
         assert legal.urgency == "urgent" and legal.handoff
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda text: text.replace("auto_reply_threshold: 0.55", "auto_reply_threshold: 3"), "auto_reply_threshold"),
+    (lambda text: text.replace("issue_type: order_request", "issue_type: orders", 1), "intents.cancel_order.issue_type"),
+    (lambda text: text.replace("level: urgent", "level: critical", 1), "urgency_rules.0.level"),
+    (lambda text: text.replace("'\\b(huy|cancel)\\w*\\b'", "'(unclosed'", 1), "intents.cancel_order.patterns"),
+])
+def test_a_bad_triage_table_is_named_with_its_field(tmp_path: Any, change: Any, field: str) -> None:
+    from conftest import SHIPPED_KNOWLEDGE
+
+    from copilot import KnowledgeError
+    from copilot.triage import TriageConfig
+
+    path = tmp_path / "triage.yaml"
+    path.write_text(change((SHIPPED_KNOWLEDGE / "triage.yaml").read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(KnowledgeError) as caught:
+        TriageConfig.load(path)
+    assert caught.value.path.endswith("triage.yaml") and caught.value.field == field
