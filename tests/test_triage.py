@@ -102,7 +102,8 @@ def test_bad_llm_answers_fall_back_to_local_rules_and_escalations_still_apply(sh
 
 @pytest.mark.parametrize(("change", "field"), [
     (lambda text: text.replace("auto_reply_threshold: 0.55", "auto_reply_threshold: 3"), "auto_reply_threshold"),
-    (lambda text: text.replace("issue_type: order_request", "issue_type: orders", 1), "intents.cancel_order.issue_type"),
+    (lambda text: text.replace("issue_type: order_request", "issue_type: orders", 1),
+     "intents.cancel_order.issue_type"),
     (lambda text: text.replace("level: urgent", "level: critical", 1), "urgency_rules.0.level"),
     (lambda text: text.replace("'\\b(huy|cancel)\\w*\\b'", "'(unclosed'", 1), "intents.cancel_order.patterns"),
 ])

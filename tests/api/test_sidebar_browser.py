@@ -7,6 +7,7 @@ import re
 import socket
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,14 +18,12 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from api.main import create_app
 from copilot import Copilot
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
-Browser, Page, expect = playwright_sync.Browser, playwright_sync.Page, playwright_sync.expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -106,10 +105,10 @@ def keyed_server(shipped_copilot: Copilot) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed")
-    with playwright_sync.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
@@ -127,7 +126,7 @@ def call(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
 class Sidebar:
     """One page of the sidebar, with what the browser printed as errors."""
 
-    page: Any
+    page: Page
     base: str
     errors: list[str] = field(default_factory=list)
     expected_errors: list[str] = field(default_factory=list)
@@ -162,7 +161,7 @@ class Sidebar:
                 for i in range(steps.count())}
 
 
-def open_sidebar(browser: Any, base: str, locale: str = "en-US") -> tuple[Any, Sidebar]:
+def open_sidebar(browser: Browser, base: str, locale: str = "en-US") -> tuple[BrowserContext, Sidebar]:
     context = browser.new_context(viewport={"width": 400, "height": 900}, locale=locale)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -173,7 +172,7 @@ def open_sidebar(browser: Any, base: str, locale: str = "en-US") -> tuple[Any, S
 
 
 @contextmanager
-def checked(context: Any, sidebar: Sidebar) -> Iterator[Sidebar]:
+def checked(context: BrowserContext, sidebar: Sidebar) -> Iterator[Sidebar]:
     """Closes the browser context and fails on any console error or uncaught exception the test did not expect."""
     try:
         yield sidebar
@@ -184,7 +183,7 @@ def checked(context: Any, sidebar: Sidebar) -> Iterator[Sidebar]:
 
 
 @pytest.fixture
-def sidebar(browser: Any, server: str) -> Iterator[Sidebar]:
+def sidebar(browser: Browser, server: str) -> Iterator[Sidebar]:
     context, page = open_sidebar(browser, server)
     with checked(context, page) as checked_page:
         yield checked_page
@@ -321,14 +320,14 @@ def test_language_toggle_switches_labels_to_vietnamese_and_is_remembered(sidebar
     expect(sidebar.by("draft-button")).to_contain_text("Soạn trả lời")
 
 
-def test_vietnamese_browsers_get_vietnamese_labels(browser: Any, server: str) -> None:
+def test_vietnamese_browsers_get_vietnamese_labels(browser: Browser, server: str) -> None:
     context, page = open_sidebar(browser, server, locale="vi-VN")
     with checked(context, page) as sidebar:
         sidebar.open()
         expect(sidebar.by("draft-button")).to_contain_text("Soạn trả lời")
 
 
-def test_a_401_asks_for_the_api_key_and_sends_it_afterwards(browser: Any, keyed_server: str) -> None:
+def test_a_401_asks_for_the_api_key_and_sends_it_afterwards(browser: Browser, keyed_server: str) -> None:
     context, page = open_sidebar(browser, keyed_server)
     with checked(context, page) as sidebar:
         sidebar.expected_errors.append("status of 401")
