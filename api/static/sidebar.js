@@ -8,9 +8,10 @@
       language: "Language",
       dismiss: "Dismiss",
       conversation: "Conversation",
-      conversationPlaceholder: "C: Hi, my popup is not showing on my store\nA: Hi Lan, this is Minh from Avada.\nC: I already enabled it…",
-      conversationHint: "One message per line: C: or Customer: for the customer, A: or Agent: for you. " +
-        "A line without a prefix continues the message above.",
+      conversationPlaceholder:
+        "C: Hi, my popup is not showing on my store\nA: Hi Lan, this is Minh from Avada.\nC: I already enabled it…",
+      conversationHint: "One message per line, starting with C: (customer) or A: (you); " +
+        "a line without one continues the message above.",
       messagesCount: "{n} messages",
       platform: "Platform",
       flow: "Flow",
@@ -77,9 +78,10 @@
       language: "Ngôn ngữ",
       dismiss: "Đóng",
       conversation: "Hội thoại",
-      conversationPlaceholder: "Khách: Shop ơi, đơn của em bao giờ giao ạ?\nNV: Dạ em chào chị Lan, em là Minh ạ.\nKhách: …",
-      conversationHint: "Mỗi dòng một tin nhắn: Khách: hoặc C: là tin của khách, NV: hoặc A: là tin của bạn. " +
-        "Dòng không có tiền tố nối tiếp tin nhắn phía trên.",
+      conversationPlaceholder:
+        "Khách: Shop ơi, đơn của em bao giờ giao ạ?\nNV: Dạ em chào chị Lan, em là Minh ạ.\nKhách: …",
+      conversationHint: "Mỗi dòng một tin nhắn, bắt đầu bằng Khách: (khách) hoặc NV: (bạn); " +
+        "dòng không có tiền tố nối tiếp tin phía trên.",
       messagesCount: "{n} tin nhắn",
       platform: "Kênh",
       flow: "Quy trình",
@@ -398,8 +400,10 @@
       el.flowField.hidden = flows.length < 2;
       el.keyForm.hidden = true;
       renderSteps();
+      return true;
     } catch (error) {
       report(error);
+      return false;
     }
   }
 
@@ -427,6 +431,12 @@
     const parts = messages.length ? [t("messagesCount", { n: messages.length })] : [];
     if (el.customer.value.trim()) parts.push(el.customer.value.trim());
     el.summary.textContent = parts.length ? `· ${parts.join(" · ")}` : "";
+  }
+
+  /** The draft box grows with its text (up to a limit), so the agent reads the whole reply without scrolling. */
+  function fitDraft() {
+    el.draft.style.height = "auto";
+    el.draft.style.height = `${Math.min(el.draft.scrollHeight + 2, 360)}px`;
   }
 
   function draftRequest() {
@@ -460,6 +470,7 @@
     el.draftEmpty.hidden = true;
     el.draftBody.hidden = false;
     el.draft.value = "";
+    el.draft.style.height = "";
     el.status.textContent = t("writing");
     for (const node of [el.verdict, el.previewText, el.citations]) node.replaceChildren();
     for (const node of [el.preview, el.repairs, el.handoff, el.degraded, el.draftStep, el.sourcesSection, el.passage]) {
@@ -468,6 +479,10 @@
     el.model.textContent = "";
     el.feedbackMessage.textContent = "";
     el.actionMessage.textContent = "";
+    for (const button of document.querySelectorAll("[data-action]")) {
+      button.classList.remove("chosen");
+      button.setAttribute("aria-pressed", "false");
+    }
   }
 
   async function draft() {
@@ -491,7 +506,10 @@
     try {
       let response;
       try {
-        response = await streamDraft(request, controller.signal, (text) => { el.draft.value += text; });
+        response = await streamDraft(request, controller.signal, (text) => {
+          el.draft.value += text;
+          fitDraft();
+        });
       } catch (error) {
         if (!(error instanceof StreamUnavailable)) throw error;
         el.draft.value = "";
@@ -502,6 +520,7 @@
     } catch (error) {
       if (controller !== state.controller) return;
       el.draftSection.dataset.state = "error";
+      state.lastDrafted = "";
       el.status.textContent = "";
       if (!el.draft.value) { el.draftBody.hidden = true; el.draftEmpty.hidden = false; }
       report(error);
@@ -522,8 +541,11 @@
     el.draft.value = response.draft;
     el.status.textContent = "";
     el.draftSection.dataset.state = "ready";
+    el.draftSection.dataset.draftId = response.draft_id;
     el.passage.hidden = true;
+    el.inputSection.open = false;
     renderResult();
+    fitDraft();
   }
 
   /** Everything drawn from the last response; called again when the UI language changes. */
@@ -539,7 +561,8 @@
     el.repairs.textContent = repairs.length ? t("autoFixed", { items: repairs.join("; ") }) : "";
     const reason = response.handoff && (response.handoff.reason || response.handoff.message);
     el.handoff.hidden = !response.handoff;
-    el.handoff.textContent = response.handoff ? t("handoff", { reason: reason || JSON.stringify(response.handoff) }) : "";
+    el.handoff.textContent = response.handoff
+      ? t("handoff", { reason: reason || JSON.stringify(response.handoff) }) : "";
     el.model.textContent = t("modelLine", { model: response.model, ms: Math.round(response.latency_ms) });
     el.degraded.hidden = !response.degraded;
     renderCitations(response.citations || []);
@@ -693,7 +716,8 @@
       chip.type = "button";
       chip.className = "chip";
       Object.assign(chip.dataset, { testid: "citation", id: citation.id, section: citation.section });
-      chip.setAttribute("aria-label", t("sourceLabel", { n: index + 1, title: citation.title, section: citation.section }));
+      const label = t("sourceLabel", { n: index + 1, title: citation.title, section: citation.section });
+      chip.setAttribute("aria-label", label);
       chip.setAttribute("aria-expanded", "false");
       chip.setAttribute("aria-controls", "passage");
       const number = document.createElement("span");
@@ -775,6 +799,11 @@
     };
     try {
       await api("/v1/feedback", { method: "POST", body });
+      for (const button of document.querySelectorAll("[data-action]")) {
+        const chosen = button.dataset.action === body.action;
+        button.classList.toggle("chosen", chosen);
+        button.setAttribute("aria-pressed", String(chosen));
+      }
       flash(el.feedbackMessage, t("feedbackSaved"));
     } catch (error) {
       report(error);
@@ -812,7 +841,6 @@
     el.conversation.value = lines.join("\n");
     renderSummary();
     if (`${el.platform.value}\n${el.conversation.value}` === state.lastDrafted) return;
-    el.inputSection.open = false;
     draft();
   }
 
@@ -853,7 +881,7 @@
       if (state.response) scheduleCheck();
     });
     el.flow.addEventListener("change", renderSteps);
-    el.draft.addEventListener("input", scheduleCheck);
+    el.draft.addEventListener("input", () => { fitDraft(); scheduleCheck(); });
     el.copy.addEventListener("click", copyDraft);
     el.insert.addEventListener("click", insertDraft);
     el.passageClose.addEventListener("click", closePassage);
@@ -868,7 +896,9 @@
       storage.set("apiKey", key);
       el.key.value = "";
       clearError();
-      state.ready = loadCatalog();
+      state.ready = loadCatalog().then((loaded) => {
+        if (loaded && state.embedded) window.parent.postMessage("chatwoot-dashboard-app:fetch-info", "*");
+      });
     });
     window.addEventListener("message", onMessage);
   }
