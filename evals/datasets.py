@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,14 @@ def read_cases(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             raise DatasetError(path, number, f"duplicate id '{case['id']}' (first on line {seen[case['id']]})", "id")
         seen[case["id"]] = number
         yield number, case
+
+
+def cases_of_kind(paths: Iterable[Path], kind: str) -> Iterator[tuple[Path, int, dict[str, Any]]]:
+    """(file, line number, case) for every case of `kind` in the given datasets, other kinds skipped."""
+    for path in paths:
+        for number, case in read_cases(path):
+            if case["kind"] == kind:
+                yield path, number, case
 
 
 def _check_envelope(case: Any, path: Path, number: int) -> None:

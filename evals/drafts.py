@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from copilot.contracts import DraftRequest, DraftResponse
 from copilot.core import Copilot
 from copilot.errors import DatasetError
-from evals.datasets import read_cases
+from evals.datasets import cases_of_kind
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,7 @@ class DraftOutcome:
 
 
 def load_draft_cases(paths: Iterable[Path], known_docs: set[str], flows: dict[str, list[str]]) -> list[DraftCase]:
-    cases = []
-    for path in paths:
-        for number, raw in read_cases(path):
-            if raw["kind"] == "draft":
-                cases.append(_parse(raw, path, number, known_docs, flows))
-    return cases
+    return [_parse(raw, path, number, known_docs, flows) for path, number, raw in cases_of_kind(paths, "draft")]
 
 
 def _parse(

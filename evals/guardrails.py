@@ -9,7 +9,7 @@ from typing import Any
 
 from copilot.errors import DatasetError
 from copilot.guardrails.engine import GuardrailEngine
-from evals.datasets import read_cases
+from evals.datasets import cases_of_kind
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,7 @@ class GuardrailScores:
 
 
 def load_guardrail_cases(paths: Iterable[Path], known_rules: set[str]) -> list[GuardrailCase]:
-    cases = []
-    for path in paths:
-        for number, raw in read_cases(path):
-            if raw["kind"] == "guardrail":
-                cases.append(_parse(raw, path, number, known_rules))
-    return cases
+    return [_parse(raw, path, number, known_rules) for path, number, raw in cases_of_kind(paths, "guardrail")]
 
 
 def _parse(raw: dict[str, Any], path: Path, number: int, known_rules: set[str]) -> GuardrailCase:

@@ -11,7 +11,7 @@ from typing import Any
 from copilot.core import Copilot
 from copilot.errors import DatasetError
 from copilot.retrieval.hybrid import SearchHit
-from evals.datasets import read_cases
+from evals.datasets import cases_of_kind
 
 CUTOFFS = (1, 3, 5)
 FILTERS = ("platform", "kind", "step", "language")
@@ -43,12 +43,7 @@ class RetrievalScores:
 
 def load_retrieval_cases(paths: Iterable[Path], known_ids: set[str] | None = None) -> list[RetrievalCase]:
     """The retrieval cases of the given datasets; other kinds are skipped, unknown document ids named."""
-    cases = []
-    for path in paths:
-        for number, raw in read_cases(path):
-            if raw["kind"] == "retrieval":
-                cases.append(_parse_case(raw, path, number, known_ids))
-    return cases
+    return [_parse_case(raw, path, number, known_ids) for path, number, raw in cases_of_kind(paths, "retrieval")]
 
 
 def _parse_case(raw: dict[str, Any], path: Path, number: int, known_ids: set[str] | None) -> RetrievalCase:

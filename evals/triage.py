@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from copilot.core import Copilot
 from copilot.errors import DatasetError
 from copilot.triage import TriageRequest, TriageResponse
-from evals.datasets import read_cases
+from evals.datasets import cases_of_kind
 
 FIELDS = ("urgency", "issue_type", "intent", "sentiment", "handoff", "route")
 
@@ -40,17 +40,14 @@ class TriageScores:
 
 def load_triage_cases(paths: Iterable[Path]) -> list[TriageCase]:
     cases = []
-    for path in paths:
-        for number, raw in read_cases(path):
-            if raw["kind"] != "triage":
-                continue
-            try:
-                request = TriageRequest.model_validate(raw["input"])
-            except ValidationError as exc:
-                error = exc.errors()[0]
-                raise DatasetError(path, number, str(error["msg"]),
-                                   "input." + ".".join(str(p) for p in error["loc"])) from exc
-            cases.append(TriageCase(raw["id"], request, raw.get("expected", {}), tuple(raw.get("tags", ()))))
+    for path, number, raw in cases_of_kind(paths, "triage"):
+        try:
+            request = TriageRequest.model_validate(raw["input"])
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise DatasetError(path, number, str(error["msg"]),
+                               "input." + ".".join(str(p) for p in error["loc"])) from exc
+        cases.append(TriageCase(raw["id"], request, raw.get("expected", {}), tuple(raw.get("tags", ()))))
     return cases
 
 
