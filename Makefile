@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
 .DEFAULT_GOAL := test
-.PHONY: setup browser run ingest test lint typecheck unit report clean
+.PHONY: setup browser run ingest test lint typecheck unit eval report clean
 
 setup: $(STAMP)
 
@@ -41,6 +41,9 @@ typecheck: setup
 
 unit: setup
 	$(BIN)/python -m pytest
+
+eval: setup
+	$(BIN)/copilot eval evals/datasets/*.jsonl --out out/eval
 
 report: setup
 	$(BIN)/copilot ingest

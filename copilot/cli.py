@@ -103,6 +103,70 @@ def search(
         out.print(f"   {' '.join(hit.chunk.text.split())[:220]}", highlight=False, soft_wrap=True)
 
 
+@app.command("eval")
+@friendly_errors
+def evaluate(
+    datasets: Annotated[list[str], typer.Argument(help="JSONL datasets (or: export-feedback --out FILE.jsonl).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Report folder (or the export file).")] = Path("out"),
+    compare_with: Annotated[Path | None, typer.Option("--compare", help="An earlier report.json to compare.")] = None,
+    similarity: Annotated[bool, typer.Option(help="Score similarity to references with ragas.")] = True,
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Run every case of the datasets, write report.json and report.html, fail under the thresholds."""
+    from evals.html_report import render
+    from evals.runner import check_thresholds, compare, run_eval
+
+    copilot = build(knowledge, index)
+    copilot.warm_up()
+    if datasets and datasets[0] == "export-feedback":
+        from evals.feedback_export import export_feedback
+
+        target = out_dir if out_dir.suffix == ".jsonl" else out_dir / "feedback.jsonl"
+        out.print(f"Exported {export_feedback(copilot.feedback, target)} reference cases to {target}")
+        return
+    paths = [Path(d) for d in datasets]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise InvalidRequestError(f"dataset not found: {', '.join(missing)}")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("eval", total=None)
+        report = run_eval(copilot, paths, lambda kind, done, total: bar.update(
+            task, description=kind, completed=done, total=total), similarity)
+    failures = check_thresholds(report, paths)
+    comparison = compare(report, compare_with) if compare_with else None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = report.to_json()
+    if comparison:
+        data["comparison"] = {"metrics": comparison["metrics"], "worse": [c["id"] for c in comparison["worse"]],
+                              "better": [c["id"] for c in comparison["better"]]}
+    (out_dir / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    (out_dir / "report.html").write_text(render(data, comparison), encoding="utf-8")
+    _print_eval(report, comparison)
+    out.print(f"{len(report.cases)} cases in {report.seconds:.1f}s; report: {out_dir / 'report.html'}")
+    if failures:
+        for failure in failures:
+            err.print(f"[bold red]under threshold:[/] {failure}", highlight=False)
+        raise typer.Exit(1)
+
+
+def _print_eval(report: Any, comparison: dict[str, Any] | None) -> None:
+    table = Table(title="Evaluation")
+    for column in ("metric", "value", "change"):
+        table.add_column(column)
+    for name, value in report.metrics.items():
+        change = ""
+        if comparison and comparison["metrics"][name]["delta"] is not None:
+            change = f"{comparison['metrics'][name]['delta']:+.3f}"
+        table.add_row(name, f"{value:.3f}", change)
+    out.print(table)
+    if comparison:
+        for label in ("worse", "better"):
+            for case in comparison[label]:
+                out.print(f"  {label}: {case['kind']} {case['id']}", highlight=False)
+
+
 @app.command("compare-retrieval")
 @friendly_errors
 def compare_retrieval(

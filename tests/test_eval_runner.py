@@ -1,0 +1,130 @@
+"""`copilot eval`: one report for every case kind, thresholds that fail CI, comparison, feedback export."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import REPO, SHIPPED_KNOWLEDGE
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.main import create_app
+from copilot import Copilot, Settings
+from copilot.cli import app
+
+pytestmark = pytest.mark.slow
+DATASETS = REPO / "evals" / "datasets"
+
+
+def farewell_cases(folder: Path, thresholds: dict[str, Any]) -> Path:
+    """A small dataset of every farewell case of drafts.jsonl, plus guardrail and retrieval cases."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [line for line in (DATASETS / "drafts.jsonl").read_text(encoding="utf-8").splitlines()
+             if json.loads(line)["expected"].get("step") == "farewell"]
+    lines += (DATASETS / "guardrails.jsonl").read_text(encoding="utf-8").splitlines()[:20]
+    lines += (DATASETS / "retrieval.jsonl").read_text(encoding="utf-8").splitlines()[:10]
+    (folder / "cases.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "thresholds.yaml").write_text(yaml.safe_dump(thresholds), encoding="utf-8")
+    return folder / "cases.jsonl"
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def test_report_has_metrics_and_cases_and_passes_thresholds(shipped_copilot: Copilot, tmp_path: Path) -> None:
+    dataset = farewell_cases(tmp_path / "ds", {"drafts.review_ask": 1.0})
+    result = run("eval", str(dataset), "--out", str(tmp_path / "out"), "--no-similarity",
+                 "--index", str(shipped_copilot.settings.index_dir))
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["metrics"]["drafts.review_ask"] == 1.0 and "retrieval.hit@3" in report["metrics"]
+    assert {c["kind"] for c in report["cases"]} == {"draft", "guardrail", "retrieval"}
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert html.startswith("<!doctype html>") and "Every metric meets its threshold" in html
+
+
+def test_removing_the_review_ask_from_the_farewell_template_fails_ci(
+    shipped_copilot: Copilot, tmp_path: Path
+) -> None:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(SHIPPED_KNOWLEDGE, knowledge)
+    flow_path = knowledge / "flows" / "livechat.yaml"
+    flow = yaml.safe_load(flow_path.read_text(encoding="utf-8"))
+    farewell = next(step for step in flow["steps"] if step["id"] == "farewell")
+    farewell["templates"] = {"en": ["Thank you so much for your time today, {customer_name}!"],
+                             "vi": ["Dạ em cảm ơn anh/chị {customer_name} ạ!"]}
+    flow_path.write_text(yaml.safe_dump(flow, allow_unicode=True), encoding="utf-8")
+    dataset = farewell_cases(tmp_path / "ds", {"drafts.review_ask": 1.0})
+    result = run("eval", str(dataset), "--out", str(tmp_path / "out"), "--no-similarity",
+                 "--knowledge", str(knowledge), "--index", str(tmp_path / "index"))
+    assert result.exit_code == 1
+    assert "drafts.review_ask" in result.stderr and "under the threshold" in result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    failing = [c for c in report["cases"] if c["kind"] == "draft" and not c["passed"]]
+    assert failing and all(c["expected_step"] == "farewell" for c in failing)
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert html.index("<span class='bad'>FAIL") < html.index("<span class='good'>pass</span>")
+    assert failing[0]["id"] in html and "drafts.review_ask" in html
+
+
+def test_compare_shows_deltas_and_cases_that_got_worse(shipped_copilot: Copilot, tmp_path: Path) -> None:
+    dataset = farewell_cases(tmp_path / "ds", {})
+    index = str(shipped_copilot.settings.index_dir)
+    run("eval", str(dataset), "--out", str(tmp_path / "old"), "--no-similarity", "--index", index)
+    old = json.loads((tmp_path / "old" / "report.json").read_text())
+    old["metrics"]["retrieval.hit@3"] = 0.0
+    case = next(c for c in old["cases"] if c["kind"] == "guardrail")
+    case["passed"] = False
+    (tmp_path / "old" / "report.json").write_text(json.dumps(old))
+    result = run("eval", str(dataset), "--out", str(tmp_path / "new"), "--no-similarity", "--index", index,
+                 "--compare", str(tmp_path / "old" / "report.json"))
+    assert result.exit_code == 0
+    comparison = json.loads((tmp_path / "new" / "report.json").read_text())["comparison"]
+    assert comparison["metrics"]["retrieval.hit@3"]["delta"] > 0 and case["id"] in comparison["better"]
+
+
+def test_a_malformed_line_is_named_with_file_line_and_field(shipped_copilot: Copilot, tmp_path: Path) -> None:
+    dataset = tmp_path / "bad.jsonl"
+    dataset.write_text('{"id": "a", "kind": "guardrail", "input": {"text": "hi"}, "expected": {"rules": []}}\n'
+                       '{"id": "b", "kind": "draft", "input": {"messages": [{"role": "robot", "text": "x"}]}}\n')
+    result = run("eval", str(dataset), "--out", str(tmp_path / "o"), "--index", str(shipped_copilot.settings.index_dir))
+    assert result.exit_code == 2 and "bad.jsonl:2" in result.stderr and "input.messages.0.role" in result.stderr
+
+
+def test_unknown_rule_and_step_ids_are_named(shipped_copilot: Copilot, tmp_path: Path) -> None:
+    dataset = tmp_path / "bad.jsonl"
+    dataset.write_text('{"id": "a", "kind": "guardrail", "input": {"text": "hi"}, "expected": {"rules": ["nope"]}}\n')
+    index = str(shipped_copilot.settings.index_dir)
+    result = run("eval", str(dataset), "--out", str(tmp_path / "o"), "--index", index)
+    assert result.exit_code == 2 and "nope" in result.stderr
+    dataset.write_text('{"id": "a", "kind": "draft", "input": {"messages": [{"role": "customer", "text": "x"}]},'
+                       ' "expected": {"step": "closing"}}\n')
+    result = run("eval", str(dataset), "--out", str(tmp_path / "o"), "--index", index)
+    assert result.exit_code == 2 and "closing" in result.stderr
+
+
+def test_accepted_and_edited_drafts_become_reference_cases(shipped_copilot: Copilot, tmp_path: Path) -> None:
+    settings = Settings(knowledge_dir=SHIPPED_KNOWLEDGE, index_dir=shipped_copilot.settings.index_dir,
+                        data_dir=tmp_path / "data")
+    body = {"platform": "livechat", "messages": [{"role": "customer", "text": "thanks, all good now!"}]}
+    with TestClient(create_app(copilot=Copilot(settings, embedder=shipped_copilot.index.embedder))) as client:
+        first = client.post("/v1/drafts", json=body).json()
+        second = client.post("/v1/drafts", json=body).json()
+        third = client.post("/v1/drafts", json=body).json()
+        client.post("/v1/feedback", json={"draft_id": first["draft_id"], "action": "accepted"})
+        client.post("/v1/feedback", json={"draft_id": second["draft_id"], "action": "edited",
+                                          "final_text": "Hi! Glad to help, a review would mean a lot."})
+        client.post("/v1/feedback", json={"draft_id": third["draft_id"], "action": "rejected"})
+    out = tmp_path / "fb.jsonl"
+    result = run("eval", "export-feedback", "--out", str(out), "--index", str(settings.index_dir))
+    assert result.exit_code == 0 and "Exported 2" in result.stdout
+    cases = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [c["expected"]["reference"] for c in cases] == [first["draft"],
+                                                           "Hi! Glad to help, a review would mean a lot."]
+    assert cases[0]["kind"] == "draft" and cases[0]["input"]["messages"] == body["messages"]
