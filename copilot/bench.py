@@ -75,7 +75,15 @@ def run_bench(copilot: Copilot, datasets: Path, quick: bool) -> list[Timing]:
     ]
 
 
-def markdown(timings: Sequence[Timing], quick: bool) -> str:
+def eval_speed(copilot: Copilot, datasets: Path) -> tuple[int, float]:
+    """How long `copilot eval` takes over every shipped dataset (all case kinds, ragas similarity on)."""
+    from evals.runner import run_eval
+
+    report = run_eval(copilot, sorted(datasets.glob("*.jsonl")))
+    return len(report.cases), report.seconds
+
+
+def markdown(timings: Sequence[Timing], quick: bool, evaluation: tuple[int, float] | None = None) -> str:
     machine = f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     lines = [
         "# Benchmarks", "",
@@ -84,4 +92,10 @@ def markdown(timings: Sequence[Timing], quick: bool) -> str:
         "| what | samples | p50 | p95 | p99 | goal |", "| --- | --- | --- | --- | --- | --- |",
     ]
     lines += [f"| {t.name} | {t.samples} | {t.p50} | {t.p95} | {t.p99} | {t.goal} |" for t in timings]
+    if evaluation:
+        cases, seconds = evaluation
+        rate = cases / seconds if seconds else 0.0
+        lines += ["", "| eval runner | cases | seconds | cases per second | goal |", "| --- | --- | --- | --- | --- |",
+                  f"| `copilot eval evals/datasets/*.jsonl` (local composer, ragas similarity) | {cases} | {seconds} | "
+                  f"{rate:.0f} | 500 cases < 120 s |"]
     return "\n".join(lines) + "\n"

@@ -403,11 +403,12 @@ def bench(
     index: IndexOpt = None,
 ) -> None:
     """Measure guardrail, retrieval and draft latency on this machine and write BENCHMARKS.md."""
-    from copilot.bench import markdown, run_bench
+    from copilot.bench import eval_speed, markdown, run_bench
 
     copilot = build(knowledge, index)
     copilot.warm_up()
-    report = markdown(run_bench(copilot, datasets, quick), quick)
+    timings = run_bench(copilot, datasets, quick)
+    report = markdown(timings, quick, None if quick else eval_speed(copilot, datasets))
     out_file.write_text(report, encoding="utf-8")
     out.print(report, highlight=False, markup=False)
 

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from copilot.contracts import DraftRequest, DraftResponse
 from copilot.core import Copilot
 from copilot.errors import DatasetError
+from copilot.retrieval.embedders import Embedder
 from evals.datasets import cases_of_kind
 
 
@@ -78,19 +79,48 @@ def score_draft(copilot: Copilot, case: DraftCase, similarity: Any | None) -> Dr
     return DraftOutcome(case, response, scores)
 
 
-def ragas_similarity() -> Any:
-    """ROUGE-L and string similarity from ragas (offline, no LLM)."""
+def ragas_similarity(embedder: Embedder | None = None) -> Any:
+    """ROUGE-L, string similarity and (with an embedder) semantic similarity from ragas, offline, no LLM."""
     from ragas.dataset_schema import SingleTurnSample
-    from ragas.metrics import NonLLMStringSimilarity, RougeScore
+    from ragas.metrics import NonLLMStringSimilarity, RougeScore, SemanticSimilarity
 
     rouge, strings = RougeScore(), NonLLMStringSimilarity()
+    semantic = SemanticSimilarity(embeddings=ragas_embeddings(embedder)) if embedder is not None else None
 
     def similarity(draft: str, reference: str) -> dict[str, float]:
         sample = SingleTurnSample(response=draft, reference=reference)
-        return {"rouge_l": float(rouge.single_turn_score(sample)),
-                "string_similarity": float(strings.single_turn_score(sample))}
+        scores = {"rouge_l": float(rouge.single_turn_score(sample)),
+                  "string_similarity": float(strings.single_turn_score(sample))}
+        if semantic is not None:
+            scores["semantic_similarity"] = round(float(semantic.single_turn_score(sample)), 4)
+        return scores
 
     return similarity
+
+
+def ragas_embeddings(embedder: Embedder) -> Any:
+    """The local embedder behind ragas' embeddings interface (no network)."""
+    from ragas.embeddings import BaseRagasEmbeddings
+    from ragas.run_config import RunConfig
+
+    class LocalEmbeddings(BaseRagasEmbeddings):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.set_run_config(RunConfig())
+
+        def embed_query(self, text: str) -> list[float]:
+            return [float(x) for x in embedder.embed([text])[0]]
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return [[float(x) for x in row] for row in embedder.embed(texts)]
+
+        async def aembed_query(self, text: str) -> list[float]:
+            return self.embed_query(text)
+
+        async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+            return self.embed_documents(texts)
+
+    return LocalEmbeddings()
 
 
 def averages(outcomes: list[DraftOutcome]) -> dict[str, float]:

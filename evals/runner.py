@@ -17,7 +17,7 @@ import yaml
 
 from copilot.core import Copilot
 from copilot.errors import DatasetError
-from evals.drafts import averages, load_draft_cases, ragas_similarity, score_draft
+from evals.drafts import averages, breakdown, load_draft_cases, ragas_similarity, score_draft
 from evals.guardrails import load_guardrail_cases, score_guardrails
 from evals.retrieval import CUTOFFS, document_ranking, first_relevant_rank, load_retrieval_cases
 from evals.triage import load_triage_cases, score_triage
@@ -59,11 +59,22 @@ def run_eval(copilot: Copilot, datasets: Sequence[Path], progress: Progress | No
 
 
 def _retrieval(copilot: Copilot, cases: list[Any], report: EvalReport, progress: Progress | None) -> None:
+    from ragas.dataset_schema import SingleTurnSample
+    from ragas.metrics import NonLLMContextRecall
+
+    context_recall, recalls = NonLLMContextRecall(), []
+    by_doc: dict[str, list[str]] = {}
+    for chunk in copilot.index.retriever().lexical.chunks:
+        by_doc.setdefault(chunk.doc_id, []).append(chunk.text)
     ranks = []
     for index, case in enumerate(cases, start=1):
-        ranking = document_ranking(copilot.search(case.query, k=20, **case.filters))
+        hits = copilot.search(case.query, k=20, **case.filters)
+        ranking = document_ranking(hits)
         rank = first_relevant_rank(ranking, case.expected_ids)
         ranks.append(rank)
+        sample = SingleTurnSample(retrieved_contexts=[h.chunk.text for h in hits[:5]],
+                                  reference_contexts=by_doc[case.expected_ids[0]])
+        recalls.append(float(context_recall.single_turn_score(sample)))
         report.cases.append({"id": case.id, "kind": "retrieval", "passed": rank is not None and rank <= 3,
                              "query": case.query, "expected": list(case.expected_ids), "got": ranking[:5],
                              "rank": rank})
@@ -73,6 +84,7 @@ def _retrieval(copilot: Copilot, cases: list[Any], report: EvalReport, progress:
         for k in CUTOFFS:
             report.metrics[f"retrieval.hit@{k}"] = round(sum(r is not None and r <= k for r in ranks) / len(ranks), 3)
         report.metrics["retrieval.mrr"] = round(sum(1 / r for r in ranks if r) / len(ranks), 3)
+        report.metrics["retrieval.context_recall"] = round(sum(recalls) / len(recalls), 3)
 
 
 def _guardrails(copilot: Copilot, cases: list[Any], report: EvalReport) -> None:
@@ -94,13 +106,14 @@ def _guardrails(copilot: Copilot, cases: list[Any], report: EvalReport) -> None:
 
 def _drafts(copilot: Copilot, cases: list[Any], report: EvalReport, progress: Progress | None,
             similarity: bool) -> None:
-    scorer = ragas_similarity() if similarity and cases else None
+    scorer = ragas_similarity(copilot.index.embedder) if similarity and cases else None
     outcomes = []
     for index, case in enumerate(cases, start=1):
         outcome = score_draft(copilot, case, scorer)
         outcomes.append(outcome)
         response = outcome.response
-        hard = {k: v for k, v in outcome.scores.items() if k not in ("rouge_l", "string_similarity")}
+        hard = {k: v for k, v in outcome.scores.items() if k not in ("rouge_l", "string_similarity",
+                                                                       "semantic_similarity")}
         report.cases.append({
             "id": case.id, "kind": "draft", "passed": all(v >= 1.0 for v in hard.values()),
             "scores": outcome.scores, "platform": case.request.platform, "language": response.language,
@@ -113,10 +126,10 @@ def _drafts(copilot: Copilot, cases: list[Any], report: EvalReport, progress: Pr
             progress("drafts", index, len(cases))
     for name, value in averages(outcomes).items():
         report.metrics[f"drafts.{name}"] = value
-    for step in sorted({str(o.case.expected["step"]) for o in outcomes if o.case.expected.get("step")}):
-        picked = [o.scores["step_accuracy"] for o in outcomes
-                  if o.case.expected.get("step") == step and "step_accuracy" in o.scores]
-        report.metrics[f"drafts.step_accuracy.{step}"] = round(sum(picked) / len(picked), 3)
+    for key in ("step", "platform", "language"):
+        for label, value in breakdown(outcomes, "step_accuracy", key).items():
+            name = f"drafts.step_accuracy.{label}" if key == "step" else f"drafts.step_accuracy.{key}.{label}"
+            report.metrics[name] = value
 
 
 def _triage(copilot: Copilot, cases: list[Any], report: EvalReport) -> None:
