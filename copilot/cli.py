@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -144,6 +145,12 @@ def evaluate(
     (out_dir / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     (out_dir / "report.html").write_text(render(data, comparison), encoding="utf-8")
     _print_eval(report, comparison)
+    if not os.environ.get("COPILOT_JUDGE_BASE_URL"):
+        out.print("LLM-judged metrics (ragas Faithfulness, ResponseRelevancy, AspectCritic) skipped: no judge "
+                  "endpoint (COPILOT_JUDGE_BASE_URL, COPILOT_JUDGE_MODEL).", highlight=False)
+    else:
+        out.print("LLM-judged metrics are not available in this version yet; only the offline metrics ran.",
+                  highlight=False)
     out.print(f"{len(report.cases)} cases in {report.seconds:.1f}s; report: {out_dir / 'report.html'}")
     if failures:
         for failure in failures:
