@@ -20,7 +20,7 @@ from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import Violation
 from copilot.knowledge import KnowledgeBase
 from copilot.language import detect_language
-from copilot.tracker import StepTracker
+from copilot.tracker import StepTracker, without_names
 
 
 class Transcript(BaseModel):
@@ -70,7 +70,7 @@ def review_conversation(
     for index, message in enumerate(transcript.messages):
         if message.role != "agent":
             continue
-        steps = list(tracker.performed(_strip(message.text, names), furthest))
+        steps = list(tracker.performed(without_names(message.text, names), furthest))
         furthest = max([furthest, *(flow.step_ids.index(s) for s in steps)])
         covered.extend(s for s in steps if s not in covered)
         step = steps[-1] if steps else None
@@ -92,12 +92,6 @@ def _score(review: ConversationReview, steps: int) -> float:
     score = 50 * len(review.steps_covered) / steps + 20 * review.in_order + 15 * review.review_asked
     score += max(0, 15 - 5 * blocking)
     return round(score, 1)
-
-
-def _strip(text: str, names: list[str]) -> str:
-    for name in names:
-        text = text.replace(name, "")
-    return text
 
 
 def summarise(reviews: list[ConversationReview], step_ids: list[str]) -> dict[str, object]:

@@ -116,7 +116,7 @@ class StepTracker:
         ids = self.flow.step_ids
         for index in agent_turns:
             furthest = max((ids.index(step) for step in done), default=-1)
-            last_performed = self.performed(_without(messages[index].text, names), furthest)
+            last_performed = self.performed(without_names(messages[index].text, names), furthest)
             done.extend(step for step in last_performed if step not in done)
         customer_text = " ".join(m.text for m in messages[agent_turns[-1] + 1 :] if m.role == "customer")
         step, reason = self._cued(customer_text, last_performed) or self._follow_graph(done, last_performed)
@@ -156,7 +156,8 @@ def _exemplar_texts(step: FlowStep) -> list[str]:
     return [t for t in texts if t.strip()]
 
 
-def _without(text: str, names: Sequence[str]) -> str:
+def without_names(text: str, names: Sequence[str]) -> str:
+    """`text` with the given names removed (case-insensitive), as slots are removed from templates."""
     for name in names:
         if name and len(name) > 1:
             text = re.sub(re.escape(name), "", text, flags=re.IGNORECASE)
