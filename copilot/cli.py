@@ -148,9 +148,6 @@ def evaluate(
     if not os.environ.get("COPILOT_JUDGE_BASE_URL"):
         out.print("LLM-judged metrics (ragas Faithfulness, ResponseRelevancy, AspectCritic) skipped: no judge "
                   "endpoint (COPILOT_JUDGE_BASE_URL, COPILOT_JUDGE_MODEL).", highlight=False)
-    else:
-        out.print("LLM-judged metrics are not available in this version yet; only the offline metrics ran.",
-                  highlight=False)
     out.print(f"{len(report.cases)} cases in {report.seconds:.1f}s; report: {out_dir / 'report.html'}")
     if failures:
         for failure in failures:

@@ -19,6 +19,7 @@ from copilot.core import Copilot
 from copilot.errors import DatasetError
 from evals.drafts import averages, breakdown, load_draft_cases, ragas_similarity, score_draft
 from evals.guardrails import load_guardrail_cases, score_guardrails
+from evals.judge import judge_from_env
 from evals.retrieval import CUTOFFS, document_ranking, first_relevant_rank, load_retrieval_cases
 from evals.triage import load_triage_cases, score_triage
 
@@ -107,13 +108,16 @@ def _guardrails(copilot: Copilot, cases: list[Any], report: EvalReport) -> None:
 def _drafts(copilot: Copilot, cases: list[Any], report: EvalReport, progress: Progress | None,
             similarity: bool) -> None:
     scorer = ragas_similarity(copilot.index.embedder) if similarity and cases else None
+    judge = judge_from_env(copilot) if cases else None
     outcomes = []
     for index, case in enumerate(cases, start=1):
         outcome = score_draft(copilot, case, scorer)
+        if judge is not None:
+            outcome.scores.update(judge.score(case, outcome.response))
         outcomes.append(outcome)
         response = outcome.response
-        hard = {k: v for k, v in outcome.scores.items() if k not in ("rouge_l", "string_similarity",
-                                                                       "semantic_similarity")}
+        hard = {k: v for k, v in outcome.scores.items()
+                if k not in ("rouge_l", "string_similarity", "semantic_similarity") and not k.startswith("judge_")}
         report.cases.append({
             "id": case.id, "kind": "draft", "passed": all(v >= 1.0 for v in hard.values()),
             "scores": outcome.scores, "platform": case.request.platform, "language": response.language,

@@ -128,3 +128,39 @@ def test_accepted_and_edited_drafts_become_reference_cases(shipped_copilot: Copi
     assert [c["expected"]["reference"] for c in cases] == [first["draft"],
                                                            "Hi! Glad to help, a review would mean a lot."]
     assert cases[0]["kind"] == "draft" and cases[0]["input"]["messages"] == body["messages"]
+
+
+def judge_answer(body: dict[str, Any]) -> str:
+    """A scripted judge: the JSON each ragas prompt asks for."""
+    prompt = body["messages"][-1]["content"]
+    if "judge the faithfulness" in prompt:
+        return json.dumps({"statements": [{"statement": "s", "reason": "in the context", "verdict": 1}]})
+    if "Break down each sentence" in prompt:
+        return json.dumps({"statements": ["The customer can leave a review."]})
+    if "noncommittal" in prompt:
+        return json.dumps({"question": "thanks, all good now!", "noncommittal": 0})
+    return json.dumps({"reason": "it does", "verdict": 1})
+
+
+def test_llm_judged_metrics_run_when_a_judge_is_configured(
+    shipped_copilot: Copilot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fakes.openai_server import FakeOpenAIServer
+
+    from evals.runner import run_eval
+
+    every = (DATASETS / "drafts.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = [line for step in ("farewell", "empathy", "troubleshoot")
+             for line in [x for x in every if json.loads(x)["expected"].get("step") == step][:2]]
+    dataset = tmp_path / "few.jsonl"
+    dataset.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with FakeOpenAIServer(responder=judge_answer) as judge:
+        monkeypatch.setenv("COPILOT_JUDGE_BASE_URL", judge.base_url)
+        monkeypatch.setenv("COPILOT_JUDGE_MODEL", "judge-model")
+        report = run_eval(shipped_copilot, [dataset], similarity=False)
+        prompts = [h["messages"][-1]["content"] for h in judge.history]
+    assert 0.0 <= report.metrics["drafts.judge_relevancy"] <= 1.0
+    assert report.metrics["drafts.judge_faithfulness"] == 1.0
+    assert report.metrics["drafts.judge_asks_for_review"] == 1.0
+    assert report.metrics["drafts.judge_shows_empathy"] == 1.0
+    assert any("Criteria Definition" in p for p in prompts) and all(h for h in prompts)

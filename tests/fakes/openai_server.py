@@ -28,8 +28,10 @@ class FakeOpenAIServer:
 
     __test__ = False
 
-    def __init__(self, default: str = "Scripted reply.") -> None:
+    def __init__(self, default: str = "Scripted reply.", responder: Any = None) -> None:
+        """`responder(request_body) -> text`, when given, answers unscripted requests instead of `default`."""
         self.default = default
+        self.responder = responder
         self.queue: deque[Reply] = deque()
         self.history: list[dict[str, Any]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -51,8 +53,10 @@ class FakeOpenAIServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def _next(self) -> Reply:
-        return self.queue.popleft() if self.queue else Reply(text=self.default)
+    def _next(self, body: dict[str, Any]) -> Reply:
+        if self.queue:
+            return self.queue.popleft()
+        return Reply(text=self.responder(body) if self.responder else self.default)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -64,7 +68,7 @@ class FakeOpenAIServer:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
                 fake.history.append(body)
-                reply = fake._next()
+                reply = fake._next(body)
                 time.sleep(reply.delay)
                 if reply.status != 200:
                     self._send(reply.status, {"error": {"message": "scripted failure"}}, reply.headers)
