@@ -67,7 +67,8 @@ class Copilot:
     @property
     def drafter(self) -> Drafter:
         if self._drafter is None:
-            self._drafter = Drafter(self.knowledge, self.index, self.guardrails, self.index.embedder, self.chat_model())
+            self._drafter = Drafter(self.knowledge, self.index, self.guardrails, self.index.embedder,
+                                    self.chat_model(), mask_pii=self.settings.pii_masking)
         return self._drafter
 
     def chat_model(self) -> ChatModel | None:

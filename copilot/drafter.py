@@ -21,6 +21,7 @@ from copilot.guardrails.models import Violation
 from copilot.guardrails.repair import Repairer
 from copilot.knowledge import KnowledgeBase
 from copilot.language import detect_language
+from copilot.pii import PiiMasker
 from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.hybrid import SearchHit
@@ -47,7 +48,7 @@ class Drafter:
 
     def __init__(
         self, knowledge: KnowledgeBase, index: KnowledgeIndex, guardrails: GuardrailEngine,
-        embedder: Embedder | None, model: ChatModel | None = None,
+        embedder: Embedder | None, model: ChatModel | None = None, mask_pii: bool = True,
     ) -> None:
         self.knowledge = knowledge
         self.index = index
@@ -58,6 +59,7 @@ class Drafter:
         self._embedder = embedder
         self._trackers: dict[str, StepTracker] = {}
         self._by_doc: dict[str, list[Chunk]] | None = None
+        self.mask_pii = mask_pii
 
     def tracker(self, flow: Flow) -> StepTracker:
         if flow.id not in self._trackers:
@@ -91,13 +93,15 @@ class Drafter:
     def _stream_model(
         self, request: DraftRequest, plan: DraftPlan
     ) -> Generator[tuple[str, str | DraftResponse], None, tuple[Completion, bool]]:
-        prompt = self._llm_prompt(request, plan.context)
+        masker = PiiMasker() if self.mask_pii else None
+        prompt = self._llm_prompt(request, plan.context, masker)
         pieces: list[str] = []
         try:
             for piece in self.model.stream(prompt):
                 pieces.append(piece)
                 yield "delta", piece
-            return completion_from_text("".join(pieces), self.model.name, len(plan.context.passages)), False
+            completion = completion_from_text("".join(pieces), self.model.name, len(plan.context.passages))
+            return _unmasked(completion, masker), False
         except ChatModelError as exc:
             log.warning("LLM stream failed, using the local composer: %s", exc)
             return self.composer.complete(prompt), True
@@ -195,16 +199,20 @@ class Drafter:
         """Draft with the configured model; any failure falls back to the local composer, marked degraded."""
         if self.model is self.composer:
             return self.composer.complete(build_prompt(context, request.messages, "", [])), False
-        prompt = self._llm_prompt(request, context)
+        masker = PiiMasker() if self.mask_pii else None
+        prompt = self._llm_prompt(request, context, masker)
         try:
-            return self.model.complete(prompt), False
+            return _unmasked(self.model.complete(prompt), masker), False
         except ChatModelError as exc:
             log.warning("LLM draft failed, using the local composer: %s", exc)
             return self.composer.complete(prompt), True
 
-    def _llm_prompt(self, request: DraftRequest, context: DraftContext) -> DraftPrompt:
-        return build_prompt(context, request.messages, self._platform_title(request.platform),
-                            self._rules(request, context))
+    def _llm_prompt(self, request: DraftRequest, context: DraftContext, masker: PiiMasker | None) -> DraftPrompt:
+        """The LLM's prompt; with a masker, personal data in the conversation is replaced by tokens."""
+        messages = request.messages
+        if masker is not None:
+            messages = [m.model_copy(update={"text": masker.mask(m.text)}) for m in messages]
+        return build_prompt(context, messages, self._platform_title(request.platform), self._rules(request, context))
 
     def _platform_title(self, platform: str) -> str:
         return self.knowledge.platforms[platform].title
@@ -213,6 +221,11 @@ class Drafter:
         check = self.guardrails.context("", request.platform, request.flow, context.step.id, context.language)
         return [rule.spec.message_for(context.language) for rule in self.guardrails.rules
                 if rule.spec.scope.applies(check)]
+
+
+def _unmasked(completion: Completion, masker: PiiMasker | None) -> Completion:
+    """Put the customer's own data back where the model wrote its tokens."""
+    return replace(completion, text=masker.unmask(completion.text)) if masker else completion
 
 
 def _recent_customer_text(request: DraftRequest, turns: int = 1) -> str:

@@ -29,6 +29,7 @@ _ENV = {
     "cors_origins": "COPILOT_CORS_ORIGINS",
     "chatwoot_url": "COPILOT_CHATWOOT_URL",
     "chatwoot_token": "COPILOT_CHATWOOT_TOKEN",
+    "pii_masking": "COPILOT_PII_MASKING",
 }
 
 
@@ -54,6 +55,7 @@ class Settings(BaseModel):
     cors_origins: str = Field(default="", description="Comma-separated origins allowed to call the API.")
     chatwoot_url: str = Field(default="", description="Chatwoot base URL for the Agent Bot integration.")
     chatwoot_token: str = Field(default="", repr=False, description="The Agent Bot's access token.")
+    pii_masking: bool = Field(default=True, description="Mask phones, emails, cards, addresses before an LLM call.")
 
     def keys(self) -> list[str]:
         """Every configured API key, from `api_keys` and the keys file (blank lines and # comments skipped)."""

@@ -24,6 +24,7 @@ from copilot.chat.local import write_around_slots
 from copilot.contracts import MAX_MESSAGES, Agent, Citation, Customer, DraftRequest, DraftResponse, Message
 from copilot.errors import InvalidRequestError
 from copilot.language import detect_language
+from copilot.pii import PiiMasker
 from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.lexical import lexical_tokens
 from copilot.text import fold
@@ -241,7 +242,7 @@ class TriageEngine:
         local = self.classifier.classify(text)
         if self.llm is None:
             return local, {}
-        prompt = prompts.render("triage", intents=", ".join(self.config.intents), message=text)
+        prompt = prompts.render("triage", intents=", ".join(self.config.intents), message=PiiMasker().mask(text))
         try:
             answer = self.llm([{"role": "user", "content": prompt}])
             view = LLMTriage.model_validate(answer)
