@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from copilot.chat.base import ChatModel
+from copilot.chat.breaker import GuardedChatModel
 from copilot.chat.openai_chat import OpenAIChatModel
 from copilot.contracts import DraftRequest, DraftResponse, GuardrailRequest
 from copilot.drafter import Drafter
@@ -74,8 +75,10 @@ class Copilot:
     def chat_model(self) -> ChatModel | None:
         """The configured LLM, or None for the local composer."""
         if self._model is None and self.settings.llm_configured:
-            self._model = OpenAIChatModel(self.settings.llm_base_url, self.settings.llm_model,
-                                          self.settings.llm_api_key, timeout=self.settings.llm_timeout)
+            settings = self.settings
+            endpoint = OpenAIChatModel(settings.llm_base_url, settings.llm_model, settings.llm_api_key,
+                                       timeout=settings.llm_timeout)
+            self._model = GuardedChatModel(endpoint)
         return self._model
 
     @property
@@ -107,7 +110,7 @@ class Copilot:
             config = TriageConfig.load(knowledge.root / "triage.yaml")
             platforms = {name: p.marketplace for name, p in knowledge.platforms.items()}
             model = self.chat_model()
-            llm = model.complete_json if isinstance(model, OpenAIChatModel) else None
+            llm = model.complete_json if isinstance(model, GuardedChatModel | OpenAIChatModel) else None
             self._triage = TriageEngine(config, platforms, self.index.embedder, self.draft, llm)
         return self._triage
 

@@ -165,3 +165,23 @@ def test_a_stream_cut_in_the_middle_raises_a_model_error(fake_llm: FakeOpenAISer
     fake_llm.enqueue(Reply(text="one two three four five six", cut_stream=True))
     with pytest.raises(ChatModelError):
         list(OpenAIChatModel(fake_llm.base_url, "fake-model", max_retries=0).stream(prompt()))
+
+
+def test_a_failing_endpoint_is_skipped_by_the_circuit_breaker_then_retried(
+    shipped_copilot: Copilot, fake_llm: FakeOpenAIServer
+) -> None:
+    from copilot.chat.breaker import CircuitBreaker, GuardedChatModel
+
+    now = [0.0]
+    breaker = CircuitBreaker(failures=2, cooldown=30, clock=lambda: now[0])
+    model = GuardedChatModel(OpenAIChatModel(fake_llm.base_url, "fake-model", max_retries=0), breaker)
+    settings = Settings(knowledge_dir=SHIPPED_KNOWLEDGE, index_dir=shipped_copilot.settings.index_dir)
+    copilot = Copilot(settings, embedder=shipped_copilot.index.embedder, model=model)
+    fake_llm.enqueue(Reply(status=500), Reply(status=500))
+    for _ in range(4):
+        assert draft(copilot, THANKS).degraded
+    assert len(fake_llm.history) == 2 and breaker.is_open  # calls 3 and 4 never reached the endpoint
+    now[0] = 31.0
+    fake_llm.enqueue("Thank you Anna! A quick review would mean a lot to us.")
+    recovered = draft(copilot, THANKS)
+    assert not recovered.degraded and recovered.model == "fake-model" and not breaker.is_open
