@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -85,10 +86,12 @@ class KnowledgeIndex:
         to_embed = [chunk for chunk in chunks if stored.get(chunk.id) != chunk.fingerprint]
         self.store.delete(stale)
         self._embed_and_store(to_embed, progress)
-        self._save_lexical(BM25Index(chunks))
+        if stale or to_embed or not self._lexical_matches(chunks):
+            self._save_lexical(BM25Index(chunks))
         report = self._report(knowledge, chunks, stored, to_embed)
         report.seconds = round(time.perf_counter() - started, 3)
-        self._retriever = None
+        if stale or to_embed:
+            self._retriever = None
         return report
 
     def _embed_and_store(self, chunks: Sequence[Chunk], progress: ProgressCallback | None) -> None:
@@ -99,12 +102,24 @@ class KnowledgeIndex:
             if progress:
                 progress(start + len(batch), len(chunks))
 
+    def _lexical_info(self, chunks: Sequence[Chunk]) -> dict[str, object]:
+        digest = hashlib.sha256("\n".join(f"{c.id} {c.fingerprint}" for c in chunks).encode()).hexdigest()
+        return {"embedder": self.embedder.name, "chunker": self.chunker.version, "chunks": len(chunks),
+                "digest": digest}
+
+    def _lexical_matches(self, chunks: Sequence[Chunk]) -> bool:
+        """The lexical index on disk was built from these very chunks (nothing changed since): keep it."""
+        info_path = self.lexical_dir / "index.json"
+        if not info_path.exists():
+            return False
+        return bool(json.loads(info_path.read_text(encoding="utf-8")) == self._lexical_info(chunks))
+
     def _save_lexical(self, lexical: BM25Index) -> None:
         """Write the new lexical index beside the old one, then swap, so readers never see half of it."""
         staging = self.settings.index_dir / "lexical.staging"
         shutil.rmtree(staging, ignore_errors=True)
         lexical.save(staging)
-        info = {"embedder": self.embedder.name, "chunker": self.chunker.version, "chunks": len(lexical.chunks)}
+        info = self._lexical_info(lexical.chunks)
         (staging / "index.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
         previous = self.settings.index_dir / "lexical.previous"
         shutil.rmtree(previous, ignore_errors=True)

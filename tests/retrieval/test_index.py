@@ -93,3 +93,18 @@ def test_unknown_filter_values_are_named(make_knowledge: Callable[..., Path], tm
         copilot.search("x", platform="shoppe")
     with pytest.raises(InvalidRequestError, match="unknown search mode"):
         copilot.search("x", mode="fuzzy")
+
+
+def test_an_unchanged_knowledge_base_keeps_its_lexical_index(
+    make_knowledge: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_knowledge()
+    copilot = make_copilot(root, tmp_path)
+    copilot.ingest()
+    info = copilot.index.lexical_dir / "index.json"
+    before = info.stat().st_mtime_ns
+    copilot.ingest()
+    assert info.stat().st_mtime_ns == before
+    make_knowledge({"playbooks/tone.md": document("tone", "Tone", "# T\n\n## A\nBe kind.", kind="playbook")})
+    copilot.ingest()
+    assert info.stat().st_mtime_ns != before
