@@ -14,7 +14,6 @@ from copilot.chat.local import REPLY_SECTION, LocalComposer
 from copilot.chat.openai_chat import completion_from_text
 from copilot.chat.prompting import build_prompt
 from copilot.contracts import Citation, DraftRequest, DraftResponse, GuardrailVerdict
-from copilot.errors import InvalidRequestError
 from copilot.flows import Flow
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import Violation
@@ -154,17 +153,7 @@ class Drafter:
         return StepLocation(forced.id, location.steps_done, list(forced.next), ["step forced by the request"])
 
     def validate(self, request: DraftRequest) -> Flow:
-        if request.platform not in self.knowledge.platforms:
-            known = ", ".join(sorted(self.knowledge.platforms))
-            raise InvalidRequestError(f"unknown platform '{request.platform}'; known: {known}")
-        if request.flow not in self.knowledge.flows:
-            known = ", ".join(sorted(self.knowledge.flows))
-            raise InvalidRequestError(f"unknown flow '{request.flow}'; known: {known}")
-        flow = self.knowledge.flows[request.flow]
-        if request.step is not None and request.step not in flow.step_ids:
-            known = ", ".join(flow.step_ids)
-            raise InvalidRequestError(f"unknown step '{request.step}' for flow '{flow.id}'; known: {known}")
-        return flow
+        return self.knowledge.resolve(request.platform, request.flow, request.step)
 
     def _retrieve(self, request: DraftRequest, step: str) -> list[SearchHit]:
         """The best passages, followed by the ready-reply sections of the documents they come from."""

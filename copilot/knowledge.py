@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.errors import KnowledgeError
+from copilot.errors import InvalidRequestError, KnowledgeError
 from copilot.flows import IDENTIFIER, Flow, load_flows
 from copilot.retrieval.documents import KnowledgeDocument, check_vocabulary, load_documents
 from copilot.yamlio import load_yaml_mapping, validate_model
@@ -57,6 +57,17 @@ class KnowledgeBase:
         for document in documents:
             check_vocabulary(document, platforms, step_ids)
         return cls(root=root, platforms=platforms, flows=flows, documents=documents)
+
+    def resolve(self, platform: str, flow: str, step: str | None = None) -> Flow:
+        """The flow, after checking that the platform, the flow and the step exist; unknown values are named."""
+        if platform not in self.platforms:
+            raise InvalidRequestError(f"unknown platform '{platform}'; known: {', '.join(sorted(self.platforms))}")
+        if flow not in self.flows:
+            raise InvalidRequestError(f"unknown flow '{flow}'; known: {', '.join(sorted(self.flows))}")
+        steps = self.flows[flow].step_ids
+        if step is not None and step not in steps:
+            raise InvalidRequestError(f"unknown step '{step}' for flow '{flow}'; known: {', '.join(steps)}")
+        return self.flows[flow]
 
     def marketplaces(self) -> set[str]:
         return {name for name, platform in self.platforms.items() if platform.marketplace}

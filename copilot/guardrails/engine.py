@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from copilot.errors import InvalidRequestError, KnowledgeError
+from copilot.errors import KnowledgeError
 from copilot.guardrails.models import CheckContext, CheckResult
 from copilot.guardrails.packs import load_rule_specs
 from copilot.guardrails.rules import PreparedText, RequiredPhraseRule, Rule, build_rule
@@ -31,15 +31,8 @@ class GuardrailEngine:
         language: str = "auto",
     ) -> CheckContext:
         """Resolve what the platform and the flow's step imply; unknown values are named."""
-        if platform not in self.knowledge.platforms:
-            known = ", ".join(sorted(self.knowledge.platforms))
-            raise InvalidRequestError(f"unknown platform '{platform}'; known: {known}")
-        if flow not in self.knowledge.flows:
-            raise InvalidRequestError(f"unknown flow '{flow}'; known: {', '.join(sorted(self.knowledge.flows))}")
-        steps = self.knowledge.flows[flow].step_ids
-        if step is not None and step not in steps:
-            raise InvalidRequestError(f"unknown step '{step}' for flow '{flow}'; known: {', '.join(steps)}")
-        review_ask = step is not None and self.knowledge.flows[flow].step(step).review_ask
+        resolved_flow = self.knowledge.resolve(platform, flow, step)
+        review_ask = step is not None and resolved_flow.step(step).review_ask
         resolved = detect_language([text]) if language == "auto" else language
         return CheckContext(platform=platform, flow=flow, step=step, language=resolved,
                             review_ask_required=review_ask, marketplace=self.knowledge.platforms[platform].marketplace)
