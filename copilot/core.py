@@ -89,7 +89,7 @@ class Copilot:
 
     def passage(self, doc_id: str, section: str) -> dict[str, str]:
         """The whole text of one section of a document, as cited."""
-        chunks = [c for c in self.index.retriever().lexical.chunks if c.doc_id == doc_id and c.section == section]
+        chunks = [c for c in self.index.retriever().lexical.chunks_of(doc_id) if c.section == section]
         if not chunks:
             raise NotFoundError(f"no section '{section}' in document '{doc_id}'")
         return {"id": doc_id, "title": chunks[0].title, "section": section,

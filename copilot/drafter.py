@@ -21,7 +21,6 @@ from copilot.guardrails.repair import Repairer
 from copilot.knowledge import KnowledgeBase
 from copilot.language import detect_language
 from copilot.pii import PiiMasker
-from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.hybrid import SearchHit
 from copilot.retrieval.index import KnowledgeIndex
@@ -57,7 +56,6 @@ class Drafter:
         self.model: ChatModel = model or self.composer
         self._embedder = embedder
         self._trackers: dict[str, StepTracker] = {}
-        self._by_doc: dict[str, list[Chunk]] | None = None
         self.mask_pii = mask_pii
 
     def tracker(self, flow: Flow) -> StepTracker:
@@ -170,19 +168,11 @@ class Drafter:
         seen = {hit.chunk.id for hit in hits}
         extra = []
         for hit in hits:
-            for chunk in self._chunks_by_doc().get(hit.chunk.doc_id, []):
+            for chunk in self.index.retriever().lexical.chunks_of(hit.chunk.doc_id):
                 if chunk.id not in seen and REPLY_SECTION.match(chunk.section.split(" > ")[-1]):
                     seen.add(chunk.id)
                     extra.append(SearchHit(chunk=chunk, score=hit.score))
         return extra
-
-    def _chunks_by_doc(self) -> dict[str, list[Chunk]]:
-        if self._by_doc is None:
-            by_doc: dict[str, list[Chunk]] = {}
-            for chunk in self.index.retriever().lexical.chunks:
-                by_doc.setdefault(chunk.doc_id, []).append(chunk)
-            self._by_doc = by_doc
-        return self._by_doc
 
     def _complete(self, request: DraftRequest, context: DraftContext) -> tuple[Completion, bool]:
         """Draft with the configured model; any failure falls back to the local composer, marked degraded."""

@@ -64,9 +64,7 @@ def _retrieval(copilot: Copilot, cases: list[Any], report: EvalReport, progress:
     from ragas.metrics import NonLLMContextRecall
 
     context_recall, recalls = NonLLMContextRecall(), []
-    by_doc: dict[str, list[str]] = {}
-    for chunk in copilot.index.retriever().lexical.chunks:
-        by_doc.setdefault(chunk.doc_id, []).append(chunk.text)
+    lexical = copilot.index.retriever().lexical
     ranks = []
     for index, case in enumerate(cases, start=1):
         hits = copilot.search(case.query, k=20, **case.filters)
@@ -74,7 +72,7 @@ def _retrieval(copilot: Copilot, cases: list[Any], report: EvalReport, progress:
         rank = first_relevant_rank(ranking, case.expected_ids)
         ranks.append(rank)
         sample = SingleTurnSample(retrieved_contexts=[h.chunk.text for h in hits[:5]],
-                                  reference_contexts=by_doc[case.expected_ids[0]])
+                                  reference_contexts=[c.text for c in lexical.chunks_of(case.expected_ids[0])])
         recalls.append(float(context_recall.single_turn_score(sample)))
         report.cases.append({"id": case.id, "kind": "retrieval", "passed": rank is not None and rank <= 3,
                              "query": case.query, "expected": list(case.expected_ids), "got": ranking[:5],

@@ -77,6 +77,16 @@ class BM25Index:
                 engine.index([lexical_tokens(c.search_text) for c in self.chunks], show_progress=False)
         self._engine = engine
         self._masks: dict[SearchFilter, np.ndarray] = {}
+        self._by_document: dict[str, list[Chunk]] | None = None
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """Every chunk of one document, in document order."""
+        if self._by_document is None:
+            grouped: dict[str, list[Chunk]] = {}
+            for chunk in self.chunks:
+                grouped.setdefault(chunk.doc_id, []).append(chunk)
+            self._by_document = grouped
+        return self._by_document.get(doc_id, [])
 
     def search(self, query: str, k: int, where: SearchFilter | None = None) -> list[tuple[int, float]]:
         """Positions in `chunks` with their BM25 scores, best first; chunks scoring zero are left out."""
