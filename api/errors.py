@@ -29,10 +29,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for error in exc.errors():
+            if error["type"] == "json_invalid":
+                problems.append(f"the body is not valid JSON: {error['ctx']['error']} at character {error['loc'][-1]}")
+                continue
             where = ".".join(str(part) for part in error["loc"] if part != "body") or "request"
             problems.append(f"{where}: {error['msg']}")
         return error_response(422, "invalid_request", "; ".join(problems))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, RecursionError):  # FastAPI's JSON parsing hit Python's nesting limit
+            return error_response(400, "invalid_request", "the body is not valid JSON: nested too deeply")
         return error_response(exc.status_code, "http_error", str(exc.detail))

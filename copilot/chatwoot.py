@@ -5,12 +5,13 @@ Without a Chatwoot URL and token the webhook only returns the triage result (use
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from copilot.contracts import Customer, Message
+from copilot.contracts import MAX_TEXT, Customer, Message
 from copilot.errors import CopilotError
 from copilot.triage import TriageRequest, TriageResponse
 
@@ -47,18 +48,38 @@ class ChatwootEvent(BaseModel):
             return "the payload has no conversation or account id"
         return None
 
+    @field_validator("conversation", "account")
+    @classmethod
+    def _numeric_id(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """The ids go into Chatwoot API paths: a number only, never a path like `1/../../admin`."""
+        ident = value.get("id", 0)
+        if isinstance(ident, bool) or not isinstance(ident, int | str) or not re.fullmatch(r"[0-9]+", str(ident)):
+            raise ValueError(f"id must be a Chatwoot id (a number), got {str(ident)[:40]!r}")
+        return value
+
     def triage_request(self) -> TriageRequest:
+        """The conversation as a triage request; malformed history entries are skipped, over-long ones cut."""
         messages = []
-        for item in self.conversation.get("messages", []) or []:
-            kind, text = item.get("message_type"), (item.get("content") or "").strip()
-            if text and kind in (0, 1, "incoming", "outgoing"):
-                messages.append(Message(role="customer" if kind in (0, "incoming") else "agent", text=text))
+        history = self.conversation.get("messages")
+        for item in history if isinstance(history, list) else []:
+            kind, text = (item.get("message_type"), item.get("content")) if isinstance(item, dict) else (None, None)
+            if isinstance(text, str) and text.strip() and kind in (0, 1, "incoming", "outgoing"):
+                messages.append(Message(role="customer" if kind in (0, "incoming") else "agent",
+                                        text=text.strip()[:MAX_TEXT]))
         if not messages or messages[-1].text != (self.content or "").strip():
             messages.append(Message(role="customer", text=(self.content or "").strip()))
         channel = str(self.conversation.get("channel", ""))
-        name = (self.sender.get("name") or self.conversation.get("meta", {}).get("sender", {}).get("name") or None)
-        return TriageRequest(platform=CHANNELS.get(channel, "livechat"), customer=Customer(name=name),
+        return TriageRequest(platform=CHANNELS.get(channel, "livechat"), customer=Customer(name=self._sender_name()),
                              messages=messages[-50:])
+
+    def _sender_name(self) -> str | None:
+        meta = self.conversation.get("meta")
+        meta_sender = meta.get("sender") if isinstance(meta, dict) else None
+        for sender in (self.sender, meta_sender):
+            name = sender.get("name") if isinstance(sender, dict) else None
+            if isinstance(name, str) and name.strip():
+                return name.strip()[:100]
+        return None
 
 
 class ChatwootClient:
