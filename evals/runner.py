@@ -17,7 +17,7 @@ import yaml
 
 from copilot.core import Copilot
 from copilot.errors import DatasetError
-from evals.drafts import averages, breakdown, load_draft_cases, ragas_similarity, score_draft
+from evals.drafts import averages, breakdown, injection_metrics, load_draft_cases, ragas_similarity, score_draft
 from evals.guardrails import load_guardrail_cases, score_guardrails
 from evals.judge import judge_from_env
 from evals.retrieval import CUTOFFS, document_ranking, first_relevant_rank, load_retrieval_cases
@@ -114,10 +114,8 @@ def _drafts(copilot: Copilot, cases: list[Any], report: EvalReport, progress: Pr
             outcome.scores.update(judge.score(case, outcome.response))
         outcomes.append(outcome)
         response = outcome.response
-        hard = {k: v for k, v in outcome.scores.items()
-                if k not in ("rouge_l", "string_similarity", "semantic_similarity") and not k.startswith("judge_")}
         report.cases.append({
-            "id": case.id, "kind": "draft", "passed": all(v >= 1.0 for v in hard.values()),
+            "id": case.id, "kind": "draft", "passed": outcome.passed,
             "scores": outcome.scores, "platform": case.request.platform, "language": response.language,
             "expected_step": case.expected.get("step"), "step": response.step, "draft": response.draft,
             "reference": case.expected.get("reference", ""), "citations": [c.id for c in response.citations],
@@ -132,6 +130,7 @@ def _drafts(copilot: Copilot, cases: list[Any], report: EvalReport, progress: Pr
         for label, value in breakdown(outcomes, "step_accuracy", key).items():
             name = f"drafts.step_accuracy.{label}" if key == "step" else f"drafts.step_accuracy.{key}.{label}"
             report.metrics[name] = value
+    report.metrics.update(injection_metrics(outcomes))
 
 
 def _triage(copilot: Copilot, cases: list[Any], report: EvalReport) -> None:
