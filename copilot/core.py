@@ -20,6 +20,7 @@ from copilot.retrieval.index import IngestReport, KnowledgeIndex, ProgressCallba
 from copilot.retrieval.vector_store import SearchFilter, VectorStore
 from copilot.settings import Settings
 from copilot.triage import TriageConfig, TriageEngine, TriageRequest, TriageResponse
+from copilot.triage_model import EXAMPLES_DIR, load_examples
 
 
 class Copilot:
@@ -60,7 +61,8 @@ class Copilot:
             knowledge = KnowledgeBase.load(self.settings.knowledge_dir)
             guardrails = GuardrailEngine.from_knowledge(knowledge)
             if (knowledge.root / "triage.yaml").exists():
-                TriageConfig.load(knowledge.root / "triage.yaml")
+                config = TriageConfig.load(knowledge.root / "triage.yaml")
+                load_examples(knowledge.root / EXAMPLES_DIR, config.intents)
             report = self.index.ingest(knowledge, progress)
             self._knowledge, self._guardrails, self._drafter, self._triage = knowledge, guardrails, None, None
             return report
@@ -111,7 +113,9 @@ class Copilot:
             platforms = {name: p.marketplace for name, p in knowledge.platforms.items()}
             model = self.chat_model()
             llm = model.complete_json if isinstance(model, GuardedChatModel | OpenAIChatModel) else None
-            self._triage = TriageEngine(config, platforms, self.index.embedder, self.draft, llm)
+            examples = load_examples(knowledge.root / EXAMPLES_DIR, config.intents)
+            self._triage = TriageEngine(config, platforms, self.index.embedder, self.draft, llm, examples,
+                                        cache_dir=self.settings.index_dir / "triage")
         return self._triage
 
     def triage(self, request: TriageRequest) -> TriageResponse:

@@ -8,14 +8,12 @@ nothing calls for a human, and it is confident; otherwise `handoff` is true and 
 from __future__ import annotations
 
 import logging
-import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot import prompts
@@ -26,13 +24,11 @@ from copilot.errors import InvalidRequestError
 from copilot.language import detect_language
 from copilot.pii import PiiMasker
 from copilot.retrieval.embedders import Embedder
-from copilot.retrieval.lexical import lexical_tokens
 from copilot.text import fold
+from copilot.triage_model import FIELDS, IssueType, Reading, Sentiment, TriageExample, TriageModel, Urgency
 from copilot.yamlio import Patterns, load_yaml_mapping, validate_model
 
 log = logging.getLogger(__name__)
-Urgency = Literal["urgent", "high", "medium", "low"]
-IssueType = Literal["complaint", "product_question", "technical_support", "idea_suggestion", "order_request"]
 LEVELS: tuple[Urgency, ...] = ("low", "medium", "high", "urgent")
 PROBLEM_TYPES = {"complaint", "technical_support", "order_request"}
 
@@ -136,70 +132,41 @@ class LLMTriage(BaseModel):
 class IntentGuess:
     intent: str
     confidence: float
-    scores: dict[str, float]
 
 
 Drafter = Callable[[DraftRequest], DraftResponse]
 JsonModel = Callable[[list[dict[str, str]]], dict[str, Any]]
 
 
-def _bag(text: str) -> dict[str, int]:
-    bag: dict[str, int] = {}
-    for token in lexical_tokens(text):
-        bag[token] = bag.get(token, 0) + 1
-    return bag
+@dataclass(frozen=True)
+class _Reading:
+    """What the message says, before rules and tables: from the LLM when it answered, else the local model."""
 
-
-def _cosine(a: dict[str, int], b: dict[str, int]) -> float:
-    shared = sum(a[t] * b[t] for t in a.keys() & b.keys())
-    norm = math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
-    return shared / norm if norm else 0.0
-
-
-class IntentClassifier:
-    """Patterns, then nearest exemplars (folded words, and embeddings when an embedder is given)."""
-
-    PATTERN_WEIGHT, LEXICAL_WEIGHT, DENSE_WEIGHT = 0.5, 0.3, 0.2
-    TEMPERATURE = 0.08
-    FLOOR = 0.15
-
-    def __init__(self, intents: dict[str, Intent], embedder: Embedder | None = None) -> None:
-        self.intents = intents
-        self.embedder = embedder
-        self._patterns = {name: [re.compile(p) for p in i.patterns] for name, i in intents.items()}
-        self._bags = {name: [_bag(e) for e in i.exemplars] for name, i in intents.items()}
-        self._vectors = {name: embedder.embed(list(i.exemplars)) for name, i in intents.items()
-                         if embedder is not None and i.exemplars}
-
-    def classify(self, text: str) -> IntentGuess:
-        folded, bag = fold(text), _bag(text)
-        query = self.embedder.embed_query(text) if self.embedder is not None else None
-        scores = {}
-        for name in self.intents:
-            pattern = float(any(p.search(folded) for p in self._patterns[name]))
-            lexical = max((_cosine(bag, b) for b in self._bags[name]), default=0.0)
-            dense = float(np.max(self._vectors[name] @ query)) if query is not None and name in self._vectors else 0.0
-            scores[name] = self.PATTERN_WEIGHT * pattern + self.LEXICAL_WEIGHT * lexical + self.DENSE_WEIGHT * dense
-        best = max(scores, key=lambda name: scores[name])
-        if scores[best] < self.FLOOR and "other" in scores:
-            best = "other"
-        top = max(scores.values())
-        weights = {name: math.exp((score - top) / self.TEMPERATURE) for name, score in scores.items()}
-        confidence = weights[best] / sum(weights.values())
-        return IntentGuess(best, round(confidence, 3), scores)
+    intent: IntentGuess
+    urgency: Reading | None
+    issue_type: Reading | None
+    sentiment: Reading | None
+    source: str
 
 
 class TriageEngine:
     """Classifies, routes and decides reply-or-handoff for one knowledge base."""
 
+    RAISE_UPSET = False
+    ONLY_URGENT_RULES = False
+
     def __init__(self, config: TriageConfig, platforms: dict[str, bool], embedder: Embedder | None,
-                 drafter: Drafter | None, llm: JsonModel | None = None) -> None:
+                 drafter: Drafter | None, llm: JsonModel | None = None,
+                 examples: Sequence[TriageExample] = (), cache_dir: Path | None = None) -> None:
         self.config = config
         self.marketplaces = {name for name, marketplace in platforms.items() if marketplace}
         self.platforms = set(platforms)
-        self.classifier = IntentClassifier(config.intents, embedder)
+        labelled = [(e.text, e.model_dump(include=set(FIELDS))) for e in examples]
+        labelled += [(text, {"intent": name}) for name, intent in config.intents.items() for text in intent.exemplars]
+        self.model = TriageModel(labelled, embedder, cache_dir)
         self.drafter = drafter
         self.llm = llm
+        self._intent_patterns = {name: [re.compile(p) for p in i.patterns] for name, i in config.intents.items()}
         self._rules = [(rule, [re.compile(p) for p in rule.patterns]) for rule in config.urgency_rules]
         self._repeat = [re.compile(p) for p in config.repeat_contact]
         self._sentiment = {k: [re.compile(p) for p in v] for k, v in config.sentiment.items()}
@@ -211,15 +178,14 @@ class TriageEngine:
         texts = [m.text for m in request.messages if m.role == "customer"] or [request.messages[-1].text]
         folded = fold(" ".join(texts))
         language = detect_language(texts)
-        guess, llm_view = self._classify(" ".join(texts))
+        reading = self._read(" ".join(texts), folded)
+        guess = reading.intent
         intent = self.config.intents[guess.intent]
-        sentiment = llm_view.get("sentiment") or self._sentiment_of(folded)
-        if any(p.search(folded) for p in self._repeat):
-            sentiment = "negative"
-        decision = _Decision(issue_type=intent.issue_type, reasons=[f"intent {guess.intent} ({guess.confidence:.2f})"])
-        self._urgency(decision, folded, sentiment, guess.intent)
-        if llm_view.get("urgency"):
-            decision.raise_to(llm_view["urgency"], "the language model's reading")
+        sentiment = self._sentiment_of(reading, folded)
+        issue_type = cast(IssueType, reading.issue_type.label if reading.issue_type else intent.issue_type)
+        decision = _Decision(issue_type=issue_type,
+                             reasons=[f"intent {guess.intent} ({guess.confidence:.2f}, {reading.source})"])
+        self._urgency(decision, reading, folded, sentiment)
         self._escalations(decision, request, folded)
         decision.route = decision.route or self._route(decision.issue_type, guess.intent, request.platform)
         if decision.escalate:
@@ -237,53 +203,85 @@ class TriageEngine:
             holding_message=self._holding(request, language, decision) if decision.needs_human else None,
         )
 
-    def _classify(self, text: str) -> tuple[IntentGuess, dict[str, Any]]:
+    def _read(self, text: str, folded: str) -> _Reading:
         """The LLM's intent, urgency and sentiment when one is configured and answers validly; else local."""
-        local = self.classifier.classify(text)
+        local = self._local(text, folded)
         if self.llm is None:
-            return local, {}
+            return local
         prompt = prompts.render("triage", intents=", ".join(self.config.intents), message=PiiMasker().mask(text))
         try:
             answer = self.llm([{"role": "user", "content": prompt}])
             view = LLMTriage.model_validate(answer)
         except (ChatModelError, ValidationError) as exc:
             log.warning("LLM triage failed, using local classification: %s", exc)
-            return local, {}
+            return local
         if view.intent not in self.config.intents:
-            return local, {}
-        return IntentGuess(view.intent, view.confidence, {}), view.model_dump(include={"urgency", "sentiment"})
+            log.warning("LLM triage named an unknown intent, using local classification")
+            return local
+        return _Reading(IntentGuess(view.intent, view.confidence), Reading(view.urgency, view.confidence, {}),
+                        None, Reading(view.sentiment, view.confidence, {}), "language model")
 
-    def _sentiment_of(self, folded: str) -> Literal["negative", "neutral", "positive"]:
+    def _local(self, text: str, folded: str) -> _Reading:
+        readings = self.model.read(text)
+        if "intent" in readings:
+            guess = IntentGuess(readings["intent"].label, round(readings["intent"].probability, 3))
+        else:
+            matched = [name for name, found in self._intent_patterns.items() if any(p.search(folded) for p in found)]
+            guess = IntentGuess(matched[0], 0.5) if matched else IntentGuess(_fallback_intent(self.config), 0.0)
+        return _Reading(guess, readings.get("urgency"), readings.get("issue_type"), readings.get("sentiment"),
+                        "local model")
+
+    def _sentiment_of(self, reading: _Reading, folded: str) -> Sentiment:
+        if any(p.search(folded) for p in self._repeat):
+            return "negative"
+        if reading.sentiment is not None:
+            return cast(Sentiment, reading.sentiment.label)
         if any(p.search(folded) for p in self._sentiment.get("negative", [])):
             return "negative"
         if any(p.search(folded) for p in self._sentiment.get("positive", [])):
             return "positive"
         return "neutral"
 
-    def _urgency(self, decision: _Decision, folded: str, sentiment: str, intent: str) -> None:
-        """The first matching urgency rule (or the issue type's default), a repeat one level up, then floors."""
-        for rule, patterns in self._rules:
-            match = next((m for p in patterns if (m := p.search(folded))), None)
-            if match:
-                decision.urgency, decision.route = rule.level, rule.route
-                decision.reasons.append(f"{rule.reason} ('{match.group(0)}'): {rule.level}")
-                if rule.handoff:
-                    decision.handoff(rule.reason)
-                if rule.reason in ("legal threat", "suspected fraud"):
-                    decision.issue_type = "complaint"
-                break
+    def _urgency(self, decision: _Decision, reading: _Reading, folded: str, sentiment: str) -> None:
+        """The reading's level, raised by every matching rule (the first sets the team); a customer writing again
+        about the same issue gets one level above what the issue itself calls for."""
+        if reading.urgency is not None:
+            decision.urgency = cast(Urgency, reading.urgency.label)
+            decision.reasons.append(f"the message reads as {reading.urgency.label} ({reading.urgency.probability:.2f})")
         else:
             decision.urgency = "low" if decision.issue_type == "idea_suggestion" else "medium"
-        if any(p.search(folded) for p in self._repeat):
-            one_up = LEVELS[min(LEVELS.index(decision.urgency) + 1, len(LEVELS) - 1)]
+        floor: Urgency = "low"
+        for rule, patterns in self._rules:
+            if self.ONLY_URGENT_RULES and rule.level != "urgent":
+                continue
+            match = next((m for p in patterns if (m := p.search(folded))), None)
+            if match:
+                floor = max(floor, rule.level, key=LEVELS.index)
+                decision.raise_to(rule.level, f"{rule.reason} ('{match.group(0)}')")
+                decision.route = decision.route or rule.route
+                if rule.handoff:
+                    decision.handoff(rule.reason)
+        repeat = [p for p in self._repeat if p.search(folded)]
+        if repeat:
+            issue = max(self._issue_level(decision, reading, folded, repeat), floor, key=LEVELS.index)
+            one_up = LEVELS[min(LEVELS.index(issue) + 1, len(LEVELS) - 1)]
             decision.raise_to(one_up, "repeated contact about the same issue")
             decision.handoff("repeated contact: escalate one level")
             decision.escalate = True
-        if sentiment == "negative":
+        if sentiment == "negative" and decision.urgency in ("low", "medium") and self.RAISE_UPSET:
             decision.raise_to("high", "the customer is upset")
-            decision.handoff("the customer is upset: a person answers")
-            if intent in ("shipping_delay", "order_status", "product_info", "other"):
-                decision.issue_type = "complaint"
+
+    def _issue_level(self, decision: _Decision, reading: _Reading, folded: str,
+                     repeat: list[re.Pattern[str]]) -> Urgency:
+        """The urgency of the issue itself: the message read again with the words that say it is a repeat taken
+        out (the language model's reading already stands for the issue)."""
+        if reading.source != "local model":
+            return decision.urgency
+        without = folded
+        for pattern in repeat:
+            without = pattern.sub(" ", without)
+        issue = self.model.read(without).get("urgency")
+        return cast(Urgency, issue.label) if issue else "medium"
 
     def _escalations(self, decision: _Decision, request: TriageRequest, folded: str) -> None:
         if request.customer.tier == "vip" and decision.issue_type in PROBLEM_TYPES:
@@ -327,6 +325,10 @@ class TriageEngine:
         template = self.config.holding_message.get(language) or self.config.holding_message["en"]
         values = {"customer_name": request.customer.name or ""}
         return write_around_slots(template.replace("{wait}", wait), values)
+
+
+def _fallback_intent(config: TriageConfig) -> str:
+    return "other" if "other" in config.intents else next(iter(config.intents))
 
 
 class _Decision:
