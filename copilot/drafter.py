@@ -14,6 +14,7 @@ from copilot.chat.local import REPLY_SECTION, LocalComposer
 from copilot.chat.openai_chat import completion_from_text
 from copilot.chat.prompting import build_prompt
 from copilot.contracts import Citation, DraftRequest, DraftResponse, GuardrailVerdict
+from copilot.directives import without_directives
 from copilot.flows import Flow
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import Violation
@@ -208,7 +209,8 @@ def _unmasked(completion: Completion, masker: PiiMasker | None) -> Completion:
 
 
 def _recent_customer_text(request: DraftRequest, turns: int = 1) -> str:
-    customer = [m.text for m in request.messages if m.role == "customer"]
+    """The last customer turns without instructions aimed at the bot: they must not steer retrieval."""
+    customer = [without_directives(m.text) for m in request.messages if m.role == "customer"]
     return " ".join(customer[-turns:])
 
 
