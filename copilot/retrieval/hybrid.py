@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
@@ -22,6 +23,10 @@ RRF_K = 30
 DENSE_WEIGHT = {"en": 1.5, "vi": 0.3}
 LEXICAL_WEIGHT = 1.0
 SECTION_BONUS = 0.5
+# Filtered dense search asks the store for twice the neighbours the filter's share of chunks should need, up to
+# MAX_WIDE; beyond that the store filters.
+OVERFETCH = 2.0
+MAX_WIDE = 1000
 
 
 @dataclass(frozen=True)
@@ -58,15 +63,31 @@ class HybridRetriever:
         depth = max(self.depth, k * 4)
         rankings: dict[str, list[str]] = {}
         if mode in ("hybrid", "dense"):
-            vector = self.embedder.embed_query(query)
-            nearest = self.store.query(vector, depth, where)
-            rankings["dense"] = [hit.chunk_id for hit in nearest if hit.chunk_id in self._by_id]
+            rankings["dense"] = self._dense(query, depth, where)
         if mode in ("hybrid", "bm25"):
             rankings["lexical"] = [self.lexical.chunks[i].id for i, _ in self.lexical.search(query, depth, where)]
         hits = self._fuse(rankings, detect_language([query]))
         if per_document is not None:
             hits = _cap_per_document(hits, per_document)
         return hits[:k]
+
+    def _dense(self, query: str, depth: int, where: SearchFilter | None) -> list[str]:
+        """The `depth` nearest chunks the filter keeps. A metadata filter inside Chroma costs 25 ms at 10,000
+        chunks and 250 ms at 100,000, so the store is asked for more neighbours without it and the filter is
+        applied here, on chunks already in memory; only when too few pass is the filter sent to the store."""
+        vector = self.embedder.embed_query(query)
+        if where is not None:
+            share = self.lexical.share(where)
+            if share == 0:
+                return []
+            wide = math.ceil(depth / share * OVERFETCH)
+            if wide <= MAX_WIDE:
+                nearest = self.store.query(vector, wide)
+                kept = [hit.chunk_id for hit in nearest
+                        if hit.chunk_id in self._by_id and where.matches(self._by_id[hit.chunk_id])]
+                if len(kept) >= depth or len(nearest) < wide:
+                    return kept[:depth]
+        return [hit.chunk_id for hit in self.store.query(vector, depth, where) if hit.chunk_id in self._by_id]
 
     def _fuse(self, rankings: dict[str, list[str]], language: str) -> list[SearchHit]:
         """Weighted reciprocal-rank fusion, then documents ranked by their best sections."""

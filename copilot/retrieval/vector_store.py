@@ -109,11 +109,12 @@ class ChromaVectorStore:
             self._collection.delete(ids=list(chunk_ids[start : start + _BATCH]))
 
     def query(self, vector: np.ndarray, k: int, where: SearchFilter | None = None) -> list[VectorHit]:
-        if k <= 0 or self.count() == 0:
+        """Chroma returns at most what it holds (nothing when empty): no count first, which costs a round trip
+        to a Chroma server on every search."""
+        if k <= 0:
             return []
         result = self._collection.query(
-            query_embeddings=[vector.tolist()], n_results=min(k, self.count()), where=chroma_where(where),
-            include=["distances"],
+            query_embeddings=[vector.tolist()], n_results=k, where=chroma_where(where), include=["distances"]
         )
         ids, distances = result["ids"][0], result["distances"][0]
         return [VectorHit(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(ids, distances, strict=True)]
