@@ -30,7 +30,7 @@ from copilot.yamlio import Patterns, load_yaml_mapping, validate_model
 
 log = logging.getLogger(__name__)
 LEVELS: tuple[Urgency, ...] = ("low", "medium", "high", "urgent")
-PROBLEM_TYPES = {"complaint", "technical_support", "order_request"}
+PROBLEM_TYPES = {"complaint", "technical_support"}
 
 
 class Intent(BaseModel):
@@ -186,7 +186,7 @@ class TriageEngine:
         decision = _Decision(issue_type=issue_type,
                              reasons=[f"intent {guess.intent} ({guess.confidence:.2f}, {reading.source})"])
         self._urgency(decision, reading, folded, sentiment)
-        self._escalations(decision, request, folded)
+        self._escalations(decision, request, sentiment)
         decision.route = decision.route or self._route(decision.issue_type, guess.intent, request.platform)
         if decision.escalate:
             decision.route = self.config.routing.escalate.get(decision.route, decision.route)
@@ -283,8 +283,10 @@ class TriageEngine:
         issue = self.model.read(without).get("urgency")
         return cast(Urgency, issue.label) if issue else "medium"
 
-    def _escalations(self, decision: _Decision, request: TriageRequest, folded: str) -> None:
-        if request.customer.tier == "vip" and decision.issue_type in PROBLEM_TYPES:
+    def _escalations(self, decision: _Decision, request: TriageRequest, sentiment: str) -> None:
+        """A VIP with a problem (something broken or wrong, or upset; not a plain question) goes senior."""
+        problem = decision.issue_type in PROBLEM_TYPES or sentiment == "negative" or decision.urgency != "medium"
+        if request.customer.tier == "vip" and problem and decision.urgency != "low":
             decision.raise_to("high", "VIP customer with a problem")
             decision.handoff("VIP with a problem: senior level")
             decision.route = decision.route or self.config.routing.vip_problem

@@ -90,6 +90,7 @@ class TriageModel:
 
     DENSE_WEIGHT = 0.6
     STRENGTH = 30.0  # inverse regularisation (scikit-learn's C)
+    CLASS_WEIGHT: str | None = None  # "balanced" over-reads the rarer levels
 
     def __init__(self, labelled: Sequence[tuple[str, dict[str, str]]], embedder: Embedder | None = None,
                  cache_dir: Path | None = None) -> None:
@@ -112,7 +113,7 @@ class TriageModel:
             targets = [labelled[i][1][name] for i in rows]
             if len(set(targets)) < 2:
                 continue
-            model = LogisticRegression(C=self.STRENGTH, max_iter=4000, class_weight="balanced")
+            model = LogisticRegression(C=self.STRENGTH, max_iter=4000, class_weight=self.CLASS_WEIGHT)
             with threadpool_limits(1):  # a few hundred rows: more threads only contend with the server's own
                 self.models[name] = model.fit(features[rows], targets)
 

@@ -53,6 +53,28 @@ def test_repeated_contact_is_escalated_one_level(shipped_copilot: Copilot) -> No
     assert again.urgency == "high" and again.route == "cs-l2"
 
 
+def test_a_repeat_is_one_level_above_the_issue_itself_not_two(shipped_copilot: Copilot) -> None:
+    """The words that say "again" also make the message read as more urgent; they count once."""
+    again = triage(shipped_copilot, "Lần thứ 2 em hỏi rồi: voucher 20k của shop nhập vào báo không hợp lệ")
+    assert again.urgency == "high" and any("repeated contact" in r for r in again.reasons)
+
+
+def test_a_vip_question_is_not_a_vip_problem(shipped_copilot: Copilot) -> None:
+    question = triage(shipped_copilot, "Where do I change the popup text to French?", platform="livechat", tier="vip")
+    problem = triage(shipped_copilot, "The popup text shows in the wrong language on our store", platform="livechat",
+                     tier="vip")
+    assert question.urgency == "medium" and question.route != "cs-l2"
+    assert problem.urgency == "high" and problem.route == "cs-l2" and problem.handoff
+
+
+def test_an_expected_delivery_date_is_not_a_lawsuit(shipped_copilot: Copilot) -> None:
+    """'dự kiến' (expected) and 'điều kiện' (condition) fold to the same letters as 'kiện' (to sue)."""
+    for text in ("đơn dự kiến giao hôm nay mà chưa thấy", "don du kien giao hom nay ma chua thay",
+                 "mã giảm giá báo chưa đủ điều kiện áp dụng"):
+        assert triage(shipped_copilot, text).urgency != "urgent", text
+    assert triage(shipped_copilot, "toi se kien shop ra toa").route == "legal-trust"
+
+
 def test_email_gets_the_longer_service_level(shipped_copilot: Copilot) -> None:
     assert triage(shipped_copilot, "my popup is not showing", platform="email").sla_minutes == 240
 
