@@ -15,7 +15,7 @@ import numpy as np
 from copilot.text import words
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
-SMALL_BATCH = 16
+SMALL_BATCH = 64
 CACHED_CHARS = 500
 
 
@@ -40,33 +40,47 @@ class _Job:
 
     def __init__(self, texts: list[str]) -> None:
         self.texts = texts
-        self.done = False
+        self.claimed = False
+        self.finished = threading.Event()
         self.vectors = np.zeros((0, 0), dtype=np.float32)
         self.error: BaseException | None = None
 
 
 class EncodeBatcher:
-    """Merges concurrent encode calls into one model call. While one call runs, the texts of the next
-    callers wait; the first of them to get the model encodes every waiting text at once. A batch of eight short
-    texts costs about what three single ones cost, so a server under concurrent requests keeps up."""
+    """Merges concurrent encode calls into few model calls. Up to `lanes` model calls run at once (one per
+    core); the texts of callers that find every lane busy wait, and the first of them to get a lane encodes
+    every waiting text at once. A batch of eight short texts costs about what three single ones cost, so a
+    server under concurrent requests keeps up."""
 
-    def __init__(self, encode: Callable[[list[str]], np.ndarray]) -> None:
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], lanes: int = 1) -> None:
         self._encode = encode
         self._waiting: list[_Job] = []
-        self._waiting_lock = threading.Lock()
-        self._model_lock = threading.Lock()
+        self._free_lanes = lanes
+        self._turn = threading.Condition()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return self._encode([])
         job = _Job(list(texts))
-        with self._waiting_lock:
+        with self._turn:
             self._waiting.append(job)
-        with self._model_lock:
-            if not job.done:
-                with self._waiting_lock:
-                    jobs, self._waiting = self._waiting, []
+            while not job.claimed and self._free_lanes == 0:
+                self._turn.wait()
+            jobs: list[_Job] = []
+            if not job.claimed:
+                jobs, self._waiting = self._waiting, []
+                for claimed in jobs:
+                    claimed.claimed = True
+                self._free_lanes -= 1
+                self._turn.notify_all()
+        if jobs:
+            try:
                 self._run(jobs)
+            finally:
+                with self._turn:
+                    self._free_lanes += 1
+                    self._turn.notify_all()
+        job.finished.wait()
         if job.error is not None:
             raise job.error
         return job.vectors
@@ -77,11 +91,13 @@ class EncodeBatcher:
             vectors = self._encode(unique)
         except BaseException as exc:
             for job in jobs:
-                job.error, job.done = exc, True
+                job.error = exc
+                job.finished.set()
             return
         row = {text: index for index, text in enumerate(unique)}
         for job in jobs:
-            job.vectors, job.done = vectors[[row[text] for text in job.texts]], True
+            job.vectors = vectors[[row[text] for text in job.texts]]
+            job.finished.set()
 
 
 def _packaged_model_path() -> Path:
@@ -116,14 +132,14 @@ def _batcher(location: str, batch_size: int) -> EncodeBatcher:
         all_cores = torch.get_num_threads()
 
         def encode(texts: list[str]) -> np.ndarray:
-            # A few short texts run on one core: splitting them across cores costs more in waiting for each other
-            # than it saves, and leaves no core for the other requests. Long batches (ingest) use every core.
+            # A batch of short texts runs on one core, beside the batches of the other lanes: splitting it across
+            # cores costs more in waiting for each other than it saves. Long batches (ingest) use every core.
             torch.set_num_threads(all_cores if len(texts) > SMALL_BATCH else 1)
             vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
             return np.asarray(vectors, dtype=np.float32)
 
         with _MODELS_LOCK:
-            batcher = _BATCHERS.setdefault(key, EncodeBatcher(encode))
+            batcher = _BATCHERS.setdefault(key, EncodeBatcher(encode, lanes=os.cpu_count() or 1))
     return batcher
 
 

@@ -54,6 +54,32 @@ def test_concurrent_encodes_are_merged_and_each_caller_gets_its_own_vectors() ->
         assert results[text][:, 0].tolist() == [len(text), 2.0]
 
 
+def test_two_lanes_run_two_model_calls_at_once() -> None:
+    first_running, both_running = threading.Event(), threading.Barrier(2, timeout=5)
+
+    def encode(texts: list[str]) -> np.ndarray:
+        first_running.set()
+        both_running.wait()
+        return fake_vectors(texts)
+
+    batcher = EncodeBatcher(encode, lanes=2)
+    results: dict[str, object] = {}
+
+    def call(text: str) -> None:
+        try:
+            results[text] = batcher.encode([text])[0, 0]
+        except threading.BrokenBarrierError as exc:
+            results[text] = exc
+
+    threads = [threading.Thread(target=call, args=(text,)) for text in ("a", "bb")]
+    threads[0].start()
+    first_running.wait(5)
+    threads[1].start()
+    for thread in threads:
+        thread.join(15)
+    assert results == {"a": 1.0, "bb": 2.0}
+
+
 def test_an_encode_error_reaches_every_caller_of_the_batch() -> None:
     def encode(texts: list[str]) -> np.ndarray:
         raise RuntimeError("model broke")
