@@ -75,6 +75,15 @@ def test_an_expected_delivery_date_is_not_a_lawsuit(shipped_copilot: Copilot) ->
     assert triage(shipped_copilot, "toi se kien shop ra toa").route == "legal-trust"
 
 
+def test_a_request_to_act_on_ones_own_order_goes_to_a_person(shipped_copilot: Copilot) -> None:
+    for text in ("The ring is a little loose, could I exchange it for a size 6?",
+                 "Em mặc size M hơi chật, shop đổi cho em sang L được không ạ?"):
+        result = triage(shipped_copilot, text)
+        assert result.handoff and result.auto_reply is None, text
+    general = triage(shipped_copilot, "Chính sách đổi size của shop như thế nào ạ?")
+    assert not general.handoff and general.auto_reply is not None
+
+
 def test_email_gets_the_longer_service_level(shipped_copilot: Copilot) -> None:
     assert triage(shipped_copilot, "my popup is not showing", platform="email").sla_minutes == 240
 
