@@ -17,6 +17,7 @@ from copilot.text import words
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
 SMALL_BATCH = 64
 CACHED_CHARS = 500
+CACHED_BATCH = 32
 
 
 class Embedder(Protocol):
@@ -189,9 +190,10 @@ class SentenceTransformerEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Short texts (customer messages, the sentences of agent replies) come back from one draft request to
-        the next: their vectors are kept, and only the new ones are encoded, together. Documents always are."""
+        the next: their vectors are kept, and only the new ones are encoded, together. Documents and long lists
+        (an ingest) always are."""
         batcher = _batcher(self._location, self.batch_size)
-        if not texts or any(len(text) > CACHED_CHARS for text in texts):
+        if not texts or len(texts) > CACHED_BATCH or any(len(text) > CACHED_CHARS for text in texts):
             return batcher.encode(texts)
         found = self._cache.get(texts)
         missing = list(dict.fromkeys(text for text in texts if text not in found))

@@ -110,7 +110,10 @@ def test_short_texts_are_encoded_once_documents_every_time(monkeypatch: pytest.M
     assert embedder.embed(["hi", "new one", "hi"])[:, 0].tolist() == [2, 7, 2]
     embedder.embed([document])
     embedder.embed([document])
-    assert encoded == [["hello", "hi"], ["new one"], [document], [document]]
+    many = [f"text {n}" for n in range(embedders.CACHED_BATCH + 1)]
+    embedder.embed(many)
+    embedder.embed(many)
+    assert encoded == [["hello", "hi"], ["new one"], [document], [document], many, many]
     embedder.clear_cache()
     embedder.embed_query("hi")
     assert encoded[-1] == ["hi"]
