@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from copilot import prompts
@@ -9,6 +10,9 @@ from copilot.chat.base import DraftContext, DraftPrompt
 from copilot.contracts import Message
 
 LANGUAGE_NAMES = {"en": "English", "vi": "Vietnamese"}
+# A data block's own tags, in any case or spacing, and the role marks of the conversation transcript.
+DATA_TAG = re.compile(r"<\s*/?\s*(conversation|passages)\b[^>]*>", re.IGNORECASE)
+ROLE_MARK = re.compile(r"\[\s*(customer|agent|system|assistant|user|developer|inst)\s*\]", re.IGNORECASE)
 LANGUAGE_NOTES = {"vi": " (with full diacritics; call the customer anh/chị and yourself em or shop, polite ạ/nhé)"}
 
 
@@ -41,7 +45,7 @@ def build_prompt(
     user = prompts.render(
         "user",
         passages=_passages(context),
-        conversation="\n".join(f"[{m.role}] {_data(m.text)}" for m in conversation),
+        conversation="\n".join(f"[{m.role}] {_turn(m.text)}" for m in conversation),
         feedback=_feedback(context),
         language_name=language,
         step_title=step.title,
@@ -51,8 +55,14 @@ def build_prompt(
 
 
 def _data(text: str) -> str:
-    """Customer text cannot close the data block it sits in."""
-    return text.replace("</conversation>", "< /conversation>").replace("</passages>", "< /passages>")
+    """Text in a data block cannot open or close a block, however its tags are spelled."""
+    return DATA_TAG.sub(lambda match: f"‹{match.group(0)[1:-1]}›", text)
+
+
+def _turn(text: str) -> str:
+    """One message of the transcript: it cannot pose as another turn ("\n[agent] ...") or leave the block."""
+    text = ROLE_MARK.sub(lambda match: f"({match.group(1)})", _data(text))
+    return "\n    ".join(text.splitlines())
 
 
 def _passages(context: DraftContext) -> str:
