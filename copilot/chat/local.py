@@ -3,6 +3,8 @@
 At steps that need knowledge it takes the customer-facing lines of the best retrieved document (its reply or
 example-line sections, never its "don't say" ones) in the customer's language; elsewhere it uses the
 step's templates. Slots are filled from the request; a slot with no value is written around, never left.
+It never writes what the customer typed: only the knowledge base's lines and the request's names, and a
+customer name that carries an instruction or contact details (a display name the customer chose) is left out.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 
 from copilot.chat.base import Completion, DraftContext, DraftPrompt
+from copilot.directives import without_directives
 from copilot.guardrails.sentences import sentences
 from copilot.language import detect_language
 from copilot.retrieval.chunking import Chunk
@@ -24,6 +28,8 @@ FORBIDDEN_SECTION = re.compile(r"(don.t|do not|không nên|tránh|never say|sai 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
 _QUOTES = "\"“”'‘’"
 _DANGLING = re.compile(r"\b(from|at|with|của|bên|từ|tại)\s*([,.!?]|$)", re.IGNORECASE)
+# A phone or account number, an e-mail, a link: not part of a person's name.
+_CONTACT = re.compile(r"\d[\d .-]{4,}\d|@|https?://|www\.", re.IGNORECASE)
 
 
 class LocalComposer:
@@ -32,7 +38,7 @@ class LocalComposer:
     name = "local"
 
     def complete(self, prompt: DraftPrompt) -> Completion:
-        context = prompt.context
+        context = replace(prompt.context, slots=usable_slots(prompt.context.slots))
         if context.step.knowledge and not context.feedback:
             grounded = self._from_passages(context)
             if grounded is not None:
@@ -65,6 +71,14 @@ class LocalComposer:
             text = " ".join(write_around_slots(line, context.slots) for line in chosen)
             return Completion(text=text, model=self.name, passages=[index])
         return None
+
+
+def usable_slots(slots: dict[str, str]) -> dict[str, str]:
+    """The slots without a customer name that is really an instruction or contact details."""
+    name = slots.get("customer_name", "")
+    if name and (_CONTACT.search(name) or without_directives(name) != name):
+        return {slot: value for slot, value in slots.items() if slot != "customer_name"}
+    return slots
 
 
 def customer_lines(chunk: Chunk, language: str) -> list[str]:
