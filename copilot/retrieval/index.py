@@ -1,15 +1,28 @@
-"""The knowledge index: builds and incrementally refreshes the dense and lexical indexes, and searches them."""
+"""The knowledge index: builds and incrementally refreshes the dense and lexical indexes, and searches them.
+
+An ingest never changes what searches see until it commits. Vectors are stored under ids that name their
+document version, so a new version sits beside the old one; the lexical index is written to a new folder; then
+one atomic rename of `manifest.json` switches searches to the new index, and only after that are the vectors the
+manifest no longer names deleted. A failed or killed ingest leaves the old manifest serving; the next one
+reuses the vectors it had already stored and deletes the rest.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import re
 import shutil
+import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+import uuid
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,11 +32,14 @@ from copilot.retrieval.chunking import Chunk, MarkdownChunker
 from copilot.retrieval.embedders import Embedder, SentenceTransformerEmbedder
 from copilot.retrieval.hybrid import HybridRetriever, Mode, SearchHit
 from copilot.retrieval.lexical import BM25Index
-from copilot.retrieval.vector_store import ChromaVectorStore, SearchFilter, VectorStore, chroma_client
+from copilot.retrieval.vector_store import ChromaVectorStore, SearchFilter, VectorHit, VectorStore, chroma_client
 from copilot.settings import Settings
 
 ProgressCallback = Callable[[int, int], None]
 EMBED_BATCH = 128
+MANIFEST = "manifest.json"
+_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
 
 
 @dataclass
@@ -49,8 +65,115 @@ def collection_name(embedder_name: str) -> str:
     return f"knowledge_{slug}"
 
 
-def _doc_of(chunk_id: str) -> str:
-    return chunk_id.split("::", 1)[0]
+@contextmanager
+def ingest_lock(index_dir: Path) -> Iterator[None]:
+    """One ingest at a time per index folder: a thread lock within this process, `flock` across processes (the
+    kernel releases it when a holder dies, so a killed ingest never blocks the next one)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with _LOCKS_GUARD:
+        lock = _LOCKS.setdefault(index_dir.resolve(), threading.Lock())
+    with lock, (index_dir / "ingest.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _versioned(chunk: Chunk) -> Chunk:
+    """The chunk under an id that names its document version, so new vectors never overwrite served ones."""
+    return replace(chunk, id=f"{chunk.id}@{hashlib.sha256(chunk.fingerprint.encode()).hexdigest()[:12]}")
+
+
+def _write_durably(path: Path, text: str) -> None:
+    """Write `path` through a temporary file and one rename: readers see the old file or the whole new one."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file under `folder` to disk, so a manifest that names it never outlives its content."""
+    for root, _, files in os.walk(folder):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as handle:
+                os.fsync(handle.fileno())
+        _fsync_dir(Path(root))
+
+
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+class SearchGate:
+    """Lets searches run side by side, and lets an ingest switch indexes between searches, never during one, so
+    no search reads the old index's vectors after the ingest has deleted them."""
+
+    def __init__(self) -> None:
+        self._state = threading.Condition()
+        self._searching = 0
+        self._switching = False
+
+    @contextmanager
+    def searching(self) -> Iterator[None]:
+        with self._state:
+            self._state.wait_for(lambda: not self._switching)
+            self._searching += 1
+        try:
+            yield
+        finally:
+            with self._state:
+                self._searching -= 1
+                self._state.notify_all()
+
+    @contextmanager
+    def switching(self) -> Iterator[None]:
+        with self._state:
+            self._switching = True
+            self._state.wait_for(lambda: self._searching == 0)
+        try:
+            yield
+        finally:
+            with self._state:
+                self._switching = False
+                self._state.notify_all()
+
+
+class LiveVectors:
+    """The vector store as one committed index sees it: vectors of other versions (an ingest in progress, or
+    left by a killed one) are never returned, so a search finds what that index holds and nothing else."""
+
+    def __init__(self, store: VectorStore, live: set[str]) -> None:
+        self._store, self._live = store, live
+
+    def query(
+        self, vector: np.ndarray, k: int, where: SearchFilter | None = None, ids: Collection[str] | None = None
+    ) -> list[VectorHit]:
+        if ids is None:  # one plain query, unless it meets vectors of another version
+            hits = self._store.query(vector, k, where)
+            if all(hit.chunk_id in self._live for hit in hits):
+                return hits
+        return self._store.query(vector, k, where, ids=self._live if ids is None else self._live & set(ids))
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        self._store.upsert(chunks, vectors)
+
+    def delete(self, chunk_ids: Sequence[str]) -> None:
+        self._store.delete(chunk_ids)
+
+    def count(self) -> int:
+        return len(self._live)
+
+    def fingerprints(self) -> dict[str, str]:
+        return {cid: fp for cid, fp in self._store.fingerprints().items() if cid in self._live}
 
 
 class KnowledgeIndex:
@@ -64,6 +187,9 @@ class KnowledgeIndex:
         self._store = store
         self.chunker = MarkdownChunker()
         self._retriever: HybridRetriever | None = None
+        self._serving = ""
+        self._gate = SearchGate()
+        self._loading = threading.Lock()
 
     @property
     def store(self) -> VectorStore:
@@ -74,25 +200,35 @@ class KnowledgeIndex:
 
     @property
     def lexical_dir(self) -> Path:
-        return self.settings.index_dir / "lexical"
+        """The lexical index the committed manifest names."""
+        manifest = self._manifest()
+        return self.settings.index_dir / str(manifest["lexical"] if manifest else "lexical")
 
     def ingest(self, knowledge: KnowledgeBase, progress: ProgressCallback | None = None) -> IngestReport:
-        """Embed only new or changed documents, drop removed ones, rebuild the lexical index."""
-        started = time.perf_counter()
-        chunks = self.chunker.split_all(knowledge.documents)
-        stored = self.store.fingerprints()
-        current = {chunk.id: chunk for chunk in chunks}
-        stale = [cid for cid in stored if cid not in current]
-        to_embed = [chunk for chunk in chunks if stored.get(chunk.id) != chunk.fingerprint]
-        self.store.delete(stale)
-        self._embed_and_store(to_embed, progress)
-        if stale or to_embed or not self._lexical_matches(chunks):
-            self._save_lexical(BM25Index(chunks))
-        report = self._report(knowledge, chunks, stored, to_embed)
-        report.seconds = round(time.perf_counter() - started, 3)
-        if stale or to_embed:
-            self._retriever = None
-        return report
+        """Embed what the store lacks, commit the new index in one rename, switch to it, then delete the vectors it
+        no longer names. Ingests of one index folder wait for each other (threads and processes alike)."""
+        with ingest_lock(self.settings.index_dir):
+            started = time.perf_counter()
+            chunks = [_versioned(chunk) for chunk in self.chunker.split_all(knowledge.documents)]
+            previous = self._manifest(damaged_is_missing=True) or {}
+            stored = self.store.fingerprints()
+            to_embed = [chunk for chunk in chunks if stored.get(chunk.id) != chunk.fingerprint]
+            self._embed_and_store(to_embed, progress)
+            manifest = self._describe(knowledge, chunks)
+            unchanged = {**previous, "lexical": ""} == {**manifest, "lexical": ""}
+            if unchanged and (self.settings.index_dir / previous["lexical"]).is_dir():
+                manifest = previous
+            else:
+                self._commit(BM25Index(chunks), manifest)
+            with self._gate.switching(), self._loading:
+                if self._serving != manifest["lexical"]:
+                    self._retriever = None
+            live = {chunk.id for chunk in chunks}
+            self.store.delete([cid for cid in stored if cid not in live])
+            self._drop_uncommitted(manifest["lexical"])
+            report = self._report(previous.get("documents", {}), manifest["documents"], len(chunks), to_embed)
+            report.seconds = round(time.perf_counter() - started, 3)
+            return report
 
     def _embed_and_store(self, chunks: Sequence[Chunk], progress: ProgressCallback | None) -> None:
         for start in range(0, len(chunks), EMBED_BATCH):
@@ -102,64 +238,87 @@ class KnowledgeIndex:
             if progress:
                 progress(start + len(batch), len(chunks))
 
-    def _lexical_info(self, chunks: Sequence[Chunk]) -> dict[str, object]:
+    def _describe(self, knowledge: KnowledgeBase, chunks: Sequence[Chunk]) -> dict[str, Any]:
         digest = hashlib.sha256("\n".join(f"{c.id} {c.fingerprint}" for c in chunks).encode()).hexdigest()
         return {"embedder": self.embedder.name, "chunker": self.chunker.version, "chunks": len(chunks),
-                "digest": digest}
+                "digest": digest, "lexical": f"lexical-{digest[:12]}-{uuid.uuid4().hex[:8]}",
+                "documents": {document.id: document.fingerprint for document in knowledge.documents}}
 
-    def _lexical_matches(self, chunks: Sequence[Chunk]) -> bool:
-        """The lexical index on disk was built from these very chunks (nothing changed since): keep it."""
-        info_path = self.lexical_dir / "index.json"
-        if not info_path.exists():
-            return False
-        return bool(json.loads(info_path.read_text(encoding="utf-8")) == self._lexical_info(chunks))
+    def _manifest(self, damaged_is_missing: bool = False) -> dict[str, Any] | None:
+        """The committed manifest; None before the first ingest (and, for an ingest about to replace it, when
+        damaged)."""
+        path = self.settings.index_dir / MANIFEST
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(manifest, dict) or not isinstance(manifest.get("lexical"), str):
+                raise ValueError("no lexical index named")
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            if damaged_is_missing:
+                return None
+            raise IndexNotReadyError(f"{path}: unreadable ({exc}): run `copilot ingest` again") from exc
+        return manifest
 
-    def _save_lexical(self, lexical: BM25Index) -> None:
-        """Write the new lexical index beside the old one, then swap, so readers never see half of it."""
-        staging = self.settings.index_dir / "lexical.staging"
-        shutil.rmtree(staging, ignore_errors=True)
+    def _commit(self, lexical: BM25Index, manifest: dict[str, Any]) -> None:
+        """Write the lexical index to its own folder, then switch to it by renaming the manifest over the old one."""
+        folder = self.settings.index_dir / manifest["lexical"]
+        staging = folder.with_name(f".staging-{folder.name}")
         lexical.save(staging)
-        info = self._lexical_info(lexical.chunks)
-        (staging / "index.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
-        previous = self.settings.index_dir / "lexical.previous"
-        shutil.rmtree(previous, ignore_errors=True)
-        if self.lexical_dir.exists():
-            self.lexical_dir.rename(previous)
-        staging.rename(self.lexical_dir)
-        shutil.rmtree(previous, ignore_errors=True)
+        (staging / "index.json").write_text(json.dumps({k: v for k, v in manifest.items() if k != "documents"},
+                                                       indent=2), encoding="utf-8")
+        _fsync_tree(staging)
+        staging.rename(folder)
+        _write_durably(self.settings.index_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
 
+    def _drop_uncommitted(self, current: str) -> None:
+        """Remove lexical folders the manifest does not name: older versions, and those of failed or killed ingests."""
+        for path in self.settings.index_dir.iterdir():
+            if path.name != current and path.name.startswith(("lexical", ".staging-lexical")) and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+
+    @staticmethod
     def _report(
-        self, knowledge: KnowledgeBase, chunks: list[Chunk], stored: dict[str, str], embedded: list[Chunk]
+        previous: dict[str, str], current: dict[str, str], chunks: int, embedded: list[Chunk]
     ) -> IngestReport:
-        stored_docs = {_doc_of(cid) for cid in stored}
-        changed_docs = sorted({chunk.doc_id for chunk in embedded})
-        current_docs = {document.id for document in knowledge.documents}
+        """What changed relative to the index that was serving before this ingest."""
+        added = sorted(doc for doc in current if doc not in previous)
+        updated = sorted(doc for doc in current if doc in previous and previous[doc] != current[doc])
         return IngestReport(
-            documents=len(knowledge.documents),
-            chunks=len(chunks),
+            documents=len(current),
+            chunks=chunks,
             embedded_chunks=len(embedded),
-            added=[doc for doc in changed_docs if doc not in stored_docs],
-            updated=[doc for doc in changed_docs if doc in stored_docs],
-            removed=sorted(stored_docs - current_docs),
-            unchanged=len(current_docs) - len(changed_docs),
+            added=added,
+            updated=updated,
+            removed=sorted(doc for doc in previous if doc not in current),
+            unchanged=len(current) - len(added) - len(updated),
         )
 
     def retriever(self) -> HybridRetriever:
-        """The searcher over the last ingest; loaded once and reused."""
-        if self._retriever is None:
-            info_path = self.lexical_dir / "index.json"
-            if not info_path.exists():
-                raise IndexNotReadyError(
-                    f"no search index in {self.settings.index_dir}: run `copilot ingest` first"
-                )
-            info = json.loads(info_path.read_text(encoding="utf-8"))
-            if info.get("embedder") != self.embedder.name:
-                raise IndexNotReadyError(
-                    f"the index was built with embedder '{info.get('embedder')}' but '{self.embedder.name}' "
-                    "is configured: run `copilot ingest` again"
-                )
-            self._retriever = HybridRetriever(self.embedder, self.store, BM25Index.load(self.lexical_dir))
-        return self._retriever
+        """The searcher over the last committed ingest; loaded once and reused until the next ingest commits."""
+        with self._loading:
+            if self._retriever is None:
+                self._retriever = self._load_retriever()
+            return self._retriever
+
+    def _load_retriever(self, attempts: int = 3) -> HybridRetriever:
+        manifest = self._manifest()
+        if manifest is None:
+            raise IndexNotReadyError(f"no search index in {self.settings.index_dir}: run `copilot ingest` first")
+        if manifest.get("embedder") != self.embedder.name:
+            raise IndexNotReadyError(
+                f"the index was built with embedder '{manifest.get('embedder')}' but '{self.embedder.name}' "
+                "is configured: run `copilot ingest` again"
+            )
+        folder = self.settings.index_dir / manifest["lexical"]
+        try:
+            lexical = BM25Index.load(folder)
+        except FileNotFoundError as exc:  # another process committed a newer index and removed this one: reread
+            if attempts <= 1:
+                raise IndexNotReadyError(f"{folder} is missing: run `copilot ingest` again") from exc
+            return self._load_retriever(attempts - 1)
+        self._serving = folder.name
+        return HybridRetriever(self.embedder, LiveVectors(self.store, {c.id for c in lexical.chunks}), lexical)
 
     def search(
         self,
@@ -169,4 +328,5 @@ class KnowledgeIndex:
         mode: Mode = "hybrid",
         per_document: int | None = None,
     ) -> list[SearchHit]:
-        return self.retriever().search(query, k=k, where=where, mode=mode, per_document=per_document)
+        with self._gate.searching():
+            return self.retriever().search(query, k=k, where=where, mode=mode, per_document=per_document)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -52,7 +52,11 @@ class VectorStore(Protocol):
 
     def delete(self, chunk_ids: Sequence[str]) -> None: ...
 
-    def query(self, vector: np.ndarray, k: int, where: SearchFilter | None = None) -> list[VectorHit]: ...
+    def query(
+        self, vector: np.ndarray, k: int, where: SearchFilter | None = None, ids: Collection[str] | None = None
+    ) -> list[VectorHit]:
+        """The `k` nearest chunks matching `where`, among `ids` only when given."""
+        ...
 
     def count(self) -> int: ...
 
@@ -108,13 +112,16 @@ class ChromaVectorStore:
         for start in range(0, len(chunk_ids), _BATCH):
             self._collection.delete(ids=list(chunk_ids[start : start + _BATCH]))
 
-    def query(self, vector: np.ndarray, k: int, where: SearchFilter | None = None) -> list[VectorHit]:
+    def query(
+        self, vector: np.ndarray, k: int, where: SearchFilter | None = None, ids: Collection[str] | None = None
+    ) -> list[VectorHit]:
         """Chroma returns at most what it holds (nothing when empty): no count first, which costs a round trip
         to a Chroma server on every search."""
-        if k <= 0:
+        if k <= 0 or (ids is not None and not ids):
             return []
         result = self._collection.query(
-            query_embeddings=[vector.tolist()], n_results=k, where=chroma_where(where), include=["distances"]
+            query_embeddings=[vector.tolist()], n_results=k if ids is None else min(k, len(ids)),
+            where=chroma_where(where), ids=None if ids is None else list(ids), include=["distances"],
         )
         ids, distances = result["ids"][0], result["distances"][0]
         return [VectorHit(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(ids, distances, strict=True)]
@@ -172,13 +179,16 @@ class InMemoryVectorStore:
             self._chunks.pop(chunk_id, None)
             self._vectors.pop(chunk_id, None)
 
-    def query(self, vector: np.ndarray, k: int, where: SearchFilter | None = None) -> list[VectorHit]:
-        ids = [cid for cid, chunk in self._chunks.items() if where is None or where.matches(chunk)]
-        if not ids or k <= 0:
+    def query(
+        self, vector: np.ndarray, k: int, where: SearchFilter | None = None, ids: Collection[str] | None = None
+    ) -> list[VectorHit]:
+        found = [cid for cid, chunk in self._chunks.items()
+                 if (where is None or where.matches(chunk)) and (ids is None or cid in ids)]
+        if not found or k <= 0:
             return []
-        scores = np.stack([self._vectors[cid] for cid in ids]) @ vector
+        scores = np.stack([self._vectors[cid] for cid in found]) @ vector
         order = np.argsort(-scores)[:k]
-        return [VectorHit(ids[i], float(scores[i])) for i in order]
+        return [VectorHit(found[i], float(scores[i])) for i in order]
 
     def count(self) -> int:
         return len(self._chunks)

@@ -135,5 +135,10 @@ class TestVectorStoreContract:
     def test_fingerprints_list_every_chunk(self, store: VectorStore) -> None:
         assert filled(store).fingerprints() == {"cancel::000": "v1", "popup::000": "v1", "tone::000": "v1"}
 
+    def test_query_can_be_limited_to_some_chunks(self, store: VectorStore) -> None:
+        hits = filled(store).query(unit(1, 0, 0), k=3, ids={"popup::000", "tone::000"})
+        assert [hit.chunk_id for hit in hits] == ["tone::000", "popup::000"]
+        assert store.query(unit(1, 0, 0), k=3, where=SearchFilter(kind="faq"), ids={"tone::000"}) == []
+
     def test_query_on_empty_store_returns_nothing(self, store: VectorStore) -> None:
         assert store.query(unit(1, 0, 0), k=5) == []
