@@ -400,19 +400,32 @@ def guardrail_report(
 @app.command()
 @friendly_errors
 def bench(
-    quick: Annotated[bool, typer.Option(help="Fewer rounds, for a quick look.")] = False,
+    quick: Annotated[bool, typer.Option(help="Fewer samples, 1k and 10k chunks, a 30 s load test.")] = False,
+    load_seconds: Annotated[
+        float | None, typer.Option(min=1, help="Length of the load test (default 120, 30 with --quick).")
+    ] = None,
     out_file: Annotated[Path, typer.Option("--out", help="Where to write the results.")] = Path("BENCHMARKS.md"),
     datasets: Annotated[Path, typer.Option(help="Folder with the evaluation datasets.")] = Path("evals/datasets"),
     knowledge: KnowledgeOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Measure guardrail, retrieval and draft latency on this machine and write BENCHMARKS.md."""
-    from copilot.bench import eval_speed, markdown, run_bench
+    """Measure drafts (in-process and over HTTP), search at 1k-100k chunks, ingest, overhead in front of an LLM,
+    cold start, memory and a load test on this machine, and write BENCHMARKS.md."""
+    import tempfile
+    import time
 
+    from copilot.bench import BenchConfig, markdown, run_bench
+    from copilot.bench.workload import Workload
+
+    started = time.perf_counter()
+    workload = Workload.load(datasets)
     copilot = build(knowledge, index)
     copilot.warm_up()
-    timings = run_bench(copilot, datasets, quick)
-    report = markdown(timings, quick, None if quick else eval_speed(copilot, datasets))
+    with tempfile.TemporaryDirectory(prefix="copilot-bench-") as workdir:
+        results = run_bench(copilot, BenchConfig.for_run(quick, load_seconds), datasets, Path(workdir),
+                            lambda message: err.print(f"bench: {message}", highlight=False), workload)
+    results.seconds = round(time.perf_counter() - started, 1)
+    report = markdown(results)
     out_file.write_text(report, encoding="utf-8")
     out.print(report, highlight=False, markup=False)
 

@@ -1,5 +1,9 @@
-"""`copilot bench`: what an agent waits for, on this machine, written to BENCHMARKS.md."""
+"""`copilot bench`: what an agent waits for on this machine (drafts in-process and over HTTP, search at 1k to
+100k chunks, ingest, the copilot's own time in front of an LLM, cold start, memory, a load test), written to
+BENCHMARKS.md with every goal and its measured value."""
 
-from copilot.bench.inprocess import eval_speed, markdown, percentiles, run_bench
+from copilot.bench.report import goals, markdown
+from copilot.bench.runner import BenchConfig, BenchResults, run_bench
+from copilot.bench.stats import percentiles
 
-__all__ = ["eval_speed", "markdown", "percentiles", "run_bench"]
+__all__ = ["BenchConfig", "BenchResults", "goals", "markdown", "percentiles", "run_bench"]

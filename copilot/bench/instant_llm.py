@@ -67,6 +67,9 @@ class InstantLLMServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: with Nagle's algorithm the body waits for the client's
+            # delayed ACK (40 ms), which is not what a real LLM server does.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: object) -> None:
                 return
@@ -79,13 +82,15 @@ class InstantLLMServer:
                     server._served(time.perf_counter() - started)
 
             def _answer(self) -> None:
+                if not self.path.endswith("/chat/completions"):
+                    self._send(404, "application/json", b'{"error": {"message": "only /v1/chat/completions"}}')
+                    return
                 try:
                     body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
                 except json.JSONDecodeError:
-                    self._send(400, "application/json", b'{"error": {"message": "the body is not JSON"}}')
-                    return
-                if not self.path.endswith("/chat/completions") or not isinstance(body.get("messages"), list):
-                    self._send(404, "application/json", b'{"error": {"message": "only /v1/chat/completions"}}')
+                    body = None
+                if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+                    self._send(400, "application/json", b'{"error": {"message": "a JSON object with messages"}}')
                     return
                 model, text = str(body.get("model", "instant")), instant_reply(body["messages"])
                 if body.get("stream"):

@@ -6,7 +6,9 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,11 @@ class Goal:
     passed: bool | None
 
 
-def at_most(name: str, value: float | None, limit: float, unit: str) -> Goal:
+def at_most(name: str, value: float | None, limit: float, unit: str = "") -> Goal:
+    suffix = f" {unit}" if unit else ""
     if value is None:
-        return Goal(name, f"<= {limit:g} {unit}", "not measured", None)
-    return Goal(name, f"<= {limit:g} {unit}", f"{value:g} {unit}", value <= limit)
+        return Goal(name, f"<= {limit:g}{suffix}", "not measured", None)
+    return Goal(name, f"<= {limit:g}{suffix}", f"{value:g}{suffix}", value <= limit)
 
 
 def at_least(name: str, value: float | None, limit: float, unit: str = "") -> Goal:
@@ -70,4 +73,15 @@ def measure(
             started = time.perf_counter()
             call()
             values.append((time.perf_counter() - started) * 1000)
+    return Timing.of(name, values)
+
+
+def timed(name: str, call: Callable[[T], Any], inputs: Sequence[T], reset: Callable[[], None] = lambda: None) -> Timing:
+    """Time `call` on each input (prepared beforehand, so building it is not timed), `reset` (untimed) first."""
+    values = []
+    for item in inputs:
+        reset()
+        started = time.perf_counter()
+        call(item)
+        values.append((time.perf_counter() - started) * 1000)
     return Timing.of(name, values)
