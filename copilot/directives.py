@@ -8,6 +8,7 @@ step tracker reads the customer's cues from what is left. The patterns live in `
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -15,6 +16,7 @@ from importlib import resources
 from copilot.text import fold_preserving_length
 
 KINDS = ("block", "marker", "resume", "phrase")
+CLAUSE_REACH = 300
 _CLAUSE_END = re.compile(r"[,;.!?:\n]")
 # A sentence also ends after a closing quote or bracket that follows its punctuation ("... transfer.' Anyway").
 _SENTENCE_END = re.compile(r"(?<=[.!?;…])['\"”’)\]]*\s+|\n+")
@@ -66,16 +68,23 @@ class Directives:
         return _LEFTOVER.sub("", " ".join(kept.split()))
 
     def _without_marked(self, view: str) -> str:
-        """From each marker on, every sentence until the customer speaks again."""
-        while match := _first(self.markers, view):
+        """From each marker on, every sentence until the customer speaks again (one pass, left to right)."""
+        spans = _sentence_spans(view)
+        starts = [start for start, _ in spans]
+        removed: list[tuple[int, int]] = []
+        for match in sorted((m for p in self.markers for m in p.finditer(view) if m.group(0).strip()),
+                            key=lambda m: m.start()):
+            if removed and match.start() < removed[-1][1]:
+                continue
             end = match.end()
-            for start, stop in _sentence_spans(view):
-                if stop <= match.end():
-                    continue
+            for index in range(max(bisect_right(starts, end) - 1, 0), len(spans)):
+                start, stop = spans[index]
                 if start > end and self._resumes(view[end:start], view[start:stop]):
                     break
-                end = stop
-            view = _blank(view, match.start(), end)
+                end = max(end, stop)
+            removed.append((match.start(), end))
+        for start, end in removed:
+            view = _blank(view, start, end)
         return view
 
     def _resumes(self, gap: str, sentence: str) -> bool:
@@ -95,18 +104,15 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(starts, ends, strict=True) if b > a]
 
 
-def _first(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
-    matches = [m for p in patterns if (m := p.search(text)) and m.group(0).strip()]
-    return min(matches, key=lambda m: m.start(), default=None)
-
-
 def _without_clauses(view: str, pattern: re.Pattern[str]) -> str:
-    """Blank the clause around each match of `pattern`."""
-    while (match := pattern.search(view)) and match.group(0).strip():
-        before = [m.end() for m in _CLAUSE_END.finditer(view, 0, match.start())]
+    """Blank the clause around each match of `pattern` (a clause reaches back at most CLAUSE_REACH characters)."""
+    position = 0
+    while (match := pattern.search(view, position)) and match.group(0).strip():
+        reach = max(0, match.start() - CLAUSE_REACH)
+        before = max(view.rfind(mark, reach, match.start()) for mark in ",;.!?:\n")
         after = _CLAUSE_END.search(view, match.end())
         end = (after.end() if after.group(0) in ",;" else after.start()) if after else len(view)
-        view = _blank(view, before[-1] if before else 0, end)
+        view, position = _blank(view, before + 1 if before >= 0 else reach, end), end
     return view
 
 

@@ -210,8 +210,8 @@ def _unmasked(completion: Completion, masker: PiiMasker | None) -> Completion:
 
 def _recent_customer_text(request: DraftRequest, turns: int = 1) -> str:
     """The last customer turns without instructions aimed at the bot: they must not steer retrieval."""
-    customer = [without_directives(m.text) for m in request.messages if m.role == "customer"]
-    return " ".join(customer[-turns:])
+    customer = [m.text for m in request.messages if m.role == "customer"]
+    return " ".join(without_directives(text) for text in customer[-turns:])
 
 
 def _citations(completion: Completion, passages: list[SearchHit], only_used: bool) -> list[Citation]:
