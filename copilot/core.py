@@ -86,7 +86,7 @@ class Copilot:
     @property
     def feedback(self) -> FeedbackStore:
         if self._feedback is None:
-            self._feedback = FeedbackStore(self.settings.data_dir / "feedback.sqlite3")
+            self._feedback = FeedbackStore(self.settings.data_dir / "feedback.sqlite3", self.settings.feedback_timeout)
         return self._feedback
 
     def passage(self, doc_id: str, section: str) -> dict[str, str]:

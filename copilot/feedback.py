@@ -48,34 +48,65 @@ class FeedbackRequest(BaseModel):
 
 
 class FeedbackStore:
-    """One SQLite file; every connection in WAL mode with a busy timeout, so workers can share it."""
+    """One SQLite file in WAL mode shared by every thread and process that writes to it. A write waits up to
+    `busy_timeout` seconds for a lock held elsewhere, then fails with a FeedbackStoreError naming the file; a
+    damaged file fails the same way and is never rewritten or replaced."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout: float = 10.0) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout
         self._local = threading.local()
         # Writers of one process take turns here: SQLite's own busy wait sleeps up to 100 ms at a time, which
         # under eight concurrent drafts made the slowest 5% of inserts take over 100 ms.
         self._write_lock = threading.Lock()
-        with self._connection() as db:
+        with self._writing() as db:
             db.executescript(SCHEMA)
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         try:
-            db = getattr(self._local, "db", None)
-            if db is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; no fsync on every insert
-                db.execute("PRAGMA busy_timeout=10000")
-                self._local.db = db
-            yield db
+            yield self._local.db if getattr(self._local, "db", None) else self._connect()
         except sqlite3.DatabaseError as exc:
-            raise FeedbackStoreError(f"feedback store {self.path}: {exc}") from exc
+            raise FeedbackStoreError(self._explain(exc)) from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FeedbackStoreError(f"feedback store {self.path}: cannot create its folder ({exc.strerror})") from exc
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; no fsync on every insert
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        self._local.db = db
+        return db
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        if not self._write_lock.acquire(timeout=self.busy_timeout):
+            raise FeedbackStoreError(f"feedback store {self.path}: other writes of this process took over "
+                                     f"{self.busy_timeout:g} s")
+        try:
+            with self._connection() as db:
+                yield db
+        finally:
+            self._write_lock.release()
+
+    def _explain(self, exc: sqlite3.DatabaseError) -> str:
+        reason = str(exc)
+        if "locked" in reason or "busy" in reason:
+            return (f"feedback store {self.path} is locked by another program (waited {self.busy_timeout:g} s): "
+                    f"{reason}")
+        if "not a database" in reason or "malformed" in reason or "corrupt" in reason:
+            return (f"feedback store {self.path} is damaged ({reason}); it was left as it is: restore it from a "
+                    "backup, or move it away to start a new one")
+        return f"feedback store {self.path}: {reason}"
 
     def record_draft(self, request: DraftRequest, response: DraftResponse) -> None:
-        with self._write_lock, self._connection() as db:
+        with self._writing() as db:
             db.execute(
                 "INSERT OR REPLACE INTO drafts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (response.draft_id, time.time(), request.platform, request.flow, response.step, response.language,
@@ -83,7 +114,7 @@ class FeedbackStore:
             )
 
     def record_feedback(self, feedback: FeedbackRequest) -> dict[str, Any]:
-        with self._write_lock, self._connection() as db:
+        with self._writing() as db:
             if db.execute("SELECT 1 FROM drafts WHERE draft_id = ?", (feedback.draft_id,)).fetchone() is None:
                 raise InvalidRequestError(f"unknown draft_id '{feedback.draft_id}': feedback needs a draft it rated")
             cursor = db.execute(

@@ -30,6 +30,7 @@ _ENV = {
     "chatwoot_url": "COPILOT_CHATWOOT_URL",
     "chatwoot_token": "COPILOT_CHATWOOT_TOKEN",
     "pii_masking": "COPILOT_PII_MASKING",
+    "feedback_timeout": "COPILOT_FEEDBACK_TIMEOUT",
 }
 
 
@@ -56,6 +57,8 @@ class Settings(BaseModel):
     chatwoot_url: str = Field(default="", description="Chatwoot base URL for the Agent Bot integration.")
     chatwoot_token: str = Field(default="", repr=False, description="The Agent Bot's access token.")
     pii_masking: bool = Field(default=True, description="Mask phones, emails, cards, addresses before an LLM call.")
+    feedback_timeout: float = Field(default=10.0, gt=0, le=300,
+                                    description="Seconds a feedback write waits for a database locked elsewhere.")
 
     def keys(self) -> list[str]:
         """Every configured API key, from `api_keys` and the keys file (blank lines and # comments skipped)."""
