@@ -152,9 +152,6 @@ class _Reading:
 class TriageEngine:
     """Classifies, routes and decides reply-or-handoff for one knowledge base."""
 
-    RAISE_UPSET = False
-    ONLY_URGENT_RULES = False
-
     def __init__(self, config: TriageConfig, platforms: dict[str, bool], embedder: Embedder | None,
                  drafter: Drafter | None, llm: JsonModel | None = None,
                  examples: Sequence[TriageExample] = (), cache_dir: Path | None = None) -> None:
@@ -185,7 +182,7 @@ class TriageEngine:
         issue_type = cast(IssueType, reading.issue_type.label if reading.issue_type else intent.issue_type)
         decision = _Decision(issue_type=issue_type,
                              reasons=[f"intent {guess.intent} ({guess.confidence:.2f}, {reading.source})"])
-        self._urgency(decision, reading, folded, sentiment)
+        self._urgency(decision, reading, folded)
         self._escalations(decision, request, sentiment)
         decision.route = decision.route or self._route(decision.issue_type, guess.intent, request.platform)
         if decision.escalate:
@@ -242,46 +239,25 @@ class TriageEngine:
             return "positive"
         return "neutral"
 
-    def _urgency(self, decision: _Decision, reading: _Reading, folded: str, sentiment: str) -> None:
-        """The reading's level, raised by every matching rule (the first sets the team); a customer writing again
-        about the same issue gets one level above what the issue itself calls for."""
+    def _urgency(self, decision: _Decision, reading: _Reading, folded: str) -> None:
+        """The reading's level, raised by every matching rule (the first sets the team) and by a repeat contact."""
         if reading.urgency is not None:
             decision.urgency = cast(Urgency, reading.urgency.label)
             decision.reasons.append(f"the message reads as {reading.urgency.label} ({reading.urgency.probability:.2f})")
         else:
             decision.urgency = "low" if decision.issue_type == "idea_suggestion" else "medium"
-        floor: Urgency = "low"
         for rule, patterns in self._rules:
-            if self.ONLY_URGENT_RULES and rule.level != "urgent":
-                continue
             match = next((m for p in patterns if (m := p.search(folded))), None)
             if match:
-                floor = max(floor, rule.level, key=LEVELS.index)
                 decision.raise_to(rule.level, f"{rule.reason} ('{match.group(0)}')")
                 decision.route = decision.route or rule.route
                 if rule.handoff:
                     decision.handoff(rule.reason)
-        repeat = [p for p in self._repeat if p.search(folded)]
-        if repeat:
-            issue = max(self._issue_level(decision, reading, folded, repeat), floor, key=LEVELS.index)
-            one_up = LEVELS[min(LEVELS.index(issue) + 1, len(LEVELS) - 1)]
-            decision.raise_to(one_up, "repeated contact about the same issue")
+        if any(p.search(folded) for p in self._repeat):
+            # The model was taught "writing again" one level above the issue itself; a repeat is at least high.
+            decision.raise_to("high", "repeated contact about the same issue")
             decision.handoff("repeated contact: escalate one level")
             decision.escalate = True
-        if sentiment == "negative" and decision.urgency in ("low", "medium") and self.RAISE_UPSET:
-            decision.raise_to("high", "the customer is upset")
-
-    def _issue_level(self, decision: _Decision, reading: _Reading, folded: str,
-                     repeat: list[re.Pattern[str]]) -> Urgency:
-        """The urgency of the issue itself: the message read again with the words that say it is a repeat taken
-        out (the language model's reading already stands for the issue)."""
-        if reading.source != "local model":
-            return decision.urgency
-        without = folded
-        for pattern in repeat:
-            without = pattern.sub(" ", without)
-        issue = self.model.read(without).get("urgency")
-        return cast(Urgency, issue.label) if issue else "medium"
 
     def _escalations(self, decision: _Decision, request: TriageRequest, sentiment: str) -> None:
         """A VIP with a problem (something broken or wrong, or upset; not a plain question) goes senior."""

@@ -53,8 +53,8 @@ def test_repeated_contact_is_escalated_one_level(shipped_copilot: Copilot) -> No
     assert again.urgency == "high" and again.route == "cs-l2"
 
 
-def test_a_repeat_is_one_level_above_the_issue_itself_not_two(shipped_copilot: Copilot) -> None:
-    """The words that say "again" also make the message read as more urgent; they count once."""
+def test_a_repeat_about_a_small_issue_is_high_not_urgent(shipped_copilot: Copilot) -> None:
+    """The model reads "again" one level up from the issue; the repeat rule only makes sure of high."""
     again = triage(shipped_copilot, "Lần thứ 2 em hỏi rồi: voucher 20k của shop nhập vào báo không hợp lệ")
     assert again.urgency == "high" and any("repeated contact" in r for r in again.reasons)
 
