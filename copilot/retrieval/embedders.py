@@ -7,6 +7,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -127,20 +128,34 @@ def _batcher(location: str, batch_size: int) -> EncodeBatcher:
     with _MODELS_LOCK:
         batcher = _BATCHERS.get(key)
     if batcher is None:
-        import torch
-
         model = _load_sentence_transformer(location)
-        all_cores = torch.get_num_threads()
+        cores = os.cpu_count() or 1
 
-        def encode(texts: list[str]) -> np.ndarray:
-            # A batch of short texts runs on one core, beside the batches of the other lanes: splitting it across
-            # cores costs more in waiting for each other than it saves. Long batches (ingest) use every core.
-            torch.set_num_threads(all_cores if len(texts) > SMALL_BATCH else 1)
+        def on_one_core(texts: list[str]) -> np.ndarray:
+            import torch
+
+            # One core per model call: splitting one call across cores makes them wait for each other at every
+            # layer, which costs more than it saves on short texts and, when the machine is busy, twenty times
+            # more (a core that is taken away stalls the others).
+            torch.set_num_threads(1)
             vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
             return np.asarray(vectors, dtype=np.float32)
 
+        def encode(texts: list[str]) -> np.ndarray:
+            """A long list (an ingest) is dealt out to one thread per core, texts of similar length together."""
+            if len(texts) <= SMALL_BATCH or cores == 1:
+                return on_one_core(texts)
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            parts = [order[lane::cores] for lane in range(cores)]
+            with ThreadPoolExecutor(cores) as pool:
+                encoded = list(pool.map(lambda part: on_one_core([texts[i] for i in part]), parts))
+            vectors = np.empty((len(texts), encoded[0].shape[1]), dtype=np.float32)
+            for part, rows in zip(parts, encoded, strict=True):
+                vectors[part] = rows
+            return vectors
+
         with _MODELS_LOCK:
-            batcher = _BATCHERS.setdefault(key, EncodeBatcher(encode, lanes=os.cpu_count() or 1))
+            batcher = _BATCHERS.setdefault(key, EncodeBatcher(encode, lanes=cores))
     return batcher
 
 

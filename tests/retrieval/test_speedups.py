@@ -178,3 +178,30 @@ def test_a_filter_too_selective_to_over_fetch_is_left_to_the_store() -> None:
     retriever.depth = 600
     assert retriever._dense("refund order", 600, where) == ["rare::000"]
     assert isinstance(retriever.store, CountingStore) and retriever.store.filters == [where]
+
+
+class FakeModel:
+    """Answers each text with its length and the thread that encoded it (numbered 1, 2, ...); calls of more than
+    three texts wait until two run at once."""
+
+    def __init__(self) -> None:
+        self.threads: dict[int, int] = {}
+        self.two_at_once = threading.Barrier(2, timeout=5)
+
+    def encode(self, texts: list[str], **options: object) -> np.ndarray:
+        if len(texts) > 3:
+            self.two_at_once.wait()
+        thread = self.threads.setdefault(threading.get_ident(), len(self.threads) + 1)
+        return np.array([[float(len(text)), float(thread)] for text in texts])
+
+
+def test_a_long_list_is_dealt_out_to_every_core_and_comes_back_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = FakeModel()
+    monkeypatch.setattr(embedders, "_load_sentence_transformer", lambda location: model)
+    monkeypatch.setattr(embedders.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(embedders, "_BATCHERS", {})
+    texts = [f"text {n} " + "x" * (n * 7 % 23) for n in range(embedders.SMALL_BATCH * 2 + 1)]
+    vectors = embedders._batcher("fake-model", 64).encode(texts)
+    assert vectors[:, 0].tolist() == [len(text) for text in texts]
+    assert len(set(vectors[:, 1].tolist())) == 2
+    assert len(set(embedders._batcher("fake-model", 64).encode(texts[:3])[:, 1].tolist())) == 1
