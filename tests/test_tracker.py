@@ -52,6 +52,8 @@ GREETING_VI = "Dạ em chào chị Lan, em là Minh bên Đậu Shop ạ. Chị 
       "yes, another issue: the countdown timer shows the wrong time"], "probing"),
     (["chao shop", GREETING_VI, "don cua minh giao 6 ngay roi van chua nhan duoc, ma don 230512ABC"],
      "set_expectation"),
+    # "điện thoại" (phone) folds to the letters of "điên" (mad): asking for a phone number is not anger.
+    (["Shop ơi", GREETING_VI, "cho mình xin số điện thoại của shop để hỏi đơn hàng"], "probing"),
 ])
 def test_next_step_follows_the_customer_and_the_flow(tracker: StepTracker, turns: list[str], step: str) -> None:
     assert tracker.locate(conversation(*turns), names=["Anna", "Lan", "Minh", "Avada", "Đậu Shop"]).step == step
