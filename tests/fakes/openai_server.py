@@ -40,7 +40,7 @@ class FakeOpenAIServer:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}/v1"
 
     def enqueue(self, *replies: Reply | str) -> None:
         self.queue.extend(r if isinstance(r, Reply) else Reply(text=r) for r in replies)
