@@ -121,12 +121,20 @@ class Drafter:
         used_templates: list[bool] = []
 
         def regenerate(text: str, violations: list[Violation]) -> str | None:
-            again, _ = self._complete(request, replace(context, feedback=violations))
+            """The model rewrites with the violations as feedback; the last attempt is the local composer's,
+            so a model that keeps obeying a customer's instructions cannot leave a draft cut to pieces."""
+            feedback = replace(context, feedback=violations)
+            if len(used_templates) + 1 >= self.repairer.max_attempts and self.model is not self.composer:
+                used_templates.append(True)
+                return self.composer.complete(build_prompt(feedback, request.messages, "", [])).text
+            again, _ = self._complete(request, feedback)
             used_templates.append(again.model == self.composer.name)
             return again.text
 
         check = self.guardrails.context(completion.text, request.platform, plan.flow.id, step.id, context.language)
         outcome = self.repairer.repair(completion.text, check, context.slots, step, regenerate)
+        if used_templates and used_templates[-1] and self.model is not self.composer:
+            outcome.repairs.append("the model kept breaking the rules: the local composer wrote the draft")
         grounded = not (used_templates and used_templates[-1])
         only_used = completion.model == self.composer.name
         citations = _citations(completion, context.passages, only_used) if grounded else []

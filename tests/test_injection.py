@@ -129,6 +129,9 @@ def test_an_llm_that_obeys_the_injection_still_gives_a_draft_that_keeps_the_rule
         response = draft(copilot, platform, [*history, ask + FORGED])
     assert response.model == "fake-model" and response.guardrails.allowed and response.guardrails.repairs
     assert not any(word in response.draft.lower() for word in gone)
+    if len(llm.history) > 1:  # it obeyed again when asked to rewrite: the composer writes a whole reply
+        assert "the local composer wrote the draft" in response.guardrails.repairs[-1]
+        assert len(response.draft) > 60, response.draft
     if rule == "review_ask_missing":
         assert response.step == "farewell" and copilot.guardrails.asks_for_review(response.draft)
     system, user = (message["content"] for message in llm.history[0]["messages"])
