@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
 from api.routers import catalog, drafts, feedback, guardrails, health, integrations, knowledge, sidebar, triage
-from api.security import require_api_key, require_webhook_key
+from api.security import protect_logs, require_api_key, require_webhook_key
 from copilot.core import Copilot
 from copilot.settings import Settings
 
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, copilot: Copilot | None = None)
         await run_in_threadpool(copilot.warm_up)
         yield
 
+    protect_logs()
     app = FastAPI(title="Support copilot", version="0.1.0", lifespan=lifespan)
     app.state.copilot, app.state.api_keys = copilot, copilot.settings.keys()
     origins = [o.strip() for o in copilot.settings.cors_origins.split(",") if o.strip()]

@@ -8,7 +8,6 @@ import random
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,10 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from feedback_worker import draft_pair, write
+from servers import serving
 from typer.testing import CliRunner
 
 from api.main import create_app
@@ -40,24 +39,6 @@ def make_app(knowledge: Path, tmp_path: Path, feedback_timeout: float = 10.0) ->
     config = Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index", data_dir=tmp_path / "data",
                       feedback_timeout=feedback_timeout)
     return create_app(copilot=Copilot(config, embedder=HashingEmbedder()))
-
-
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """The app under a real uvicorn on a free loopback port, in a thread."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def rate_over_http(base: str, drafts: int) -> None:
