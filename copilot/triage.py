@@ -79,6 +79,7 @@ class TriageConfig(BaseModel):
     sla_minutes: dict[str, dict[Urgency, int]]
     sla_channel: dict[str, str] = Field(default_factory=dict)
     holding_message: dict[str, str]
+    thanks_message: dict[str, str] = Field(default_factory=dict)
     wait_words: dict[str, dict[str, str]]
 
     @classmethod
@@ -187,11 +188,12 @@ class TriageEngine:
         decision.route = decision.route or self._route(decision.issue_type, guess.intent, request.platform)
         if decision.escalate:
             decision.route = self.config.routing.escalate.get(decision.route, decision.route)
-        if not intent.answerable:
+        thanks = self._thanks(request, language, decision, sentiment)
+        if not intent.answerable and thanks is None:
             decision.handoff(f"no policy answers '{guess.intent}' on its own: a person must check")
         if guess.confidence < self.config.auto_reply_threshold:
             decision.handoff(f"intent confidence {guess.confidence:.2f} is under {self.config.auto_reply_threshold}")
-        auto_reply = None if decision.needs_human else self._answer(request, decision)
+        auto_reply = None if decision.needs_human else thanks or self._answer(request, decision)
         return TriageResponse(
             urgency=decision.urgency, issue_type=decision.issue_type, intent=guess.intent, sentiment=sentiment,
             customer_tier=request.customer.tier, language=language, route=decision.route,
@@ -295,6 +297,18 @@ class TriageEngine:
             return None
         decision.reasons.append(f"answered from {', '.join(c.id for c in draft.citations)}")
         return AutoReply(text=draft.draft, citations=draft.citations)
+
+    def _thanks(self, request: TriageRequest, language: str, decision: _Decision, sentiment: str) -> AutoReply | None:
+        """Thanks or a compliment with nothing to do (read as low-urgency feedback, not upset): the bot thanks
+        the customer with `thanks_message` instead of calling a person."""
+        template = self.config.thanks_message.get(language) or self.config.thanks_message.get("en")
+        if template is None or decision.needs_human or sentiment == "negative":
+            return None
+        if decision.issue_type != "idea_suggestion" or decision.urgency != "low":
+            return None
+        decision.reasons.append("thanks or feedback with nothing to do: the bot thanks the customer")
+        return AutoReply(text=write_around_slots(template, {"customer_name": request.customer.name or ""}),
+                         citations=[])
 
     def _holding(self, request: TriageRequest, language: str, decision: _Decision) -> str:
         minutes = self._sla(request.platform, decision.urgency)

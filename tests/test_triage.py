@@ -84,6 +84,16 @@ def test_a_request_to_act_on_ones_own_order_goes_to_a_person(shipped_copilot: Co
     assert not general.handoff and general.auto_reply is not None
 
 
+def test_thanks_and_compliments_get_the_bots_thanks_not_a_person(shipped_copilot: Copilot) -> None:
+    for text, words in (("Nhận hàng rồi nha shop, áo đẹp lắm, cảm ơn shop nhiều ❤️", "cảm ơn"),
+                        ("Just wanted to say your team fixed my popup in five minutes. Amazing, thank you!", "Thank")):
+        result = triage(shipped_copilot, text, platform="livechat", name="Vy")
+        assert (result.urgency, result.handoff, result.holding_message) == ("low", False, None), text
+        assert words in result.auto_reply.text and "Vy" in result.auto_reply.text
+    upset = triage(shipped_copilot, "Thanks for nothing, still broken after a week!!", platform="livechat")
+    assert upset.handoff and upset.auto_reply is None
+
+
 def test_email_gets_the_longer_service_level(shipped_copilot: Copilot) -> None:
     assert triage(shipped_copilot, "my popup is not showing", platform="email").sla_minutes == 240
 
