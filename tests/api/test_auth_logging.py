@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from fakes.openai_server import FakeOpenAIServer, Reply
 from fastapi import FastAPI
 from fastapi.routing import RouteContext, iter_route_contexts
 from fastapi.testclient import TestClient
-from servers import serving
+from servers import free_port, serving
 from starlette.routing import Mount
 
 from api.main import create_app
@@ -145,12 +144,6 @@ def test_keys_and_customer_text_never_reach_any_log(
     assert any("Request options" not in line and "chat/completions" in line for line in lines)
     for secret in (KEY, LLM_KEY, "Zebra-Quokka", "Zebra+Quokka"):
         assert not [line for line in lines if secret in line] and secret not in caplog.text, secret
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
