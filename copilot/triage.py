@@ -212,7 +212,8 @@ class TriageEngine:
             answer = self.llm([{"role": "user", "content": prompt}])
             view = LLMTriage.model_validate(answer)
         except (ChatModelError, ValidationError) as exc:
-            log.warning("LLM triage failed, using local classification: %s", exc)
+            # the error's text may quote the model's answer, which may quote the customer: log its kind only
+            log.warning("LLM triage failed (%s), using local classification", type(exc).__name__)
             return local
         if view.intent not in self.config.intents:
             log.warning("LLM triage named an unknown intent, using local classification")

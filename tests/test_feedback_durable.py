@@ -114,6 +114,8 @@ def test_a_damaged_database_is_named_over_http_and_left_as_it_is(
     with TestClient(make_app(make_knowledge(), tmp_path)) as client:
         responses = [client.get("/v1/stats"), client.post("/v1/feedback", json={"draft_id": "kept-0",
                                                                               "action": "rejected"})]
+        drafted = client.post("/v1/drafts", json={"messages": [{"role": "customer", "text": "hi, popup gone"}]})
+    assert drafted.status_code == 200 and drafted.json()["draft"], "a broken feedback store must not cost the draft"
     for response in responses:
         assert response.status_code == 503, response.text
         error = response.json()["error"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 from fastapi import APIRouter
@@ -12,6 +13,9 @@ from api.deps import CopilotDep
 from copilot.contracts import DraftRequest, DraftResponse
 from copilot.core import Copilot
 from copilot.errors import CopilotError
+from copilot.feedback import FeedbackStoreError
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/drafts", tags=["drafts"])
 
@@ -21,7 +25,7 @@ def create_draft(request: DraftRequest, copilot: CopilotDep) -> DraftResponse:
     """The next reply for the conversation: at the right flow step, in the customer's language, grounded in
     the knowledge base with citations, checked (and repaired) against the platform's rules."""
     response = copilot.draft(request)
-    copilot.feedback.record_draft(request, response)
+    _record(copilot, request, response)
     return response
 
 
@@ -38,12 +42,20 @@ def _events(copilot: Copilot, request: DraftRequest) -> Iterator[str]:
     try:
         for kind, payload in copilot.drafter.stream(request):
             if isinstance(payload, DraftResponse):
-                copilot.feedback.record_draft(request, payload)
+                _record(copilot, request, payload)
                 yield _event(kind, payload.model_dump_json())
             else:
                 yield _event(kind, json.dumps({"text": payload}, ensure_ascii=False))
     except CopilotError as exc:
         yield _event("error", json.dumps({"error": {"code": exc.code, "message": str(exc)}}, ensure_ascii=False))
+
+
+def _record(copilot: Copilot, request: DraftRequest, response: DraftResponse) -> None:
+    """Keep the draft for feedback; a store that is locked or damaged costs the feedback, never the draft."""
+    try:
+        copilot.feedback.record_draft(request, response)
+    except FeedbackStoreError as exc:
+        log.warning("draft %s served but not stored for feedback: %s", response.draft_id, exc)
 
 
 def _event(kind: str, data: str) -> str:
