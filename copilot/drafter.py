@@ -66,7 +66,7 @@ class Drafter:
 
     def clear_caches(self) -> None:
         for tracker in self._trackers.values():
-            tracker.performed.cache_clear()
+            tracker.clear_caches()
 
     def draft(self, request: DraftRequest) -> DraftResponse:
         started = time.perf_counter()

@@ -22,7 +22,7 @@ from copilot.contracts import Message
 from copilot.directives import without_directives
 from copilot.flows import Flow, FlowStep
 from copilot.guardrails.sentences import sentences
-from copilot.retrieval.embedders import Embedder
+from copilot.retrieval.embedders import Embedder, VectorCache
 from copilot.retrieval.lexical import expand_shorthand
 from copilot.slots import SLOT
 from copilot.text import fold, words
@@ -74,10 +74,16 @@ class StepTracker:
         self._cues = {s.id: [re.compile(c) for c in s.cues] for s in flow.steps}
         self._exceptions = {s.id: [re.compile(c) for c in s.cue_exceptions] for s in flow.steps}
         self.performed = lru_cache(maxsize=4096)(self._performed)
+        self._sentence_vectors = VectorCache()
+
+    def clear_caches(self) -> None:
+        """Forget recognised messages and sentence vectors (benchmarks measure conversations never seen)."""
+        self.performed.cache_clear()
+        self._sentence_vectors.clear()
 
     def _performed(self, agent_text: str, furthest: int = -1) -> tuple[str, ...]:
         """The steps an agent message performed, in the order its sentences perform them."""
-        parts = [s.text for s in sentences(agent_text) if len(words(s.text)) >= MIN_WORDS]
+        parts = _parts(agent_text)
         if not parts:
             return ()
         scores = self._scores(parts)
@@ -96,7 +102,7 @@ class StepTracker:
         scores = np.zeros((len(parts), len(self.flow.steps)), dtype=np.float32)
         dense = None
         if self.embedder is not None and self._vectors is not None:
-            dense = self.embedder.embed([fold(p) for p in parts]) @ self._vectors.T
+            dense = self._embedded(self.embedder, parts) @ self._vectors.T
         for row, part in enumerate(parts):
             bag = _bag(part)
             for column, (step_id, exemplar) in enumerate(self._exemplars):
@@ -107,18 +113,33 @@ class StepTracker:
                 scores[row, index] = max(scores[row, index], score)
         return scores
 
+    def _embedded(self, embedder: Embedder, parts: list[str]) -> np.ndarray:
+        """Vectors of the sentences, folded; each sentence goes to the model once, and all the new ones of a call
+        go together."""
+        folded = [fold(part) for part in parts]
+        found = self._sentence_vectors.get(folded)
+        missing = list(dict.fromkeys(text for text in folded if text not in found))
+        if missing:
+            vectors = embedder.embed(missing)
+            self._sentence_vectors.put(missing, vectors)
+            found.update(zip(missing, vectors, strict=True))
+        return np.stack([found[text] for text in folded]) if folded else np.zeros((0, 0), dtype=np.float32)
+
     def locate(self, messages: Sequence[Message], names: Sequence[str] = ()) -> StepLocation:
         """`names` (customer, agent, brand) are removed from agent messages, as slots are from templates."""
         agent_turns = [i for i, m in enumerate(messages) if m.role == "agent"]
         if not agent_turns:
             first = self.flow.steps[0]
             return StepLocation(first.id, [], list(first.next), ["no agent reply yet: the flow starts here"])
+        texts = [without_names(messages[index].text, names) for index in agent_turns]
+        if self.embedder is not None:
+            self._embedded(self.embedder, [part for text in texts for part in _parts(text)])  # new ones at once
         done: list[str] = []
         last_performed: tuple[str, ...] = ()
         ids = self.flow.step_ids
-        for index in agent_turns:
+        for text in texts:
             furthest = max((ids.index(step) for step in done), default=-1)
-            last_performed = self.performed(without_names(messages[index].text, names), furthest)
+            last_performed = self.performed(text, furthest)
             done.extend(step for step in last_performed if step not in done)
         customer_text = " ".join(m.text for m in messages[agent_turns[-1] + 1 :] if m.role == "customer")
         step, reason = self._cued(customer_text, last_performed) or self._follow_graph(done, last_performed)
@@ -147,6 +168,11 @@ class StepTracker:
         fresh = [c for c in candidates if c not in done]
         chosen = (fresh or candidates)[0]
         return self.flow.step(chosen), f"the flow goes from {base.id} to {chosen}"
+
+
+def _parts(agent_text: str) -> list[str]:
+    """The sentences of an agent message long enough to perform a step."""
+    return [s.text for s in sentences(agent_text) if len(words(s.text)) >= MIN_WORDS]
 
 
 def _exemplar_texts(step: FlowStep) -> list[str]:
