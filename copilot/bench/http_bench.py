@@ -63,10 +63,10 @@ class Overhead:
 
 def _run(name: str, server: ServedCopilot, make: RequestMaker, concurrency: int, total: int | None = None,
          seconds: float | None = None, tick: Callable[[], None] | None = None) -> LoadRun:
+    """A closed-loop run; failed requests are counted and reported (a few of them quoted), not raised."""
     result = run_load(server.url, make, concurrency, total=total, seconds=seconds, tick=tick)
-    if result.errors:
-        raise CopilotError(f"{name}: {result.errors} of {result.requests} requests failed, e.g. "
-                           f"{result.error_samples[0]}")
+    if not result.latencies_ms:
+        raise CopilotError(f"{name}: every request failed, e.g. {result.error_samples[:1]}")
     return LoadRun(name, result, Timing.of(name, result.latencies_ms))
 
 

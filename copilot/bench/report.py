@@ -122,6 +122,9 @@ def _served_section(results: BenchResults) -> list[str]:
     runs = [*served.runs, *([served.load] if served.load else [])]
     lines += [f"| {r.name} | {r.result.requests} | {r.result.errors} | {r.result.throughput} | {r.timing.p50} | "
               f"{r.timing.p95} | {r.timing.p99} |" for r in runs]
+    failures = [f"- {r.name}: {sample}" for r in runs for sample in r.result.error_samples]
+    if failures:
+        lines += ["", "Failed requests (the first of each run):", "", *failures]
     if served.load:
         start, middle, end, top = served.memory.summary()
         lines += ["", f"Load test: {served.load.result.requests} requests in {served.load.result.seconds:.0f} s, "

@@ -47,9 +47,9 @@ class BenchConfig:
         """Full: 1k, 10k and 100k chunks, a 2-minute load test, the eval runner. Quick: 1k and 10k chunks (the
         100k build alone takes over a minute), a 30-second load test, fewer samples."""
         if quick:
-            return cls(True, 2, (1_000, 10_000), 2, 1, (2, 20, 200), 2, 3, ((1, 60), (8, 160), (32, 192)),
+            return cls(True, 1, (1_000, 10_000), 1, 1, (2, 20, 200), 2, 3, ((1, 60), (8, 160), (32, 192)),
                        30.0 if load_seconds is None else load_seconds, 40, False)
-        return cls(False, 8, (1_000, 10_000, 100_000), 4, 3, (2, 20, 200), 4, 6, ((1, 200), (8, 480), (32, 640)),
+        return cls(False, 5, (1_000, 10_000, 100_000), 3, 2, (2, 20, 200), 4, 6, ((1, 200), (8, 480), (32, 640)),
                    120.0 if load_seconds is None else load_seconds, 150, True)
 
 
