@@ -175,12 +175,13 @@ def test_a_locked_database_is_a_503_over_http_and_keeps_its_rows(
     database = tmp_path / "data" / "feedback.sqlite3"
     stored_rows(database)
     with TestClient(make_app(make_knowledge(), tmp_path, feedback_timeout=0.3)) as client, locked(database, 20):
-        responses = [client.post("/v1/feedback", json={"draft_id": "kept-2", "action": "rejected"}),
-                     client.post("/v1/drafts", json=CONVERSATION)]
+        feedback = client.post("/v1/feedback", json={"draft_id": "kept-2", "action": "rejected"})
+        drafted = client.post("/v1/drafts", json=CONVERSATION)
         stats = client.get("/v1/stats")
-    for response in responses:
-        assert response.status_code == 503, response.text
-        error = response.json()["error"]
-        assert str(database) in error["message"] and "locked" in error["message"]
+    assert drafted.status_code == 200 and drafted.json()["draft"], "a locked feedback store must not cost the draft"
+    assert feedback.status_code == 503, feedback.text
+    error = feedback.json()["error"]
+    assert error["code"] == "feedback_store_unavailable"
+    assert str(database) in error["message"] and "locked" in error["message"]
     assert stats.status_code == 200 and stats.json()["total"]["feedback"] == 3
     assert counts(database) == (3, 3, 3)
