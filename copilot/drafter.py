@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Generator, Iterator
@@ -39,6 +41,10 @@ class DraftPlan:
     location: StepLocation
     context: DraftContext
 PASSAGES = 4
+# Understanding a conversation and searching (model calls, Python work) runs in at most one request thread per
+# core: more threads only take the interpreter lock from each other and from the model, and a server at
+# concurrency 8 answered its slowest drafts 30 % later. The LLM call is outside, so slow LLMs still overlap.
+CPU_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)
 MAX_CITATIONS = 3
 
 
@@ -105,6 +111,10 @@ class Drafter:
             return self.composer.complete(prompt), True
 
     def _prepare(self, request: DraftRequest) -> DraftPlan:
+        with CPU_SLOTS:
+            return self._prepare_now(request)
+
+    def _prepare_now(self, request: DraftRequest) -> DraftPlan:
         flow = self.validate(request)
         language = self.language(request)
         location = self.locate(request, flow)

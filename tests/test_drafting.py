@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -185,3 +188,31 @@ def test_a_failing_endpoint_is_skipped_by_the_circuit_breaker_then_retried(
     fake_llm.enqueue("Thank you Anna! A quick review would mean a lot to us.")
     recovered = draft(copilot, THANKS)
     assert not recovered.degraded and recovered.model == "fake-model" and not breaker.is_open
+
+
+def test_drafts_understand_and_search_in_at_most_one_thread_per_core(
+    shipped_copilot: Copilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More request threads than cores only take the interpreter lock from each other and from the model."""
+    drafter = shipped_copilot.drafter
+    inside, most, lock = 0, 0, threading.Lock()
+    real_locate = type(drafter).locate
+
+    def counting_locate(self: Any, request: DraftRequest, flow: Any) -> Any:
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.05)  # long enough for every thread to arrive
+        with lock:
+            inside -= 1
+        return real_locate(self, request, flow)
+
+    monkeypatch.setattr(type(drafter), "locate", counting_locate)
+    body = {"messages": [{"role": "customer", "text": "my discount popup is gone"}]}
+    threads = [threading.Thread(target=draft, args=(shipped_copilot, body)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == min(os.cpu_count() or 1, 8)

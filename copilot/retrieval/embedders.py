@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from copilot.retrieval.traced import traced_encoder
 from copilot.text import words
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
@@ -148,6 +149,7 @@ def _batcher(location: str, batch_size: int) -> EncodeBatcher:
     if batcher is None:
         model = _load_sentence_transformer(location)
         cores = os.cpu_count() or 1
+        traced = traced_encoder(model, batch_size)
 
         def on_one_core(texts: list[str]) -> np.ndarray:
             import torch
@@ -156,6 +158,8 @@ def _batcher(location: str, batch_size: int) -> EncodeBatcher:
             # layer, which costs more than it saves on short texts and, when the machine is busy, twenty times
             # more (a core that is taken away stalls the others).
             torch.set_num_threads(1)
+            if traced is not None:
+                return traced(texts)
             vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
             return np.asarray(vectors, dtype=np.float32)
 

@@ -25,7 +25,7 @@ from copilot.knowledge import KnowledgeBase
 from copilot.retrieval.chunking import MarkdownChunker
 from copilot.retrieval.embedders import HashingEmbedder
 from copilot.retrieval.hybrid import MODES
-from copilot.retrieval.index import KnowledgeIndex
+from copilot.retrieval.index import EMBED_BATCH, KnowledgeIndex
 from copilot.retrieval.lexical import BM25Index
 
 WORKER = Path(__file__).with_name("index_worker.py")
@@ -136,7 +136,7 @@ def test_a_reindex_failing_halfway_leaves_the_old_index_serving(
         fresh_index(root, tmp_path, FailingEmbedder()).ingest(KnowledgeBase.load(root))
     assert searches(fresh_index(root, tmp_path)) == before
     report = fresh_index(root, tmp_path).ingest(KnowledgeBase.load(root))
-    assert report.embedded_chunks == to_embed - 2 * 128 and report.removed == ["popup-not-showing"]
+    assert report.embedded_chunks == to_embed - 2 * EMBED_BATCH and report.removed == ["popup-not-showing"]
 
 
 def test_a_reindex_failing_at_the_switch_leaves_the_old_index_serving(
