@@ -190,7 +190,8 @@ def test_a_tiny_bench_run_reports_every_part(make_knowledge: Callable[..., Path]
     assert done.served is not None and done.served.load is not None and done.overhead is not None
     assert done.served.load.result.errors == 0 and done.served.load.result.requests > 0
     assert done.served.memory.samples and done.served.cold_start_s > 0 and done.overhead.llm_calls_per_draft >= 1
-    assert [(s.chunks, s.store) for s in done.scaled] == [(20, "embedded"), (40, "embedded"), (40, "server")]
+    assert [(s.chunks, s.store) for s in done.scaled] == [(20, "embedded"), (20, "exact"), (40, "embedded"),
+                                                          (40, "exact"), (40, "server")]
     assert [(c.chunks, c.messages) for c in done.growth] == [(20, 2), (20, 6), (40, 2), (40, 6)]
     assert done.ingest is not None and done.ingest.chunks > 0
     measured = [goal for goal in goals(done) if goal.passed is not None]

@@ -14,14 +14,15 @@ from copilot.contracts import DraftRequest
 from copilot.core import Copilot
 from copilot.retrieval.hybrid import HybridRetriever
 from copilot.retrieval.index import KnowledgeIndex
+from copilot.retrieval.vector_store import VectorStore
 from copilot.settings import Settings
 
 
 class PrebuiltIndex(KnowledgeIndex):
     """A knowledge index whose searcher was built elsewhere (a synthetic index), never loaded from disk."""
 
-    def __init__(self, settings: Settings, retriever: HybridRetriever) -> None:
-        super().__init__(settings, embedder=retriever.embedder, store=retriever.store)
+    def __init__(self, settings: Settings, retriever: HybridRetriever, store: VectorStore) -> None:
+        super().__init__(settings, embedder=retriever.embedder, store=store)
         self._prebuilt = retriever
 
     def retriever(self) -> HybridRetriever:
@@ -38,10 +39,11 @@ class GrowthCell:
     new_conversation: Timing
 
 
-def copilot_over(settings: Settings, retriever: HybridRetriever) -> Copilot:
-    """A copilot with the knowledge folder of `settings` (flows, rules, platforms) searching `retriever`."""
-    copilot = Copilot(settings, embedder=retriever.embedder, store=retriever.store)
-    copilot.index = PrebuiltIndex(settings, retriever)
+def copilot_over(settings: Settings, retriever: HybridRetriever, store: VectorStore) -> Copilot:
+    """A copilot with the knowledge folder of `settings` (flows, rules, platforms) searching `retriever`, whose
+    vectors `store` holds."""
+    copilot = Copilot(settings, embedder=retriever.embedder, store=store)
+    copilot.index = PrebuiltIndex(settings, retriever, store)
     return copilot
 
 

@@ -130,10 +130,14 @@ def _ingest_and_scale(copilot: Copilot, config: BenchConfig, workload: Workload,
         timing = scaled_search_timing(f"{size:,} chunks, embedded Chroma", built.retriever, workload.queries,
                                       config.search_rounds)
         results.scaled.append(ScaledSearch(size, "embedded", timing, built.store_seconds, built.lexical_seconds))
+        if built.exact is not None:
+            exact = scaled_search_timing(f"{size:,} chunks, exact in memory", built.exact, workload.queries,
+                                         config.search_rounds)
+            results.scaled.append(ScaledSearch(size, "exact", exact))
         if size == max(config.sizes):
             served = served_search_timing(built, workload.queries, config.search_rounds, workdir)
             results.scaled.append(ScaledSearch(size, "server", served))
-        grown = copilot_over(copilot.settings, built.retriever)
+        grown = copilot_over(copilot.settings, built.served, built.store)
         results.growth += growth_row(grown, size, workload, config.growth_lengths, config.growth_conversations,
                                      config.growth_rounds)
         del built, grown

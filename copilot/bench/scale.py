@@ -18,7 +18,7 @@ from copilot.bench.synthetic import SyntheticKnowledge
 from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.hybrid import HybridRetriever
-from copilot.retrieval.index import collection_name
+from copilot.retrieval.index import EXACT_LIMIT, ExactVectors, collection_name
 from copilot.retrieval.lexical import BM25Index
 from copilot.retrieval.vector_store import ChromaVectorStore, SearchFilter, chroma_client
 
@@ -34,6 +34,13 @@ class BuiltIndex:
     retriever: HybridRetriever
     store_seconds: float
     lexical_seconds: float
+    store: ChromaVectorStore
+    exact: HybridRetriever | None
+
+    @property
+    def served(self) -> HybridRetriever:
+        """What `copilot serve` would search: vectors in memory up to `EXACT_LIMIT` chunks, else the store."""
+        return self.exact or self.retriever
 
 
 def build_index(base: Sequence[Chunk], base_vectors: np.ndarray, size: int, embedder: Embedder,
@@ -49,7 +56,9 @@ def build_index(base: Sequence[Chunk], base_vectors: np.ndarray, size: int, embe
     lexical = BM25Index(knowledge.chunks)
     indexed = time.perf_counter()
     retriever = HybridRetriever(embedder, store, lexical)
-    return BuiltIndex(size, folder, retriever, round(stored - started, 1), round(indexed - stored, 1))
+    exact = ExactVectors.of(store, knowledge.chunks) if size <= EXACT_LIMIT else None
+    return BuiltIndex(size, folder, retriever, round(stored - started, 1), round(indexed - stored, 1), store,
+                      HybridRetriever(embedder, exact, lexical) if exact else None)
 
 
 def search_timing(name: str, retriever: HybridRetriever, queries: Sequence[Query], rounds: int) -> Timing:

@@ -11,7 +11,7 @@ from copilot.language import detect_language
 from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.lexical import BM25Index
-from copilot.retrieval.vector_store import SearchFilter, VectorStore
+from copilot.retrieval.vector_store import NearestVectors, SearchFilter
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
@@ -42,7 +42,7 @@ class SearchHit:
 class HybridRetriever:
     """Searches one knowledge index in `hybrid`, `dense` or `bm25` mode, with metadata filters."""
 
-    def __init__(self, embedder: Embedder, store: VectorStore, lexical: BM25Index, depth: int = 40) -> None:
+    def __init__(self, embedder: Embedder, store: NearestVectors, lexical: BM25Index, depth: int = 40) -> None:
         self.embedder = embedder
         self.store = store
         self.lexical = lexical

@@ -96,7 +96,7 @@ class BM25Index:
         scores = self._engine.get_scores(tokens)
         if where is not None:
             scores = scores * self._mask(where)
-        top = _best(scores, k)
+        top = best_positions(scores, k)
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
     def share(self, where: SearchFilter) -> float:
@@ -124,7 +124,7 @@ class BM25Index:
         return cls(chunks, engine)
 
 
-def _best(scores: np.ndarray, k: int) -> np.ndarray:
+def best_positions(scores: np.ndarray, k: int) -> np.ndarray:
     """Positions of the `k` highest scores, best first (ties by position): a partial sort, since a full one of
     100,000 scores costs more than the whole BM25 lookup."""
     top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))

@@ -45,6 +45,14 @@ class VectorHit:
     score: float
 
 
+class NearestVectors(Protocol):
+    """What a search needs of a vector index: the nearest chunks."""
+
+    def query(
+        self, vector: np.ndarray, k: int, where: SearchFilter | None = None, ids: Collection[str] | None = None
+    ) -> list[VectorHit]: ...
+
+
 class VectorStore(Protocol):
     """Keeps chunk vectors with their filterable metadata and finds the nearest ones."""
 
@@ -62,6 +70,10 @@ class VectorStore(Protocol):
 
     def fingerprints(self) -> dict[str, str]:
         """Chunk id -> fingerprint of the document version it was embedded from."""
+        ...
+
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of `chunk_ids` (ids the store does not hold are left out)."""
         ...
 
 
@@ -129,6 +141,14 @@ class ChromaVectorStore:
     def count(self) -> int:
         return int(self._collection.count())
 
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(chunk_ids), _BATCH * 5):
+            page = self._collection.get(ids=list(chunk_ids[start : start + _BATCH * 5]), include=["embeddings"])
+            for chunk_id, vector in zip(page["ids"], page["embeddings"], strict=True):
+                found[chunk_id] = np.asarray(vector, dtype=np.float32)
+        return found
+
     def fingerprints(self) -> dict[str, str]:
         found: dict[str, str] = {}
         total = self.count()
@@ -195,3 +215,6 @@ class InMemoryVectorStore:
 
     def fingerprints(self) -> dict[str, str]:
         return {cid: chunk.fingerprint for cid, chunk in self._chunks.items()}
+
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        return {cid: self._vectors[cid] for cid in chunk_ids if cid in self._vectors}

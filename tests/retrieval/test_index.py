@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import document
 
 from copilot import Copilot, IndexNotReadyError, InvalidRequestError, Settings
+from copilot.retrieval import index as index_module
 from copilot.retrieval.embedders import HashingEmbedder
+from copilot.retrieval.index import ExactVectors, LiveVectors
 
 
 def make_copilot(knowledge: Path, tmp_path: Path, embedder: HashingEmbedder | None = None) -> Copilot:
@@ -108,3 +111,24 @@ def test_an_unchanged_knowledge_base_keeps_its_lexical_index(
     make_knowledge({"playbooks/tone.md": document("tone", "Tone", "# T\n\n## A\nBe kind.", kind="playbook")})
     copilot.ingest()
     assert copilot.index.lexical_dir != lexical and not lexical.exists()
+
+
+def test_a_small_index_is_searched_exactly_in_memory_and_a_large_one_in_the_store(
+    make_knowledge: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copilot = make_copilot(make_knowledge(), tmp_path)
+    copilot.ingest()
+    queries = ["popup not showing", "hủy đơn", "refund a charge"]
+    in_memory = copilot.index.retriever()
+    assert isinstance(in_memory.store, ExactVectors)
+
+    def ranked(hits: list[Any]) -> tuple[str, set[str]]:  # the best, then the rest in any order (equal scores)
+        return hits[0].chunk.id, {hit.chunk.id for hit in hits}
+
+    exact = [ranked(in_memory.search(q, k=4, mode="dense")) for q in queries]
+    monkeypatch.setattr(index_module, "EXACT_LIMIT", 1)
+    copilot.ingest()
+    copilot.index._retriever = None  # as after a new commit
+    in_store = copilot.index.retriever()
+    assert isinstance(in_store.store, LiveVectors)
+    assert [ranked(in_store.search(q, k=4, mode="dense")) for q in queries] == exact

@@ -15,6 +15,7 @@ from copilot.retrieval import embedders
 from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.embedders import EncodeBatcher, HashingEmbedder, SentenceTransformerEmbedder, VectorCache
 from copilot.retrieval.hybrid import HybridRetriever
+from copilot.retrieval.index import ExactVectors
 from copilot.retrieval.lexical import BM25Index
 from copilot.retrieval.vector_store import InMemoryVectorStore, SearchFilter, VectorHit
 
@@ -211,3 +212,31 @@ def test_a_long_list_is_dealt_out_to_every_core_and_comes_back_in_order(monkeypa
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc arenas are a glibc feature")
 def test_malloc_arenas_are_capped_on_glibc() -> None:
     assert embedders.limit_malloc_arenas() is True
+
+
+def random_units(count: int, seed: int) -> np.ndarray:
+    vectors = np.random.default_rng(seed).normal(size=(count, 16)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("where", [None, SearchFilter(platform="tiki"), SearchFilter(kind="policy")])
+def test_exact_vectors_in_memory_find_what_the_store_finds(where: SearchFilter | None) -> None:
+    store = InMemoryVectorStore()
+    store.upsert(CHUNKS, random_units(len(CHUNKS), seed=3))
+    exact = ExactVectors.of(store, CHUNKS)
+    assert exact is not None and exact.count() == len(CHUNKS)
+    some = {chunk.id for chunk in CHUNKS[::3]}
+    for query in random_units(5, seed=4):
+        for k in (1, 7, 200):
+            for ids in (None, some):
+                got, expected = exact.query(query, k, where, ids), store.query(query, k, where, ids)
+                assert [hit.chunk_id for hit in got] == [hit.chunk_id for hit in expected]
+                assert [hit.score for hit in got] == pytest.approx([hit.score for hit in expected], abs=1e-6)
+    assert exact.query(random_units(1, seed=5)[0], 0) == []
+
+
+def test_exact_vectors_are_not_built_when_the_store_lacks_some() -> None:
+    store = InMemoryVectorStore()
+    store.upsert(CHUNKS, random_units(len(CHUNKS), seed=3))
+    store.delete([CHUNKS[5].id])  # e.g. another replica's ingest removed it
+    assert ExactVectors.of(store, CHUNKS) is None

@@ -3,17 +3,10 @@ the in-memory double, embedded Chroma, and a real `chroma run` server started fo
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import pytest
 
@@ -25,39 +18,6 @@ from copilot.retrieval.vector_store import (
     VectorStore,
     chroma_client,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Chroma server on loopback, stopped at the end of the session."""
-    binary = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-    if binary is None:
-        pytest.fail("the `chroma` command is not installed next to this Python")
-    port = free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
-    log = (data / "server.log").open("wb")
-    process = subprocess.Popen([binary, "run", "--path", str(data), "--port", str(port)], stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"chroma run did not start: {(data / 'server.log').read_text(errors='replace')[-2000:]}")
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
-
 
 STORES = ["memory", "chroma-embedded", pytest.param("chroma-server", marks=pytest.mark.integration)]
 
@@ -109,6 +69,12 @@ class TestVectorStoreContract:
         assert [hit.chunk_id for hit in hits] == ["cancel::000", "tone::000", "popup::000"]
         assert hits[0].score == pytest.approx(0.9988, abs=1e-3)
         assert hits[0].score >= hits[1].score >= hits[2].score
+
+    def test_vectors_are_returned_as_stored_and_unknown_ids_left_out(self, store: VectorStore) -> None:
+        found = filled(store).vectors(["tone::000", "cancel::000", "does-not-exist::000"])
+        assert sorted(found) == ["cancel::000", "tone::000"]
+        assert np.allclose(found["tone::000"], VECTORS[2], atol=1e-6) and found["tone::000"].dtype == np.float32
+        assert store.vectors([]) == {}
 
     def test_k_limits_the_results(self, store: VectorStore) -> None:
         assert len(filled(store).query(unit(1, 0, 0), k=2)) == 2
