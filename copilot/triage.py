@@ -20,6 +20,7 @@ from copilot import prompts
 from copilot.chat.base import ChatModelError
 from copilot.chat.local import write_around_slots
 from copilot.contracts import MAX_MESSAGES, Agent, Citation, Customer, DraftRequest, DraftResponse, Message
+from copilot.directives import without_directives
 from copilot.errors import InvalidRequestError
 from copilot.language import detect_language
 from copilot.pii import PiiMasker
@@ -176,7 +177,9 @@ class TriageEngine:
         texts = [m.text for m in request.messages if m.role == "customer"] or [request.messages[-1].text]
         folded = fold(" ".join(texts))
         language = detect_language(texts)
-        reading = self._read(" ".join(texts), folded)
+        # The model reads what the customer asks, not instructions aimed at the bot; the rules read everything.
+        asked = " ".join(without_directives(text) for text in texts).strip() or " ".join(texts)
+        reading = self._read(asked, fold(asked))
         guess = reading.intent
         intent = self.config.intents[guess.intent]
         sentiment = self._sentiment_of(reading, folded)

@@ -75,6 +75,22 @@ def test_an_expected_delivery_date_is_not_a_lawsuit(shipped_copilot: Copilot) ->
     assert triage(shipped_copilot, "toi se kien shop ra toa").route == "legal-trust"
 
 
+@pytest.mark.parametrize("text", [
+    "Shop không hoàn tiền thì tôi gửi đơn kiện, có đủ video bằng chứng.",
+    "Sao tin nhắn shop gửi cho mình lại có tên, số điện thoại với địa chỉ của một khách khác vậy?",
+    "Your order confirmation shows another customer's address and phone number, not mine.",
+])
+def test_a_lawsuit_filing_or_someone_elses_data_is_urgent_for_legal_and_trust(shipped_copilot: Copilot,
+                                                                              text: str) -> None:
+    result = triage(shipped_copilot, text)
+    assert (result.urgency, result.route, result.handoff) == ("urgent", "legal-trust", True), result.reasons
+
+
+def test_a_question_about_gdpr_is_not_a_data_incident(shipped_copilot: Copilot) -> None:
+    result = triage(shipped_copilot, "Do you store my customers' data? We need to stay GDPR compliant.")
+    assert result.urgency != "urgent" and not any("incident" in reason for reason in result.reasons)
+
+
 def test_a_request_to_act_on_ones_own_order_goes_to_a_person(shipped_copilot: Copilot) -> None:
     for text in ("The ring is a little loose, could I exchange it for a size 6?",
                  "Em mặc size M hơi chật, shop đổi cho em sang L được không ạ?"):
