@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,22 +94,10 @@ def _inputs(path: Path, kind: str, model: type[BaseModel]) -> list[dict[str, Any
 
 
 def _cases(path: Path, kind: str) -> list[dict[str, Any]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise CopilotError(f"bench dataset {path}: cannot be read ({exc.strerror})") from exc
-    cases = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            case = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CopilotError(f"bench dataset {path}, line {number}: not JSON ({exc.msg})") from exc
-        if not isinstance(case, dict):
-            raise CopilotError(f"bench dataset {path}, line {number}: a case must be a JSON object")
-        if case.get("kind") == kind:
-            cases.append(case)
+    """The cases of `kind` in a dataset, read and checked as the eval runner reads them."""
+    from evals.datasets import read_cases
+
+    cases = [case for _, case in read_cases(path) if case.get("kind") == kind]
     if not cases:
         raise CopilotError(f"bench dataset {path}: no '{kind}' case")
     return cases
