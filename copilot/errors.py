@@ -57,5 +57,5 @@ class DatasetError(CopilotError):
         self.path = str(path)
         self.line = line
         self.field = field
-        where = f"{path}:{line}" + (f": field '{field}'" if field else "")
+        where = (f"{path}:{line}" if line else str(path)) + (f": field '{field}'" if field else "")  # 0: whole file
         super().__init__(f"{where}: {reason}")

@@ -75,35 +75,31 @@ class InstantLLMServer:
                 return
 
             def do_POST(self) -> None:
+                # Counted before the answer is written: a client that has read the answer sees the call counted.
                 started = time.perf_counter()
                 try:
-                    self._answer()
+                    status, kind, data = self._answer()
                 finally:
                     server._served(time.perf_counter() - started)
-
-            def _answer(self) -> None:
-                if not self.path.endswith("/chat/completions"):
-                    self._send(404, "application/json", b'{"error": {"message": "only /v1/chat/completions"}}')
-                    return
-                try:
-                    body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
-                except json.JSONDecodeError:
-                    body = None
-                if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-                    self._send(400, "application/json", b'{"error": {"message": "a JSON object with messages"}}')
-                    return
-                model, text = str(body.get("model", "instant")), instant_reply(body["messages"])
-                if body.get("stream"):
-                    self._send(200, "text/event-stream", _stream(text, model))
-                else:
-                    self._send(200, "application/json", json.dumps(_completion(text, model)).encode())
-
-            def _send(self, status: int, kind: str, data: bytes) -> None:
                 self.send_response(status)
                 self.send_header("content-type", kind)
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _answer(self) -> tuple[int, str, bytes]:
+                if not self.path.endswith("/chat/completions"):
+                    return 404, "application/json", b'{"error": {"message": "only /v1/chat/completions"}}'
+                try:
+                    body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
+                except json.JSONDecodeError:
+                    body = None
+                if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+                    return 400, "application/json", b'{"error": {"message": "a JSON object with messages"}}'
+                model, text = str(body.get("model", "instant")), instant_reply(body["messages"])
+                if body.get("stream"):
+                    return 200, "text/event-stream", _stream(text, model)
+                return 200, "application/json", json.dumps(_completion(text, model)).encode()
 
         return Handler
 
