@@ -251,7 +251,10 @@ class TriageEngine:
             decision.urgency = cast(Urgency, reading.urgency.label)
             decision.reasons.append(f"the message reads as {reading.urgency.label} ({reading.urgency.probability:.2f})")
         else:
-            decision.urgency = "low" if decision.issue_type == "idea_suggestion" else "medium"
+            decision.urgency = "medium"
+        if decision.issue_type == "idea_suggestion" and decision.urgency == "medium":
+            decision.urgency = "low"  # triage-categories: ideas, feedback and compliments are low
+            decision.reasons.append("an idea, feedback or a compliment: low")
         for rule, patterns in self._rules:
             match = next((m for p in patterns if (m := p.search(folded))), None)
             if match:

@@ -119,6 +119,31 @@ def test_an_idea_is_low_urgency(shipped_copilot: Copilot) -> None:
     assert (result.urgency, result.issue_type, result.intent) == ("low", "idea_suggestion", "feature_request")
 
 
+def test_compliments_and_ideas_the_model_reads_as_medium_are_low(shipped_copilot: Copilot) -> None:
+    for text in ("co the them tuy chon an popup tren mobile theo khung gio khong, minh nghi se huu ich",
+                 "Cảm ơn đội hỗ trợ đã giúp mình cài popup hôm qua, tuần này đăng ký tăng thấy rõ."):
+        result = triage(shipped_copilot, text, platform="livechat")
+        assert (result.issue_type, result.urgency) == ("idea_suggestion", "low"), (text, result.reasons)
+
+
+def test_buying_again_is_not_contacting_again(shipped_copilot: Copilot) -> None:
+    bought = triage(shipped_copilot, "son xinh qua shop oi, da mua lan 3 roi van me", platform="tiktok")
+    assert not any("repeated contact" in reason for reason in bought.reasons), bought.reasons
+    again = triage(shipped_copilot, "voucher van loi, em nhan lan nay la lan 3 roi do", platform="shopee")
+    assert any("repeated contact" in reason for reason in again.reasons), again.reasons
+
+
+@pytest.mark.parametrize("text", [
+    "Two of our stores were billed twice for August, invoices attached.",
+    "Hello, my order shows delivered but I didn't get anything. Can you check?",
+    "The phone case I received is for iPhone 14 but I ordered the 15 Pro.",
+    "Nồi cơm nhận hôm qua nấu lần đầu bị khét đáy, bảo hành thế nào shop?",
+])
+def test_a_double_charge_or_a_wrong_missing_or_faulty_item_is_high(shipped_copilot: Copilot, text: str) -> None:
+    result = triage(shipped_copilot, text)
+    assert result.urgency in ("high", "urgent") and result.handoff, result.reasons
+
+
 def test_unknown_platform_is_named(shipped_copilot: Copilot) -> None:
     with pytest.raises(InvalidRequestError, match="amazon"):
         triage(shipped_copilot, "hi", platform="amazon")
