@@ -83,3 +83,24 @@ def test_every_step_composes_in_both_languages_without_slots(step: str) -> None:
     for language in ("en", "vi"):
         text = compose(step, language, SLOTS)
         assert text and "{" not in text
+
+
+def test_a_step_without_templates_or_ready_replies_answers_from_the_best_faq_only() -> None:
+    bare = FLOW.step("troubleshoot").model_copy(update={"templates": {}})
+
+    def draft(passages: list[SearchHit]) -> tuple[str, list[int]]:
+        context = DraftContext(step=bare, language="en", platform="livechat", slots=SLOTS, passages=passages,
+                               customer_text="the popup is not showing")
+        completion = LocalComposer().complete(DraftPrompt(messages=[], context=context))
+        return completion.text, completion.passages
+
+    def hit(kind: str, section: str, text: str) -> SearchHit:
+        return SearchHit(Chunk(id=f"{kind}::000", doc_id=kind, title="T", section=section, kind=kind, text=text,
+                               fingerprint="f", source="x.md"), 0.9)
+
+    policy = hit("policy", "Rule", "Agents must never promise a refund before the check is done.")
+    faq = hit("faq", "Fix", "Enable the app embed in the theme editor. Then clear the cache and reload the page.")
+    assert draft([policy]) == ("", [])
+    assert draft([policy, faq]) == ("Enable the app embed in the theme editor. Then clear the cache and reload the "
+                                    "page.", [1])
+    assert draft([hit("faq", "Don't say", "Please cancel the order for us.")]) == ("", [])

@@ -43,7 +43,12 @@ class LocalComposer:
             grounded = self._from_passages(context)
             if grounded is not None:
                 return grounded
-        return Completion(text=self.from_templates(context), model=self.name)
+        text = self.from_templates(context)
+        if not text and context.step.knowledge:  # a team's own flow and documents, without ready replies
+            answered = self._from_faq(context)
+            if answered is not None:
+                return answered
+        return Completion(text=text, model=self.name)
 
     def stream(self, prompt: DraftPrompt) -> Iterator[str]:
         text = self.complete(prompt).text
@@ -70,6 +75,23 @@ class LocalComposer:
             chosen = best_lines(lines, context.customer_text)
             text = " ".join(write_around_slots(line, context.slots) for line in chosen)
             return Completion(text=text, model=self.name, passages=[index])
+        return None
+
+
+    def _from_faq(self, context: DraftContext) -> Completion | None:
+        """The closest sentences of the best FAQ answer in the customer's language: FAQ answers are written to
+        customers, unlike policies and playbooks, so they may be sent when no ready reply or template exists."""
+        for index, hit in enumerate(context.passages):
+            chunk = hit.chunk
+            if chunk.kind != "faq" or FORBIDDEN_SECTION.search(chunk.section):
+                continue
+            if detect_language([chunk.text], default="") != context.language:
+                continue
+            lines = [s.text for line in chunk.text.splitlines() for s in sentences(_BULLET.sub("", line).strip())]
+            if lines:
+                text = " ".join(write_around_slots(line, context.slots) for line in best_lines(lines,
+                                                                                               context.customer_text))
+                return Completion(text=text, model=self.name, passages=[index])
         return None
 
 
