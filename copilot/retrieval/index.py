@@ -188,6 +188,7 @@ class ExactVectors:
         self._matrix = np.stack([vectors[chunk.id] for chunk in self._chunks]) if self._chunks else \
             np.zeros((0, 0), dtype=np.float32)
         self._matrix.setflags(write=False)
+        self._masks: dict[SearchFilter, np.ndarray] = {}
 
     @classmethod
     def of(cls, store: VectorStore, chunks: Sequence[Chunk]) -> ExactVectors | None:
@@ -202,16 +203,22 @@ class ExactVectors:
         if k <= 0 or not self._chunks:
             return []
         scores = self._matrix @ np.asarray(vector, dtype=np.float32)
-        if where is None and ids is None:
-            return [VectorHit(self._chunks[i].id, float(scores[i])) for i in best_positions(scores, k)]
-        hits = []
-        for position in np.argsort(-scores, kind="stable"):
-            chunk = self._chunks[position]
-            if (where is None or where.matches(chunk)) and (ids is None or chunk.id in ids):
-                hits.append(VectorHit(chunk.id, float(scores[position])))
-                if len(hits) == k:
-                    break
-        return hits
+        kept = np.ones(len(self._chunks), dtype=bool) if where is None else self._mask(where)
+        if ids is not None:
+            kept = kept & np.fromiter((chunk.id in ids for chunk in self._chunks), dtype=bool, count=len(kept))
+        if not kept.all():
+            positions = np.flatnonzero(kept)
+            return [VectorHit(self._chunks[positions[i]].id, float(scores[positions[i]]))
+                    for i in best_positions(scores[positions], min(k, len(positions)))] if len(positions) else []
+        return [VectorHit(self._chunks[i].id, float(scores[i])) for i in best_positions(scores, k)]
+
+    def _mask(self, where: SearchFilter) -> np.ndarray:
+        """Which chunks `where` keeps, computed once per filter (a few platforms x steps x kinds)."""
+        mask = self._masks.get(where)
+        if mask is None:
+            mask = np.fromiter((where.matches(chunk) for chunk in self._chunks), dtype=bool, count=len(self._chunks))
+            self._masks[where] = mask
+        return mask
 
     def count(self) -> int:
         return len(self._chunks)
