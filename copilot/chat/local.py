@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from copilot.chat.base import Completion, DraftContext, DraftPrompt
@@ -68,29 +68,18 @@ class LocalComposer:
         return write_around_slots(ordered[0], context.slots)
 
     def _from_passages(self, context: DraftContext) -> Completion | None:
-        for index, hit in enumerate(context.passages):
-            lines = customer_lines(hit.chunk, context.language)
-            if not lines:
-                continue
-            chosen = best_lines(lines, context.customer_text)
-            text = " ".join(write_around_slots(line, context.slots) for line in chosen)
-            return Completion(text=text, model=self.name, passages=[index])
-        return None
-
+        return self._first_answer(context, customer_lines)
 
     def _from_faq(self, context: DraftContext) -> Completion | None:
-        """The closest sentences of the best FAQ answer in the customer's language: FAQ answers are written to
-        customers, unlike policies and playbooks, so they may be sent when no ready reply or template exists."""
+        return self._first_answer(context, faq_lines)
+
+    def _first_answer(self, context: DraftContext, lines_of: Callable[[Chunk, str], list[str]]) -> Completion | None:
+        """The lines closest to the customer from the best passage that has any, slots filled, citing it."""
         for index, hit in enumerate(context.passages):
-            chunk = hit.chunk
-            if chunk.kind != "faq" or FORBIDDEN_SECTION.search(chunk.section):
-                continue
-            if detect_language([chunk.text], default="") != context.language:
-                continue
-            lines = [s.text for line in chunk.text.splitlines() for s in sentences(_BULLET.sub("", line).strip())]
+            lines = lines_of(hit.chunk, context.language)
             if lines:
-                text = " ".join(write_around_slots(line, context.slots) for line in best_lines(lines,
-                                                                                               context.customer_text))
+                chosen = best_lines(lines, context.customer_text)
+                text = " ".join(write_around_slots(line, context.slots) for line in chosen)
                 return Completion(text=text, model=self.name, passages=[index])
         return None
 
@@ -113,6 +102,16 @@ def customer_lines(chunk: Chunk, language: str) -> list[str]:
     if not bullets:
         return [" ".join(chunk.text.split())]
     return [_BULLET.sub("", line).strip().strip(_QUOTES).strip() for line in bullets]
+
+
+def faq_lines(chunk: Chunk, language: str) -> list[str]:
+    """The sentences of an FAQ answer in `language`: FAQ answers are written to customers, unlike policies and
+    playbooks, so they may be sent when no ready reply or template exists. Empty for any other chunk."""
+    if chunk.kind != "faq" or FORBIDDEN_SECTION.search(chunk.section):
+        return []
+    if detect_language([chunk.text], default="") != language:
+        return []
+    return [s.text for line in chunk.text.splitlines() for s in sentences(_BULLET.sub("", line).strip())]
 
 
 def best_lines(lines: list[str], customer_text: str, limit: int = 2) -> list[str]:

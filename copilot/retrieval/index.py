@@ -203,14 +203,16 @@ class ExactVectors:
         if k <= 0 or not self._chunks:
             return []
         scores = self._matrix @ np.asarray(vector, dtype=np.float32)
+        if where is None and ids is None:
+            return [VectorHit(self._chunks[i].id, float(scores[i])) for i in best_positions(scores, k)]
         kept = np.ones(len(self._chunks), dtype=bool) if where is None else self._mask(where)
         if ids is not None:
             kept = kept & np.fromiter((chunk.id in ids for chunk in self._chunks), dtype=bool, count=len(kept))
-        if not kept.all():
-            positions = np.flatnonzero(kept)
-            return [VectorHit(self._chunks[positions[i]].id, float(scores[positions[i]]))
-                    for i in best_positions(scores[positions], min(k, len(positions)))] if len(positions) else []
-        return [VectorHit(self._chunks[i].id, float(scores[i])) for i in best_positions(scores, k)]
+        positions = np.flatnonzero(kept)
+        if not len(positions):
+            return []
+        return [VectorHit(self._chunks[positions[i]].id, float(scores[positions[i]]))
+                for i in best_positions(scores[positions], min(k, len(positions)))]
 
     def _mask(self, where: SearchFilter) -> np.ndarray:
         """Which chunks `where` keeps, computed once per filter (a few platforms x steps x kinds)."""
@@ -369,9 +371,9 @@ class KnowledgeIndex:
                 raise IndexNotReadyError(f"{folder} is missing: run `copilot ingest` again") from exc
             return self._load_retriever(attempts - 1)
         self._serving = folder.name
-        live = LiveVectors(self.store, {c.id for c in lexical.chunks})
         exact = ExactVectors.of(self.store, lexical.chunks) if len(lexical.chunks) <= EXACT_LIMIT else None
-        return HybridRetriever(self.embedder, exact or live, lexical)
+        return HybridRetriever(self.embedder, exact or LiveVectors(self.store, {c.id for c in lexical.chunks}),
+                               lexical)
 
     def search(
         self,
