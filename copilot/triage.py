@@ -32,6 +32,7 @@ from copilot.yamlio import Patterns, load_yaml_mapping, validate_model
 log = logging.getLogger(__name__)
 LEVELS: tuple[Urgency, ...] = ("low", "medium", "high", "urgent")
 PROBLEM_TYPES = {"complaint", "technical_support"}
+SENTENCE_ENDS = (".", "!", "?", "\n", ";")
 
 
 class Intent(BaseModel):
@@ -49,6 +50,9 @@ class UrgencyRule(BaseModel):
     level: Urgency
     reason: str
     patterns: Patterns = Field(min_length=1)
+    # Found earlier in the same sentence as the match ("if it arrives damaged", "nếu muốn hủy"), these make it a
+    # question about what could happen, not a report of what did: the rule does not fire on that match.
+    not_after: Patterns = ()
     route: str | None = None
     handoff: bool = False
 
@@ -166,7 +170,8 @@ class TriageEngine:
         self.drafter = drafter
         self.llm = llm
         self._intent_patterns = {name: [re.compile(p) for p in i.patterns] for name, i in config.intents.items()}
-        self._rules = [(rule, [re.compile(p) for p in rule.patterns]) for rule in config.urgency_rules]
+        self._rules = [_CompiledRule(rule, [re.compile(p) for p in rule.patterns],
+                                     [re.compile(p) for p in rule.not_after]) for rule in config.urgency_rules]
         self._repeat = [re.compile(p) for p in config.repeat_contact]
         self._sentiment = {k: [re.compile(p) for p in v] for k, v in config.sentiment.items()}
 
@@ -255,8 +260,9 @@ class TriageEngine:
         if decision.issue_type == "idea_suggestion" and decision.urgency == "medium":
             decision.urgency = "low"  # triage-categories: ideas, feedback and compliments are low
             decision.reasons.append("an idea, feedback or a compliment: low")
-        for rule, patterns in self._rules:
-            match = next((m for p in patterns if (m := p.search(folded))), None)
+        for compiled in self._rules:
+            rule = compiled.rule
+            match = compiled.first_report(folded)
             if match:
                 decision.raise_to(rule.level, f"{rule.reason} ('{match.group(0)}')")
                 decision.route = decision.route or rule.route
@@ -328,6 +334,23 @@ class TriageEngine:
 
 def _fallback_intent(config: TriageConfig) -> str:
     return "other" if "other" in config.intents else next(iter(config.intents))
+
+
+@dataclass(frozen=True)
+class _CompiledRule:
+    rule: UrgencyRule
+    patterns: list[re.Pattern[str]]
+    not_after: list[re.Pattern[str]]
+
+    def first_report(self, folded: str) -> re.Match[str] | None:
+        """The first match that is not preceded, in its sentence, by one of the rule's hypothetical markers."""
+        for pattern in self.patterns:
+            for match in pattern.finditer(folded):
+                start = max(folded.rfind(mark, 0, match.start()) for mark in SENTENCE_ENDS) + 1
+                before = folded[start:match.start()]
+                if not any(marker.search(before) for marker in self.not_after):
+                    return match
+        return None
 
 
 class _Decision:

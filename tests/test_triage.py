@@ -144,6 +144,26 @@ def test_a_double_charge_or_a_wrong_missing_or_faulty_item_is_high(shipped_copil
     assert result.urgency in ("high", "urgent") and result.handoff, result.reasons
 
 
+@pytest.mark.parametrize(("text", "platform"), [
+    ("If the item arrives damaged, how do I get a refund?", "lazada"),
+    ("Nếu nhận hàng bị vỡ thì em được hoàn tiền thế nào ạ?", "shopee"),
+    ("neu muon huy don thi lam sao shop", "shopee"),
+])
+def test_a_question_about_what_could_go_wrong_is_answered_not_escalated(shipped_copilot: Copilot, text: str,
+                                                                        platform: str) -> None:
+    """"If it arrives damaged" asks for the policy; the damaged-item and cancel rules are for reports."""
+    result = triage(shipped_copilot, text, platform=platform)
+    assert result.urgency == "medium" and not result.handoff, result.reasons
+    assert result.auto_reply is not None and result.auto_reply.citations
+
+
+def test_a_report_is_escalated_even_when_a_later_sentence_asks_what_if(shipped_copilot: Copilot) -> None:
+    result = triage(shipped_copilot, "My blender arrived damaged. If I send it back, do I get a refund?",
+                    platform="lazada")
+    assert result.urgency == "high" and result.handoff
+    assert any("damaged, wrong or missing item ('arrived damaged')" in reason for reason in result.reasons)
+
+
 def test_unknown_platform_is_named(shipped_copilot: Copilot) -> None:
     with pytest.raises(InvalidRequestError, match="amazon"):
         triage(shipped_copilot, "hi", platform="amazon")
@@ -187,6 +207,7 @@ def test_bad_llm_answers_fall_back_to_local_rules_and_escalations_still_apply(sh
     (lambda text: text.replace("issue_type: order_request", "issue_type: orders", 1),
      "intents.cancel_order.issue_type"),
     (lambda text: text.replace("level: urgent", "level: critical", 1), "urgency_rules.0.level"),
+    (lambda text: text.replace("not_after: ['\\b(if", "not_after: ['\\b((if", 1), "urgency_rules.4.not_after"),
     (lambda text: text.replace("'\\b(huy|cancel)\\w*\\b'", "'(unclosed'", 1), "intents.cancel_order.patterns"),
 ])
 def test_a_bad_triage_table_is_named_with_its_field(tmp_path: Any, change: Any, field: str) -> None:
