@@ -2,14 +2,16 @@
 
 It learns from the labelled examples of `knowledge/triage-examples/*.yaml` (and the intents' exemplars in
 `triage.yaml`): word and character n-grams of the folded text (so unaccented Vietnamese, shorthand and typos
-land near their accented forms) plus sentence embeddings, one logistic regression per field. Its
-probabilities are the triage confidence; `copilot triage-report` measures their calibration.
+land near their accented forms) plus sentence embeddings, one logistic regression per field; the issue type is
+then read together with the intent and the sentiment (how the examples pair them). Its probabilities are the
+triage confidence; `copilot triage-report` measures their calibration.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -32,6 +34,7 @@ Urgency = Literal["urgent", "high", "medium", "low"]
 IssueType = Literal["complaint", "product_question", "technical_support", "idea_suggestion", "order_request"]
 Sentiment = Literal["negative", "neutral", "positive"]
 FIELDS = ("intent", "urgency", "issue_type", "sentiment")
+ISSUE_PAIRED_WITH = ("intent", "sentiment")
 EXAMPLES_DIR = "triage-examples"
 log = logging.getLogger(__name__)
 
@@ -108,6 +111,13 @@ class TriageModel:
             self._dense(texts),
         ]).tocsr()
         self.models: dict[str, LogisticRegression] = {}
+        # How often each issue type goes with each intent and each sentiment in the examples: an issue type that
+        # no example of the likely intent or tone carries needs much stronger evidence of its own.
+        self.pairs_seen: dict[str, dict[str, Counter[str]]] = {name: defaultdict(Counter) for name in ISSUE_PAIRED_WITH}
+        for _, labels in labelled:
+            for name in ISSUE_PAIRED_WITH:
+                if name in labels and "issue_type" in labels:
+                    self.pairs_seen[name][labels[name]][labels["issue_type"]] += 1
         for name in FIELDS:
             rows = [i for i, (_, labels) in enumerate(labelled) if name in labels]
             targets = [labelled[i][1][name] for i in rows]
@@ -162,4 +172,29 @@ class TriageModel:
             labels = [str(label) for label in model.classes_]
             every = {label: round(float(p), 4) for label, p in zip(labels, probabilities, strict=True)}
             readings[name] = Reading(labels[best], float(probabilities[best]), every)
+        if "issue_type" in readings:
+            readings["issue_type"] = self._issue_in_context(readings)
         return readings
+
+    def _issue_in_context(self, readings: dict[str, Reading]) -> Reading:
+        """The issue type read together with the intent and the tone: each issue type's probability times, per
+        paired field, how often the examples give it to the labels that field may have (add-one smoothed),
+        normalised. Words that lean to "order request" in a message read as a product question, or to "technical
+        support" in a message read as warm thanks, decide only when they are much surer."""
+        issue = readings["issue_type"]
+        labels = list(issue.probabilities)
+        joint = {}
+        for label in labels:
+            joint[label] = issue.probabilities[label]
+            for field in ISSUE_PAIRED_WITH:
+                if field not in readings:
+                    continue
+                fit = 0.0
+                for name, probability in readings[field].probabilities.items():
+                    seen = self.pairs_seen[field].get(name, Counter())
+                    fit += probability * (seen[label] + 1) / (sum(seen.values()) + len(labels))
+                joint[label] *= fit
+        total = sum(joint.values()) or 1.0
+        every = {label: round(value / total, 4) for label, value in joint.items()}
+        best = max(every, key=lambda label: every[label])
+        return Reading(best, every[best], every)

@@ -72,6 +72,27 @@ def test_the_model_learns_every_field_and_reads_unaccented_shorthand(tmp_path: P
         assert field_reading.probability == pytest.approx(max(field_reading.probabilities.values()), abs=1e-3)
 
 
+def test_the_issue_type_is_read_together_with_the_intent() -> None:
+    """Words that lean to an issue type no example pairs with the likely intent do not decide alone."""
+    both = [("popup not showing", {"intent": "app_bug", "issue_type": "technical_support"}),
+            ("widget broken", {"intent": "app_bug", "issue_type": "technical_support"}),
+            ("cancel my order", {"intent": "cancel_order", "issue_type": "order_request"}),
+            ("huy don giup em", {"intent": "cancel_order", "issue_type": "order_request"})]
+    # Issue-type-only examples whose words ("order") lean to order_request; the intents say app_bug.
+    words = [("order page popup not showing", {"issue_type": "order_request"}),
+             ("order widget broken", {"issue_type": "order_request"}),
+             ("order popup broken", {"issue_type": "order_request"})]
+    intents = [("order popup not showing", {"intent": "app_bug"}), ("order widget not showing", {"intent": "app_bug"}),
+               ("order popup broken", {"intent": "app_bug"})]
+    model = TriageModel([*both, *words, *intents])
+    alone = model.models["issue_type"].predict_proba(model._features("order popup not showing"))[0]
+    assert model.models["issue_type"].classes_[alone.argmax()] == "order_request"  # the words alone
+    reading = model.read("order popup not showing")
+    assert reading["intent"].label == "app_bug" and reading["issue_type"].label == "technical_support"
+    assert sum(reading["issue_type"].probabilities.values()) == pytest.approx(1.0, abs=1e-3)
+    assert model.read("cancel my order please")["issue_type"].label == "order_request"
+
+
 def test_a_field_without_two_labels_is_not_learned(tmp_path: Path) -> None:
     model = TriageModel([("hello", {"intent": "other"}), ("cancel please", {"intent": "cancel_order"}),
                          ("hi", {"intent": "other", "urgency": "low"})])
