@@ -193,6 +193,7 @@ class TriageEngine:
                              reasons=[f"intent {guess.intent} ({guess.confidence:.2f}, {reading.source})"])
         self._urgency(decision, reading, folded)
         self._escalations(decision, request, sentiment)
+        self._not_an_idea_when_pressing(decision, reading)
         decision.route = decision.route or self._route(decision.issue_type, guess.intent, request.platform)
         if decision.escalate:
             decision.route = self.config.routing.escalate.get(decision.route, decision.route)
@@ -283,6 +284,19 @@ class TriageEngine:
             decision.route = decision.route or self.config.routing.vip_problem
         if decision.urgency in ("urgent", "high"):
             decision.handoff(f"urgency {decision.urgency}: the bot answers alone only medium and low questions")
+
+    @staticmethod
+    def _not_an_idea_when_pressing(decision: _Decision, reading: _Reading) -> None:
+        """Ideas, feedback and compliments are low (triage-categories); a message that is high or urgent is not
+        one ("thanks for nothing, still broken after a week!!"): it takes the next most likely issue type."""
+        if decision.issue_type != "idea_suggestion" or decision.urgency not in ("high", "urgent"):
+            return
+        if reading.issue_type is None:
+            return
+        others = {label: p for label, p in reading.issue_type.probabilities.items() if label != "idea_suggestion"}
+        if others:
+            decision.issue_type = cast(IssueType, max(others, key=lambda label: others[label]))
+            decision.reasons.append(f"{decision.urgency} is not an idea or a compliment: {decision.issue_type}")
 
     def _route(self, issue_type: str, intent: str, platform: str) -> str:
         routing = self.config.routing

@@ -108,6 +108,7 @@ def test_thanks_and_compliments_get_the_bots_thanks_not_a_person(shipped_copilot
         assert words in result.auto_reply.text and "Vy" in result.auto_reply.text
     upset = triage(shipped_copilot, "Thanks for nothing, still broken after a week!!", platform="livechat")
     assert upset.handoff and upset.auto_reply is None
+    assert upset.issue_type != "idea_suggestion", upset.reasons  # pressing is not feedback
 
 
 def test_email_gets_the_longer_service_level(shipped_copilot: Copilot) -> None:
