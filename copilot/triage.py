@@ -289,9 +289,8 @@ class TriageEngine:
     def _not_an_idea_when_pressing(decision: _Decision, reading: _Reading) -> None:
         """Ideas, feedback and compliments are low (triage-categories); a message that is high or urgent is not
         one ("thanks for nothing, still broken after a week!!"): it takes the next most likely issue type."""
-        if decision.issue_type != "idea_suggestion" or decision.urgency not in ("high", "urgent"):
-            return
-        if reading.issue_type is None:
+        if decision.issue_type != "idea_suggestion" or decision.urgency not in ("high", "urgent") \
+                or reading.issue_type is None:
             return
         others = {label: p for label, p in reading.issue_type.probabilities.items() if label != "idea_suggestion"}
         if others:

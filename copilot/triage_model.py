@@ -111,13 +111,6 @@ class TriageModel:
             self._dense(texts),
         ]).tocsr()
         self.models: dict[str, LogisticRegression] = {}
-        # How often each issue type goes with each intent and each sentiment in the examples: an issue type that
-        # no example of the likely intent or tone carries needs much stronger evidence of its own.
-        self.pairs_seen: dict[str, dict[str, Counter[str]]] = {name: defaultdict(Counter) for name in ISSUE_PAIRED_WITH}
-        for _, labels in labelled:
-            for name in ISSUE_PAIRED_WITH:
-                if name in labels and "issue_type" in labels:
-                    self.pairs_seen[name][labels[name]][labels["issue_type"]] += 1
         for name in FIELDS:
             rows = [i for i, (_, labels) in enumerate(labelled) if name in labels]
             targets = [labelled[i][1][name] for i in rows]
@@ -126,6 +119,7 @@ class TriageModel:
             model = LogisticRegression(C=self.STRENGTH, max_iter=4000, class_weight=self.CLASS_WEIGHT)
             with threadpool_limits(1):  # a few hundred rows: more threads only contend with the server's own
                 self.models[name] = model.fit(features[rows], targets)
+        self.issue_fit = _issue_fit(labelled, self.models)
 
     def _dense(self, texts: Sequence[str]) -> sparse.csr_matrix:
         if self.embedder is None:
@@ -182,19 +176,34 @@ class TriageModel:
         normalised. Words that lean to "order request" in a message read as a product question, or to "technical
         support" in a message read as warm thanks, decide only when they are much surer."""
         issue = readings["issue_type"]
-        labels = list(issue.probabilities)
-        joint = {}
-        for label in labels:
-            joint[label] = issue.probabilities[label]
-            for field in ISSUE_PAIRED_WITH:
-                if field not in readings:
-                    continue
-                fit = 0.0
-                for name, probability in readings[field].probabilities.items():
-                    seen = self.pairs_seen[field].get(name, Counter())
-                    fit += probability * (seen[label] + 1) / (sum(seen.values()) + len(labels))
-                joint[label] *= fit
+        joint = dict(issue.probabilities)
+        for field, fit in self.issue_fit.items():
+            if field in readings:
+                for label in joint:
+                    joint[label] *= sum(probability * fit[name][label]
+                                        for name, probability in readings[field].probabilities.items())
         total = sum(joint.values()) or 1.0
         every = {label: round(value / total, 4) for label, value in joint.items()}
         best = max(every, key=lambda label: every[label])
         return Reading(best, every[best], every)
+
+
+def _issue_fit(labelled: Sequence[tuple[str, dict[str, str]]],
+               models: dict[str, LogisticRegression]) -> dict[str, dict[str, dict[str, float]]]:
+    """For each field paired with the issue type and each of its labels: the share of that label's examples that
+    carry each issue type, add-one smoothed (a label no example pairs with an issue type gives every type alike).
+    Empty when the issue type or the paired field was not learned."""
+    if "issue_type" not in models:
+        return {}
+    issues = [str(label) for label in models["issue_type"].classes_]
+    fit: dict[str, dict[str, dict[str, float]]] = {}
+    for field in ISSUE_PAIRED_WITH:
+        if field not in models:
+            continue
+        seen: dict[str, Counter[str]] = defaultdict(Counter)
+        for _, labels in labelled:
+            if field in labels and "issue_type" in labels:
+                seen[labels[field]][labels["issue_type"]] += 1
+        fit[field] = {str(name): {issue: (seen[str(name)][issue] + 1) / (seen[str(name)].total() + len(issues))
+                                  for issue in issues} for name in models[field].classes_}
+    return fit
