@@ -356,7 +356,7 @@ def answer_report(
         for column in ("threshold", "answered", "wrong", "right"):
             table.add_column(column)
         for row in trade_offs(picks):
-            table.add_row(f"{row.threshold:.1f}", f"{row.answer_rate:.3f}", f"{row.wrong_rate:.3f}",
+            table.add_row(f"{row.threshold:.2f}", f"{row.answer_rate:.3f}", f"{row.wrong_rate:.3f}",
                           f"{row.right_rate:.3f}")
         out.print(table)
 

@@ -15,7 +15,7 @@ from copilot.understand.config import load_answer_examples
 from copilot.understand.selector import AnswerSelector
 from evals.drafts import DraftCase, carries, load_draft_cases
 
-THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,8 @@ def cross_validated(copilot: Copilot, folds: int = 5, seed: int = 13) -> list[Pi
         train = [(e.text, e.answer) for i, e in enumerate(examples) if i not in held]
         selector = AnswerSelector(units, train, copilot.index.embedder)
         for i in sorted(held):
-            ranked = selector.rank(examples[i].text, platform="")
+            platforms = selector.units[examples[i].answer].platforms
+            ranked = selector.rank(examples[i].text, platform=platforms[0] if platforms else None)
             best = ranked.best
             picks.append(Pick(best[1] if best else 0.0, bool(best and best[0].id == examples[i].answer)))
     return picks

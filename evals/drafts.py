@@ -93,7 +93,7 @@ def score_draft(copilot: Copilot, case: DraftCase, similarity: Any | None) -> Dr
     text = response.draft.lower()
     if "step" in expected:
         scores["step_accuracy"] = float(response.step == expected["step"])
-    if expected.get("step") == "farewell" or response.step == "farewell":
+    if response.step == "farewell":  # a missed farewell is a step miss, counted by step_accuracy
         scores["review_ask"] = float(copilot.guardrails.asks_for_review(response.draft))
     if expected.get("must_cite"):
         cited = {c.id for c in response.citations}

@@ -3,6 +3,7 @@ telling question when it is not, the same understanding handed to an OpenAI-comp
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -34,7 +35,7 @@ def draft(copilot: Copilot, body: dict[str, Any]) -> Any:
 def test_a_cancel_after_the_hand_over_gets_the_policy_answer_cited_in_vietnamese(shipped_copilot: Copilot) -> None:
     response = draft(shipped_copilot, AFTER_HANDOVER)
     assert response.answer is not None and response.answer.id == "macro-cancel-after-handover"
-    assert response.step == "troubleshoot" and response.language == "vi"
+    assert response.acts == ["troubleshoot"] and response.language == "vi"
     assert [c.id for c in response.citations][:1] == ["macro-cancel-after-handover"]
     assert "chị Hoa" in response.draft and "anh/chị" not in response.draft  # addressed as the agent did
     assert response.guardrails.allowed
@@ -62,6 +63,12 @@ def test_no_agent_name_leaves_no_gap_in_either_language(shipped_copilot: Copilot
     for platform, text in (("livechat", "hello there"), ("shopee", "shop ơi")):
         response = draft(shipped_copilot, {"platform": platform, "messages": [{"role": "customer", "text": text}]})
         assert response.draft and not dangling_words(response.draft), response.draft
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as server:
+        yield server
 
 
 def llm_copilot(shipped_copilot: Copilot, server: FakeOpenAIServer) -> Copilot:

@@ -48,11 +48,16 @@ def test_a_bare_hello_only_greets() -> None:
 
 def test_empathy_with_a_known_answer_goes_on_to_the_answer_in_the_same_message() -> None:
     plan = plan_reply(FLOW, ACTS, "sympathy", _understanding(answer=True))
-    assert (plan.step.id, plan.acts) == ("solution", ["sympathy", "solution"])
+    assert (plan.step.id, plan.acts) == ("sympathy", ["sympathy", "solution"])  # step stays the flow step
 
 
 def test_probing_when_the_answer_is_sure_answers_instead() -> None:
-    assert plan_reply(FLOW, ACTS, "questions", _understanding(answer=True)).acts == ["solution"]
+    plan = plan_reply(FLOW, ACTS, "questions", _understanding(answer=True))
+    assert (plan.step.id, plan.acts) == ("questions", ["solution"])
+
+
+def test_a_sure_answer_waits_while_the_agent_is_checking() -> None:
+    assert plan_reply(FLOW, ACTS, "expectation", _understanding(answer=True)).acts == ["expectation"]
 
 
 def test_not_sure_at_the_answer_step_asks_the_telling_question_or_holds_back() -> None:

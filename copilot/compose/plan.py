@@ -26,18 +26,15 @@ class Part:
 
 @dataclass(frozen=True)
 class ReplyPlan:
+    """The acts of one reply; `step` stays the flow step where the conversation is (the contract's `step`)."""
+
     parts: tuple[Part, ...]
     understanding: Understanding
-    opens: bool = False
+    step: FlowStep
 
     @property
     def acts(self) -> list[str]:
         return [part.step.id for part in self.parts]
-
-    @property
-    def step(self) -> FlowStep:
-        """The main act: the opening of a first reply, else the last act (the one that moves the case on)."""
-        return self.parts[0].step if self.opens else self.parts[-1].step
 
     @property
     def answers(self) -> bool:
@@ -53,17 +50,17 @@ def plan_reply(flow: Flow, acts: FlowActs, tracked: str, understanding: Understa
     ask = Part(flow.step(acts.ask), u.question) if u.question else None
     step = flow.step(tracked)
     if forced:
-        return ReplyPlan((answer,) if answer and tracked in (acts.answer, acts.hold) else (Part(step),), u)
+        return ReplyPlan((answer,) if answer and tracked in (acts.answer, acts.hold) else (Part(step),), u, step)
     if tracked == acts.open:
         extra = [Part(flow.step(acts.empathy))] if u.upset and acts.empathy else []
         follow = answer or (ask if u.need else None)
-        return ReplyPlan((Part(step), *extra, *([follow] if follow else [])), u, opens=True)
+        return ReplyPlan((Part(step), *extra, *([follow] if follow else [])), u, step)
     if tracked == acts.empathy:
         follow = answer or (ask if u.condition else None)
-        return ReplyPlan((Part(step), *([follow] if follow else [])), u)
-    if tracked in (acts.ask, acts.answer) or step.knowledge:
-        return ReplyPlan((_answering(flow, acts, tracked, answer, ask, u),), u)
-    return ReplyPlan((Part(step),), u)
+        return ReplyPlan((Part(step), *([follow] if follow else [])), u, step)
+    if tracked in (acts.ask, acts.answer):
+        return ReplyPlan((_answering(flow, acts, tracked, answer, ask, u),), u, step)
+    return ReplyPlan((Part(step),), u, step)
 
 
 def _answering(flow: Flow, acts: FlowActs, tracked: str, answer: Part | None, ask: Part | None,
