@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -67,6 +68,11 @@ def ingest(knowledge: KnowledgeOpt = None, index: IndexOpt = None) -> None:
     for label, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
         if ids:
             out.print(f"  {label}: {', '.join(ids)}", highlight=False)
+    started = time.perf_counter()
+    copilot.prepare_triage()
+    if copilot.triage_ready and (copilot.knowledge.root / "triage.yaml").exists():
+        out.print(f"Triage model ready in {time.perf_counter() - started:.1f}s (kept in the index folder).",
+                  highlight=False)
 
 
 @app.command()

@@ -64,8 +64,11 @@ class Copilot:
                 config = TriageConfig.load(knowledge.root / "triage.yaml")
                 load_examples(knowledge.root / EXAMPLES_DIR, config.intents)
             report = self.index.ingest(knowledge, progress)
+            serving_triage = self._triage is not None
             self._knowledge, self._guardrails, self._drafter, self._triage = knowledge, guardrails, None, None
-            return report
+        if serving_triage:  # a reindex while serving: triage stays ready
+            self.prepare_triage()
+        return report
 
     @property
     def drafter(self) -> Drafter:
@@ -106,6 +109,17 @@ class Copilot:
             self._drafter.clear_caches()
 
     @property
+    def triage_ready(self) -> bool:
+        """Triage answers at once: its model is fitted (or loaded), or the knowledge folder has no triage."""
+        return self._triage is not None or not (self.settings.knowledge_dir / "triage.yaml").exists()
+
+    def prepare_triage(self) -> None:
+        """Fit the triage model (or load it from the index folder) and read one message with it, so the first
+        request is answered at once; a knowledge folder without `triage.yaml` has nothing to prepare."""
+        if (self.knowledge.root / "triage.yaml").exists():
+            self.triager.model.read("warm up")
+
+    @property
     def triager(self) -> TriageEngine:
         if self._triage is None:
             knowledge = self.knowledge
@@ -138,9 +152,10 @@ class Copilot:
 
     def warm_up(self) -> None:
         """Bring the index up to date with the knowledge folder (only changed documents are embedded), then load
-        the model and indexes so the first request is fast."""
+        the model and indexes and prepare triage, so the first request is fast."""
         self.ingest()
         self.index.retriever().search("warm up", k=1)
+        self.prepare_triage()
 
     def search(
         self,
