@@ -373,6 +373,33 @@ def triage_report(
                       f"{text!r}", highlight=False, markup=False)
 
 
+@app.command("intent-report")
+@friendly_errors
+def intent_report(
+    clinc: Annotated[Path, typer.Option(help="The CLINC150 folder (data_full.json, data_small.json).")] = Path(
+        "../shared/datasets/clinc150"),
+    shots: Annotated[str, typer.Option(help="Examples per intent, comma-separated (10, 50, 100).")] = "10,50,100",
+    index: IndexOpt = None,
+) -> None:
+    """The need model on CLINC150: in-scope accuracy and out-of-scope recall, threshold chosen on validation."""
+    from evals.intents import REJECTS, clinc_rows
+
+    counts = tuple(int(part) for part in shots.split(",") if part.strip().isdigit())
+    if not counts or any(count not in (10, 50, 100) for count in counts):
+        raise InvalidRequestError(f"--shots takes 10, 50 and 100, comma-separated; got '{shots}'")
+    copilot = build(None, index)
+    rows = clinc_rows(clinc, copilot.index.embedder, copilot.settings.index_dir / "clinc150", counts)
+    table = Table(title=f"CLINC150, threshold: {REJECTS:.0%} of validation in-scope queries rejected")
+    for column in ("examples per intent", "fit s", "threshold", "val accuracy", "val in-scope / OOS recall",
+                   "test accuracy", "test in-scope / OOS recall"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row.shots), f"{row.fit_seconds}", f"{row.threshold:.3f}", f"{row.val[0]:.3f}",
+                      f"{row.val[1]:.3f} / {row.val[2]:.3f}", f"{row.test[0]:.3f}",
+                      f"{row.test[1]:.3f} / {row.test[2]:.3f}")
+    out.print(table)
+
+
 @app.command("guardrail-report")
 @friendly_errors
 def guardrail_report(

@@ -143,25 +143,7 @@ class TriageModel:
         return {**self.__dict__, "embedder": None}
 
     def _embeddings(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-        if self.cache_dir is None:
-            return np.asarray(embedder.embed(list(texts)), dtype=np.float64)
-        digest = hashlib.sha256("\n".join([embedder.name, *texts]).encode("utf-8")).hexdigest()[:24]
-        path = self.cache_dir / f"example-vectors-{digest}.npy"
-        if path.exists():
-            try:
-                cached = np.load(path)
-                if cached.shape[0] == len(texts):
-                    return np.asarray(cached, dtype=np.float64)
-            except (OSError, ValueError):
-                log.warning("unreadable cache %s: embedding the triage examples again", path)
-        vectors = np.asarray(embedder.embed(list(texts)), dtype=np.float64)
-
-        def write(partial: Path) -> None:
-            with partial.open("wb") as handle:
-                np.save(handle, vectors)
-
-        _replace_cached(self.cache_dir, "example-vectors-*.npy", path, write)
-        return vectors
+        return cached_embeddings(embedder, texts, self.cache_dir)
 
     def _vectors(self, texts: Sequence[str]) -> np.ndarray:
         if self.embedder is None:
@@ -299,3 +281,26 @@ def fitted_model(labelled: Sequence[tuple[str, dict[str, str]]], embedder: Embed
 
     _replace_cached(cache_dir, "triage-model-*.pickle", path, write)
     return model
+
+
+def cached_embeddings(embedder: Embedder, texts: Sequence[str], cache_dir: Path | None) -> np.ndarray:
+    """The texts' embeddings, kept in `cache_dir` (one file, keyed by the embedder and the texts) between starts."""
+    if cache_dir is None:
+        return np.asarray(embedder.embed(list(texts)), dtype=np.float64)
+    digest = hashlib.sha256("\n".join([embedder.name, *texts]).encode("utf-8")).hexdigest()[:24]
+    path = cache_dir / f"example-vectors-{digest}.npy"
+    if path.exists():
+        try:
+            cached = np.load(path)
+            if cached.shape[0] == len(texts):
+                return np.asarray(cached, dtype=np.float64)
+        except (OSError, ValueError):
+            log.warning("unreadable cache %s: embedding the triage examples again", path)
+    vectors = np.asarray(embedder.embed(list(texts)), dtype=np.float64)
+
+    def write(partial: Path) -> None:
+        with partial.open("wb") as handle:
+            np.save(handle, vectors)
+
+    _replace_cached(cache_dir, "example-vectors-*.npy", path, write)
+    return vectors
