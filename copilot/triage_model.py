@@ -39,7 +39,7 @@ Sentiment = Literal["negative", "neutral", "positive"]
 FIELDS = ("intent", "urgency", "issue_type", "sentiment")
 ISSUE_PAIRED_WITH = ("intent", "sentiment")
 EXAMPLES_DIR = "triage-examples"
-MODEL_VERSION = "2"  # bump when a change to the model makes fitted models in a cache stale
+MODEL_VERSION = "3"  # bump when a change to the model makes fitted models in a cache stale
 log = logging.getLogger(__name__)
 
 
@@ -103,7 +103,12 @@ class TriageModel:
     DENSE_WEIGHT = 0.6
     STRENGTH = 30.0  # inverse regularisation (scikit-learn's C)
     CLASS_WEIGHT: str | None = None  # "balanced" over-reads the rarer levels
-    NGRAM_SHARE = 1 / 3  # the n-gram regression's share of the intent blend; the need model has the rest
+    # The n-gram regression's share of the intent blend when a median intent has at most FEW_SHOT examples (the
+    # need model has the rest); above it the regression alone gives the intent's probabilities (the need model
+    # still gives the scope). CLINC150 validation, 10 per intent: 0.779 alone, 0.887 blended; the shipped
+    # examples (about 145 per intent) on triage.jsonl: 0.883 alone, 0.850 blended and far less calibrated.
+    NGRAM_SHARE = 1 / 3
+    FEW_SHOT = 100
 
     def __init__(self, labelled: Sequence[tuple[str, dict[str, str]]], embedder: Embedder | None = None,
                  cache_dir: Path | None = None, scope_rejects: float | None = None) -> None:
@@ -124,6 +129,7 @@ class TriageModel:
         ]).tocsr()
         self.models: dict[str, LogisticRegression] = {}
         self.needs: NeedModel | None = None
+        self.ngram_share = 1.0
         for name in FIELDS:
             rows = [i for i, (_, labels) in enumerate(labelled) if name in labels]
             targets = [labelled[i][1][name] for i in rows]
@@ -134,6 +140,8 @@ class TriageModel:
                 self.models[name] = model.fit(features[rows], targets)
             if name == "intent" and vectors.shape[1]:
                 self.needs = NeedModel(vectors[rows], targets)
+                per_intent = float(np.median(list(Counter(targets).values())))
+                self.ngram_share = self.NGRAM_SHARE if per_intent <= self.FEW_SHOT else 1.0
         self.scope_threshold = (self.needs.threshold(scope_rejects)
                                 if self.needs is not None and scope_rejects is not None else None)
         self.issue_fit = _issue_fit(labelled, self.models)
@@ -188,7 +196,8 @@ class TriageModel:
         probabilities = model.predict_proba(features)
         if self.needs is None:
             return [_reading(labels, row) for row in probabilities]
-        blended = self.NGRAM_SHARE * probabilities + (1 - self.NGRAM_SHARE) * self.needs.probabilities(vectors)
+        blended = probabilities if self.ngram_share == 1.0 else (
+            self.ngram_share * probabilities + (1 - self.ngram_share) * self.needs.probabilities(vectors))
         scopes = self.needs.similarities(vectors).max(axis=1)
         threshold = self.scope_threshold
         return [_reading(labels, row, float(scope), threshold is not None and float(scope) < threshold)
