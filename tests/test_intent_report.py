@@ -22,7 +22,8 @@ def tiny_clinc(folder: Path) -> Path:
     train = [[text, intent] for intent, texts in NEEDS.items() for text in texts]
     data = {"train": train, "val": [["cancel the order now", "cancel_order"], ["track the parcel", "order_status"]],
             "test": [["please cancel my order", "cancel_order"], ["where is the parcel", "order_status"]],
-            "oos_train": [], "oos_val": [["sing me a song", "oos"]], "oos_test": [["what is the capital of peru", "oos"]]}
+            "oos_train": [], "oos_val": [["sing me a song", "oos"]],
+            "oos_test": [["what is the capital of peru", "oos"]]}
     for name in ("data_full.json", "data_small.json"):
         (folder / name).write_text(json.dumps(data), encoding="utf-8")
     return folder
