@@ -130,6 +130,7 @@ class TriageModel:
         self.models: dict[str, LogisticRegression] = {}
         self.needs: NeedModel | None = None
         self.ngram_share = 1.0
+        self.scope_threshold: float | None = None
         for name in FIELDS:
             rows = [i for i, (_, labels) in enumerate(labelled) if name in labels]
             targets = [labelled[i][1][name] for i in rows]
@@ -139,12 +140,16 @@ class TriageModel:
             with threadpool_limits(1):  # a few hundred rows: more threads only contend with the server's own
                 self.models[name] = model.fit(features[rows], targets)
             if name == "intent" and vectors.shape[1]:
-                self.needs = NeedModel(vectors[rows], targets)
-                per_intent = float(np.median(list(Counter(targets).values())))
-                self.ngram_share = self.NGRAM_SHARE if per_intent <= self.FEW_SHOT else 1.0
-        self.scope_threshold = (self.needs.threshold(scope_rejects)
-                                if self.needs is not None and scope_rejects is not None else None)
+                self._fit_needs(vectors[rows], targets, scope_rejects)
         self.issue_fit = _issue_fit(labelled, self.models)
+
+    def _fit_needs(self, vectors: np.ndarray, intents: list[str], scope_rejects: float | None) -> None:
+        """The few-shot need model, its share of the intent blend and the scope threshold."""
+        self.needs = NeedModel(vectors, intents)
+        per_intent = float(np.median(list(Counter(intents).values())))
+        self.ngram_share = self.NGRAM_SHARE if per_intent <= self.FEW_SHOT else 1.0
+        if scope_rejects is not None:
+            self.scope_threshold = self.needs.threshold(scope_rejects)
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled without the embedder (the process's own model is attached when loaded)."""
