@@ -109,9 +109,13 @@ class TriageConfig(BaseModel):
         return config
 
     def examples(self) -> list[tuple[str, dict[str, str]]]:
-        """Each intent's name (words), description and exemplars, as examples of that intent alone."""
-        return [(text, {"intent": name}) for name, intent in self.intents.items()
-                for text in (name.replace("_", " "), intent.description, *intent.exemplars) if text.strip()]
+        """Each intent's exemplars, as examples of that intent alone."""
+        return [(text, {"intent": name}) for name, intent in self.intents.items() for text in intent.exemplars]
+
+    def names(self) -> list[tuple[str, str]]:
+        """Each intent's name (in words) and description, with the intent: what the need model also learns."""
+        return [(text, name) for name, intent in self.intents.items()
+                for text in (name.replace("_", " "), intent.description) if text.strip()]
 
 
 class TriageRequest(BaseModel):
@@ -192,7 +196,7 @@ class TriageEngine:
         self.platforms = set(platforms)
         labelled = [(e.text, e.model_dump(include=set(FIELDS))) for e in examples] + config.examples()
         rejects = config.out_of_scope.rejects if config.out_of_scope else None
-        self.model = fitted_model(labelled, embedder, cache_dir, rejects)
+        self.model = fitted_model(labelled, embedder, cache_dir, rejects, config.names())
         self.drafter = drafter
         self.llm = llm
         self._intent_patterns = {name: [re.compile(p) for p in i.patterns] for name, i in config.intents.items()}

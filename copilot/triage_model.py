@@ -15,6 +15,7 @@ import logging
 import pickle
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -39,7 +40,7 @@ Sentiment = Literal["negative", "neutral", "positive"]
 FIELDS = ("intent", "urgency", "issue_type", "sentiment")
 ISSUE_PAIRED_WITH = ("intent", "sentiment")
 EXAMPLES_DIR = "triage-examples"
-MODEL_VERSION = "3"  # bump when a change to the model makes fitted models in a cache stale
+MODEL_VERSION = "4"  # bump when a change to the model makes fitted models in a cache stale
 log = logging.getLogger(__name__)
 
 
@@ -111,10 +112,12 @@ class TriageModel:
     FEW_SHOT = 100
 
     def __init__(self, labelled: Sequence[tuple[str, dict[str, str]]], embedder: Embedder | None = None,
-                 cache_dir: Path | None = None, scope_rejects: float | None = None) -> None:
+                 cache_dir: Path | None = None, scope_rejects: float | None = None,
+                 names: Sequence[tuple[str, str]] = ()) -> None:
         """`labelled`: (text, {field: label}) pairs; a field missing from a pair is not learned from it.
         `cache_dir` keeps the examples' embeddings between starts (keyed by the model and the texts).
-        `scope_rejects`: the share of held-out examples the scope threshold would reject (None: no threshold)."""
+        `scope_rejects`: the share of held-out examples the scope threshold would reject (None: no threshold).
+        `names`: (text, intent) pairs, the intents' names and descriptions, that only the need model learns."""
         texts = [text for text, _ in labelled]
         self.embedder = embedder
         self.cache_dir = cache_dir
@@ -122,30 +125,29 @@ class TriageModel:
         self.pairs = TfidfVectorizer(analyzer=_word_pairs, sublinear_tf=True)
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
                                      preprocessor=fold)
-        vectors = self._embeddings(embedder, texts) if embedder is not None else np.zeros((len(texts), 0))
+        every = [*texts, *(text for text, _ in names)]
+        vectors = self._embeddings(embedder, every) if embedder is not None else np.zeros((len(every), 0))
         features = sparse.hstack([
             self.words.fit_transform(texts), self.pairs.fit_transform(texts), self.chars.fit_transform(texts),
-            sparse.csr_matrix(vectors * self.DENSE_WEIGHT),
+            sparse.csr_matrix(vectors[:len(texts)] * self.DENSE_WEIGHT),
         ]).tocsr()
-        self.models: dict[str, LogisticRegression] = {}
+        self.models = _fit_fields(features, labelled, self.STRENGTH, self.CLASS_WEIGHT)
         self.needs: NeedModel | None = None
         self.ngram_share = 1.0
         self.scope_threshold: float | None = None
-        for name in FIELDS:
-            rows = [i for i, (_, labels) in enumerate(labelled) if name in labels]
-            targets = [labelled[i][1][name] for i in rows]
-            if len(set(targets)) < 2:
-                continue
-            model = LogisticRegression(C=self.STRENGTH, max_iter=4000, class_weight=self.CLASS_WEIGHT)
-            with threadpool_limits(1):  # a few hundred rows: more threads only contend with the server's own
-                self.models[name] = model.fit(features[rows], targets)
-            if name == "intent" and vectors.shape[1]:
-                self._fit_needs(vectors[rows], targets, scope_rejects)
+        if "intent" in self.models and vectors.shape[1]:
+            self._fit_needs(labelled, names, vectors, scope_rejects)
         self.issue_fit = _issue_fit(labelled, self.models)
 
-    def _fit_needs(self, vectors: np.ndarray, intents: list[str], scope_rejects: float | None) -> None:
-        """The few-shot need model, its share of the intent blend and the scope threshold."""
-        self.needs = NeedModel(vectors, intents)
+    def _fit_needs(self, labelled: Sequence[tuple[str, dict[str, str]]], names: Sequence[tuple[str, str]],
+                   vectors: np.ndarray, scope_rejects: float | None) -> None:
+        """The few-shot need model (the intent examples and the names of the intents they teach), its share of
+        the intent blend (by the written examples per intent) and the scope threshold."""
+        rows = [i for i, (_, labels) in enumerate(labelled) if "intent" in labels]
+        intents = [labelled[i][1]["intent"] for i in rows]
+        known = set(intents)
+        extra = [(len(labelled) + i, intent) for i, (_, intent) in enumerate(names) if intent in known]
+        self.needs = NeedModel(vectors[rows + [i for i, _ in extra]], intents + [intent for _, intent in extra])
         per_intent = float(np.median(list(Counter(intents).values())))
         self.ngram_share = self.NGRAM_SHARE if per_intent <= self.FEW_SHOT else 1.0
         if scope_rejects is not None:
@@ -247,6 +249,24 @@ def _issue_fit(labelled: Sequence[tuple[str, dict[str, str]]],
     return fit
 
 
+def _fit_fields(features: sparse.csr_matrix, labelled: Sequence[tuple[str, dict[str, str]]], strength: float,
+                class_weight: str | None) -> dict[str, LogisticRegression]:
+    """One regression per field with at least two labels, two fields at a time (the solver's sparse products
+    release the interpreter lock, so the two cores share the work; each fit is the same as alone)."""
+
+    def fit(name: str) -> tuple[str, LogisticRegression | None]:
+        rows = [i for i, (_, labels) in enumerate(labelled) if name in labels]
+        targets = [labelled[i][1][name] for i in rows]
+        if len(set(targets)) < 2:
+            return name, None
+        model = LogisticRegression(C=strength, max_iter=4000, class_weight=class_weight)
+        return name, model.fit(features[rows], targets)
+
+    with threadpool_limits(1), ThreadPoolExecutor(max_workers=2) as pool:
+        fitted = list(pool.map(fit, FIELDS))
+    return {name: model for name, model in fitted if model is not None}
+
+
 def _reading(labels: list[str], probabilities: np.ndarray, scope: float | None = None,
              out_of_scope: bool = False) -> Reading:
     best = int(np.argmax(probabilities))
@@ -270,12 +290,14 @@ def _replace_cached(folder: Path, pattern: str, path: Path, write: Callable[[Pat
 
 
 def fitted_model(labelled: Sequence[tuple[str, dict[str, str]]], embedder: Embedder | None,
-                 cache_dir: Path | None, scope_rejects: float | None = None) -> TriageModel:
+                 cache_dir: Path | None, scope_rejects: float | None = None,
+                 names: Sequence[tuple[str, str]] = ()) -> TriageModel:
     """The triage model for these examples: loaded from `cache_dir` when one was fitted for the same examples,
     embedder and settings (a fraction of a second), else fitted and kept there."""
     if cache_dir is None:
-        return TriageModel(labelled, embedder, None, scope_rejects)
-    key = json.dumps([MODEL_VERSION, embedder.name if embedder else None, scope_rejects, list(labelled)],
+        return TriageModel(labelled, embedder, None, scope_rejects, names)
+    key = json.dumps([MODEL_VERSION, embedder.name if embedder else None, scope_rejects, list(labelled),
+                      list(names)],
                      ensure_ascii=False, sort_keys=True)
     path = cache_dir / f"triage-model-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:24]}.pickle"
     if path.exists():
@@ -287,7 +309,7 @@ def fitted_model(labelled: Sequence[tuple[str, dict[str, str]]], embedder: Embed
                 return model
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
             log.warning("unreadable triage model %s (%s): fitting it again", path, type(exc).__name__)
-    model = TriageModel(labelled, embedder, cache_dir, scope_rejects)
+    model = TriageModel(labelled, embedder, cache_dir, scope_rejects, names)
 
     def write(partial: Path) -> None:
         with partial.open("wb") as handle:

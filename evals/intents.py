@@ -1,8 +1,8 @@
 """The need model on public data: CLINC150 (Larson et al., 2019; CC-BY-3.0), read from its folder by path.
 
 In-scope accuracy and out-of-scope recall at 10 examples per intent (the first ten of each in `data_full.json`),
-50 (`data_small.json`) and 100 (`data_full.json`), each intent's name (words) added as one more example, as a
-team's `triage.yaml` does. The scope threshold is chosen on the validation split only: the level under which
+50 (`data_small.json`) and 100 (`data_full.json`), each intent's name (in words) one more example for the need model, as
+a team's `triage.yaml` names are. The scope threshold is chosen on the validation split only: the level under which
 `rejects` of its in-scope queries fall. Test numbers are read once with it.
 """
 
@@ -75,15 +75,15 @@ def _row(count: int, train: Pairs, data: dict[str, Pairs], embedder: Embedder, c
          rejects: float) -> IntentRow:
     names = sorted({intent for _, intent in train})
     labelled = [(text, {"intent": intent}) for text, intent in train]
-    labelled += [(name.replace("_", " "), {"intent": name}) for name in names]
     started = time.perf_counter()
-    model = TriageModel(labelled, embedder, cache_dir / f"train-{count}" if cache_dir else None)
+    model = TriageModel(labelled, embedder, cache_dir / f"train-{count}" if cache_dir else None,
+                        names=[(name.replace("_", " "), name) for name in names])
     fit_seconds = round(time.perf_counter() - started, 1)
     val = _scored(model, data["val"] + data["oos_val"], embedder, cache_dir, "val")
     scopes = [scope for scope, _, expected in val if expected != "oos"]
     threshold = float(np.quantile(scopes, rejects))
     test = _scored(model, data["test"] + data["oos_test"], embedder, cache_dir, "test")
-    return IntentRow(count, len(labelled), fit_seconds, round(threshold, 4), _rates(val, threshold),
+    return IntentRow(count, len(labelled) + len(names), fit_seconds, round(threshold, 4), _rates(val, threshold),
                      _rates(test, threshold))
 
 

@@ -53,10 +53,10 @@ def triage_fit_speed(knowledge: Path, embedder: Embedder, workdir: Path, count: 
     folder = workdir / "triage-fit"
     rejects = config.out_of_scope.rejects if config.out_of_scope else None
     started = time.perf_counter()
-    fitted_model(labelled, tiled, folder, rejects)
+    fitted_model(labelled, tiled, folder, rejects, config.names())
     fit = time.perf_counter() - started
     started = time.perf_counter()
-    fitted_model(labelled, tiled, folder, rejects).read("warm up")
+    fitted_model(labelled, tiled, folder, rejects, config.names()).read("warm up")
     load = time.perf_counter() - started
     shutil.rmtree(folder, ignore_errors=True)
     return TriageFit(count, round(fit, 1), round(load, 3))
