@@ -224,10 +224,8 @@ def test_a_bad_triage_table_is_named_with_its_field(tmp_path: Any, change: Any, 
     assert caught.value.path.endswith("triage.yaml") and caught.value.field == field
 
 
-@pytest.mark.parametrize("text", ["What will the weather be like in Paris tomorrow?",
-                                  "Can you recommend a good recipe for banana bread?"])
-def test_a_message_that_is_none_of_the_needs_is_said_so_and_handed_off(shipped_copilot: Copilot, text: str) -> None:
-    result = triage(shipped_copilot, text, platform="livechat")
+def test_a_message_that_is_none_of_the_needs_is_said_so_and_handed_off(shipped_copilot: Copilot) -> None:
+    result = triage(shipped_copilot, "who won the football match last night", platform="livechat")
     assert result.out_of_scope and result.intent == "other", result.reasons
     assert result.handoff and result.auto_reply is None and result.holding_message
     reason = next(r for r in result.reasons if r.startswith("out of scope"))
