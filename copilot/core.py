@@ -7,7 +7,7 @@ import threading
 from copilot.chat.base import ChatModel
 from copilot.chat.breaker import GuardedChatModel
 from copilot.chat.openai_chat import OpenAIChatModel
-from copilot.contracts import DraftRequest, DraftResponse, GuardrailRequest
+from copilot.contracts import DraftRequest, DraftResponse, GuardrailRequest, Message
 from copilot.drafter import Drafter
 from copilot.errors import InvalidRequestError, NotFoundError
 from copilot.feedback import FeedbackStore
@@ -114,10 +114,19 @@ class Copilot:
         return self._triage is not None or not (self.settings.knowledge_dir / "triage.yaml").exists()
 
     def prepare_triage(self) -> None:
-        """Fit the triage model (or load it from the index folder) and read one message with it, so the first
-        request is answered at once; a knowledge folder without `triage.yaml` has nothing to prepare."""
-        if (self.knowledge.root / "triage.yaml").exists():
-            self.triager.model.read("warm up")
+        """Fit the triage model (or load it from the index folder) and triage one message a policy answers, so the
+        first request is answered at once; a knowledge folder without `triage.yaml` has nothing to prepare."""
+        if not (self.knowledge.root / "triage.yaml").exists():
+            return
+        engine = self.triager
+        engine.model.read("warm up")
+        if self.chat_model() is not None:
+            return  # no call to the language model at start-up
+        answered = [i.exemplars[0] for i in engine.config.intents.values() if i.answerable and i.exemplars]
+        platform = next(iter(self.knowledge.platforms), "livechat")
+        # a message a policy answers, so the drafting pipeline and language detection are warm too
+        engine.triage(TriageRequest(platform=platform, messages=[Message(role="customer",
+                                                                         text=(answered or ["warm up"])[0])]))
 
     @property
     def triager(self) -> TriageEngine:
