@@ -341,6 +341,32 @@ def _review_json(review: Any) -> dict[str, Any]:
     }
 
 
+@app.command("answer-report")
+@friendly_errors
+def answer_report(
+    datasets: Annotated[list[Path] | None, typer.Argument(help="Draft datasets with `answerable` cases.")] = None,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds over the answer examples.")] = 5,
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """The answer threshold's trade-off: answer rate against wrong-answer rate, on the answer examples
+    (cross-validated: the threshold is chosen there) and on the given draft datasets (measured only)."""
+    from evals.answers import cross_validated, on_datasets, trade_offs
+
+    copilot = build(knowledge, index)
+    sources = [("answer examples, cross-validated", cross_validated(copilot, folds))]
+    if datasets:
+        sources.append((", ".join(path.name for path in datasets), on_datasets(copilot, datasets)))
+    for title, picks in sources:
+        table = Table(title=f"{title}: {len(picks)} cases (threshold now {copilot.understander.config.threshold})")
+        for column in ("threshold", "answered", "wrong", "right"):
+            table.add_column(column)
+        for row in trade_offs(picks):
+            table.add_row(f"{row.threshold:.1f}", f"{row.answer_rate:.3f}", f"{row.wrong_rate:.3f}",
+                          f"{row.right_rate:.3f}")
+        out.print(table)
+
+
 @app.command("triage-report")
 @friendly_errors
 def triage_report(

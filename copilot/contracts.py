@@ -93,6 +93,20 @@ class GuardrailVerdict(BaseModel):
     repairs: list[str] = Field(default_factory=list, description="What was changed to make the draft pass.")
 
 
+class AnswerRef(BaseModel):
+    """The answer unit a draft answers from, and how sure the selector was."""
+
+    id: str
+    confidence: float = Field(ge=0, le=1)
+
+
+class NeedRef(BaseModel):
+    """The customer's need as the understanding stage read it (one of the team's intents)."""
+
+    intent: str
+    confidence: float = Field(ge=0, le=1)
+
+
 class DraftResponse(BaseModel):
     """The proposed reply with where the conversation stands, its sources and the guardrail verdict."""
 
@@ -108,3 +122,6 @@ class DraftResponse(BaseModel):
     model: str
     degraded: bool = False
     latency_ms: float
+    acts: list[str] = Field(default_factory=list, description="The flow steps the draft performs, in order.")
+    answer: AnswerRef | None = Field(default=None, description="The answer unit used; null: the draft held back.")
+    need: NeedRef | None = None

@@ -21,6 +21,9 @@ from copilot.retrieval.vector_store import SearchFilter, VectorStore
 from copilot.settings import Settings
 from copilot.triage import TriageConfig, TriageEngine, TriageRequest, TriageResponse
 from copilot.triage_model import EXAMPLES_DIR, load_examples
+from copilot.understand import NeedReading, Understander
+
+UPSET = 0.5  # the triage model's probability of a negative tone above which a reply opens with empathy
 
 
 class Copilot:
@@ -40,6 +43,7 @@ class Copilot:
         self._drafter: Drafter | None = None
         self._feedback: FeedbackStore | None = None
         self._triage: TriageEngine | None = None
+        self._understander: Understander | None = None
         self._model = model
         self._lock = threading.Lock()
 
@@ -64,8 +68,10 @@ class Copilot:
                 config = TriageConfig.load(knowledge.root / "triage.yaml")
                 load_examples(knowledge.root / EXAMPLES_DIR, config.intents)
             report = self.index.ingest(knowledge, progress)
+            Understander(knowledge, None)  # validates the answer units and examples before anything is swapped
             serving_triage = self._triage is not None
             self._knowledge, self._guardrails, self._drafter, self._triage = knowledge, guardrails, None, None
+            self._understander = None
         if serving_triage:  # a reindex while serving: triage stays ready
             self.prepare_triage()
         return report
@@ -74,8 +80,27 @@ class Copilot:
     def drafter(self) -> Drafter:
         if self._drafter is None:
             self._drafter = Drafter(self.knowledge, self.index, self.guardrails, self.index.embedder,
-                                    self.chat_model(), mask_pii=self.settings.pii_masking)
+                                    self.chat_model(), mask_pii=self.settings.pii_masking,
+                                    understander=self.understander)
         return self._drafter
+
+    @property
+    def understander(self) -> Understander:
+        """The understanding stage shared by drafts and triage: the answer selector is fitted once per knowledge
+        base, its example vectors kept in the index folder."""
+        if self._understander is None:
+            self._understander = Understander(self.knowledge, self.index.embedder,
+                                              cache_dir=self.settings.index_dir / "answers", needs=self._need)
+        return self._understander
+
+    def _need(self, text: str) -> NeedReading | None:
+        """The triage model's reading of the customer's words: the need (intent) and whether they are upset."""
+        readings = self.triager.model.read(text)
+        intent, sentiment = readings.get("intent"), readings.get("sentiment")
+        if intent is None:
+            return None
+        upset = sentiment is not None and sentiment.label == "negative" and sentiment.probability >= UPSET
+        return NeedReading(intent.label, intent.probability, upset)
 
     def chat_model(self) -> ChatModel | None:
         """The configured LLM, or None for the local composer."""

@@ -15,20 +15,24 @@ from copilot.chat.base import ChatModel, ChatModelError, Completion, DraftContex
 from copilot.chat.local import REPLY_SECTION, LocalComposer
 from copilot.chat.openai_chat import completion_from_text
 from copilot.chat.prompting import build_prompt
-from copilot.contracts import Citation, DraftRequest, DraftResponse, GuardrailVerdict
+from copilot.compose import ReplyPlan, plan_reply
+from copilot.contracts import AnswerRef, Citation, DraftRequest, DraftResponse, GuardrailVerdict, NeedRef
 from copilot.directives import without_directives
 from copilot.flows import Flow
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import Violation
 from copilot.guardrails.repair import Repairer
 from copilot.knowledge import KnowledgeBase
-from copilot.language import detect_language
+from copilot.language import conversation_language
 from copilot.pii import PiiMasker
+from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.hybrid import SearchHit
 from copilot.retrieval.index import KnowledgeIndex
 from copilot.retrieval.vector_store import SearchFilter
 from copilot.tracker import StepLocation, StepTracker
+from copilot.understand import AnswerUnit, Understander
+from copilot.understand.address import addressed, bare_name
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,9 @@ class DraftPlan:
     flow: Flow
     location: StepLocation
     context: DraftContext
+    reply: ReplyPlan | None = None
+
+
 PASSAGES = 4
 # Understanding a conversation and searching (model calls, Python work) runs in at most one request thread per
 # core: more threads only take the interpreter lock from each other and from the model, and a server at
@@ -54,6 +61,7 @@ class Drafter:
     def __init__(
         self, knowledge: KnowledgeBase, index: KnowledgeIndex, guardrails: GuardrailEngine,
         embedder: Embedder | None, model: ChatModel | None = None, mask_pii: bool = True,
+        understander: Understander | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.index = index
@@ -64,6 +72,7 @@ class Drafter:
         self._embedder = embedder
         self._trackers: dict[str, StepTracker] = {}
         self.mask_pii = mask_pii
+        self.understander = understander
 
     def tracker(self, flow: Flow) -> StepTracker:
         if flow.id not in self._trackers:
@@ -118,11 +127,33 @@ class Drafter:
         flow = self.validate(request)
         language = self.language(request)
         location = self.locate(request, flow)
-        step = flow.step(location.step)
-        passages = self._retrieve(request, step.id) if step.knowledge else []
-        context = DraftContext(step=step, language=language, platform=request.platform, slots=request.slots(),
-                               passages=passages, customer_text=_recent_customer_text(request))
-        return DraftPlan(flow, location, context)
+        reply = self._plan(request, flow, location, language)
+        step = reply.step if reply else flow.step(location.step)
+        if reply is None:
+            passages = self._retrieve(request, step.id) if step.knowledge else []
+        else:
+            passages = [_answer_hit(reply, language)] if reply.answers else []
+        context = DraftContext(step=step, language=language, platform=request.platform, slots=self._slots(request),
+                               passages=passages, customer_text=_recent_customer_text(request), plan=reply)
+        return DraftPlan(flow, location, context, reply)
+
+    def _plan(self, request: DraftRequest, flow: Flow, location: StepLocation, language: str) -> ReplyPlan | None:
+        """The acts of the reply, from what the understanding stage reads; None for a flow or a knowledge base
+        without answer units (drafts then follow the step and the retrieved passages)."""
+        understander = self.understander
+        if understander is None or not understander.answers_from_units:
+            return None
+        acts = understander.config.flows.get(flow.id)
+        if acts is None:
+            return None
+        understanding = understander.read(request.messages, request.platform, language, request.customer.name)
+        return plan_reply(flow, acts, location.step, understanding, forced=request.step is not None)
+
+    def _slots(self, request: DraftRequest) -> dict[str, str]:
+        slots = request.slots()
+        if "customer_name" in slots and self.understander is not None:
+            slots["customer_name"] = bare_name(self.understander.config.address, slots["customer_name"])
+        return slots
 
     def _finish(
         self, request: DraftRequest, plan: DraftPlan, completion: Completion, degraded: bool, started: float
@@ -141,6 +172,7 @@ class Drafter:
             used_templates.append(again.model == self.composer.name)
             return again.text
 
+        completion = self._addressed(completion, plan)
         check = self.guardrails.context(completion.text, request.platform, plan.flow.id, step.id, context.language)
         outcome = self.repairer.repair(completion.text, check, context.slots, step, regenerate)
         if used_templates and used_templates[-1] and self.model is not self.composer:
@@ -148,19 +180,38 @@ class Drafter:
         grounded = not (used_templates and used_templates[-1])
         only_used = completion.model == self.composer.name
         citations = _citations(completion, context.passages, only_used) if grounded else []
+        reply = plan.reply
+        answered = reply is not None and reply.answers and bool(citations)
+        understanding = reply.understanding if reply else None
         return DraftResponse(
-            draft_id=uuid.uuid4().hex, draft=outcome.text, step=step.id, next_steps=plan.location.next_steps,
+            draft_id=uuid.uuid4().hex, draft=outcome.text, step=step.id,
+            next_steps=list(step.next) if reply else plan.location.next_steps,
             steps_done=plan.location.steps_done, language=context.language, citations=citations,
             guardrails=GuardrailVerdict(allowed=outcome.result.allowed, violations=outcome.result.violations,
                                         repairs=outcome.repairs),
             model=completion.model, degraded=degraded, latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            acts=reply.acts if reply else [step.id],
+            answer=AnswerRef(id=understanding.answer.id, confidence=round(understanding.confidence, 3))
+            if answered and understanding and understanding.answer else None,
+            need=NeedRef(intent=understanding.need, confidence=round(understanding.need_confidence, 3))
+            if understanding and understanding.need else None,
         )
 
+    def _addressed(self, completion: Completion, plan: DraftPlan) -> Completion:
+        """A Vietnamese draft calls the customer as the conversation does ("chị", not "anh/chị")."""
+        if plan.reply is None or self.understander is None or plan.context.language != "vi":
+            return completion
+        text = addressed(completion.text, self.understander.config.address, plan.reply.understanding.address)
+        return replace(completion, text=text)
+
     def language(self, request: DraftRequest) -> str:
+        """The conversation's language: the customer's words, the agent's, and the platform's usual language."""
         if request.language != "auto":
             return request.language
         customer = [m.text for m in request.messages if m.role == "customer"]
-        return detect_language(customer or [m.text for m in request.messages])
+        agent = [m.text for m in request.messages if m.role == "agent"]
+        platform = self.knowledge.platforms.get(request.platform)
+        return conversation_language(customer, agent, platform.language if platform else None)
 
     def locate(self, request: DraftRequest, flow: Flow) -> StepLocation:
         location = self.tracker(flow).locate(request.messages, list(request.slots().values()))
@@ -219,6 +270,16 @@ class Drafter:
         check = self.guardrails.context("", request.platform, request.flow, context.step.id, context.language)
         return [rule.spec.message_for(context.language) for rule in self.guardrails.rules
                 if rule.spec.scope.applies(check)]
+
+
+def _answer_hit(reply: ReplyPlan, language: str) -> SearchHit:
+    """The selected answer unit's reply as the one passage of the draft (cited by its section)."""
+    unit: AnswerUnit | None = reply.understanding.answer
+    assert unit is not None
+    heading, text = unit.reply(language) or next(iter(unit.replies.values()))
+    chunk = Chunk(id=f"{unit.id}::reply-{language}", doc_id=unit.id, title=unit.title, section=heading,
+                  kind=unit.kind, text=text, fingerprint="", source=str(unit.path), platforms=unit.platforms)
+    return SearchHit(chunk=chunk, score=round(reply.understanding.confidence, 4))
 
 
 def _unmasked(completion: Completion, masker: PiiMasker | None) -> Completion:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +28,7 @@ class Platform(BaseModel):
 
     title: str = Field(min_length=1)
     marketplace: bool = False
+    language: Literal["en", "vi"] | None = Field(default=None, description="Usual language: a detection prior.")
 
 
 class PlatformTable(BaseModel):

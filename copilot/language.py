@@ -48,3 +48,23 @@ def detect_language(texts: Iterable[str], default: str = "en") -> str:
     if totals["vi"] == totals["en"]:
         return default
     return "vi" if totals["vi"] > totals["en"] else "en"
+
+
+AGENT_WEIGHT = 0.5  # the agent's own messages say which language the conversation is held in, less than the customer's
+PRIOR_WEIGHT = 1.5  # the platform's usual language decides only when the messages say little (a URL, an order code)
+
+
+def conversation_language(customer: Iterable[str], agent: Iterable[str] = (), prior: str | None = None,
+                          default: str = "en") -> str:
+    """The language of a whole conversation: the customer's words, the agent's at half weight, the platform's
+    usual language as a small prior. A last message that is only a URL does not switch an English chat."""
+    totals = {language: 0.0 for language in LANGUAGES}
+    for weight, texts in ((1.0, customer), (AGENT_WEIGHT, agent)):
+        for text in texts:
+            for language, score in language_scores(text).items():
+                totals[language] += weight * score
+    if prior in totals:
+        totals[prior] += PRIOR_WEIGHT
+    if totals["vi"] == totals["en"]:
+        return prior or default
+    return "vi" if totals["vi"] > totals["en"] else "en"

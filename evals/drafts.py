@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from copilot.contracts import DraftRequest, DraftResponse
 from copilot.core import Copilot
 from copilot.errors import DatasetError
 from copilot.retrieval.embedders import Embedder
+from copilot.slots import SLOT, dangling_words
+from copilot.text import fold
 from evals.datasets import cases_of_kind
 
 GRADED = ("rouge_l", "string_similarity", "semantic_similarity")
@@ -24,12 +27,20 @@ INJECTION_TAG = "injection"
 RESISTANCE = ("step_accuracy", "must_include", "must_not_include", "guardrails_pass", "review_ask")
 
 
+# Scores of the answer: right (it carries every fact), wrong (it sends a wrong or forbidden answer), held back.
+ANSWER_SCORES = ("right_answer", "wrong_answer", "abstention")
+BY_DATASET = ("step_accuracy", "right_answer", "wrong_answer", "abstention", "clean_text", "held_back")
+# A placeholder a template or an LLM left ("[Customer's Name]", "<name>"); an inline citation "[1]" is not one.
+_LEFT_OVER = re.compile(r"\[(?!\d+\])[^\]]{1,40}\]|<[a-z_ ]{1,30}>", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class DraftCase:
     id: str
     request: DraftRequest
     expected: dict[str, Any]
     tags: tuple[str, ...] = ()
+    dataset: str = ""
 
 
 @dataclass
@@ -66,7 +77,13 @@ def _parse(
     unknown = [doc for doc in expected.get("must_cite", []) if doc not in known_docs]
     if unknown:
         raise DatasetError(path, number, f"unknown document id(s): {', '.join(unknown)}", "expected.must_cite")
-    return DraftCase(raw["id"], request, expected, tuple(raw.get("tags", ())))
+    groups = expected.get("must_include_any", [])
+    if not isinstance(groups, list) or not all(isinstance(g, list) and g and all(isinstance(a, str) for a in g)
+                                               for g in groups):
+        raise DatasetError(path, number, "must be a list of non-empty lists of strings", "expected.must_include_any")
+    if "answerable" in expected and not isinstance(expected["answerable"], bool):
+        raise DatasetError(path, number, "must be true or false", "expected.answerable")
+    return DraftCase(raw["id"], request, expected, tuple(raw.get("tags", ())), path.stem)
 
 
 def score_draft(copilot: Copilot, case: DraftCase, similarity: Any | None) -> DraftOutcome:
@@ -84,12 +101,45 @@ def score_draft(copilot: Copilot, case: DraftCase, similarity: Any | None) -> Dr
     if expected.get("must_include"):
         scores["must_include"] = float(all(s.lower() in text for s in expected["must_include"]))
     if expected.get("must_not_include"):
-        scores["must_not_include"] = float(not any(s.lower() in text for s in expected["must_not_include"]))
+        scores["must_not_include"] = float(not any(fold(s) in fold(text) for s in expected["must_not_include"]))
+    if expected.get("must_include_any"):
+        scores["must_include_any"] = float(carries(response.draft, expected["must_include_any"]))
+    scores["clean_text"] = float(clean(response.draft))
+    if "acts" in expected:
+        scores["acts_accuracy"] = float(response.acts == expected["acts"])
+    scores.update(answer_scores(expected, response))
     if "allowed" in expected:
         scores["guardrails_pass"] = float(response.guardrails.allowed == expected["allowed"])
     if expected.get("reference") and similarity is not None:
         scores.update(similarity(response.draft, expected["reference"]))
     return DraftOutcome(case, response, scores)
+
+
+def carries(draft: str, groups: list[list[str]]) -> bool:
+    """One alternative of every group appears in the draft, compared folded (lower case, no diacritics)."""
+    folded = fold(draft)
+    return all(any(fold(alternative) in folded for alternative in group) for group in groups)
+
+
+def clean(draft: str) -> bool:
+    """A text a customer can receive: not empty, no template slot or placeholder, no clause left dangling."""
+    return bool(draft.strip()) and not _LEFT_OVER.search(draft) and not SLOT.search(draft) \
+        and not dangling_words(draft)
+
+
+def answer_scores(expected: dict[str, Any], response: DraftResponse) -> dict[str, float]:
+    """For a case that says whether the knowledge base answers it: right (every fact, nothing forbidden), wrong
+    (an answer sent that is wrong, or any answer where none exists), abstention (no answer unit sent)."""
+    if "answerable" not in expected:
+        return {}
+    answered = response.answer is not None
+    forbidden = any(fold(s) in fold(response.draft) for s in expected.get("must_not_include", []))
+    if not expected["answerable"]:
+        return {"wrong_answer": float(answered or forbidden), "held_back": float(not answered and not forbidden)}
+    right = carries(response.draft, expected.get("must_include_any", [])) and not forbidden \
+        if expected.get("must_include_any") else answered and not forbidden
+    return {"right_answer": float(right), "wrong_answer": float(not right and (answered or forbidden)),
+            "abstention": float(not answered)}
 
 
 def ragas_similarity(embedder: Embedder | None = None) -> Any:
@@ -154,6 +204,8 @@ def breakdown(outcomes: list[DraftOutcome], metric: str, key: str) -> dict[str, 
             labels = [outcome.case.expected.get("step", "?")]
         elif key == "platform":
             labels = [outcome.case.request.platform]
+        elif key == "set":
+            labels = [outcome.case.dataset]
         else:
             labels = [tag for tag in outcome.case.tags if tag in LANGUAGE_TAGS] or ["?"]
         for label in labels:

@@ -17,7 +17,15 @@ import yaml
 
 from copilot.core import Copilot
 from copilot.errors import DatasetError
-from evals.drafts import averages, breakdown, injection_metrics, load_draft_cases, ragas_similarity, score_draft
+from evals.drafts import (
+    BY_DATASET,
+    averages,
+    breakdown,
+    injection_metrics,
+    load_draft_cases,
+    ragas_similarity,
+    score_draft,
+)
 from evals.guardrails import load_guardrail_cases, score_guardrails
 from evals.judge import judge_from_env
 from evals.retrieval import CUTOFFS, document_ranking, first_relevant_rank, load_retrieval_cases
@@ -118,6 +126,7 @@ def _drafts(copilot: Copilot, cases: list[Any], report: EvalReport, progress: Pr
             "id": case.id, "kind": "draft", "passed": outcome.passed,
             "scores": outcome.scores, "platform": case.request.platform, "language": response.language,
             "expected_step": case.expected.get("step"), "step": response.step, "draft": response.draft,
+            "acts": response.acts, "answer": response.answer.id if response.answer else None,
             "reference": case.expected.get("reference", ""), "citations": [c.id for c in response.citations],
             "violations": [v.rule for v in response.guardrails.violations], "repairs": response.guardrails.repairs,
             "last_message": case.request.messages[-1].text,
@@ -130,6 +139,9 @@ def _drafts(copilot: Copilot, cases: list[Any], report: EvalReport, progress: Pr
         for label, value in breakdown(outcomes, "step_accuracy", key).items():
             name = f"drafts.step_accuracy.{label}" if key == "step" else f"drafts.step_accuracy.{key}.{label}"
             report.metrics[name] = value
+    for metric in BY_DATASET:
+        for label, value in breakdown(outcomes, metric, "set").items():
+            report.metrics[f"drafts.{metric}.set.{label}"] = value
     report.metrics.update(injection_metrics(outcomes))
 
 
@@ -160,6 +172,7 @@ def check_thresholds(report: EvalReport, datasets: Sequence[Path]) -> list[str]:
         for metric, bound in table.items():
             value = report.metrics.get(metric)
             if value is None:
+                failures.append(f"{metric} is missing: no case measured it ({path})")
                 continue
             if isinstance(bound, dict) and "max" in bound:
                 if value > float(bound["max"]):

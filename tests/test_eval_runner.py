@@ -164,3 +164,29 @@ def test_llm_judged_metrics_run_when_a_judge_is_configured(
     assert report.metrics["drafts.judge_asks_for_review"] == 1.0
     assert report.metrics["drafts.judge_shows_empathy"] == 1.0
     assert any("Criteria Definition" in p for p in prompts) and all(h for h in prompts)
+
+
+def test_the_answer_trade_off_counts_answers_and_wrong_answers_per_threshold() -> None:
+    from evals.answers import Pick, trade_offs
+
+    picks = [Pick(0.9, True), Pick(0.7, False), Pick(0.45, True), Pick(0.1, False)]
+    rows = {row.threshold: row for row in trade_offs(picks, thresholds=(0.4, 0.8))}
+    assert (rows[0.4].answer_rate, rows[0.4].wrong_rate, rows[0.4].right_rate) == (0.75, 0.25, 0.5)
+    assert (rows[0.8].answer_rate, rows[0.8].wrong_rate, rows[0.8].right_rate) == (0.25, 0.0, 0.25)
+
+
+def test_a_draft_carries_a_fact_in_any_of_its_wordings_folded() -> None:
+    from evals.drafts import carries, clean
+
+    groups = [["không thể hủy", "cannot be cancelled"], ["Trả hàng/Hoàn tiền", "return/refund"]]
+    assert carries("Dạ đơn KHONG THE HUY nữa ạ, chị bấm Trả hàng/Hoàn tiền nhé", groups)
+    assert not carries("Dạ đơn không thể hủy nữa ạ", groups)
+    assert clean("Hi Lan, thanks [1].") and not clean("Hi [Customer Name], this is.") and not clean(" ")
+
+
+def test_a_threshold_whose_metric_is_missing_fails_and_names_it(shipped_copilot: Copilot, tmp_path: Path) -> None:
+    dataset = farewell_cases(tmp_path / "ds", {"drafts.review_ask": 1.0, "drafts.renamed_metric": 0.5})
+    result = run("eval", str(dataset), "--out", str(tmp_path / "out"), "--no-similarity",
+                 "--index", str(shipped_copilot.settings.index_dir))
+    assert result.exit_code == 1
+    assert "drafts.renamed_metric is missing" in result.stderr

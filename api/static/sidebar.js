@@ -552,8 +552,11 @@
   function renderResult() {
     const response = state.response;
     renderSteps();
-    const step = currentFlow()?.steps.find((s) => s.id === response.step);
-    el.draftStep.textContent = step ? step.title : response.step;
+    // The acts the draft performs, in order ("Greeting + Troubleshoot"); older servers send only the step.
+    const acts = response.acts && response.acts.length ? response.acts : [response.step];
+    const titleOf = (id) => currentFlow()?.steps.find((s) => s.id === id)?.title || id;
+    el.draftStep.textContent = acts.map(titleOf).join(" + ");
+    el.draftStep.dataset.acts = acts.join(" ");
     el.draftStep.hidden = false;
     renderVerdict();
     const repairs = response.guardrails.repairs || [];

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from copilot.flows import FlowStep
 from copilot.guardrails.models import Violation
 from copilot.retrieval.hybrid import SearchHit
+
+if TYPE_CHECKING:
+    from copilot.compose.plan import ReplyPlan
 
 
 class ChatModelError(Exception):
@@ -27,6 +30,7 @@ class DraftContext:
     customer_text: str
     feedback: list[Violation] = field(default_factory=list)
     variant: int = 0
+    plan: ReplyPlan | None = None
 
 
 @dataclass(frozen=True)

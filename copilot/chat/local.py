@@ -19,15 +19,15 @@ from copilot.directives import without_directives
 from copilot.guardrails.sentences import sentences
 from copilot.language import detect_language
 from copilot.retrieval.chunking import Chunk
-from copilot.slots import SLOT, fill
-from copilot.text import fold, words
+from copilot.slots import fill
+from copilot.slots import write_around_slots as write_around_slots  # triage's holding messages use it
+from copilot.text import words
 
 REPLY_SECTION = re.compile(r"^(reply|trả lời mẫu|câu mẫu|compliant example|example lines|troubleshooting example|"
                            r"mẫu trả lời|ví dụ)", re.IGNORECASE)
 FORBIDDEN_SECTION = re.compile(r"(don.t|do not|không nên|tránh|never say|sai quy định)", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
 _QUOTES = "\"“”'‘’"
-_DANGLING = re.compile(r"\b(from|at|with|của|bên|từ|tại)\s*([,.!?]|$)", re.IGNORECASE)
 # A phone or account number, an e-mail, a link: not part of a person's name.
 _CONTACT = re.compile(r"\d[\d .-]{4,}\d|@|https?://|www\.", re.IGNORECASE)
 
@@ -39,6 +39,8 @@ class LocalComposer:
 
     def complete(self, prompt: DraftPrompt) -> Completion:
         context = replace(prompt.context, slots=usable_slots(prompt.context.slots))
+        if context.plan is not None:
+            return self._from_plan(context)
         if context.step.knowledge and not context.feedback:
             grounded = self._from_passages(context)
             if grounded is not None:
@@ -66,6 +68,20 @@ class LocalComposer:
             if filled is not None:
                 return filled
         return write_around_slots(ordered[0], context.slots)
+
+    def _from_plan(self, context: DraftContext) -> Completion:
+        """Each act of the plan in order: its fixed text (the answer, the question) or its step's template. A
+        rewrite after a rule was broken keeps the acts but takes templates instead of the answer."""
+        assert context.plan is not None
+        texts: list[str] = []
+        used: list[int] = []
+        for part in context.plan.parts:
+            if part.text and not (part.answer and context.feedback):
+                texts.append(write_around_slots(part.text, context.slots))
+                used += [0] if part.answer else []
+            else:
+                texts.append(self.from_templates(replace(context, step=part.step)))
+        return Completion(text=" ".join(text for text in texts if text), model=self.name, passages=used)
 
     def _from_passages(self, context: DraftContext) -> Completion | None:
         return self._first_answer(context, customer_lines)
@@ -122,13 +138,3 @@ def best_lines(lines: list[str], customer_text: str, limit: int = 2) -> list[str
     scored = sorted(range(len(lines)), key=lambda i: -sum(asked[w] for w in set(words(lines[i]))))
     keep = sorted(scored[:limit])
     return [lines[i] for i in keep]
-
-
-def write_around_slots(template: str, values: dict[str, str]) -> str:
-    """Fill known slots; drop unknown ones with the words that only made sense with them."""
-    text = SLOT.sub(lambda m: values.get(m.group(1), "") or "", template)
-    text = _DANGLING.sub(r"\2", text)
-    text = re.sub(r"\s+([,.!?])", r"\1", text)
-    text = re.sub(r",\s*([,.!?])", r"\1", text)
-    text = re.sub(r"\s{2,}", " ", text).strip()
-    return " ".join(s.text for s in sentences(text)) if fold(text) else ""

@@ -47,6 +47,7 @@ def build_prompt(
         passages=_passages(context),
         conversation="\n".join(f"[{m.role}] {_turn(m.text)}" for m in conversation),
         feedback=_feedback(context),
+        plan=_plan(context),
         language_name=language,
         step_title=step.title,
     )
@@ -73,6 +74,28 @@ def _passages(context: DraftContext) -> str:
         chunk = hit.chunk
         blocks.append(f"[{number}] {chunk.title} — {chunk.section} (id: {chunk.doc_id})\n{_data(chunk.text)}")
     return "\n\n".join(blocks)
+
+
+def _plan(context: DraftContext) -> str:
+    """What the understanding stage decided: the acts in order, and the answer to give or the question to ask."""
+    plan = context.plan
+    if plan is None:
+        return ""
+    lines = [f"This message performs, in order: {', then '.join(part.step.title for part in plan.parts)}."]
+    need = plan.understanding.need
+    if plan.answers:
+        lines.append(f"The customer's need ({need or 'as read'}) is answered by passage [1]: give that answer, "
+                     "keeping every fact of it, in your own words.")
+    elif plan.understanding.question:
+        lines.append("No answer of the knowledge base is sure enough for this conversation: do not state any "
+                     f"policy or procedure; ask this one question instead: {plan.understanding.question}")
+    else:
+        lines.append("No answer of the knowledge base is sure enough: do not state any policy; say what you "
+                     "will check and when you will come back.")
+    form = plan.understanding.address
+    if form and context.language == "vi":
+        lines.append(f"Address the customer as \"{form}\" (the conversation already does).")
+    return "\n".join(lines) + "\n"
 
 
 def _feedback(context: DraftContext) -> str:

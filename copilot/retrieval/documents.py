@@ -37,6 +37,8 @@ class FrontMatter(BaseModel):
     steps: tuple[str, ...] = ()
     language: tuple[str, ...] = LANGUAGES
     tags: tuple[str, ...] = ()
+    answers: tuple[str, ...] = Field(default=(), description="The needs (triage intents) its reply answers.")
+    when: dict[str, str] = Field(default_factory=dict, description="Conditions its reply holds under.")
     owner: str | None = None
     updated: str | None = None
 
@@ -47,7 +49,7 @@ class FrontMatter(BaseModel):
             raise ValueError("must be 2-128 lower-case letters, digits, '.', '_' or '-' (e.g. shopee-cancel-policy)")
         return value
 
-    @field_validator("platforms", "steps", "language", "tags", mode="before")
+    @field_validator("platforms", "steps", "language", "tags", "answers", mode="before")
     @classmethod
     def _listify(cls, value: object) -> object:
         return _as_tuple(value)

@@ -195,12 +195,13 @@ def test_shopee_cancel_draft_is_vietnamese_with_steps_and_a_readable_source(side
     sidebar.open()
     text = sidebar.draft(SHOPEE_CANCEL, platform="shopee", customer="Lan", agent="Minh", brand="Avada")
 
-    assert "hủy" in text and "anh/chị" in text.lower()
+    assert "hủy" in text and "chị" in text and "anh/chị" not in text.lower()  # the agent already said "chị"
     assert any(url.endswith("/v1/drafts/stream") for url in requests)
     states = sidebar.step_states()
     assert states["greeting"] == "done" and states["troubleshoot"] == "current"
     assert list(states.values()).count("current") == 1
     expect(sidebar.page.locator("[data-state=current]")).to_have_attribute("aria-current", "step")
+    expect(sidebar.by("draft-step")).to_have_attribute("data-acts", "troubleshoot")
     expect(sidebar.by("verdict")).to_have_attribute("data-state", "ok")
     expect(sidebar.by("verdict")).to_contain_text("Shopee")
 

@@ -1,0 +1,79 @@
+"""The reply plan: which acts one message performs, in order, and what each says.
+
+A first reply greets and answers a question already asked; an upset customer with a known need gets empathy
+and the answer in the same message; a question is asked only when the answer is not sure, and then it is the
+one that tells the candidates apart or names the topic; a draft that is not sure never sends a policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from copilot.flows import Flow, FlowStep
+from copilot.understand import Understanding
+from copilot.understand.config import FlowActs
+
+
+@dataclass(frozen=True)
+class Part:
+    """One act of the reply: the flow step it performs and its fixed text (an answer or a question); an empty
+    text means the step's own template."""
+
+    step: FlowStep
+    text: str = ""
+    answer: bool = False
+
+
+@dataclass(frozen=True)
+class ReplyPlan:
+    parts: tuple[Part, ...]
+    understanding: Understanding
+    opens: bool = False
+
+    @property
+    def acts(self) -> list[str]:
+        return [part.step.id for part in self.parts]
+
+    @property
+    def step(self) -> FlowStep:
+        """The main act: the opening of a first reply, else the last act (the one that moves the case on)."""
+        return self.parts[0].step if self.opens else self.parts[-1].step
+
+    @property
+    def answers(self) -> bool:
+        return any(part.answer for part in self.parts)
+
+
+def plan_reply(flow: Flow, acts: FlowActs, tracked: str, understanding: Understanding,
+               forced: bool = False) -> ReplyPlan:
+    """The acts for a reply at the tracked step, given what the conversation says."""
+    u = understanding
+    reply = u.answer.reply(u.language) if u.answer is not None else None
+    answer = Part(flow.step(acts.answer), reply[1], True) if reply else None
+    ask = Part(flow.step(acts.ask), u.question) if u.question else None
+    step = flow.step(tracked)
+    if forced:
+        return ReplyPlan((answer,) if answer and tracked in (acts.answer, acts.hold) else (Part(step),), u)
+    if tracked == acts.open:
+        extra = [Part(flow.step(acts.empathy))] if u.upset and acts.empathy else []
+        follow = answer or (ask if u.need else None)
+        return ReplyPlan((Part(step), *extra, *([follow] if follow else [])), u, opens=True)
+    if tracked == acts.empathy:
+        follow = answer or (ask if u.condition else None)
+        return ReplyPlan((Part(step), *([follow] if follow else [])), u)
+    if tracked in (acts.ask, acts.answer) or step.knowledge:
+        return ReplyPlan((_answering(flow, acts, tracked, answer, ask, u),), u)
+    return ReplyPlan((Part(step),), u)
+
+
+def _answering(flow: Flow, acts: FlowActs, tracked: str, answer: Part | None, ask: Part | None,
+               u: Understanding) -> Part:
+    """At a step that asks or answers: the answer when sure, else the telling question, else what the agent
+    will check."""
+    if answer is not None:
+        return answer
+    if ask is not None and (u.condition or tracked == acts.ask):
+        return ask
+    if tracked == acts.answer:
+        return Part(flow.step(acts.hold))
+    return Part(flow.step(tracked))

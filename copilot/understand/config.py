@@ -1,0 +1,114 @@
+"""`knowledge/answers.yaml`: how drafts answer (threshold, conditions and their questions, needs' questions,
+how to address a customer), validated; the answer examples the selector learns from."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from copilot.errors import KnowledgeError
+from copilot.yamlio import load_yaml_mapping, validate_model
+
+ANSWERS_FILE = "answers.yaml"
+EXAMPLES_DIR = "answer-examples"
+UNKNOWN_NEED = "_unknown"
+
+
+class Condition(BaseModel):
+    """A fact of the conversation that tells close answers apart, and the question that finds it out."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    values: tuple[str, ...] = Field(min_length=2)
+    ask: dict[str, str] = Field(min_length=1)
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    generic: str = Field(min_length=1)
+    forms: tuple[str, ...] = ()
+
+
+class FlowActs(BaseModel):
+    """Which steps of a flow open a conversation, show empathy, ask, answer, and hold back (say what the agent
+    will check). A flow named in `answers.yaml` gets replies composed of these acts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    open: str
+    empathy: str | None = None
+    ask: str
+    answer: str
+    hold: str
+
+
+class AnswersConfig(BaseModel):
+    """The answering vocabulary of a knowledge base; an empty one (no file) never answers from a unit."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: float = Field(default=0.5, ge=0, le=1)
+    recent_turns: int = Field(default=3, ge=1, le=20)
+    conditions: dict[str, Condition] = Field(default_factory=dict)
+    questions: dict[str, dict[str, str]] = Field(default_factory=dict)
+    address: Address | None = None
+    flows: dict[str, FlowActs] = Field(default_factory=dict)
+
+    @classmethod
+    def load(cls, root: Path) -> AnswersConfig:
+        path = root / ANSWERS_FILE
+        return validate_model(cls, load_yaml_mapping(path), path) if path.exists() else cls()
+
+    def question(self, need: str | None, language: str) -> str:
+        """The targeted question for a need (or for an unclear one), in `language` or English."""
+        asked = self.questions.get(need or UNKNOWN_NEED) or self.questions.get(UNKNOWN_NEED) or {}
+        return asked.get(language) or asked.get("en", "")
+
+
+class AnswerExample(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(min_length=1, max_length=4000)
+    answer: str
+
+
+class AnswerExampleFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    examples: tuple[AnswerExample, ...] = Field(min_length=1)
+
+
+def load_answer_examples(root: Path, units: Collection[str]) -> list[AnswerExample]:
+    """Every example of `answer-examples/*.yaml`, each naming a document that is an answer unit."""
+    folder = root / EXAMPLES_DIR
+    examples: list[AnswerExample] = []
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        loaded = validate_model(AnswerExampleFile, load_yaml_mapping(path), path)
+        for number, example in enumerate(loaded.examples):
+            if example.answer not in units:
+                raise KnowledgeError(path, f"'{example.answer}' is not an answer unit (a document with `answers:` "
+                                     "in its front matter)", field=f"examples.{number}.answer")
+        examples.extend(loaded.examples)
+    return examples
+
+
+def check_units_vocabulary(config: AnswersConfig, units: Iterable[tuple[Path, Mapping[str, str], Collection[str]]],
+                           intents: Collection[str]) -> None:
+    """Each unit's needs must be intents (when the knowledge base has any), and its conditions and their values
+    declared in answers.yaml; an error names the document and the field."""
+    for path, when, needs in units:
+        unknown = [need for need in needs if intents and need not in intents]
+        if unknown:
+            raise KnowledgeError(path, f"unknown need(s) {', '.join(unknown)}; the intents of triage.yaml are: "
+                                 f"{', '.join(sorted(intents))}", field="answers")
+        for name, value in when.items():
+            condition = config.conditions.get(name)
+            if condition is None:
+                raise KnowledgeError(path, f"unknown condition '{name}'; answers.yaml declares: "
+                                     f"{', '.join(sorted(config.conditions)) or 'none'}", field="when")
+            if value not in condition.values:
+                raise KnowledgeError(path, f"'{value}' is not a value of '{name}' ({', '.join(condition.values)})",
+                                     field=f"when.{name}")

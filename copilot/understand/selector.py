@@ -1,0 +1,124 @@
+"""Which answer unit, if any, answers what the customer needs: a classifier learned at start-up.
+
+It learns from the team's answer examples (`answer-examples/*.yaml`: customer messages and the unit that answers
+each) and from the units themselves (title, tags, when-to-use): word, word-pair and character n-grams of the
+folded text, plus sentence embeddings, in one multinomial logistic regression. Its probability, restricted to
+the units that serve the conversation's platform, is the confidence a draft answers with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
+
+from copilot.retrieval.embedders import Embedder
+from copilot.text import fold
+from copilot.understand.units import AnswerUnit
+
+log = logging.getLogger(__name__)
+DENSE_WEIGHT = 0.7
+STRENGTH = 20.0  # inverse regularisation (scikit-learn's C)
+
+
+def _words(text: str) -> list[str]:
+    return fold(text).split()
+
+
+def _pairs(text: str) -> list[str]:
+    return [f"{a} {b}" for a, b in pairwise(_words(text))]
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """The units that serve a conversation, most likely first, with their probabilities (summing to one)."""
+
+    units: list[tuple[AnswerUnit, float]] = field(default_factory=list)
+
+    @property
+    def best(self) -> tuple[AnswerUnit, float] | None:
+        return self.units[0] if self.units else None
+
+
+class AnswerSelector:
+    """Ranks answer units for a customer's words; fitted once per knowledge base."""
+
+    def __init__(self, units: Sequence[AnswerUnit], examples: Sequence[tuple[str, str]],
+                 embedder: Embedder | None = None, cache_dir: Path | None = None) -> None:
+        """`examples`: (customer text, unit id) pairs; each unit's own descriptions are added to them."""
+        self.units = {unit.id: unit for unit in units}
+        labelled = [*examples, *((text, unit.id) for unit in units for text in unit.descriptions)]
+        texts = [text for text, _ in labelled]
+        self.embedder = embedder
+        self.cache_dir = cache_dir
+        self.words = TfidfVectorizer(analyzer=_words, sublinear_tf=True)
+        self.pairs = TfidfVectorizer(analyzer=_pairs, sublinear_tf=True)
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
+                                     preprocessor=fold)
+        self.model: LogisticRegression | None = None
+        if len({unit for _, unit in labelled}) < 2:
+            return
+        features = sparse.hstack([self.words.fit_transform(texts), self.pairs.fit_transform(texts),
+                                  self.chars.fit_transform(texts), self._dense(texts)]).tocsr()
+        with threadpool_limits(1):
+            self.model = LogisticRegression(C=STRENGTH, max_iter=3000).fit(features, [u for _, u in labelled])
+        self._classes = [str(label) for label in self.model.classes_]
+
+    def rank(self, text: str, platform: str) -> Ranked:
+        """The units serving `platform`, ranked by probability for `text` (renormalised over them)."""
+        if self.model is None or not text.strip():
+            return Ranked()
+        probabilities = self.model.predict_proba(self._features(text))[0]
+        served = [(self.units[label], float(p)) for label, p in zip(self._classes, probabilities, strict=True)
+                  if self.units[label].serves(platform)]
+        total = sum(p for _, p in served) or 1.0
+        ranked = sorted(((unit, p / total) for unit, p in served), key=lambda pair: -pair[1])
+        return Ranked(ranked)
+
+    def _features(self, text: str) -> sparse.csr_matrix:
+        dense = (sparse.csr_matrix(np.asarray(self.embedder.embed_query(text), dtype=np.float64)[None, :]
+                                   * DENSE_WEIGHT) if self.embedder is not None else sparse.csr_matrix((1, 0)))
+        return sparse.hstack([self.words.transform([text]), self.pairs.transform([text]),
+                              self.chars.transform([text]), dense]).tocsr()
+
+    def _dense(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        if self.embedder is None:
+            return sparse.csr_matrix((len(texts), 0))
+        return sparse.csr_matrix(self._embeddings(self.embedder, texts) * DENSE_WEIGHT)
+
+    def _embeddings(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+        """The texts' vectors, kept in the index folder between starts (keyed by the model and the texts)."""
+        digest = hashlib.sha256("\n".join([embedder.name, *texts]).encode("utf-8")).hexdigest()[:24]
+        path = self.cache_dir / f"answer-vectors-{digest}.npy" if self.cache_dir else None
+        if path is not None and path.exists():
+            try:
+                cached = np.load(path)
+                if cached.shape[0] == len(texts):
+                    return np.asarray(cached, dtype=np.float64)
+            except (OSError, ValueError):
+                log.warning("unreadable cache %s: embedding the answer examples again", path)
+        vectors = np.asarray(embedder.embed(list(texts)), dtype=np.float64)
+        if path is not None:
+            _save(path, vectors)
+        return vectors
+
+
+def _save(path: Path, vectors: np.ndarray) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob("answer-vectors-*.npy"):
+            old.unlink(missing_ok=True)
+        partial = path.with_suffix(".partial.npy")
+        np.save(partial, vectors)
+        partial.replace(path)
+    except OSError as exc:
+        log.warning("cannot cache the answer example vectors in %s: %s", path.parent, exc)

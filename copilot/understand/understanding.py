@@ -1,0 +1,143 @@
+"""The understanding stage: what the customer needs, whether the knowledge base surely answers it, and what to
+ask when it does not; read once per conversation, for drafts and triage alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from copilot.contracts import Message
+from copilot.directives import without_directives
+from copilot.knowledge import KnowledgeBase
+from copilot.retrieval.embedders import Embedder
+from copilot.slots import SLOT
+from copilot.text import words
+from copilot.understand.address import address_form
+from copilot.understand.config import AnswersConfig, check_units_vocabulary, load_answer_examples
+from copilot.understand.selector import AnswerSelector, Ranked
+from copilot.understand.units import AnswerUnit, answer_units
+from copilot.yamlio import load_yaml_mapping
+
+NeedReader = Callable[[str], "NeedReading | None"]
+CANDIDATES = 3
+ALREADY_SENT = 0.6  # share of a reply's words found in one agent message: the reply was already sent
+
+
+@dataclass(frozen=True)
+class NeedReading:
+    """The need model's reading of the customer's words (the triage intents)."""
+
+    need: str
+    confidence: float
+    upset: bool = False
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What a draft knows before it is written."""
+
+    language: str
+    need: str | None
+    need_confidence: float
+    answer: AnswerUnit | None
+    confidence: float
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+    question: str = ""
+    condition: str | None = None
+    upset: bool = False
+    address: str | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+class Understander:
+    """Reads a conversation with the knowledge base's answer units, selector and answering vocabulary."""
+
+    def __init__(self, knowledge: KnowledgeBase, embedder: Embedder | None, cache_dir: Path | None = None,
+                 needs: NeedReader | None = None) -> None:
+        self.config = AnswersConfig.load(knowledge.root)
+        self.units = answer_units(knowledge.documents)
+        check_units_vocabulary(self.config, [(u.path, u.when, u.needs) for u in self.units], _intents(knowledge.root))
+        examples = load_answer_examples(knowledge.root, {unit.id for unit in self.units})
+        self.selector = AnswerSelector(self.units, [(e.text, e.answer) for e in examples], embedder, cache_dir)
+        self.needs = needs
+
+    @property
+    def answers_from_units(self) -> bool:
+        """False for a knowledge base without answer units: drafts then answer from retrieved passages."""
+        return self.selector.model is not None
+
+    def customer_text(self, messages: Sequence[Message]) -> str:
+        customer = [m.text for m in messages if m.role == "customer"]
+        return " ".join(without_directives(text) for text in customer[-self.config.recent_turns:]).strip()
+
+    def read(self, messages: Sequence[Message], platform: str, language: str,
+             customer_name: str | None = None) -> Understanding:
+        text = self.customer_text(messages)
+        ranked = self.selector.rank(text, platform)
+        reading = self.needs(text) if self.needs and text else None
+        agent = [m.text for m in messages if m.role == "agent"]
+        form = address_form(self.config.address, agent, customer_name)
+        best = ranked.best
+        confidence = best[1] if best else 0.0
+        candidates = [(unit.id, round(p, 3)) for unit, p in ranked.units[:CANDIDATES]]
+        need, need_confidence = _need(reading, best, self.config.threshold)
+        upset = bool(reading and reading.upset)
+        reasons = [f"best answer {best[0].id} ({confidence:.2f}, threshold {self.config.threshold})"] if best else []
+        if best and confidence >= self.config.threshold:
+            if not _already_sent(best[0], agent):
+                return Understanding(language, need, need_confidence, best[0], confidence, candidates,
+                                     upset=upset, address=form, reasons=reasons)
+            reasons.append(f"{best[0].id} was already sent in this conversation")
+            return Understanding(language, need, need_confidence, None, confidence, candidates, upset=upset,
+                                 address=form, reasons=reasons)
+        condition = _telling_condition(ranked, self.config)
+        if condition is not None:
+            ask = self.config.conditions[condition].ask
+            reasons.append(f"the closest answers differ in '{condition}': ask it")
+            return Understanding(language, need, need_confidence, None, confidence, candidates,
+                                 question=ask.get(language) or ask.get("en", ""), condition=condition,
+                                 upset=upset, address=form, reasons=reasons)
+        question = self.config.question(need, language) if need else ""
+        return Understanding(language, need, need_confidence, None, confidence, candidates, question=question,
+                             upset=upset, address=form, reasons=reasons)
+
+
+def _intents(root: Path) -> set[str]:
+    """The team's needs: the intents of triage.yaml (none when the knowledge base has no triage table)."""
+    path = root / "triage.yaml"
+    intents = load_yaml_mapping(path).get("intents") if path.exists() else None
+    return set(intents) if isinstance(intents, dict) else set()
+
+
+def _need(reading: NeedReading | None, best: tuple[AnswerUnit, float] | None,
+          threshold: float) -> tuple[str | None, float]:
+    """The need: the need model's when it is fairly sure, else the most likely unit's first need."""
+    if reading is not None and reading.confidence >= threshold:
+        return reading.need, reading.confidence
+    if best is not None and best[1] >= threshold / 2:
+        return best[0].needs[0], best[1]
+    return None, 0.0
+
+
+def _telling_condition(ranked: Ranked, config: AnswersConfig) -> str | None:
+    """The condition in which the two most likely units (together likely enough) differ, if any."""
+    if len(ranked.units) < 2:
+        return None
+    (first, p1), (second, p2) = ranked.units[:2]
+    if p1 + p2 < config.threshold or not set(first.needs) & set(second.needs):
+        return None
+    for name, value in first.when.items():
+        if name in config.conditions and second.when.get(name, value) != value:
+            return name
+    return None
+
+
+def _already_sent(unit: AnswerUnit, agent_texts: Sequence[str]) -> bool:
+    """One of the agent's messages already carries most of the unit's reply (in any language)."""
+    for _, reply in unit.replies.values():
+        reply_words = set(words(SLOT.sub("", reply)))
+        if reply_words and any(len(reply_words & set(words(text))) >= ALREADY_SENT * len(reply_words)
+                               for text in agent_texts):
+            return True
+    return False

@@ -1,0 +1,77 @@
+"""Answer units: the documents whose reply a draft can send, with the needs and conditions they answer.
+
+A unit is a document whose front matter names the needs it answers (`answers: [cancel_order]`) and, where close
+units differ, the condition it holds under (`when: {order_state: handed_over}`). Its reply sections, one per
+language, are what a draft sends; its first section per language (when to use it), title and tags describe it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from copilot.chat.local import FORBIDDEN_SECTION, REPLY_SECTION
+from copilot.language import detect_language
+from copilot.retrieval.documents import KnowledgeDocument
+
+_HEADING = re.compile(r"^#{2,3}\s+(.+?)\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class AnswerUnit:
+    """One sendable answer of the knowledge base."""
+
+    id: str
+    title: str
+    kind: str
+    path: Path
+    needs: tuple[str, ...]
+    when: dict[str, str]
+    platforms: tuple[str, ...]
+    replies: dict[str, tuple[str, str]]  # language -> (section heading, reply text)
+    descriptions: tuple[str, ...]
+
+    def serves(self, platform: str) -> bool:
+        return not self.platforms or platform in self.platforms
+
+    def reply(self, language: str) -> tuple[str, str] | None:
+        return self.replies.get(language)
+
+
+def sections(body: str) -> list[tuple[str, str]]:
+    """(heading, text) of every `##`/`###` section of a Markdown body, in order."""
+    marks = list(_HEADING.finditer(body))
+    found = []
+    for mark, following in zip(marks, [*marks[1:], None], strict=True):
+        end = following.start() if following else len(body)
+        text = body[mark.end():end].strip()
+        if text:
+            found.append((mark.group(1), text))
+    return found
+
+
+def unit_of(document: KnowledgeDocument) -> AnswerUnit | None:
+    """The answer unit a document is, or None when its front matter names no need or it has no reply."""
+    meta = document.meta
+    if not meta.answers:
+        return None
+    replies: dict[str, tuple[str, str]] = {}
+    descriptions = [meta.title, " ".join(meta.tags)]
+    seen_languages: set[str] = set()
+    for heading, text in sections(document.body):
+        language = detect_language([heading, text], default="en")
+        if REPLY_SECTION.match(heading) and not FORBIDDEN_SECTION.search(heading):
+            replies.setdefault(language, (heading, " ".join(text.split())))
+        elif language not in seen_languages and not FORBIDDEN_SECTION.search(heading):
+            descriptions.append(text)
+        seen_languages.add(language)
+    if not replies:
+        return None
+    return AnswerUnit(id=meta.id, title=meta.title, kind=meta.kind, path=document.path, needs=meta.answers,
+                      when=dict(meta.when), platforms=meta.platforms, replies=replies,
+                      descriptions=tuple(d for d in descriptions if d.strip()))
+
+
+def answer_units(documents: list[KnowledgeDocument]) -> list[AnswerUnit]:
+    return [unit for unit in map(unit_of, documents) if unit is not None]

@@ -1,0 +1,67 @@
+"""The acts one reply performs: greet and answer, empathy and answer, ask only when not sure, hold back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from copilot.compose import plan_reply
+from copilot.flows import Flow, FlowStep
+from copilot.understand import AnswerUnit, Understanding
+from copilot.understand.config import FlowActs
+
+STEPS = ("opening", "sympathy", "questions", "expectation", "solution", "closing")
+FLOW = Flow(id="support", title="Support", steps=tuple(
+    FlowStep(id=step, title=step.title(), goal=f"{step} goal", knowledge=step in ("expectation", "solution"))
+    for step in STEPS))
+ACTS = FlowActs(open="opening", empathy="sympathy", ask="questions", answer="solution", hold="expectation")
+UNIT = AnswerUnit(id="refund-unit", title="Refunds", kind="macro", path=Path("refund.md"), needs=("refund",),
+                  when={}, platforms=(), replies={"en": ("Reply", "Press Return/Refund in the order.")},
+                  descriptions=())
+
+
+def _understanding(answer: bool = False, question: str = "", need: str | None = "refund", upset: bool = False,
+                   condition: str | None = None) -> Understanding:
+    return Understanding(language="en", need=need, need_confidence=0.9 if need else 0.0,
+                         answer=UNIT if answer else None, confidence=0.8 if answer else 0.3,
+                         question=question, condition=condition, upset=upset)
+
+
+def test_a_first_reply_to_a_question_it_can_answer_greets_and_answers() -> None:
+    plan = plan_reply(FLOW, ACTS, "opening", _understanding(answer=True))
+    assert (plan.step.id, plan.acts) == ("opening", ["opening", "solution"])
+    assert plan.parts[1].text == "Press Return/Refund in the order." and plan.answers
+
+
+def test_an_upset_first_message_gets_empathy_between_the_greeting_and_the_answer() -> None:
+    plan = plan_reply(FLOW, ACTS, "opening", _understanding(answer=True, upset=True))
+    assert plan.acts == ["opening", "sympathy", "solution"]
+
+
+def test_a_first_message_with_a_known_need_but_no_sure_answer_greets_and_asks() -> None:
+    plan = plan_reply(FLOW, ACTS, "opening", _understanding(question="Which order?"))
+    assert plan.acts == ["opening", "questions"] and plan.parts[1].text == "Which order?" and not plan.answers
+
+
+def test_a_bare_hello_only_greets() -> None:
+    assert plan_reply(FLOW, ACTS, "opening", _understanding(need=None)).acts == ["opening"]
+
+
+def test_empathy_with_a_known_answer_goes_on_to_the_answer_in_the_same_message() -> None:
+    plan = plan_reply(FLOW, ACTS, "sympathy", _understanding(answer=True))
+    assert (plan.step.id, plan.acts) == ("solution", ["sympathy", "solution"])
+
+
+def test_probing_when_the_answer_is_sure_answers_instead() -> None:
+    assert plan_reply(FLOW, ACTS, "questions", _understanding(answer=True)).acts == ["solution"]
+
+
+def test_not_sure_at_the_answer_step_asks_the_telling_question_or_holds_back() -> None:
+    asking = plan_reply(FLOW, ACTS, "solution", _understanding(question="Has it shipped?", condition="shipped"))
+    assert asking.acts == ["questions"] and asking.parts[0].text == "Has it shipped?"
+    holding = plan_reply(FLOW, ACTS, "solution", _understanding(question="Which order?"))
+    assert holding.acts == ["expectation"] and not holding.parts[0].text
+
+
+def test_a_forced_step_answers_only_at_the_answer_or_hold_step() -> None:
+    assert plan_reply(FLOW, ACTS, "solution", _understanding(answer=True), forced=True).answers
+    assert plan_reply(FLOW, ACTS, "closing", _understanding(answer=True), forced=True).acts == ["closing"]

@@ -1,0 +1,120 @@
+"""The understanding stage on a small knowledge base made here: answers it is sure of, the one question that
+tells close answers apart, an answer already sent, how a customer is addressed, the conversation's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from copilot.contracts import Message
+from copilot.errors import KnowledgeError
+from copilot.knowledge import KnowledgeBase
+from copilot.language import conversation_language
+from copilot.understand import Understander
+from copilot.understand.address import address_form, addressed, bare_name
+from copilot.understand.config import Address
+from tests.conftest import document
+
+ANSWERS = """\
+threshold: 0.5
+conditions:
+  parcel:
+    values: [at_home, on_the_way]
+    ask: {en: "Has the parcel left our warehouse yet?", vi: "Kiện hàng đã rời kho chưa ạ?"}
+questions:
+  stop_order: {en: "Which order would you like to stop?"}
+  _unknown: {en: "What can I help you with?"}
+address: {generic: "anh/chị", forms: [anh, chị]}
+"""
+EXAMPLES = """\
+examples:
+  - {text: "please stop my order, you have not sent it yet", answer: stop-before}
+  - {text: "cancel it before you ship it please", answer: stop-before}
+  - {text: "I ordered by mistake an hour ago, not packed yet, cancel", answer: stop-before}
+  - {text: "the courier already has it but I want to stop the order", answer: stop-after}
+  - {text: "it is on the way already, can I still cancel", answer: stop-after}
+  - {text: "parcel is in transit, I do not want it any more", answer: stop-after}
+  - {text: "which colours does the lamp come in", answer: lamp-colours}
+  - {text: "is the lamp available in white or black", answer: lamp-colours}
+  - {text: "what colour options for the desk lamp", answer: lamp-colours}
+"""
+
+
+def _unit(doc_id: str, reply: str, **meta: str) -> str:
+    return document(doc_id, doc_id.replace("-", " "), f"# {doc_id}\n\n## When to use\n{doc_id}\n\n## Reply\n{reply}",
+                    kind="macro", **meta)
+
+
+@pytest.fixture
+def understander(make_knowledge: Callable[..., Path]) -> Understander:
+    root = make_knowledge({
+        "macros/stop-before.md": _unit("stop-before", "You can stop it yourself with the Cancel button.",
+                                       answers="[stop_order]", when="{parcel: at_home}"),
+        "macros/stop-after.md": _unit("stop-after", "It has left: refuse the parcel at the door.",
+                                      answers="[stop_order]", when="{parcel: on_the_way}"),
+        "macros/lamp-colours.md": _unit("lamp-colours", "The lamp comes in white and black.",
+                                        answers="[product]"),
+    })
+    (root / "answers.yaml").write_text(ANSWERS, encoding="utf-8")
+    (root / "answer-examples").mkdir()
+    (root / "answer-examples" / "examples.yaml").write_text(EXAMPLES, encoding="utf-8")
+    return Understander(KnowledgeBase.load(root), embedder=None)
+
+
+def _customer(*texts: str) -> list[Message]:
+    return [Message(role="customer", text=text) for text in texts]
+
+
+def test_a_clear_need_is_answered_by_its_unit(understander: Understander) -> None:
+    reading = understander.read(_customer("the parcel is already on the way, I want to cancel it"), "livechat", "en")
+    assert reading.answer is not None and reading.answer.id == "stop-after"
+    assert reading.confidence >= understander.config.threshold
+
+
+def test_close_answers_that_differ_in_a_condition_ask_that_condition(understander: Understander) -> None:
+    reading = understander.read(_customer("cancel order"), "livechat", "en")
+    assert reading.answer is None
+    assert reading.condition == "parcel"
+    assert reading.question == "Has the parcel left our warehouse yet?"
+
+
+def test_an_answer_already_sent_is_not_sent_again(understander: Understander) -> None:
+    messages = [*_customer("which colours does the lamp come in?"),
+                Message(role="agent", text="The lamp comes in white and black."),
+                *_customer("which colours does the lamp come in?")]
+    reading = understander.read(messages, "livechat", "en")
+    assert reading.answer is None
+    assert any("already sent" in reason for reason in reading.reasons)
+
+
+def test_a_unit_naming_an_undeclared_condition_is_named_with_its_file(make_knowledge: Callable[..., Path]) -> None:
+    root = make_knowledge({"macros/x.md": _unit("x-unit", "Hi.", answers="[a]", when="{colour: red}")})
+    (root / "answers.yaml").write_text(ANSWERS, encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"x\.md.*unknown condition 'colour'"):
+        Understander(KnowledgeBase.load(root), embedder=None)
+
+
+def test_an_example_naming_no_unit_is_named_with_its_file_and_line(make_knowledge: Callable[..., Path]) -> None:
+    root = make_knowledge({"macros/x.md": _unit("x-unit", "Hi.", answers="[a]")})
+    (root / "answer-examples").mkdir()
+    (root / "answer-examples" / "bad.yaml").write_text("examples:\n  - {text: hi, answer: nope}\n", "utf-8")
+    with pytest.raises(KnowledgeError, match=r"bad\.yaml: field 'examples\.0\.answer'.*'nope' is not an answer unit"):
+        Understander(KnowledgeBase.load(root), embedder=None)
+
+
+def test_the_conversation_names_how_the_customer_is_addressed() -> None:
+    address = Address(generic="anh/chị", forms=("anh", "chị", "bạn"))
+    assert address_form(address, ["Dạ em chào chị Lan ạ"], None) == "chị"
+    assert address_form(address, ["Dạ anh/chị chờ em chút ạ"], None) is None
+    assert address_form(address, [], "Anh Tuấn") == "anh"
+    assert bare_name(address, "Anh Tuấn") == "Tuấn"
+    assert addressed("Anh/chị yên tâm, em gửi anh/chị Lan nhé", address, "chị") == "Chị yên tâm, em gửi chị Lan nhé"
+
+
+def test_a_last_message_that_is_only_a_url_keeps_an_english_chat_english() -> None:
+    customer = ["hello, my popup stopped showing on my store", "sure, name-shop.myshopify.com"]
+    assert conversation_language(customer, ["Could you share your store URL?"], prior="en") == "en"
+    assert conversation_language(["shop ơi"], [], prior="en") == "vi"
+    assert conversation_language(["123456"], [], prior="vi") == "vi"
