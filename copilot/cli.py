@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -67,6 +68,11 @@ def ingest(knowledge: KnowledgeOpt = None, index: IndexOpt = None) -> None:
     for label, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
         if ids:
             out.print(f"  {label}: {', '.join(ids)}", highlight=False)
+    started = time.perf_counter()
+    copilot.prepare_triage()
+    if copilot.triage_ready and (copilot.knowledge.root / "triage.yaml").exists():
+        out.print(f"Triage model ready in {time.perf_counter() - started:.1f}s (kept in the index folder).",
+                  highlight=False)
 
 
 @app.command()
@@ -391,6 +397,33 @@ def triage_report(
             text = case.request.messages[-1].text
             out.print(f"  {case.id} [{case.request.platform}/{case.request.customer.tier}] {'; '.join(wrong)}: "
                       f"{text!r}", highlight=False, markup=False)
+
+
+@app.command("intent-report")
+@friendly_errors
+def intent_report(
+    clinc: Annotated[Path, typer.Option(help="The CLINC150 folder (data_full.json, data_small.json).")] = Path(
+        "../shared/datasets/clinc150"),
+    shots: Annotated[str, typer.Option(help="Examples per intent, comma-separated (10, 50, 100).")] = "10,50,100",
+    index: IndexOpt = None,
+) -> None:
+    """The need model on CLINC150: in-scope accuracy and out-of-scope recall, threshold chosen on validation."""
+    from evals.intents import REJECTS, clinc_rows
+
+    counts = tuple(int(part) for part in shots.split(",") if part.strip().isdigit())
+    if not counts or any(count not in (10, 50, 100) for count in counts):
+        raise InvalidRequestError(f"--shots takes 10, 50 and 100, comma-separated; got '{shots}'")
+    copilot = build(None, index)
+    rows = clinc_rows(clinc, copilot.index.embedder, copilot.settings.index_dir / "clinc150", counts)
+    table = Table(title=f"CLINC150, threshold: {REJECTS:.0%} of validation in-scope queries rejected")
+    for column in ("examples per intent", "fit s", "threshold", "val accuracy", "val in-scope / OOS recall",
+                   "test accuracy", "test in-scope / OOS recall"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row.shots), f"{row.fit_seconds}", f"{row.threshold:.3f}", f"{row.val[0]:.3f}",
+                      f"{row.val[1]:.3f} / {row.val[2]:.3f}", f"{row.test[0]:.3f}",
+                      f"{row.test[1]:.3f} / {row.test[2]:.3f}")
+    out.print(table)
 
 
 @app.command("guardrail-report")

@@ -7,7 +7,7 @@ import threading
 from copilot.chat.base import ChatModel
 from copilot.chat.breaker import GuardedChatModel
 from copilot.chat.openai_chat import OpenAIChatModel
-from copilot.contracts import DraftRequest, DraftResponse, GuardrailRequest
+from copilot.contracts import DraftRequest, DraftResponse, GuardrailRequest, Message
 from copilot.drafter import Drafter
 from copilot.errors import InvalidRequestError, NotFoundError
 from copilot.feedback import FeedbackStore
@@ -69,9 +69,12 @@ class Copilot:
                 load_examples(knowledge.root / EXAMPLES_DIR, config.intents)
             report = self.index.ingest(knowledge, progress)
             Understander(knowledge, None)  # validates the answer units and examples before anything is swapped
+            serving_triage = self._triage is not None
             self._knowledge, self._guardrails, self._drafter, self._triage = knowledge, guardrails, None, None
             self._understander = None
-            return report
+        if serving_triage:  # a reindex while serving: triage stays ready
+            self.prepare_triage()
+        return report
 
     @property
     def drafter(self) -> Drafter:
@@ -131,6 +134,26 @@ class Copilot:
             self._drafter.clear_caches()
 
     @property
+    def triage_ready(self) -> bool:
+        """Triage answers at once: its model is fitted (or loaded), or the knowledge folder has no triage."""
+        return self._triage is not None or not (self.settings.knowledge_dir / "triage.yaml").exists()
+
+    def prepare_triage(self) -> None:
+        """Fit the triage model (or load it from the index folder) and triage one message a policy answers, so the
+        first request is answered at once; a knowledge folder without `triage.yaml` has nothing to prepare."""
+        if not (self.knowledge.root / "triage.yaml").exists():
+            return
+        engine = self.triager
+        engine.model.read("warm up")
+        if self.chat_model() is not None:
+            return  # no call to the language model at start-up
+        answered = [i.exemplars[0] for i in engine.config.intents.values() if i.answerable and i.exemplars]
+        platform = next(iter(self.knowledge.platforms), "livechat")
+        # a message a policy answers, so the drafting pipeline and language detection are warm too
+        engine.triage(TriageRequest(platform=platform, messages=[Message(role="customer",
+                                                                         text=(answered or ["warm up"])[0])]))
+
+    @property
     def triager(self) -> TriageEngine:
         if self._triage is None:
             knowledge = self.knowledge
@@ -163,9 +186,10 @@ class Copilot:
 
     def warm_up(self) -> None:
         """Bring the index up to date with the knowledge folder (only changed documents are embedded), then load
-        the model and indexes so the first request is fast."""
+        the model and indexes and prepare triage, so the first request is fast."""
         self.ingest()
         self.index.retriever().search("warm up", k=1)
+        self.prepare_triage()
 
     def search(
         self,

@@ -21,12 +21,12 @@ from copilot.chat.base import ChatModelError
 from copilot.chat.local import write_around_slots
 from copilot.contracts import MAX_MESSAGES, Agent, Citation, Customer, DraftRequest, DraftResponse, Message
 from copilot.directives import without_directives
-from copilot.errors import InvalidRequestError
+from copilot.errors import InvalidRequestError, KnowledgeError
 from copilot.language import detect_language
 from copilot.pii import PiiMasker
 from copilot.retrieval.embedders import Embedder
 from copilot.text import fold
-from copilot.triage_model import FIELDS, IssueType, Reading, Sentiment, TriageExample, TriageModel, Urgency
+from copilot.triage_model import FIELDS, IssueType, Reading, Sentiment, TriageExample, Urgency, fitted_model
 from copilot.yamlio import Patterns, load_yaml_mapping, validate_model
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,19 @@ class Intent(BaseModel):
 
     issue_type: IssueType
     answerable: bool = False
+    description: str = ""
     patterns: Patterns = ()
     exemplars: tuple[str, ...] = ()
+
+
+class OutOfScope(BaseModel):
+    """When a message is none of the intents: its closest intent's similarity is under the level that would
+    reject `rejects` of the examples held out one at a time. It then takes `intent` and goes to a person."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rejects: float = Field(gt=0, lt=0.5)
+    intent: str | None = None
 
 
 class UrgencyRule(BaseModel):
@@ -77,6 +88,7 @@ class TriageConfig(BaseModel):
     auto_reply_threshold: float = Field(ge=0, le=1)
     bot: dict[str, str] = Field(default_factory=dict)
     intents: dict[str, Intent] = Field(min_length=1)
+    out_of_scope: OutOfScope | None = None
     urgency_rules: tuple[UrgencyRule, ...] = ()
     repeat_contact: Patterns = ()
     sentiment: dict[Literal["negative", "positive"], Patterns] = Field(default_factory=dict)
@@ -89,7 +101,21 @@ class TriageConfig(BaseModel):
 
     @classmethod
     def load(cls, path: Path) -> TriageConfig:
-        return validate_model(cls, load_yaml_mapping(path), path)
+        config = validate_model(cls, load_yaml_mapping(path), path)
+        scope = config.out_of_scope
+        if scope is not None and scope.intent is not None and scope.intent not in config.intents:
+            raise KnowledgeError(path, f"unknown intent '{scope.intent}'; the intents are: "
+                                 f"{', '.join(config.intents)}", field="out_of_scope.intent")
+        return config
+
+    def examples(self) -> list[tuple[str, dict[str, str]]]:
+        """Each intent's exemplars, as examples of that intent alone."""
+        return [(text, {"intent": name}) for name, intent in self.intents.items() for text in intent.exemplars]
+
+    def names(self) -> list[tuple[str, str]]:
+        """Each intent's name (in words) and description, with the intent: what the need model also learns."""
+        return [(text, name) for name, intent in self.intents.items()
+                for text in (name.replace("_", " "), intent.description) if text.strip()]
 
 
 class TriageRequest(BaseModel):
@@ -121,6 +147,8 @@ class TriageResponse(BaseModel):
     holding_message: str | None = None
     confidence: float = Field(ge=0, le=1)
     reasons: list[str]
+    out_of_scope: bool = Field(default=False, description="The message is none of the team's intents: `intent` "
+                               "is the configured fallback and a person answers.")
 
 
 class LLMTriage(BaseModel):
@@ -138,6 +166,8 @@ class LLMTriage(BaseModel):
 class IntentGuess:
     intent: str
     confidence: float
+    out_of_scope: bool = False
+    reason: str = ""
 
 
 Drafter = Callable[[DraftRequest], DraftResponse]
@@ -164,9 +194,9 @@ class TriageEngine:
         self.config = config
         self.marketplaces = {name for name, marketplace in platforms.items() if marketplace}
         self.platforms = set(platforms)
-        labelled = [(e.text, e.model_dump(include=set(FIELDS))) for e in examples]
-        labelled += [(text, {"intent": name}) for name, intent in config.intents.items() for text in intent.exemplars]
-        self.model = TriageModel(labelled, embedder, cache_dir)
+        labelled = [(e.text, e.model_dump(include=set(FIELDS))) for e in examples] + config.examples()
+        rejects = config.out_of_scope.rejects if config.out_of_scope else None
+        self.model = fitted_model(labelled, embedder, cache_dir, rejects, config.names())
         self.drafter = drafter
         self.llm = llm
         self._intent_patterns = {name: [re.compile(p) for p in i.patterns] for name, i in config.intents.items()}
@@ -191,6 +221,9 @@ class TriageEngine:
         issue_type = cast(IssueType, reading.issue_type.label if reading.issue_type else intent.issue_type)
         decision = _Decision(issue_type=issue_type,
                              reasons=[f"intent {guess.intent} ({guess.confidence:.2f}, {reading.source})"])
+        if guess.out_of_scope:
+            decision.reasons.append(guess.reason)
+            decision.handoff("none of the team's needs: a person answers")
         self._urgency(decision, reading, folded)
         self._escalations(decision, request, sentiment)
         self._not_an_idea_when_pressing(decision, reading)
@@ -208,6 +241,7 @@ class TriageEngine:
             customer_tier=request.customer.tier, language=language, route=decision.route,
             handoff=decision.needs_human, sla_minutes=self._sla(request.platform, decision.urgency),
             auto_reply=auto_reply, confidence=guess.confidence, reasons=decision.reasons,
+            out_of_scope=guess.out_of_scope,
             holding_message=self._holding(request, language, decision) if decision.needs_human else None,
         )
 
@@ -233,12 +267,21 @@ class TriageEngine:
     def _local(self, text: str, folded: str) -> _Reading:
         readings = self.model.read(text)
         if "intent" in readings:
-            guess = IntentGuess(readings["intent"].label, round(readings["intent"].probability, 3))
+            guess = self._guess(readings["intent"])
         else:
             matched = [name for name, found in self._intent_patterns.items() if any(p.search(folded) for p in found)]
             guess = IntentGuess(matched[0], 0.5) if matched else IntentGuess(_fallback_intent(self.config), 0.0)
         return _Reading(guess, readings.get("urgency"), readings.get("issue_type"), readings.get("sentiment"),
                         "local model")
+
+    def _guess(self, intent: Reading) -> IntentGuess:
+        """The intent read, or the fallback intent when the message is none of the intents (with the reason)."""
+        if not intent.out_of_scope or self.config.out_of_scope is None:
+            return IntentGuess(intent.label, round(intent.probability, 3))
+        fallback = self.config.out_of_scope.intent or _fallback_intent(self.config)
+        reason = (f"out of scope: the closest intent, {intent.label}, scores {intent.scope:.2f}, under the "
+                  f"threshold {self.model.scope_threshold:.2f}; read as {fallback}")
+        return IntentGuess(fallback, round(intent.probability, 3), True, reason)
 
     def _sentiment_of(self, reading: _Reading, folded: str) -> Sentiment:
         if any(p.search(folded) for p in self._repeat):

@@ -222,3 +222,17 @@ def test_a_bad_triage_table_is_named_with_its_field(tmp_path: Any, change: Any, 
     with pytest.raises(KnowledgeError) as caught:
         TriageConfig.load(path)
     assert caught.value.path.endswith("triage.yaml") and caught.value.field == field
+
+
+def test_a_message_that_is_none_of_the_needs_is_said_so_and_handed_off(shipped_copilot: Copilot) -> None:
+    result = triage(shipped_copilot, "who won the football match last night", platform="livechat")
+    assert result.out_of_scope and result.intent == "other", result.reasons
+    assert result.handoff and result.auto_reply is None and result.holding_message
+    reason = next(r for r in result.reasons if r.startswith("out of scope"))
+    assert "scores" in reason and "under the threshold" in reason
+
+
+def test_a_need_of_the_team_is_not_out_of_scope(shipped_copilot: Copilot) -> None:
+    for text in ("Làm sao để hủy đơn trên Shopee?", "my popup is not showing", "don cua em dang o dau vay shop"):
+        result = triage(shipped_copilot, text)
+        assert not result.out_of_scope and result.intent != "other", (text, result.reasons)

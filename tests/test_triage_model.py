@@ -10,7 +10,7 @@ import pytest
 
 from copilot import KnowledgeError
 from copilot.retrieval.embedders import HashingEmbedder
-from copilot.triage_model import FIELDS, TriageModel, load_examples
+from copilot.triage_model import FIELDS, TriageModel, fitted_model, load_examples
 
 INTENTS = {"cancel_order", "app_bug", "other"}
 ROWS = [  # text, intent, issue type, urgency, sentiment
@@ -122,3 +122,38 @@ def test_example_vectors_are_cached_between_starts_and_refreshed_when_examples_c
     next(cache.glob("*.npy")).write_bytes(b"not a numpy file")
     TriageModel(labelled(folder), embedder, cache)
     assert embedder.batches == 3
+
+
+NEEDS = [  # ten-ish examples of three needs, as a new team writes them
+    ("how do I cancel my order", "cancel_order"), ("please cancel the order I placed", "cancel_order"),
+    ("I want to cancel my purchase", "cancel_order"), ("cancel order number 1234", "cancel_order"),
+    ("my popup is not showing", "app_bug"), ("the widget is broken on my store", "app_bug"),
+    ("popup stopped showing after the update", "app_bug"), ("the app shows an error on checkout", "app_bug"),
+    ("where is my parcel", "order_status"), ("when will my order arrive", "order_status"),
+    ("track my order please", "order_status"), ("has my parcel shipped yet", "order_status"),
+]
+
+
+def test_a_message_far_from_every_need_is_out_of_scope_with_its_score() -> None:
+    model = TriageModel([(text, {"intent": intent}) for text, intent in NEEDS], HashingEmbedder(), scope_rejects=0.1)
+    inside = model.read("can you cancel my order")["intent"]
+    outside = model.read("what will the weather be in Paris tomorrow")["intent"]
+    assert inside.label == "cancel_order" and not inside.out_of_scope
+    assert outside.out_of_scope and outside.scope is not None and model.scope_threshold is not None
+    assert outside.scope < model.scope_threshold <= inside.scope  # type: ignore[operator]
+    assert not TriageModel([(t, {"intent": i}) for t, i in NEEDS], HashingEmbedder()).read(
+        "what will the weather be in Paris tomorrow")["intent"].out_of_scope  # no threshold configured
+
+
+def test_the_fitted_model_is_kept_and_loaded_until_the_examples_change(tmp_path: Path) -> None:
+    embedder, cache = CountingEmbedder(), tmp_path / "cache"
+    examples = [(text, {"intent": intent}) for text, intent in NEEDS]
+    first = fitted_model(examples, embedder, cache, 0.1)
+    second = fitted_model(examples, embedder, cache, 0.1)
+    assert embedder.batches == 1 and len(list(cache.glob("triage-model-*.pickle"))) == 1
+    assert second is not first and second.embedder is embedder
+    assert second.read("popup not showing")["intent"] == first.read("popup not showing")["intent"]
+    fitted_model([*examples, ("parcel still not here", {"intent": "order_status"})], embedder, cache, 0.1)
+    assert embedder.batches == 2 and len(list(cache.glob("triage-model-*.pickle"))) == 1
+    next(cache.glob("triage-model-*.pickle")).write_bytes(b"not a model")
+    assert fitted_model(examples, embedder, cache, 0.1).read("cancel it")["intent"].label == "cancel_order"

@@ -56,6 +56,10 @@ def goals(results: BenchResults) -> list[Goal]:
                      for goal in rows[2:4]]
     if config.quick:
         rows.append(at_most("`copilot bench --quick` run time", results.seconds, QUICK_LIMIT_S, "s"))
+    if results.triage_fit:
+        fit = results.triage_fit
+        rows.append(at_most(f"triage model fit, {fit.examples:,} examples (embeddings kept)", fit.fit_seconds, 30, "s"))
+        rows.append(at_most("triage model load from the index folder", fit.load_seconds, 1, "s"))
     if results.evaluation:
         cases, seconds = results.evaluation
         rows.append(at_most("eval runner, seconds per 500 cases", round(seconds * 500 / max(cases, 1), 1), 120, "s"))

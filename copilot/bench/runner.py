@@ -17,6 +17,7 @@ from copilot.bench.inprocess import draft_timings, eval_speed, guardrail_timing,
 from copilot.bench.scale import build_index, served_search_timing
 from copilot.bench.scale import search_timing as scaled_search_timing
 from copilot.bench.stats import Timing
+from copilot.bench.triage_fit import TriageFit, triage_fit_speed
 from copilot.bench.workload import Workload
 from copilot.core import Copilot
 from copilot.settings import Settings
@@ -77,6 +78,7 @@ class BenchResults:
     scaled: list[ScaledSearch] = field(default_factory=list)
     growth: list[GrowthCell] = field(default_factory=list)
     evaluation: tuple[int, float] | None = None
+    triage_fit: TriageFit | None = None
 
 
 def run_bench(copilot: Copilot, config: BenchConfig, datasets: Path, workdir: Path,
@@ -89,6 +91,9 @@ def run_bench(copilot: Copilot, config: BenchConfig, datasets: Path, workdir: Pa
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         _in_process(copilot, config, workload, results, progress)
+        if (copilot.settings.knowledge_dir / "triage.yaml").exists():
+            progress("triage model: fit on 10,000 examples, load from the index folder")
+            results.triage_fit = triage_fit_speed(copilot.settings.knowledge_dir, copilot.index.embedder, workdir)
         _over_http(copilot.settings, config, workload, workdir, results, progress)
         _ingest_and_scale(copilot, config, workload, workdir, results, progress)
         if config.evaluation:

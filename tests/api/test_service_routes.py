@@ -127,3 +127,16 @@ def test_cors_allows_the_configured_helpdesk_origin(shipped_copilot: Copilot, tm
 def test_serve_refuses_a_public_address_without_keys() -> None:
     result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 2 and "loopback" in result.stderr
+
+
+def test_readyz_waits_for_triage_and_the_first_triage_is_then_at_once(shipped_copilot: Copilot, tmp_path: Path) -> None:
+    copilot = shipped(shipped_copilot, tmp_path)
+    cold = TestClient(create_app(copilot=copilot))  # no start-up: nothing prepared yet
+    not_ready = cold.get("/readyz")
+    assert not_ready.status_code == 503 and "triage" in not_ready.json()["error"]["message"]
+    with TestClient(create_app(copilot=copilot)) as started:
+        ready = started.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["triage"] == "ready"
+        assert copilot.triage_ready  # prepared during start-up, not by the first request
+        answer = started.post("/v1/triage", json={"messages": [{"role": "customer", "text": "where is my order"}]})
+        assert answer.status_code == 200 and answer.json()["out_of_scope"] is False

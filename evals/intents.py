@@ -1,0 +1,106 @@
+"""The need model on public data: CLINC150 (Larson et al., 2019; CC-BY-3.0), read from its folder by path.
+
+In-scope accuracy and out-of-scope recall at 10 examples per intent (the first ten of each in `data_full.json`),
+50 (`data_small.json`) and 100 (`data_full.json`), each intent's name (in words) one more example for the need model, as
+a team's `triage.yaml` names are. The scope threshold is chosen on the validation split only: the level under which
+`rejects` of its in-scope queries fall. Test numbers are read once with it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from copilot.errors import DatasetError
+from copilot.retrieval.embedders import Embedder
+from copilot.triage_model import TriageModel, cached_embeddings
+
+REJECTS = 0.01
+SHOTS = (10, 50, 100)
+Pairs = list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class IntentRow:
+    shots: int
+    examples: int
+    fit_seconds: float
+    threshold: float
+    val: tuple[float, float, float]  # accuracy without threshold, in-scope accuracy with it, out-of-scope recall
+    test: tuple[float, float, float]
+
+
+def load_clinc(folder: Path, name: str) -> dict[str, Pairs]:
+    """One of CLINC150's files: splits of [text, intent] pairs; a missing or malformed file is named."""
+    path = folder / name
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return {split: [(str(text), str(intent)) for text, intent in rows] for split, rows in raw.items()}
+    except OSError as exc:
+        raise DatasetError(path, 0, f"cannot read it ({exc.strerror}): is this the CLINC150 folder?") from exc
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise DatasetError(path, 0, f"not CLINC150's JSON ({type(exc).__name__}: {exc})") from exc
+
+
+def first_per_intent(rows: Pairs, shots: int) -> Pairs:
+    seen: dict[str, int] = defaultdict(int)
+    chosen = []
+    for text, intent in rows:
+        if seen[intent] < shots:
+            chosen.append((text, intent))
+            seen[intent] += 1
+    return chosen
+
+
+def clinc_rows(folder: Path, embedder: Embedder, cache_dir: Path | None = None,
+               shots: tuple[int, ...] = SHOTS, rejects: float = REJECTS) -> list[IntentRow]:
+    """One row per number of examples per intent."""
+    full, small = load_clinc(folder, "data_full.json"), None
+    rows = []
+    for count in shots:
+        if count == 50:
+            small = small or load_clinc(folder, "data_small.json")
+        data = small if count == 50 and small else full
+        train = data["train"] if count in (50, 100) else first_per_intent(full["train"], count)
+        rows.append(_row(count, train, data, embedder, cache_dir, rejects))
+    return rows
+
+
+def _row(count: int, train: Pairs, data: dict[str, Pairs], embedder: Embedder, cache_dir: Path | None,
+         rejects: float) -> IntentRow:
+    names = sorted({intent for _, intent in train})
+    labelled = [(text, {"intent": intent}) for text, intent in train]
+    started = time.perf_counter()
+    model = TriageModel(labelled, embedder, cache_dir / f"train-{count}" if cache_dir else None,
+                        names=[(name.replace("_", " "), name) for name in names])
+    fit_seconds = round(time.perf_counter() - started, 1)
+    val = _scored(model, data["val"] + data["oos_val"], embedder, cache_dir, "val")
+    scopes = [scope for scope, _, expected in val if expected != "oos"]
+    threshold = float(np.quantile(scopes, rejects))
+    test = _scored(model, data["test"] + data["oos_test"], embedder, cache_dir, "test")
+    return IntentRow(count, len(labelled) + len(names), fit_seconds, round(threshold, 4), _rates(val, threshold),
+                     _rates(test, threshold))
+
+
+def _scored(model: TriageModel, rows: Pairs, embedder: Embedder, cache_dir: Path | None,
+            split: str) -> list[tuple[float, str, str]]:
+    """(scope score, intent read, intent expected) per query, embedded in one batch (cached by content)."""
+    texts = [text for text, _ in rows]
+    vectors = cached_embeddings(embedder, texts, cache_dir / split if cache_dir else None)
+    readings = model.read_intents(texts, vectors)
+    return [(reading.scope or 0.0, reading.label, expected)
+            for reading, (_, expected) in zip(readings, rows, strict=True)]
+
+
+def _rates(scored: list[tuple[float, str, str]], threshold: float) -> tuple[float, float, float]:
+    inside = [(scope, got == expected) for scope, got, expected in scored if expected != "oos"]
+    outside = [scope for scope, _, expected in scored if expected == "oos"]
+    plain = sum(ok for _, ok in inside) / len(inside)
+    kept = sum(ok and scope >= threshold for scope, ok in inside) / len(inside)
+    recall = sum(scope < threshold for scope in outside) / max(len(outside), 1)
+    return round(plain, 3), round(kept, 3), round(recall, 3)

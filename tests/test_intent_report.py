@@ -1,0 +1,51 @@
+"""The need model measured on CLINC150's format: a small folder made here, the real one when it is present."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from copilot.cli import app as cli
+from copilot.retrieval.embedders import HashingEmbedder
+from evals.intents import clinc_rows, load_clinc
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "clinc150"
+NEEDS = {"cancel_order": ["cancel my order", "please cancel the order", "i want to cancel it", "stop my order"],
+         "order_status": ["where is my parcel", "track my order", "when does my order arrive", "parcel status"]}
+
+
+def tiny_clinc(folder: Path) -> Path:
+    folder.mkdir()
+    train = [[text, intent] for intent, texts in NEEDS.items() for text in texts]
+    data = {"train": train, "val": [["cancel the order now", "cancel_order"], ["track the parcel", "order_status"]],
+            "test": [["please cancel my order", "cancel_order"], ["where is the parcel", "order_status"]],
+            "oos_train": [], "oos_val": [["sing me a song", "oos"]],
+            "oos_test": [["what is the capital of peru", "oos"]]}
+    for name in ("data_full.json", "data_small.json"):
+        (folder / name).write_text(json.dumps(data), encoding="utf-8")
+    return folder
+
+
+def test_the_report_reads_in_scope_queries_and_sends_far_ones_out_of_scope(tmp_path: Path) -> None:
+    rows = clinc_rows(tiny_clinc(tmp_path / "clinc"), HashingEmbedder(), tmp_path / "cache", shots=(10,),
+                      rejects=0.01)
+    (row,) = rows
+    assert row.shots == 10 and row.examples == 10  # eight examples and the two intents' names
+    assert row.test == (1.0, 1.0, 1.0)  # every in-scope query right and kept, the out-of-scope one rejected
+
+
+def test_a_missing_dataset_folder_is_one_clear_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["intent-report", "--clinc", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "data_full.json" in result.output and "Traceback" not in result.output
+    bad = CliRunner().invoke(cli, ["intent-report", "--clinc", str(tmp_path), "--shots", "7"])
+    assert bad.exit_code == 2 and "--shots" in bad.output
+
+
+@pytest.mark.skipif(not (REAL / "data_full.json").exists(), reason=f"CLINC150 is not at {REAL} (kept outside the repo)")
+def test_the_real_clinc150_has_the_splits_the_report_reads() -> None:
+    data = load_clinc(REAL, "data_full.json")
+    assert {len(data[s]) for s in ("val", "test", "oos_val", "oos_test")} == {3000, 4500, 100, 1000}
+    assert len({intent for _, intent in data["train"]}) == 150
