@@ -97,6 +97,7 @@ class Drafter:
         plan = self._prepare(request)
         if self.model is self.composer:
             completion, degraded = self._complete(request, plan.context)
+            completion = self._addressed(completion, plan)
             for piece in re.findall(r"\S+\s*", completion.text):
                 yield "delta", piece
         else:

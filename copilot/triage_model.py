@@ -14,7 +14,7 @@ import json
 import logging
 import pickle
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
@@ -28,6 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
+from copilot.cache import cached_embeddings, replace_cached
 from copilot.errors import KnowledgeError
 from copilot.retrieval.embedders import Embedder
 from copilot.text import fold
@@ -275,20 +276,6 @@ def _reading(labels: list[str], probabilities: np.ndarray, scope: float | None =
                    None if scope is None else round(scope, 4), out_of_scope)
 
 
-def _replace_cached(folder: Path, pattern: str, path: Path, write: Callable[[Path], None]) -> None:
-    """Write `path` through a partial file and drop the older files of `pattern`; a folder that cannot be
-    written costs the cache, not the answer."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob(pattern):
-            old.unlink(missing_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        write(partial)
-        partial.replace(path)
-    except OSError as exc:
-        log.warning("cannot cache %s in %s: %s", path.name, folder, exc)
-
-
 def fitted_model(labelled: Sequence[tuple[str, dict[str, str]]], embedder: Embedder | None,
                  cache_dir: Path | None, scope_rejects: float | None = None,
                  names: Sequence[tuple[str, str]] = ()) -> TriageModel:
@@ -315,28 +302,5 @@ def fitted_model(labelled: Sequence[tuple[str, dict[str, str]]], embedder: Embed
         with partial.open("wb") as handle:
             pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
-    _replace_cached(cache_dir, "triage-model-*.pickle", path, write)
+    replace_cached(cache_dir, "triage-model-*.pickle", path, write)
     return model
-
-
-def cached_embeddings(embedder: Embedder, texts: Sequence[str], cache_dir: Path | None) -> np.ndarray:
-    """The texts' embeddings, kept in `cache_dir` (one file, keyed by the embedder and the texts) between starts."""
-    if cache_dir is None:
-        return np.asarray(embedder.embed(list(texts)), dtype=np.float64)
-    digest = hashlib.sha256("\n".join([embedder.name, *texts]).encode("utf-8")).hexdigest()[:24]
-    path = cache_dir / f"example-vectors-{digest}.npy"
-    if path.exists():
-        try:
-            cached = np.load(path)
-            if cached.shape[0] == len(texts):
-                return np.asarray(cached, dtype=np.float64)
-        except (OSError, ValueError):
-            log.warning("unreadable cache %s: embedding the triage examples again", path)
-    vectors = np.asarray(embedder.embed(list(texts)), dtype=np.float64)
-
-    def write(partial: Path) -> None:
-        with partial.open("wb") as handle:
-            np.save(handle, vectors)
-
-    _replace_cached(cache_dir, "example-vectors-*.npy", path, write)
-    return vectors

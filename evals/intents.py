@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from copilot.cache import cached_embeddings
 from copilot.errors import DatasetError
 from copilot.retrieval.embedders import Embedder
-from copilot.triage_model import TriageModel, cached_embeddings
+from copilot.triage_model import TriageModel
 
 REJECTS = 0.01
 SHOTS = (10, 50, 100)

@@ -12,13 +12,15 @@ from copilot.contracts import Message
 from copilot.errors import KnowledgeError
 from copilot.knowledge import KnowledgeBase
 from copilot.language import conversation_language
-from copilot.understand import Understander
+from copilot.understand import AnswerUnit, Understander
 from copilot.understand.address import address_form, addressed, bare_name
 from copilot.understand.config import Address
+from copilot.understand.selector import Ranked
+from copilot.understand.understanding import _covering
 from tests.conftest import document
 
 ANSWERS = """\
-threshold: 0.5
+threshold: 0.7
 conditions:
   parcel:
     values: [at_home, on_the_way]
@@ -118,3 +120,38 @@ def test_a_last_message_that_is_only_a_url_keeps_an_english_chat_english() -> No
     assert conversation_language(customer, ["Could you share your store URL?"], prior="en") == "en"
     assert conversation_language(["shop ơi"], [], prior="en") == "vi"
     assert conversation_language(["123456"], [], prior="vi") == "vi"
+
+
+
+def _bare_unit(unit_id: str, when: dict[str, str], needs: tuple[str, ...] = ("stop_order",)) -> AnswerUnit:
+    return AnswerUnit(id=unit_id, title=unit_id, kind="macro", path=Path(f"{unit_id}.md"), needs=needs, when=when,
+                      platforms=(), replies={"en": ("Reply", unit_id)}, descriptions=())
+
+
+BEFORE = _bare_unit("stop-before", {"parcel": "at_home"})
+AFTER = _bare_unit("stop-after", {"parcel": "on_the_way"})
+EITHER = _bare_unit("stop-either", {"parcel": "any"})
+LAMP = _bare_unit("lamp", {}, needs=("product",))
+
+
+def test_a_reply_right_under_every_value_answers_when_it_and_the_units_it_covers_are_sure_together() -> None:
+    found = _covering(Ranked([(BEFORE, 0.5), (EITHER, 0.35), (AFTER, 0.1), (LAMP, 0.05)]), threshold=0.8)
+    assert found is not None and found[0] is EITHER and found[1] == pytest.approx(0.95)
+
+
+@pytest.mark.parametrize("ranked", [
+    [(BEFORE, 0.5), (AFTER, 0.45), (EITHER, 0.05)],   # a request for one order: the general reply is only third
+    [(LAMP, 0.5), (EITHER, 0.3), (BEFORE, 0.1)],      # the other likely unit answers another need
+])
+def test_the_general_reply_does_not_answer_for_a_request_or_another_need(
+        ranked: list[tuple[AnswerUnit, float]]) -> None:
+    assert _covering(Ranked(ranked), threshold=0.8) is None
+
+
+def test_any_is_accepted_as_a_condition_value_and_other_values_are_named(make_knowledge: Callable[..., Path]) -> None:
+    root = make_knowledge({"macros/x.md": _unit("x-unit", "Hi.", answers="[a]", when="{parcel: any}")})
+    (root / "answers.yaml").write_text(ANSWERS, encoding="utf-8")
+    assert Understander(KnowledgeBase.load(root), embedder=None).units[0].when == {"parcel": "any"}
+    (root / "macros" / "x.md").write_text(_unit("x-unit", "Hi.", answers="[a]", when="{parcel: lost}"), "utf-8")
+    with pytest.raises(KnowledgeError, match=r"'lost' is not a value of 'parcel'"):
+        Understander(KnowledgeBase.load(root), embedder=None)

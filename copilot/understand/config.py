@@ -15,6 +15,10 @@ ANSWERS_FILE = "answers.yaml"
 EXAMPLES_DIR = "answer-examples"
 UNKNOWN_NEED = "_unknown"
 
+# `when: {order_state: any}`: the unit's reply is right whatever the condition's value (it explains each case),
+# so it answers when the conversation does not tell the value and the units for each value are the likely ones.
+ANY = "any"
+
 
 class Condition(BaseModel):
     """A fact of the conversation that tells close answers apart, and the question that finds it out."""
@@ -109,6 +113,6 @@ def check_units_vocabulary(config: AnswersConfig, units: Iterable[tuple[Path, Ma
             if condition is None:
                 raise KnowledgeError(path, f"unknown condition '{name}'; answers.yaml declares: "
                                      f"{', '.join(sorted(config.conditions)) or 'none'}", field="when")
-            if value not in condition.values:
-                raise KnowledgeError(path, f"'{value}' is not a value of '{name}' ({', '.join(condition.values)})",
-                                     field=f"when.{name}")
+            if value not in condition.values and value != ANY:
+                raise KnowledgeError(path, f"'{value}' is not a value of '{name}' ({', '.join(condition.values)}, "
+                                     f"or {ANY} for a reply right under every value)", field=f"when.{name}")

@@ -8,8 +8,6 @@ the units that serve the conversation's platform, is the confidence a draft answ
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -21,11 +19,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
+from copilot.cache import cached_embeddings
 from copilot.retrieval.embedders import Embedder
 from copilot.text import fold
 from copilot.understand.units import AnswerUnit
 
-log = logging.getLogger(__name__)
 DENSE_WEIGHT = 0.7
 STRENGTH = 300.0  # inverse regularisation (scikit-learn's C): chosen by cross-validation on the answer examples
 
@@ -96,29 +94,4 @@ class AnswerSelector:
         return sparse.csr_matrix(self._embeddings(self.embedder, texts) * DENSE_WEIGHT)
 
     def _embeddings(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-        """The texts' vectors, kept in the index folder between starts (keyed by the model and the texts)."""
-        digest = hashlib.sha256("\n".join([embedder.name, *texts]).encode("utf-8")).hexdigest()[:24]
-        path = self.cache_dir / f"answer-vectors-{digest}.npy" if self.cache_dir else None
-        if path is not None and path.exists():
-            try:
-                cached = np.load(path)
-                if cached.shape[0] == len(texts):
-                    return np.asarray(cached, dtype=np.float64)
-            except (OSError, ValueError):
-                log.warning("unreadable cache %s: embedding the answer examples again", path)
-        vectors = np.asarray(embedder.embed(list(texts)), dtype=np.float64)
-        if path is not None:
-            _save(path, vectors)
-        return vectors
-
-
-def _save(path: Path, vectors: np.ndarray) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for old in path.parent.glob("answer-vectors-*.npy"):
-            old.unlink(missing_ok=True)
-        partial = path.with_suffix(".partial.npy")
-        np.save(partial, vectors)
-        partial.replace(path)
-    except OSError as exc:
-        log.warning("cannot cache the answer example vectors in %s: %s", path.parent, exc)
+        return cached_embeddings(embedder, texts, self.cache_dir, kind="answer-vectors")

@@ -14,7 +14,7 @@ from copilot.retrieval.embedders import Embedder
 from copilot.slots import SLOT
 from copilot.text import words
 from copilot.understand.address import address_form
-from copilot.understand.config import AnswersConfig, check_units_vocabulary, load_answer_examples
+from copilot.understand.config import ANY, AnswersConfig, check_units_vocabulary, load_answer_examples
 from copilot.understand.selector import AnswerSelector, Ranked
 from copilot.understand.units import AnswerUnit, answer_units
 from copilot.yamlio import load_yaml_mapping
@@ -91,6 +91,13 @@ class Understander:
             reasons.append(f"{best[0].id} was already sent in this conversation")
             return Understanding(language, need, need_confidence, None, confidence, candidates, upset=upset,
                                  address=form, reasons=reasons)
+        covering = _covering(ranked, self.config.threshold)
+        if covering is not None and not _already_sent(covering[0], agent):
+            unit, mass = covering
+            reasons.append(f"{unit.id} is right whatever the conversation leaves open; it and the answers it covers "
+                           f"are together {mass:.2f} likely")
+            return Understanding(language, need, need_confidence, unit, mass, candidates, upset=upset,
+                                 address=form, reasons=reasons)
         condition = _telling_condition(ranked, self.config)
         if condition is not None:
             ask = self.config.conditions[condition].ask
@@ -118,6 +125,28 @@ def _need(reading: NeedReading | None, best: tuple[AnswerUnit, float] | None,
     if best is not None and best[1] >= threshold / 2:
         return best[0].needs[0], best[1]
     return None, 0.0
+
+
+def _covering(ranked: Ranked, threshold: float) -> tuple[AnswerUnit, float] | None:
+    """One of the two most likely units, right under every value of a condition (`when: {name: any}`), whose
+    probability with that of the units of the same need that hold under one value of it reaches the threshold.
+    (A request for one order, where the general reply is only third, asks the condition instead.)"""
+    for unit, p in ranked.units[:2]:
+        open_conditions = {name for name, value in unit.when.items() if value == ANY}
+        if not open_conditions:
+            continue
+        covered = sum(q for other, q in ranked.units if other is not unit and set(other.needs) & set(unit.needs)
+                      and _covers(unit, other, open_conditions))
+        if p + covered >= threshold:
+            return unit, p + covered
+    return None
+
+
+def _covers(general: AnswerUnit, other: AnswerUnit, open_conditions: set[str]) -> bool:
+    """`other` holds under one value of the open conditions and agrees with `general` on the rest."""
+    if not all(other.when.get(name) not in (None, ANY) for name in open_conditions):
+        return False
+    return all(other.when.get(name) == value for name, value in general.when.items() if name not in open_conditions)
 
 
 def _telling_condition(ranked: Ranked, config: AnswersConfig) -> str | None:
