@@ -10,7 +10,7 @@ from copilot.chat.openai_chat import OpenAIChatModel
 from copilot.contracts import DraftRequest, DraftResponse, GuardrailRequest, Message
 from copilot.drafter import Drafter
 from copilot.errors import InvalidRequestError, NotFoundError
-from copilot.feedback import FeedbackStore
+from copilot.feedback import FeedbackStore, FeedbackStoreError
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import CheckResult
 from copilot.knowledge import KnowledgeBase
@@ -19,6 +19,7 @@ from copilot.retrieval.hybrid import MODES, Mode, SearchHit
 from copilot.retrieval.index import IngestReport, KnowledgeIndex, ProgressCallback
 from copilot.retrieval.vector_store import SearchFilter, VectorStore
 from copilot.settings import Settings
+from copilot.store import Database, StoreError
 from copilot.triage import TriageConfig, TriageEngine, TriageRequest, TriageResponse
 from copilot.triage_model import EXAMPLES_DIR, load_examples
 from copilot.understand import NeedReading, Understander
@@ -42,6 +43,8 @@ class Copilot:
         self._guardrails: GuardrailEngine | None = None
         self._drafter: Drafter | None = None
         self._feedback: FeedbackStore | None = None
+        self._database: Database | None = None
+        self._database_lock = threading.Lock()
         self._triage: TriageEngine | None = None
         self._understander: Understander | None = None
         self._model = model
@@ -111,10 +114,22 @@ class Copilot:
             self._model = GuardedChatModel(endpoint)
         return self._model
 
+    def open_database(self, error: type[StoreError] = StoreError) -> Database:
+        """The one database of this process (opened, and migrated, at first use); an open that fails raises
+        `error` and is tried again at the next call."""
+        with self._database_lock:
+            if self._database is None:
+                self._database = Database(self.settings.database, self.settings.feedback_timeout, error)
+            return self._database
+
+    @property
+    def database(self) -> Database:
+        return self.open_database()
+
     @property
     def feedback(self) -> FeedbackStore:
         if self._feedback is None:
-            self._feedback = FeedbackStore(self.settings.data_dir / "feedback.sqlite3", self.settings.feedback_timeout)
+            self._feedback = FeedbackStore(self.open_database(FeedbackStoreError))
         return self._feedback
 
     def passage(self, doc_id: str, section: str) -> dict[str, str]:
