@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from copilot.chat.base import ChatModel
 from copilot.chat.breaker import GuardedChatModel
@@ -18,12 +19,20 @@ from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.hybrid import MODES, Mode, SearchHit
 from copilot.retrieval.index import IngestReport, KnowledgeIndex, ProgressCallback
 from copilot.retrieval.vector_store import SearchFilter, VectorStore
+from copilot.review.analysis import ConversationAnalyser
+from copilot.review.config import FILE as REVIEW_FILE
+from copilot.review.config import ReviewConfig
+from copilot.review.conversations import ConversationImporter
+from copilot.review.period import Period
+from copilot.review.report import ReviewQuery, WeeklyReview
+from copilot.review.store import ConversationStore
 from copilot.settings import Settings
 from copilot.store import Database, StoreError
 from copilot.triage import TriageConfig, TriageEngine, TriageRequest, TriageResponse
 from copilot.triage_model import EXAMPLES_DIR, load_examples
 from copilot.understand import NeedReading, Understander
 
+MAX_PAGE = 10_000
 UPSET = 0.5  # the triage model's probability of a negative tone above which a reply opens with empathy
 
 
@@ -44,6 +53,8 @@ class Copilot:
         self._drafter: Drafter | None = None
         self._feedback: FeedbackStore | None = None
         self._database: Database | None = None
+        self._review_config: ReviewConfig | None = None
+        self._importer: ConversationImporter | None = None
         self._database_lock = threading.Lock()
         self._triage: TriageEngine | None = None
         self._understander: Understander | None = None
@@ -70,11 +81,13 @@ class Copilot:
             if (knowledge.root / "triage.yaml").exists():
                 config = TriageConfig.load(knowledge.root / "triage.yaml")
                 load_examples(knowledge.root / EXAMPLES_DIR, config.intents)
+            if (knowledge.root / REVIEW_FILE).exists():
+                ReviewConfig.load(knowledge.root)
             report = self.index.ingest(knowledge, progress)
             Understander(knowledge, None)  # validates the answer units and examples before anything is swapped
             serving_triage = self._triage is not None
             self._knowledge, self._guardrails, self._drafter, self._triage = knowledge, guardrails, None, None
-            self._understander = None
+            self._understander = self._review_config = self._importer = None
         if serving_triage:  # a reindex while serving: triage stays ready
             self.prepare_triage()
         return report
@@ -125,6 +138,42 @@ class Copilot:
     @property
     def database(self) -> Database:
         return self.open_database()
+
+    @property
+    def review_config(self) -> ReviewConfig:
+        """`knowledge/review.yaml`: targets, business hours, reasons and promises of the weekly review."""
+        if self._review_config is None:
+            self._review_config = ReviewConfig.load(self.knowledge.root)
+        return self._review_config
+
+    @property
+    def importer(self) -> ConversationImporter:
+        """Stores conversations with time (an export, or the Chatwoot webhook), each analysed once: triage with
+        the local model, QA of the human agents' messages, the service-level clock."""
+        if self._importer is None:
+            analyser = ConversationAnalyser(self.knowledge, self.review_config, self.triager, self.guardrails,
+                                            self.index.embedder, self.drafter.tracker)
+            self._importer = ConversationImporter(analyser, ConversationStore(self.database))
+        return self._importer
+
+    def weekly_review(self, since: str = "7d", until: str | None = None, channel: str | None = None,
+                      agent: str | None = None, page: int = 1, now: float | None = None) -> dict[str, Any]:
+        """The team lead's weekly review of the stored conversations (see `copilot.review.report`)."""
+        config = self.review_config
+        if channel is not None and channel not in self.knowledge.platforms:
+            raise InvalidRequestError(f"unknown channel '{channel}'; known: {', '.join(self.knowledge.platforms)}")
+        if not 1 <= page <= MAX_PAGE:
+            raise InvalidRequestError(f"page must be between 1 and {MAX_PAGE}, got {page}")
+        if agent is not None and not 1 <= len(agent) <= 100:
+            raise InvalidRequestError("agent must be 1 to 100 characters")
+        triage_file = self.knowledge.root / "triage.yaml"
+        answer_step = TriageConfig.load(triage_file).answer_step if triage_file.exists() else ""
+        query = ReviewQuery(Period.parse(since, until, config.zone, now), channel, agent, page)
+        return WeeklyReview(self.database, config, answer_step, self.index.embedder).build(query)
+
+    @property
+    def channel_titles(self) -> dict[str, str]:
+        return {name: platform.title for name, platform in self.knowledge.platforms.items()}
 
     @property
     def feedback(self) -> FeedbackStore:

@@ -67,7 +67,8 @@ class FeedbackStore:
         question = next((m.text for m in reversed(request.messages) if m.role == "customer"), None)
         values = {"draft_id": response.draft_id, "created_at": time.time(), "platform": request.platform,
                   "flow": request.flow, "step": response.step, "language": response.language,
-                  "model": response.model, "draft": response.draft, "request": request.model_dump_json(),
+                  "model": response.model, "draft": response.draft,
+                  "request": request.model_dump_json(exclude_none=True),
                   "question": question, "answer_id": response.answer.id if response.answer else None,
                   "answer_confidence": response.answer.confidence if response.answer else None,
                   "need": response.need.intent if response.need else None}
