@@ -465,17 +465,32 @@ def bench(
     ] = None,
     out_file: Annotated[Path, typer.Option("--out", help="Where to write the results.")] = Path("BENCHMARKS.md"),
     datasets: Annotated[Path, typer.Option(help="Folder with the evaluation datasets.")] = Path("evals/datasets"),
+    review_week: Annotated[bool, typer.Option("--review", help="Only the weekly review at scale: a synthetic week "
+                                              "imported and reviewed on SQLite and PostgreSQL.")] = False,
+    conversations: Annotated[int, typer.Option(min=10, max=1_000_000, help="Conversations of that week.")] = 100_000,
     knowledge: KnowledgeOpt = None,
     index: IndexOpt = None,
 ) -> None:
     """Measure drafts (in-process and over HTTP), search at 1k-100k chunks, ingest, overhead in front of an LLM,
-    cold start, memory and a load test on this machine, and write BENCHMARKS.md."""
+    cold start, memory and a load test on this machine, and write BENCHMARKS.md. With --review: the weekly
+    review's import and queries at 100,000 conversations, written into its section of BENCHMARKS.md."""
     import tempfile
     import time
 
     from copilot.bench import BenchConfig, markdown, run_bench
+    from copilot.bench.review_bench import kept_section, review_markdown, run_review_bench, write_section
     from copilot.bench.workload import Workload
 
+    if review_week:
+        copilot = build(knowledge, index)
+        with tempfile.TemporaryDirectory(prefix="copilot-review-bench-") as workdir:
+            postgres = copilot.settings.database_url if copilot.settings.database_url.startswith("postgres") else None
+            measured = run_review_bench(copilot, conversations, Path(workdir),
+                                        lambda message: err.print(f"bench: {message}", highlight=False), postgres)
+        section = review_markdown(measured)
+        write_section(out_file, section)
+        out.print(section, highlight=False, markup=False)
+        return
     started = time.perf_counter()
     workload = Workload.load(datasets)
     copilot = build(knowledge, index)
@@ -484,7 +499,8 @@ def bench(
         results = run_bench(copilot, BenchConfig.for_run(quick, load_seconds), datasets, Path(workdir),
                             lambda message: err.print(f"bench: {message}", highlight=False), workload)
     results.seconds = round(time.perf_counter() - started, 1)
-    report = markdown(results)
+    kept = kept_section(out_file)
+    report = markdown(results) + ("\n" + kept if kept else "")
     out_file.write_text(report, encoding="utf-8")
     out.print(report, highlight=False, markup=False)
 

@@ -92,6 +92,7 @@
   }
 
   async function channels() {
+    if ($("channel").options.length > 1) return;
     try {
       const response = await fetch("/v1/platforms", { headers: headers() });
       if (!response.ok) return;
@@ -121,7 +122,8 @@
       state.sessionKey = $("api-key").value.trim();
       storage.set("apiKey", state.sessionKey);
       $("key-form").hidden = true;
-      load();
+      const wanted = new URLSearchParams(location.search).get("channel");
+      channels().then(() => { if (wanted) $("channel").value = wanted; load(); });
     });
     $("report").addEventListener("click", (event) => {
       const button = event.target.closest("[data-page]");

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-WIDTH, HEIGHT, PAD, AXIS = 640, 200, 28, 34
+WIDTH, HEIGHT, PAD, AXIS, LEGEND = 640, 200, 28, 34, 36
 
 
 def _percent(value: float) -> str:
@@ -15,7 +15,7 @@ def _percent(value: float) -> str:
 def daily_rate(days: Sequence[dict[str, object]], target: float, title: str, no_data: str) -> str:
     """One bar per day, its response rate, against the dashed target line."""
     inner_height = HEIGHT - PAD - AXIS
-    step = (WIDTH - 2 * PAD) / max(len(days), 1)
+    step = (WIDTH - 2 * PAD - LEGEND) / max(len(days), 1)
     parts = [_open("daily-chart", title)]
     for index, day in enumerate(days):
         x = PAD + index * step + step * 0.15

@@ -204,6 +204,8 @@ class Renderer:
 
     def _drafts(self) -> str:
         drafts = self.review["drafts"]
+        if not drafts.get("by_step"):
+            return self._section("drafts", f'<p class="empty">{self.t("none")}</p>', "drafts")
         body = ""
         for key, header in (("by_step", "step"), ("by_platform", "platform")):
             rows = [[escape(name) if key == "by_step" else self._channel(name), r["drafts"], r["feedback"],
