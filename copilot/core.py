@@ -164,12 +164,21 @@ class Copilot:
             raise InvalidRequestError(f"unknown channel '{channel}'; known: {', '.join(self.knowledge.platforms)}")
         if not 1 <= page <= MAX_PAGE:
             raise InvalidRequestError(f"page must be between 1 and {MAX_PAGE}, got {page}")
-        if agent is not None and not 1 <= len(agent) <= 100:
-            raise InvalidRequestError("agent must be 1 to 100 characters")
+        if agent is not None:
+            _name("agent", agent, 100)
         triage_file = self.knowledge.root / "triage.yaml"
         answer_step = TriageConfig.load(triage_file).answer_step if triage_file.exists() else ""
         query = ReviewQuery(Period.parse(since, until, config.zone, now), channel, agent, page)
         return WeeklyReview(self.database, config, answer_step, self.index.embedder).build(query)
+
+    def stored_conversation(self, source: str, external_id: str) -> dict[str, Any]:
+        """One stored conversation with its messages and analysis (what a review's list links to)."""
+        _name("source", source, 16)
+        _name("id", external_id, 200)
+        found = ConversationStore(self.database).transcript(source, external_id)
+        if found is None:
+            raise NotFoundError(f"no stored conversation '{external_id}' from '{source}'")
+        return found
 
     @property
     def channel_titles(self) -> dict[str, str]:
@@ -295,3 +304,9 @@ class Copilot:
         if platform is kind is step is language is None:
             return None
         return SearchFilter(platform=platform, kind=kind, step=step, language=language)
+
+
+def _name(field: str, value: str, longest: int) -> None:
+    """An agent, source or conversation id as a query gives it: printable, and not too long."""
+    if not 1 <= len(value) <= longest or not value.isprintable():
+        raise InvalidRequestError(f"{field} must be 1 to {longest} printable characters")

@@ -159,6 +159,12 @@ def test_the_api_answers_json_and_html_and_names_bad_parameters(week: Copilot) -
         assert client.get("/v1/review", params={"page": 0}).status_code == 422
         assert client.get("/v1/review/html", params={"lang": "fr"}).status_code == 422
         assert client.get("/review").status_code == 200
+        found = client.get("/v1/review/conversation", params={"source": "import", "id": "c5"}).json()
+        assert [m["violations"] for m in found["messages_list"]][2] == ["buyer_cancel_request",
+                                                                        "off_platform_transaction"]
+        assert found["agent"] == "mai" and "vector" not in found
+        missing = client.get("/v1/review/conversation", params={"source": "import", "id": "nope"})
+        assert missing.status_code == 404 and "no stored conversation 'nope'" in missing.json()["error"]["message"]
 
 
 def test_the_shared_page_is_one_file_with_its_charts_and_no_network(
@@ -177,4 +183,5 @@ def test_the_shared_page_is_one_file_with_its_charts_and_no_network(
     assert "Weekly review" in html and "Báo cáo tuần" in html
     sources = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert all(url.startswith("https://chat.example.com/") for url in sources), sources
+    assert "data-conversation" not in html  # a file cannot open a stored conversation: c6 is named, not linked
     assert "<link" not in html and "<script src" not in html

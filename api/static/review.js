@@ -91,6 +91,22 @@
     }
   }
 
+  /** A stored conversation a list links to, shown above the report. */
+  async function openConversation(key) {
+    const split = key.indexOf(":");
+    const query = new URLSearchParams({ source: key.slice(0, split), id: key.slice(split + 1), lang: state.lang });
+    let response;
+    try {
+      response = await fetch(`/v1/review/conversation/html?${query}`, { headers: headers() });
+    } catch {
+      showError(t("network"));
+      return;
+    }
+    if (!response.ok) { showError(`HTTP ${response.status}`); return; }
+    $("conversation-view").innerHTML = await response.text();
+    $("conversation-view").scrollIntoView();
+  }
+
   async function channels() {
     if ($("channel").options.length > 1) return;
     try {
@@ -127,7 +143,9 @@
     });
     $("report").addEventListener("click", (event) => {
       const button = event.target.closest("[data-page]");
-      if (button) { state.page = Number(button.dataset.page); load(); }
+      if (button) { state.page = Number(button.dataset.page); load(); return; }
+      const link = event.target.closest("[data-conversation]");
+      if (link) { event.preventDefault(); openConversation(link.dataset.conversation); }
     });
     const wanted = url.get("channel");
     channels().then(() => { if (wanted) $("channel").value = wanted; load(); });

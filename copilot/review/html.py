@@ -5,8 +5,10 @@ switch."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from copilot.review import charts
 from copilot.review.config import ReviewConfig
@@ -19,10 +21,12 @@ class Renderer:
     """Renders one review in one language."""
 
     def __init__(self, review: dict[str, Any], config: ReviewConfig, language: str,
-                 channels: dict[str, str] | None = None) -> None:
+                 channels: dict[str, str] | None = None, served: bool = False) -> None:
+        """`served`: the page can open a stored conversation (the /review page, not a file)."""
         self.review, self.config, self.language = review, config, language if language in LABELS else "en"
         self.words = LABELS[self.language]
         self.channels = channels or {}
+        self.served = served
 
     def t(self, key: str, **values: object) -> str:
         return escape(self.words.get(key, LABELS["en"].get(key, key)).format(**values))
@@ -113,6 +117,9 @@ class Renderer:
         name = escape(str(row["id"]))
         if row.get("link"):
             return f'<a href="{escape(row["link"])}" target="_blank" rel="noopener" data-testid="open-link">{name}</a>'
+        if self.served:
+            key = escape(f'{row["source"]}:{row["id"]}')
+            return f'<a href="#conversation" data-conversation="{key}" data-testid="open-link">{name}</a>'
         return name
 
     def _listed(self, key: str, testid: str, columns: Sequence[tuple[str, Callable[[dict[str, Any]], object]]]) -> str:
@@ -217,7 +224,30 @@ class Renderer:
 
 
 def fragment(review: dict[str, Any], config: ReviewConfig, language: str, channels: dict[str, str]) -> str:
-    return Renderer(review, config, language, channels).fragment()
+    return Renderer(review, config, language, channels, served=True).fragment()
+
+
+def conversation(found: dict[str, Any], language: str, channels: dict[str, str], zone: ZoneInfo) -> str:
+    """One stored conversation as the review links to it: who wrote what when, the steps, the rules broken."""
+    words = LABELS.get(language, LABELS["en"])
+    rows = []
+    for message in found["messages_list"]:
+        who = escape(message["author"] or ("bot" if message["automatic"] else "")) if message["role"] == "agent" \
+            else escape(found.get("customer") or words["customer"])
+        notes = ", ".join(filter(None, [message["steps"], *message["violations"]]))
+        rows.append(f'<li class="message {message["role"]}" data-role="{message["role"]}"><span class="muted">'
+                    f'{_clock(message["at"], zone)} · {who}{f" · {escape(notes)}" if notes else ""}</span>'
+                    f'<p>{escape(message["text"])}</p></li>')
+    channel = escape(channels.get(found["platform"], found["platform"]))
+    facts = " · ".join(escape(str(part)) for part in (found["status"], found.get("urgency"), found.get("intent"))
+                       if part)
+    return (f'<section class="card" data-testid="conversation" data-id="{escape(found["external_id"])}">'
+            f'<h3 class="section-title">{escape(found["external_id"])} · {channel}</h3><p class="muted">{facts}</p>'
+            f'<ol class="transcript">{"".join(rows)}</ol></section>')
+
+
+def _clock(at: float | None, zone: ZoneInfo) -> str:
+    return datetime.fromtimestamp(at, zone).strftime("%Y-%m-%d %H:%M") if at else "—"
 
 
 def page(review: dict[str, Any], config: ReviewConfig, channels: dict[str, str], styles: str) -> str:

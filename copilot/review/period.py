@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from copilot.errors import InvalidRequestError
 
 MAX_DAYS = 366
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class Period:
             first = last - timedelta(days=count - 1)
         else:
             first = _date(since, "since")
+        if first < EARLIEST:
+            raise InvalidRequestError(f"since: the period would start before {EARLIEST}")
         if first > last:
             raise InvalidRequestError(f"since: {first} is after until {last}")
         if (last - first).days >= MAX_DAYS:
@@ -61,6 +64,9 @@ class Period:
 
 def _date(value: str, name: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
+        found = date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidRequestError(f"{name}: '{value}' is not a date (YYYY-MM-DD) or a number of days (7d)") from None
+    if not EARLIEST <= found <= LATEST:
+        raise InvalidRequestError(f"{name}: {found} is not between {EARLIEST} and {LATEST}")
+    return found

@@ -84,6 +84,25 @@ class ConversationStore:
         with self.database.reading() as db:
             return [dict(row._mapping) for row in db.execute(query)]
 
+    def transcript(self, source: str, external_id: str) -> dict[str, Any] | None:
+        """One stored conversation to read: its analysis, every message with its steps, and the rules broken."""
+        found = self.conversation(source, external_id)
+        if found is None:
+            return None
+        with self.database.reading() as db:
+            rows = db.execute(select(messages.c.position, messages.c.role, messages.c.author, messages.c.automatic,
+                                     messages.c.text, messages.c.at, messages.c.steps)
+                              .where(messages.c.conversation_id == found["id"]).order_by(messages.c.position)).all()
+            broken = db.execute(select(violations.c.position, violations.c.rule)
+                                .where(violations.c.conversation_id == found["id"])).all()
+        rules: dict[int, list[str]] = {}
+        for position, rule in broken:
+            rules.setdefault(int(position), []).append(str(rule))
+        found.pop("vector", None)
+        found["messages_list"] = [{**dict(row._mapping), "violations": rules.get(int(row.position), [])}
+                                  for row in rows]
+        return found
+
     def conversation(self, source: str, external_id: str) -> dict[str, Any] | None:
         query = select(conversations).where(conversations.c.source == source,
                                             conversations.c.external_id == external_id)

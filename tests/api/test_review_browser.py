@@ -99,6 +99,11 @@ def test_the_other_charts_and_the_lists_with_their_links(page: Page) -> None:
     links = page.get_by_test_id("unanswered-table").get_by_test_id("open-link")
     assert [links.nth(i).inner_text() for i in range(links.count())] == ["c4", "c6"]
     assert links.nth(0).get_attribute("href") == "https://chat.example.com/c4"
+    links.nth(1).click()  # c6 has no helpdesk link: the page opens the stored conversation
+    view = page.get_by_test_id("conversation")
+    expect(view).to_have_attribute("data-id", "c6")
+    expect(view.locator("[data-role=agent]")).to_have_count(2)
+    expect(view).to_contain_text("It might take about 3 minutes")
     expect(page.get_by_test_id("broken-total")).to_have_attribute("data-total", "2")
     agents = page.get_by_test_id("agents-table")
     expect(agents.locator("tr", has_text="mai")).to_contain_text("buyer_cancel_request 1")
