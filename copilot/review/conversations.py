@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from copilot.contracts import Customer, Message
 from copilot.errors import DatasetError
@@ -95,19 +95,11 @@ class ConversationImporter:
             return False
         previous = self.store.conversation(source, message.conversation) or {}
         at = message.at if message.at.tzinfo else message.at.replace(tzinfo=UTC)
-        rows = [*({"external_id": r["external_id"], "role": r["role"], "author": r["author"], "text": r["text"],
-                   "at": datetime.fromtimestamp(r["at"], UTC)} for r in stored),
-                {"external_id": message.external_id, "role": message.role, "author": message.author,
-                 "text": message.text, "at": at}]
-        status: Literal["open", "resolved"] = "resolved" if (message.status or previous.get("status")) == "resolved" \
-            else "open"
-        record = ConversationRecord(
-            id=message.conversation, platform=message.platform,
-            customer=Customer(name=message.customer or previous.get("customer")),
-            messages=[Message(role=r["role"], text=r["text"], at=r["at"], author=r["author"]) for r in rows],
-            status=status, url=message.link or previous.get("link"))
-        analysed = self.analyser.analyse([(record, [r["external_id"] for r in rows])])
-        self.store.save(source, [(record.id, analysed[0])])
+        rows = [*stored, {"external_id": message.external_id, "role": message.role, "author": message.author,
+                          "text": message.text, "at": at.timestamp()}]
+        resolved = (message.status or previous.get("status")) == "resolved"
+        self._store_again(source, message.conversation, rows, message.platform, resolved, None,
+                          message.customer or previous.get("customer"), message.link or previous.get("link"))
         return True
 
     def record_status(self, conversation: str, status: str, at: datetime, source: str = "chatwoot") -> bool:
@@ -118,11 +110,18 @@ class ConversationImporter:
         if not stored or previous is None:
             return False
         resolved = status == "resolved"
-        record = ConversationRecord(
-            id=conversation, platform=previous["platform"], customer=Customer(name=previous["customer"]),
-            messages=[Message(role=r["role"], text=r["text"], at=datetime.fromtimestamp(r["at"], UTC),
-                              author=r["author"]) for r in stored],
-            status="resolved" if resolved else "open", resolved_at=at if resolved else None, url=previous["link"])
-        analysed = self.analyser.analyse([(record, [r["external_id"] for r in stored])])
-        self.store.save(source, [(record.id, analysed[0])])
+        self._store_again(source, conversation, stored, previous["platform"], resolved, at if resolved else None,
+                          previous["customer"], previous["link"])
         return True
+
+    def _store_again(self, source: str, conversation: str, rows: list[dict[str, Any]], platform: str,
+                     resolved: bool, resolved_at: datetime | None, customer: str | None, link: str | None) -> None:
+        """A helpdesk conversation (stored messages, `at` in epoch seconds) analysed again and stored."""
+        status: Literal["open", "resolved"] = "resolved" if resolved else "open"
+        record = ConversationRecord(
+            id=conversation, platform=platform, customer=Customer(name=customer), status=status,
+            resolved_at=resolved_at, url=link,
+            messages=[Message(role=r["role"], text=r["text"], at=datetime.fromtimestamp(r["at"], UTC),
+                              author=r["author"]) for r in rows])
+        analysed = self.analyser.analyse([(record, [r["external_id"] for r in rows])])
+        self.store.save(source, [(record.id, analysed[0])])
