@@ -6,24 +6,24 @@ few gap questions by meaning."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Integer, and_, case, func, or_, select
 from sqlalchemy.sql import Select
 
 from copilot.feedback import latest_verdicts, rates, verdict_counts
 from copilot.retrieval.embedders import Embedder
 from copilot.review.config import ReviewConfig
 from copilot.review.period import Period
+from copilot.review.rollup import MEASURES, Counts, Partial, days_at_target, partials, percentiles, rolled, tenth_counts
 from copilot.store import Database
 from copilot.store.schema import conversations as c
 from copilot.store.schema import drafts, violations
 
-PERCENTILES = (50, 90)
 BUCKETS = ((5, "< 5 min"), (15, "5-15 min"), (30, "15-30 min"), (60, "30-60 min"), (120, "1-2 h"), (480, "2-8 h"))
 TOP_GAPS = 20
 
@@ -50,156 +50,95 @@ class WeeklyReview:
     def build(self, query: ReviewQuery) -> dict[str, Any]:
         period = query.period
         with self.database.reading() as db:
+            found = partials(db.execute(self._partials(query)))
+            first = list(db.execute(self._times(query, c.c.first_response_seconds)))
+            resolution = list(db.execute(self._times(query, c.c.resolution_seconds)))
             review = {
                 "period": {"since": period.first.isoformat(), "until": period.last.isoformat(), "days": period.days,
                            "as_of": datetime.fromtimestamp(period.as_of, period.zone).isoformat(timespec="minutes")},
                 "filters": {"channel": query.channel, "agent": query.agent, "page": query.page},
                 "target": self.config.target_of(query.channel),
-                "team": self._service(db, query, None)[0][1] if self._has(db, query) else None,
-                "channels": [{"channel": key, **value} for key, value in self._service(db, query, c.c.platform)],
-                "agents": self._agents(db, query),
-                "daily": self._daily(db, query),
-                "response_times": self._distribution(db, query),
+                **self._service(query, found, first, resolution),
+                "response_times": _distribution(tenth_counts(first)),
                 "orders": self._orders(db, query),
                 "complaints": self._complaints(db, query),
-                "unanswered": self._unanswered(db, query),
-                "broken_promises": self._broken_promises(db, query),
+                "unanswered": self._unanswered(db, query, int(sum(p.counts.waiting for p in found))),
+                "broken_promises": self._broken_promises(db, query, int(sum(p.counts.broken for p in found))),
                 "drafts": self._drafts(db, query),
             }
+            rules = self._violations(db, query)
+            for agent in review["agents"]:
+                agent["violations"] = rules.get(agent["agent"], {})
             review["knowledge_gaps"] = self._gaps(db, query)
             review["latest_day"] = db.execute(select(func.max(c.c.day))).scalar()
         return review
 
     # --- filters -------------------------------------------------------------------------------------------
 
-    def _where(self, query: ReviewQuery, agent_column: Any = None) -> list[ColumnElement[bool]]:
+    def _where(self, query: ReviewQuery) -> list[ColumnElement[bool]]:
         conditions = [c.c.day >= query.period.first.isoformat(), c.c.day <= query.period.last.isoformat()]
         if query.channel:
             conditions.append(c.c.platform == query.channel)
         if query.agent:
-            conditions.append((c.c.agent if agent_column is None else agent_column) == query.agent)
+            conditions.append(c.c.agent == query.agent)
         return conditions
 
-    def _has(self, db: Connection, query: ReviewQuery) -> bool:
-        return bool(db.execute(select(func.count()).select_from(c).where(*self._where(query))).scalar())
+    # --- service numbers and flow compliance ---------------------------------------------------------------
 
-    # --- service numbers -----------------------------------------------------------------------------------
-
-    def _due(self, query: ReviewQuery) -> tuple[ColumnElement[int], ColumnElement[int]]:
-        """(answered within the service level, that needed an answer by now): an unanswered conversation past
-        its service level is a miss, one not yet due is not counted."""
+    def _partials(self, query: ReviewQuery) -> Select[Any]:
+        """Every measure summed per day, channel and agent, in one pass over the period's conversations. A
+        conversation needed an answer by now when it was answered, or its service level has passed."""
         as_of = query.period.as_of
         answered = _count(c.c.in_sla.is_(True))
-        missed = or_(c.c.in_sla.is_(False), and_(c.c.first_response_at.is_(None), c.c.reply_due_at < as_of))
-        return answered, answered + _count(missed)
-
-    def _service(self, db: Connection, query: ReviewQuery, group: Any) -> list[tuple[str, dict[str, Any]]]:
-        answered, due = self._due(query)
-        columns = [func.count(), answered, due, _count(c.c.first_response_at.is_(None)),
-                   _count(c.c.last_role == "agent"), _count(c.c.rating >= self.config.ratings.positive),
-                   _count(c.c.rating <= self.config.ratings.negative), func.count(c.c.rating),
-                   _count(and_(c.c.reply_due_at.is_not(None), c.c.reply_due_at < query.period.as_of)),
-                   _count(self._promise_broken(query))]
-        keys = [group] if group is not None else []
-        statement = select(*keys, *columns).where(*self._where(query))
-        if group is not None:
-            statement = statement.group_by(group).order_by(group)
-        rows = db.execute(statement).all()
-        days = self._days_at_target(db, query, group)
-        first = self._percentiles(db, query, c.c.first_response_seconds, group)
-        resolution = self._percentiles(db, query, c.c.resolution_seconds, group)
-        result = []
-        for row in rows:
-            key = str(row[0]) if group is not None else ""
-            counts = [int(v or 0) for v in row[len(keys):]]
-            total, in_sla, needed, never, ours, good, bad, rated, waiting, broken = counts
-            result.append((key, {
-                "conversations": total, "answered_in_time": in_sla, "needed_answer": needed,
-                "response_rate": round(in_sla / needed, 3) if needed else None,
-                "days_at_target": days.get(key, 0), "unanswered": never,
-                "last_message_ours": round(ours / total, 3) if total else None,
-                "waiting_past_service_level": waiting, "broken_promises": broken,
-                "reviews": {"positive": good, "negative": bad, "rated": rated},
-                "first_response_minutes": first.get(key, {}), "resolution_minutes": resolution.get(key, {}),
-            }))
-        return result
-
-    def _per_day(self, query: ReviewQuery, group: Any) -> Select[Any]:
-        answered, due = self._due(query)
-        keys = [group] if group is not None else []
-        return (select(*keys, c.c.day, answered.label("in_time"), due.label("due"), func.count().label("n"))
-                .where(*self._where(query)).group_by(*keys, c.c.day))
-
-    def _days_at_target(self, db: Connection, query: ReviewQuery, group: Any) -> dict[str, int]:
-        """Per group, the days whose response rate reached the target: counted in the database."""
-        daily = self._per_day(query, group).subquery()
-        target = self.config.target_of(query.channel)
-        met = _count(and_(daily.c.due > 0, daily.c.in_time >= daily.c.due * target))
-        keys = [daily.c[group.name]] if group is not None else []
-        statement = select(*keys, met)
-        if keys:
-            statement = statement.group_by(*keys)
-        return {str(row[0]) if keys else "": int(row[-1] or 0) for row in db.execute(statement)}
-
-    def _percentiles(self, db: Connection, query: ReviewQuery, value: Any, group: Any) -> dict[str, dict[str, float]]:
-        """Nearest-rank percentiles per group, with window functions (the same SQL on SQLite and PostgreSQL)."""
-        partition = [group] if group is not None else None
-        ranked = select(*(partition or []), value.label("v"),
-                        func.row_number().over(partition_by=partition, order_by=value).label("rank"),
-                        func.count().over(partition_by=partition).label("n")) \
-            .where(*self._where(query), value.is_not(None)).subquery()
-        wanted = [ranked.c.rank == (ranked.c.n * p + 99) // 100 for p in PERCENTILES]
-        keys = [ranked.c[group.name]] if group is not None else []
-        found: dict[str, dict[str, float]] = {}
-        for row in db.execute(select(*keys, ranked.c.rank, ranked.c.n, ranked.c.v).where(or_(*wanted))):
-            key = str(row[0]) if keys else ""
-            rank, count, seconds = int(row[-3]), int(row[-2]), float(row[-1])
-            for p in PERCENTILES:
-                if rank == (count * p + 99) // 100:
-                    found.setdefault(key, {})[f"p{p}"] = round(seconds / 60, 1)
-        return found
-
-    def _daily(self, db: Connection, query: ReviewQuery) -> list[dict[str, Any]]:
-        rows = {row.day: row for row in db.execute(self._per_day(query, None))}
-        target = self.config.target_of(query.channel)
-        days = []
-        for day in query.period.days:
-            row = rows.get(day)
-            due, in_time = (int(row.due or 0), int(row.in_time or 0)) if row else (0, 0)
-            rate = round(in_time / due, 3) if due else None
-            days.append({"day": day, "conversations": int(row.n) if row else 0, "response_rate": rate,
-                         "at_target": rate is not None and in_time >= due * target})
-        return days
-
-    def _distribution(self, db: Connection, query: ReviewQuery) -> list[dict[str, Any]]:
-        minutes = c.c.first_response_seconds / 60.0
-        bucket = case(*((minutes < limit, index) for index, (limit, _) in enumerate(BUCKETS)), else_=len(BUCKETS))
-        rows: dict[int, int] = dict(db.execute(select(bucket, func.count()).where(*self._where(query),
-                                                                  c.c.first_response_seconds.is_not(None))
-                               .group_by(bucket)).all())
-        labels = [label for _, label in BUCKETS] + [f"> {BUCKETS[-1][0] // 60} h"]
-        return [{"bucket": label, "count": int(rows.get(index, 0))} for index, label in enumerate(labels)]
-
-    # --- flow compliance per agent -------------------------------------------------------------------------
-
-    def _agents(self, db: Connection, query: ReviewQuery) -> list[dict[str, Any]]:
+        missed = _count(or_(c.c.in_sla.is_(False), and_(c.c.first_response_at.is_(None), c.c.reply_due_at < as_of)))
         finished = and_(c.c.status == "resolved", c.c.agent.is_not(None))
-        service = dict(self._service(db, query, c.c.agent))
-        rows = db.execute(select(
-            c.c.agent, func.count(), func.avg(c.c.steps_covered * 1.0 / c.c.steps_total),
-            _count(c.c.in_order.is_(True)), _count(c.c.review_asked.is_(True)), func.avg(c.c.qa_score))
-            .where(*self._where(query), finished).group_by(c.c.agent).order_by(c.c.agent)).all()
-        rules = self._violations(db, query)
-        agents = []
-        for agent, finished_count, coverage, in_order, asked, score in rows:
-            count = int(finished_count)
-            agents.append({
-                "agent": agent, "finished": count, "steps_covered": round(float(coverage or 0), 3),
-                "in_order": round(int(in_order or 0) / count, 3), "review_asked": round(int(asked or 0) / count, 3),
-                "qa_score": round(float(score or 0), 1), "violations": rules.get(agent, {}),
-                **{key: service.get(agent, {}).get(key) for key in ("conversations", "response_rate",
-                                                                     "first_response_minutes", "unanswered")}})
-        return agents
+        ratings = self.config.ratings
+        measures = [
+            func.count(), answered, answered + missed, _count(c.c.first_response_at.is_(None)),
+            _count(c.c.last_role == "agent"), _count(c.c.rating >= ratings.positive),
+            _count(c.c.rating <= ratings.negative), func.count(c.c.rating),
+            _count(and_(c.c.reply_due_at.is_not(None), c.c.reply_due_at < as_of)), _count(self._promise_broken(query)),
+            _count(finished), func.sum(case((finished, c.c.steps_covered * 1.0 / c.c.steps_total), else_=0)),
+            _count(and_(finished, c.c.in_order.is_(True))), _count(and_(finished, c.c.review_asked.is_(True))),
+            func.sum(case((finished, c.c.qa_score), else_=0)),
+        ]
+        assert len(measures) == len(MEASURES)
+        keys = [c.c.day, c.c.platform, c.c.agent]
+        return select(*keys, *measures).where(*self._where(query)).group_by(*keys)
+
+    def _times(self, query: ReviewQuery, value: Any) -> Select[Any]:
+        """How many conversations per channel, agent and tenth of a minute (business time) of `value`."""
+        tenth = func.cast(func.round(value / 6.0), Integer)
+        keys = [c.c.platform, c.c.agent, tenth]
+        return select(*keys, func.count()).where(*self._where(query), value.is_not(None)).group_by(*keys)
+
+    def _service(self, query: ReviewQuery, found: list[Partial], first: list[Any],
+                 resolution: list[Any]) -> dict[str, Any]:
+        target = self.config.target_of(query.channel)
+        groups: dict[str, Callable[[Partial], Any]] = {
+            "team": lambda p: "", "channels": lambda p: p.channel, "agents": lambda p: p.agent}
+        keys: dict[str, Callable[[str, str | None], Any]] = {
+            "team": lambda channel, agent: "", "channels": lambda channel, agent: channel,
+            "agents": lambda channel, agent: agent}
+        result: dict[str, Any] = {}
+        for name, key in groups.items():
+            sums, days = rolled(found, key), days_at_target(found, key, target)
+            firsts, resolved = percentiles(first, keys[name]), percentiles(resolution, keys[name])
+            rows = {group: _numbers(counts, days.get(group, 0), firsts.get(group, {}), resolved.get(group, {}))
+                    for group, counts in sums.items()}
+            if name == "team":
+                result["team"] = rows.get("")
+            elif name == "channels":
+                result["channels"] = [{"channel": group, **rows[group]} for group in sorted(rows)]
+            else:
+                result["agents"] = [{"agent": group, **_compliance(sums[group]), **rows[group]}
+                                    for group in sorted(g for g in rows if g is not None) if sums[group].finished]
+        per_day = rolled(found, lambda p: p.day)
+        result["daily"] = [{"day": day, "conversations": int(per_day[day].conversations) if day in per_day else 0,
+                            "response_rate": per_day[day].rate if day in per_day else None,
+                            "at_target": day in per_day and per_day[day].due > 0
+                            and per_day[day].in_time >= per_day[day].due * target} for day in query.period.days]
+        return result
 
     def _violations(self, db: Connection, query: ReviewQuery) -> dict[str, dict[str, int]]:
         """Rules broken in each agent's own messages (the author of the message, not of the conversation)."""
@@ -218,19 +157,21 @@ class WeeklyReview:
     # --- returns, refunds, exchanges, cancellations; complaints --------------------------------------------
 
     def _orders(self, db: Connection, query: ReviewQuery) -> dict[str, Any]:
-        wanted = [*self._where(query), c.c.intent.in_(self.config.order_intents)]
-        by_reason = [{"intent": intent, "reason": reason, "count": int(count)} for intent, reason, count in db.execute(
-            select(c.c.intent, c.c.reason, func.count()).where(*wanted).group_by(c.c.intent, c.c.reason)
-            .order_by(func.count().desc(), c.c.intent, c.c.reason))]
-        trend = [{"day": day, "intent": intent, "count": int(count)} for day, intent, count in db.execute(
-            select(c.c.day, c.c.intent, func.count()).where(*wanted).group_by(c.c.day, c.c.intent)
-            .order_by(c.c.day, c.c.intent))]
-        reasons, intents = Counter[str](), Counter[str]()
-        for row in by_reason:
-            reasons[row["reason"]] += row["count"]
-            intents[row["intent"]] += row["count"]
-        return {"by_reason": by_reason, "reasons": dict(reasons.most_common()),
-                "by_intent": dict(intents.most_common()), "trend": trend}
+        """Counted per day, request and reason in one GROUP BY; the totals are sums of those counts."""
+        rows = db.execute(select(c.c.day, c.c.intent, c.c.reason, func.count())
+                          .where(*self._where(query), c.c.intent.in_(self.config.order_intents))
+                          .group_by(c.c.day, c.c.intent, c.c.reason)).all()
+        by_reason, reasons, intents = Counter[tuple[str, str]](), Counter[str](), Counter[str]()
+        trend = Counter[tuple[str, str]]()
+        for day, intent, reason, count in rows:
+            by_reason[(str(intent), str(reason))] += int(count)
+            reasons[str(reason)] += int(count)
+            intents[str(intent)] += int(count)
+            trend[(str(day), str(intent))] += int(count)
+        return {"by_reason": [{"intent": i, "reason": r, "count": n} for (i, r), n in
+                              sorted(by_reason.items(), key=lambda item: (-item[1], item[0]))],
+                "reasons": dict(reasons.most_common()), "by_intent": dict(intents.most_common()),
+                "trend": [{"day": d, "intent": i, "count": n} for (d, i), n in sorted(trend.items())]}
 
     def _complaints(self, db: Connection, query: ReviewQuery) -> dict[str, Any]:
         """Complaints (a complaint, an upset customer, or a bad review) a policy answers (triage was sure, and the
@@ -271,10 +212,9 @@ class WeeklyReview:
             "resolution_minutes": round(r.resolution_seconds / 60, 1) if r.resolution_seconds is not None else None,
         } for r in rows]}
 
-    def _unanswered(self, db: Connection, query: ReviewQuery) -> dict[str, Any]:
+    def _unanswered(self, db: Connection, query: ReviewQuery, total: int) -> dict[str, Any]:
         """The customer wrote last and is still unanswered past the service level (longest overdue first)."""
         waiting = [*self._where(query), c.c.reply_due_at.is_not(None), c.c.reply_due_at < query.period.as_of]
-        total = int(db.execute(select(func.count()).where(*waiting)).scalar() or 0)
         return self._page(db, query, select(*self._listed()).where(*waiting).order_by(c.c.reply_due_at, c.c.id),
                           total)
 
@@ -284,10 +224,9 @@ class WeeklyReview:
         overdue = and_(c.c.promise_due_at.is_not(None), c.c.promise_due_at < query.period.as_of)
         return or_(c.c.broken_promises > 0, overdue)
 
-    def _broken_promises(self, db: Connection, query: ReviewQuery) -> dict[str, Any]:
+    def _broken_promises(self, db: Connection, query: ReviewQuery, total: int) -> dict[str, Any]:
         """An agent promised a time and the update came later, or has not come."""
         broken = [*self._where(query), self._promise_broken(query)]
-        total = int(db.execute(select(func.count()).where(*broken)).scalar() or 0)
         return self._page(db, query, select(*self._listed()).where(*broken)
                           .order_by(c.c.promise_due_at.is_(None), c.c.promise_due_at, c.c.started_at, c.c.id), total)
 
@@ -379,3 +318,30 @@ class WeeklyReview:
         rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
         return rows
 
+
+
+def _numbers(counts: Counts, days: int, first: dict[str, float], resolution: dict[str, float]) -> dict[str, Any]:
+    total = int(counts.conversations)
+    return {"conversations": total, "answered_in_time": int(counts.in_time), "needed_answer": int(counts.due),
+            "response_rate": counts.rate, "days_at_target": days, "unanswered": int(counts.never),
+            "last_message_ours": round(counts.ours / total, 3) if total else None,
+            "waiting_past_service_level": int(counts.waiting), "broken_promises": int(counts.broken),
+            "reviews": {"positive": int(counts.good), "negative": int(counts.bad), "rated": int(counts.rated)},
+            "first_response_minutes": first, "resolution_minutes": resolution}
+
+
+def _compliance(counts: Counts) -> dict[str, Any]:
+    finished = counts.finished or 1
+    return {"finished": int(counts.finished), "steps_covered": round(counts.coverage / finished, 3),
+            "in_order": round(counts.in_order / finished, 3), "review_asked": round(counts.asked / finished, 3),
+            "qa_score": round(counts.qa / finished, 1)}
+
+
+def _distribution(tenths: dict[int, int]) -> list[dict[str, Any]]:
+    """First-response times in the review's buckets, from the counts per tenth of a minute."""
+    counts = [0] * (len(BUCKETS) + 1)
+    for tenth, count in tenths.items():
+        index = next((i for i, (limit, _) in enumerate(BUCKETS) if tenth / 10 < limit), len(BUCKETS))
+        counts[index] += count
+    labels = [label for _, label in BUCKETS] + [f"> {BUCKETS[-1][0] // 60} h"]
+    return [{"bucket": label, "count": count} for label, count in zip(labels, counts, strict=True)]
