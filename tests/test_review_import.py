@@ -48,6 +48,14 @@ def test_a_conversation_that_went_on_replaces_its_earlier_export(shipped_copilot
     assert counts(copilot) == (8, 36, 2)
 
 
+@pytest.fixture(scope="module")
+def stored(shipped_copilot: Copilot, tmp_path_factory: pytest.TempPathFactory) -> Copilot:
+    """The week imported once: the bad files below must leave it as it is."""
+    copilot = review_copilot(shipped_copilot, tmp_path_factory.mktemp("stored"))
+    copilot.importer.import_file(FIXTURE)
+    return copilot
+
+
 @pytest.mark.parametrize(("line", "where"), [
     ('{"id": "x", "platform": "shopee", "messages": [{"role": "customer", "text": "hi"}]}', "field 'messages'"),
     ('{"id": "x", "platform": "amazon", "messages": [{"role": "customer", "text": "hi", "at": "2026-11-16T09:00"}]}',
@@ -59,11 +67,9 @@ def test_a_conversation_that_went_on_replaces_its_earlier_export(shipped_copilot
      "field 'id': conversation 'c1' is also on line 1"),
     ('{"id": "x", "messages": [', "not valid JSON"),
 ])
-def test_a_malformed_line_is_named_and_nothing_is_stored(
-    shipped_copilot: Copilot, tmp_path: Path, line: str, where: str
-) -> None:
-    copilot = review_copilot(shipped_copilot, tmp_path)
-    copilot.importer.import_file(FIXTURE)
+def test_a_malformed_line_is_named_and_nothing_is_stored(stored: Copilot, tmp_path: Path, line: str,
+                                                         where: str) -> None:
+    copilot = stored
     before = counts(copilot)
     bad = tmp_path / "bad.jsonl"
     bad.write_text(FIXTURE.read_text(encoding="utf-8").splitlines()[0] + "\n\n" + line + "\n", encoding="utf-8")
