@@ -161,8 +161,9 @@ def review_markdown(bench: ReviewBench) -> str:
                      f"{run.reimport_seconds} | {' / '.join(f'{s:.3f}' for s in run.review_seconds)} (median "
                      f"{statistics.median(run.review_seconds):.3f}) | {run.filtered_seconds:.3f} | "
                      f"{run.page_seconds:.3f} |")
-    lines += ["", *bench.notes, "Every number of the review is a GROUP BY (percentiles with window functions) in "
-              "the database; the lists come a page at a time (LIMIT/OFFSET on an index); only the knowledge-gap "
+    lines += ["", *bench.notes, "Every number of the review is a GROUP BY in the database (one per day, channel and "
+              "agent, summed up for the team, channels and agents; response times counted per tenth of a minute for "
+              "the percentiles); the lists come a page at a time (LIMIT/OFFSET on an index); only the knowledge-gap "
               "questions of the period (at most `knowledge_gaps.limit`) are grouped in Python.", END]
     return "\n".join(line for line in lines if line is not None) + "\n"
 

@@ -1,7 +1,8 @@
 """The weekly review: service numbers, flow compliance, returns and their reasons, knowledge gaps and the lists
-to act on, per channel, per agent and for the team. Every number is an aggregate computed in the database
-(GROUP BY, window functions for the percentiles); Python only shapes the rows, pages the lists and groups the
-few gap questions by meaning."""
+to act on, per channel, per agent and for the team. Every number is an aggregate computed in the database: one
+GROUP BY per day, channel and agent gives a few hundred rows that the team's, channels', agents' and days' numbers
+are sums of (`copilot.review.rollup`), and the response times are counted per tenth of a minute for the
+percentiles; Python only adds those rows up, pages the lists and groups the few gap questions by meaning."""
 
 from __future__ import annotations
 
