@@ -128,3 +128,29 @@ def test_chatwoot_messages_are_stored_as_they_arrive_once_each(shipped_copilot: 
     assert conversation is not None and conversation["status"] == "resolved"
     assert conversation["first_responder"] == "Minh" and conversation["first_response_seconds"] == 240
     assert conversation["link"] == "https://desk.example.com/app/accounts/7/conversations/42"
+
+
+@pytest.mark.integration
+def test_two_replicas_storing_messages_of_one_conversation_at_once_keep_every_message(
+    shipped_copilot: Copilot, tmp_path: Path, postgres: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC, datetime
+
+    from postgres import create_database
+
+    from copilot.review.conversations import IncomingMessage
+
+    url = create_database(postgres, "helpdesk_at_once")
+    replicas = [review_copilot(shipped_copilot, tmp_path / name, url) for name in ("a", "b")]
+    importers = [replica.importer for replica in replicas]
+    arriving = [IncomingMessage(conversation="7:99", external_id=str(n), role="agent" if n % 2 else "customer",
+                                text=f"message {n} about order 7712", at=datetime(2026, 11, 18, 2, n, tzinfo=UTC),
+                                author="minh" if n % 2 else None, platform="livechat") for n in range(12)]
+    with ThreadPoolExecutor(4) as pool:
+        stored = list(pool.map(lambda n: importers[n % 2].record_message(arriving[n]), range(12)))
+    assert all(stored)
+    rows = importers[0].store.stored_messages("chatwoot", "7:99")
+    assert sorted(int(row["external_id"]) for row in rows) == list(range(12))
+    conversation = importers[1].store.conversation("chatwoot", "7:99")
+    assert conversation is not None and conversation["messages"] == 12

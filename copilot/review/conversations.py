@@ -11,6 +11,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
+from sqlalchemy import Connection
+
 from copilot.contracts import Customer, Message
 from copilot.errors import DatasetError
 from copilot.review.analysis import ConversationAnalyser
@@ -89,33 +91,37 @@ class ConversationImporter:
         return ImportReport(str(path), total, added, replaced, unchanged, round(time.perf_counter() - started, 3))
 
     def record_message(self, message: IncomingMessage, source: str = "chatwoot") -> bool:
-        """Store one arriving message (its conversation analysed again); False when it was stored already."""
-        stored = self.store.stored_messages(source, message.conversation)
-        if any(row["external_id"] == message.external_id for row in stored):
-            return False
-        previous = self.store.conversation(source, message.conversation) or {}
-        at = message.at if message.at.tzinfo else message.at.replace(tzinfo=UTC)
-        rows = [*stored, {"external_id": message.external_id, "role": message.role, "author": message.author,
-                          "text": message.text, "at": at.timestamp()}]
-        resolved = (message.status or previous.get("status")) == "resolved"
-        self._store_again(source, message.conversation, rows, message.platform, resolved, None,
-                          message.customer or previous.get("customer"), message.link or previous.get("link"))
+        """Store one arriving message (its conversation analysed again); False when it was stored already. One
+        replica at a time reads, adds and analyses a conversation, so two messages arriving at once are both kept."""
+        with self.store.one_conversation(source, message.conversation) as db:
+            stored = self.store.stored_messages(source, message.conversation, db)
+            if any(row["external_id"] == message.external_id for row in stored):
+                return False
+            previous = self.store.conversation(source, message.conversation, db) or {}
+            at = message.at if message.at.tzinfo else message.at.replace(tzinfo=UTC)
+            rows = [*stored, {"external_id": message.external_id, "role": message.role, "author": message.author,
+                              "text": message.text, "at": at.timestamp()}]
+            resolved = (message.status or previous.get("status")) == "resolved"
+            self._store_again(db, source, message.conversation, rows, message.platform, resolved, None,
+                              message.customer or previous.get("customer"), message.link or previous.get("link"))
         return True
 
     def record_status(self, conversation: str, status: str, at: datetime, source: str = "chatwoot") -> bool:
         """A conversation resolved or reopened in the helpdesk: analysed again with that status; False when it
         is not stored (no message of it arrived yet)."""
-        stored = self.store.stored_messages(source, conversation)
-        previous = self.store.conversation(source, conversation)
-        if not stored or previous is None:
-            return False
-        resolved = status == "resolved"
-        self._store_again(source, conversation, stored, previous["platform"], resolved, at if resolved else None,
-                          previous["customer"], previous["link"])
+        with self.store.one_conversation(source, conversation) as db:
+            stored = self.store.stored_messages(source, conversation, db)
+            previous = self.store.conversation(source, conversation, db)
+            if not stored or previous is None:
+                return False
+            resolved = status == "resolved"
+            self._store_again(db, source, conversation, stored, previous["platform"], resolved,
+                              at if resolved else None, previous["customer"], previous["link"])
         return True
 
-    def _store_again(self, source: str, conversation: str, rows: list[dict[str, Any]], platform: str,
-                     resolved: bool, resolved_at: datetime | None, customer: str | None, link: str | None) -> None:
+    def _store_again(self, db: Connection, source: str, conversation: str, rows: list[dict[str, Any]],
+                     platform: str, resolved: bool, resolved_at: datetime | None, customer: str | None,
+                     link: str | None) -> None:
         """A helpdesk conversation (stored messages, `at` in epoch seconds) analysed again and stored."""
         status: Literal["open", "resolved"] = "resolved" if resolved else "open"
         record = ConversationRecord(
@@ -124,4 +130,4 @@ class ConversationImporter:
             messages=[Message(role=r["role"], text=r["text"], at=datetime.fromtimestamp(r["at"], UTC),
                               author=r["author"]) for r in rows])
         analysed = self.analyser.analyse([(record, [r["external_id"] for r in rows])])
-        self.store.save(source, [(record.id, analysed[0])])
+        self.store.save_on(db, source, [(record.id, analysed[0])])

@@ -6,10 +6,12 @@ content writes nothing, with new content replaces its messages and analysis in o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from copilot.review.analysis import Analysed
@@ -48,41 +50,56 @@ class ConversationStore:
 
     def _save(self, source: str, items: Sequence[tuple[str, Analysed]]) -> tuple[int, int]:
         with self.database.writing() as db:
-            ids = _ids(db, source, [external for external, _ in items])
-            replaced = [(ids[external], analysed) for external, analysed in items if external in ids]
-            added = [(external, analysed) for external, analysed in items if external not in ids]
-            if replaced:
-                stale = [number for number, _ in replaced]
-                for start in range(0, len(stale), CHUNK):
-                    chunk = stale[start:start + CHUNK]
-                    db.execute(delete(violations).where(violations.c.conversation_id.in_(chunk)))
-                    db.execute(delete(messages).where(messages.c.conversation_id.in_(chunk)))
-                for number, analysed in replaced:
-                    db.execute(update(conversations).where(conversations.c.id == number).values(**_full(analysed)))
-            if added:
-                rows = [{"source": source, "external_id": external, **_full(analysed)} for external, analysed in added]
-                statement = insert(conversations).returning(conversations.c.id, sort_by_parameter_order=True)
-                numbers = [row[0] for row in db.execute(statement, rows)]
-            else:
-                numbers = []
-            owned = replaced + list(zip(numbers, [analysed for _, analysed in added], strict=True))
-            message_rows = [{"conversation_id": number, **m} for number, analysed in owned for m in analysed.messages]
-            violation_rows = [{"conversation_id": number, **v} for number, analysed in owned
-                              for v in analysed.violations]
-            if message_rows:
-                db.execute(insert(messages), message_rows)
-            if violation_rows:
-                db.execute(insert(violations), violation_rows)
+            return self.save_on(db, source, items)
+
+    def save_on(self, db: Connection, source: str, items: Sequence[tuple[str, Analysed]]) -> tuple[int, int]:
+        """`save` inside a write transaction the caller holds."""
+        ids = _ids(db, source, [external for external, _ in items])
+        replaced = [(ids[external], analysed) for external, analysed in items if external in ids]
+        added = [(external, analysed) for external, analysed in items if external not in ids]
+        if replaced:
+            stale = [number for number, _ in replaced]
+            for start in range(0, len(stale), CHUNK):
+                chunk = stale[start:start + CHUNK]
+                db.execute(delete(violations).where(violations.c.conversation_id.in_(chunk)))
+                db.execute(delete(messages).where(messages.c.conversation_id.in_(chunk)))
+            for number, analysed in replaced:
+                db.execute(update(conversations).where(conversations.c.id == number).values(**_full(analysed)))
+        if added:
+            rows = [{"source": source, "external_id": external, **_full(analysed)} for external, analysed in added]
+            statement = insert(conversations).returning(conversations.c.id, sort_by_parameter_order=True)
+            numbers = [row[0] for row in db.execute(statement, rows)]
+        else:
+            numbers = []
+        owned = replaced + list(zip(numbers, [analysed for _, analysed in added], strict=True))
+        message_rows = [{"conversation_id": number, **m} for number, analysed in owned for m in analysed.messages]
+        violation_rows = [{"conversation_id": number, **v} for number, analysed in owned
+                          for v in analysed.violations]
+        if message_rows:
+            db.execute(insert(messages), message_rows)
+        if violation_rows:
+            db.execute(insert(violations), violation_rows)
         return len(added), len(replaced)
 
-    def stored_messages(self, source: str, external_id: str) -> list[dict[str, Any]]:
+    @contextmanager
+    def one_conversation(self, source: str, external_id: str) -> Iterator[Connection]:
+        """A write transaction in which nobody else changes this conversation: a helpdesk message read, added,
+        analysed and stored by one replica at a time (an advisory lock on PostgreSQL; SQLite has one writer)."""
+        with self.database.writing() as db:
+            if not self.database.sqlite:
+                key = int.from_bytes(hashlib.sha256(f"{source}:{external_id}".encode()).digest()[:8], "big",
+                                     signed=True)
+                db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            yield db
+
+    def stored_messages(self, source: str, external_id: str, db: Connection | None = None) -> list[dict[str, Any]]:
         """The stored messages of one conversation in time order (empty when it is not stored)."""
         query = (select(messages.c.external_id, messages.c.role, messages.c.author, messages.c.text, messages.c.at)
                  .join(conversations, conversations.c.id == messages.c.conversation_id)
                  .where(conversations.c.source == source, conversations.c.external_id == external_id)
                  .order_by(messages.c.position))
-        with self.database.reading() as db:
-            return [dict(row._mapping) for row in db.execute(query)]
+        with nullcontext(db) if db is not None else self.database.reading() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
 
     def transcript(self, source: str, external_id: str) -> dict[str, Any] | None:
         """One stored conversation to read: its analysis, every message with its steps, and the rules broken."""
@@ -103,11 +120,11 @@ class ConversationStore:
                                   for row in rows]
         return found
 
-    def conversation(self, source: str, external_id: str) -> dict[str, Any] | None:
+    def conversation(self, source: str, external_id: str, db: Connection | None = None) -> dict[str, Any] | None:
         query = select(conversations).where(conversations.c.source == source,
                                             conversations.c.external_id == external_id)
-        with self.database.reading() as db:
-            row = db.execute(query).first()
+        with nullcontext(db) if db is not None else self.database.reading() as connection:
+            row = connection.execute(query).first()
         return dict(row._mapping) if row else None
 
 
