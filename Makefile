@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
 .DEFAULT_GOAL := test
-.PHONY: setup browser run ingest test lint typecheck unit eval report clean
+.PHONY: setup browser postgres run ingest test lint typecheck unit eval report clean
 
 setup: $(STAMP)
 
@@ -27,11 +27,15 @@ run: setup
 ingest: setup
 	$(BIN)/copilot ingest
 
-test: setup browser lint typecheck unit
+test: setup browser postgres lint typecheck unit
 
 # The sidebar is tested in Debian's Chromium (Playwright's own browser download does not work offline).
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
+
+# The store's contract tests run on a real PostgreSQL server started by the tests (Debian's binaries).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql)
 
 lint: setup
 	$(BIN)/ruff check copilot api evals tests

@@ -9,10 +9,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from copilot.chatwoot import ChatwootError
 from copilot.errors import CopilotError, IndexNotReadyError, KnowledgeError, NotFoundError, UnauthorizedError
-from copilot.feedback import FeedbackStoreError
+from copilot.store import StoreError
 
 STATUS = {IndexNotReadyError: 503, KnowledgeError: 422, NotFoundError: 404, UnauthorizedError: 401,
-          FeedbackStoreError: 503, ChatwootError: 502}
+          StoreError: 503, ChatwootError: 502}
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
-from api.routers import catalog, drafts, feedback, guardrails, health, integrations, knowledge, sidebar, triage
+from api.routers import catalog, drafts, feedback, guardrails, health, integrations, knowledge, review, sidebar, triage
 from api.security import protect_logs, require_api_key, require_webhook_key
 from copilot.core import Copilot
 from copilot.settings import Settings
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, copilot: Copilot | None = None)
     app.include_router(sidebar.router)
     app.mount("/static", StaticFiles(directory=sidebar.STATIC), name="static")
     for router in (knowledge.router, guardrails.router, drafts.router, feedback.router, catalog.router,
-                   triage.router):
+                   triage.router, review.router):
         app.include_router(router, prefix="/v1", dependencies=[Depends(require_api_key)])
     app.include_router(integrations.router, prefix="/v1", dependencies=[Depends(require_webhook_key)])
     return app

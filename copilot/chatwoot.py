@@ -6,6 +6,7 @@ Without a Chatwoot URL and token the webhook only returns the triage result (use
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from copilot.contracts import MAX_TEXT, Customer, Message
 from copilot.errors import CopilotError
+from copilot.review.conversations import IncomingMessage
 from copilot.triage import TriageRequest, TriageResponse
 
 CHANNELS = {"Channel::WebWidget": "livechat", "Channel::FacebookPage": "facebook", "Channel::Instagram": "instagram",
@@ -31,11 +33,17 @@ class ChatwootEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     event: str = Field(max_length=64)
+    id: int | str | None = None
     message_type: str | int | None = None
     content: str | None = Field(default=None, max_length=20_000)
+    created_at: str | int | float | None = None
+    private: bool = False
+    status: str | None = Field(default=None, max_length=32)
+    timestamp: int | float | None = None
     conversation: dict[str, Any] = Field(default_factory=dict)
     account: dict[str, Any] = Field(default_factory=dict)
     sender: dict[str, Any] = Field(default_factory=dict)
+    messages: list[Any] = Field(default_factory=list, max_length=500)
 
     def ignored_because(self) -> str | None:
         if self.event != "message_created":
@@ -56,6 +64,47 @@ class ChatwootEvent(BaseModel):
         if isinstance(ident, bool) or not isinstance(ident, int | str) or not re.fullmatch(r"[0-9]+", str(ident)):
             raise ValueError(f"id must be a Chatwoot id (a number), got {str(ident)[:40]!r}")
         return value
+
+    def stored_message(self, chatwoot_url: str = "") -> IncomingMessage | None:
+        """The message as the weekly review keeps it: a customer's (incoming) or a reply (outgoing; the Agent
+        Bot's own are automatic), never a private note; None for anything else."""
+        kinds: dict[object, str] = {"incoming": "customer", 0: "customer", "outgoing": "agent", 1: "agent"}
+        kind = kinds.get(self.message_type)
+        text = (self.content or "").strip()
+        if self.event != "message_created" or kind is None or self.private or not text or self.id is None:
+            return None
+        if "id" not in self.conversation or "id" not in self.account:
+            return None
+        bot = self.sender.get("type") == "agent_bot"
+        name = self.sender.get("name") if isinstance(self.sender.get("name"), str) else None
+        author = "bot" if bot else (name or str(self.sender.get("id", "")) or None) if kind == "agent" else None
+        status = self.conversation.get("status")
+        return IncomingMessage(
+            conversation=self.conversation_key(self.conversation["id"]), external_id=str(self.id)[:64], role=kind,
+            text=text[:MAX_TEXT], at=_moment(self.created_at), author=author[:100] if author else None,
+            platform=CHANNELS.get(str(self.conversation.get("channel", "")), "livechat"),
+            customer=self._sender_name() if kind == "customer" else None,
+            status=status if isinstance(status, str) else None, link=self.link(chatwoot_url, self.conversation["id"]))
+
+    def status_change(self) -> tuple[str, str, datetime] | None:
+        """(conversation key, new status, when) of a `conversation_status_changed` event, else None."""
+        if self.event != "conversation_status_changed" or self.id is None or self.status is None:
+            return None
+        account = self.account.get("id") or next((m.get("account_id") for m in self.messages if isinstance(m, dict)
+                                                  and m.get("account_id")), None)
+        if account is None or not re.fullmatch(r"[0-9]+", str(account)) or not re.fullmatch(r"[0-9]+", str(self.id)):
+            return None
+        return f"{account}:{self.id}", self.status, _moment(self.timestamp)
+
+    def conversation_key(self, conversation: object) -> str:
+        """A conversation's id in the store: Chatwoot's ids are per account."""
+        return f"{self.account['id']}:{conversation}"
+
+    def link(self, chatwoot_url: str, conversation: object) -> str | None:
+        """Where the conversation opens in Chatwoot's dashboard, when its URL is configured."""
+        if not chatwoot_url:
+            return None
+        return f"{chatwoot_url.rstrip('/')}/app/accounts/{self.account['id']}/conversations/{conversation}"
 
     def triage_request(self) -> TriageRequest:
         """The conversation as a triage request; malformed history entries are skipped, over-long ones cut."""
@@ -105,3 +154,18 @@ class ChatwootClient:
             raise ChatwootError(f"cannot reach Chatwoot at {self.url}: {exc}") from exc
         if response.status_code >= 400:
             raise ChatwootError(f"Chatwoot answered {response.status_code} to {url.removeprefix(self.url)}")
+
+
+def _moment(value: str | int | float | None) -> datetime:
+    """Chatwoot's times: ISO 8601 (`...Z`), `2020-03-03 13:05:57 UTC`, or seconds since the epoch; now if absent
+    or unreadable."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str) and value.strip():
+        text = value.strip().removesuffix(" UTC") + ("+00:00" if value.strip().endswith(" UTC") else "")
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return datetime.now(UTC)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime.now(UTC)

@@ -465,17 +465,32 @@ def bench(
     ] = None,
     out_file: Annotated[Path, typer.Option("--out", help="Where to write the results.")] = Path("BENCHMARKS.md"),
     datasets: Annotated[Path, typer.Option(help="Folder with the evaluation datasets.")] = Path("evals/datasets"),
+    review_week: Annotated[bool, typer.Option("--review", help="Only the weekly review at scale: a synthetic week "
+                                              "imported and reviewed on SQLite and PostgreSQL.")] = False,
+    conversations: Annotated[int, typer.Option(min=10, max=1_000_000, help="Conversations of that week.")] = 100_000,
     knowledge: KnowledgeOpt = None,
     index: IndexOpt = None,
 ) -> None:
     """Measure drafts (in-process and over HTTP), search at 1k-100k chunks, ingest, overhead in front of an LLM,
-    cold start, memory and a load test on this machine, and write BENCHMARKS.md."""
+    cold start, memory and a load test on this machine, and write BENCHMARKS.md. With --review: the weekly
+    review's import and queries at 100,000 conversations, written into its section of BENCHMARKS.md."""
     import tempfile
     import time
 
     from copilot.bench import BenchConfig, markdown, run_bench
+    from copilot.bench.review_bench import kept_section, review_markdown, run_review_bench, write_section
     from copilot.bench.workload import Workload
 
+    if review_week:
+        copilot = build(knowledge, index)
+        with tempfile.TemporaryDirectory(prefix="copilot-review-bench-") as workdir:
+            postgres = copilot.settings.database_url if copilot.settings.database_url.startswith("postgres") else None
+            measured = run_review_bench(copilot, conversations, Path(workdir),
+                                        lambda message: err.print(f"bench: {message}", highlight=False), postgres)
+        section = review_markdown(measured)
+        write_section(out_file, section)
+        out.print(section, highlight=False, markup=False)
+        return
     started = time.perf_counter()
     workload = Workload.load(datasets)
     copilot = build(knowledge, index)
@@ -484,9 +499,104 @@ def bench(
         results = run_bench(copilot, BenchConfig.for_run(quick, load_seconds), datasets, Path(workdir),
                             lambda message: err.print(f"bench: {message}", highlight=False), workload)
     results.seconds = round(time.perf_counter() - started, 1)
-    report = markdown(results)
+    kept = kept_section(out_file)
+    report = markdown(results) + ("\n" + kept if kept else "")
     out_file.write_text(report, encoding="utf-8")
     out.print(report, highlight=False, markup=False)
+
+
+@app.command("import")
+@friendly_errors
+def import_conversations(
+    source: Annotated[Path, typer.Argument(help="JSONL: one conversation a line, every message with `at`.")],
+    origin: Annotated[str, typer.Option("--source", help="Where the conversations come from (their ids are "
+                                        "unique there).")] = "import",
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Store exported conversations for the weekly review: the whole file is checked first (a bad line is named
+    by file:line and field, and nothing is stored); a conversation already stored the same is not stored again."""
+    if not source.is_file():
+        raise InvalidRequestError(f"{source}: no such file")
+    copilot = build(knowledge, index)
+    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("import", total=None)
+        report = copilot.importer.import_file(source, origin, lambda done, total: bar.update(
+            task, completed=done, total=total))
+    out.print(f"Imported {report.conversations} conversations from {source} in {report.seconds:.1f}s "
+              f"({report.per_second:g} a second): {report.added} added, {report.replaced} replaced, "
+              f"{report.unchanged} unchanged.", highlight=False)
+
+
+@app.command()
+@friendly_errors
+def review(
+    since: Annotated[str, typer.Option(help="7d (the days ending on --until) or a date YYYY-MM-DD.")] = "7d",
+    until: Annotated[str | None, typer.Option(help="The last day, YYYY-MM-DD (default: today).")] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel (a platform).")] = None,
+    agent: Annotated[str | None, typer.Option(help="Only this agent's conversations.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write review.html (one page, charts inline, no "
+                                                 "network) and review.json there.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole review as JSON.")] = False,
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """The team lead's weekly review of the stored conversations: service numbers, flow compliance, returns and
+    refunds by reason, knowledge gaps, and the conversations to act on."""
+    copilot = build(knowledge, index)
+    data = copilot.weekly_review(since, until, channel, agent)
+    if as_json:
+        print_json(data)
+    else:
+        _print_review(data, copilot.channel_titles)
+    if out_dir is not None:
+        from api.routers.sidebar import STATIC
+        from copilot.review.html import page
+
+        styles = "\n".join((STATIC / name).read_text(encoding="utf-8") for name in ("sidebar.css", "review.css"))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "review.html").write_text(page(data, copilot.review_config, copilot.channel_titles, styles),
+                                             encoding="utf-8")
+        (out_dir / "review.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        err.print(f"Review written to {out_dir / 'review.html'}", highlight=False)
+
+
+def _print_review(data: dict[str, Any], titles: dict[str, str]) -> None:
+    period = data["period"]
+    out.print(f"Weekly review {period['since']} to {period['until']} (lists as of {period['as_of']})", highlight=False)
+    if data["team"] is None:
+        latest = f"; the latest stored conversation is on {data['latest_day']}" if data.get("latest_day") else ""
+        out.print(f"No conversation started in this period{latest}.", highlight=False)
+        return
+    table = Table()
+    for column in ("", "conversations", "response rate", f"days >= {data['target']:.0%}", "first response p50/p90",
+                   "unanswered", "waiting past SLA", "broken promises", "reviews +/-"):
+        table.add_column(column)
+    days = len(period["days"])
+    rows = [("team", data["team"])] + [(titles.get(c["channel"], c["channel"]), c) for c in data["channels"]]
+    for name, row in rows:
+        rate = f"{row['response_rate']:.0%}" if row["response_rate"] is not None else "-"
+        first = row["first_response_minutes"]
+        times = f"{first.get('p50', '-')} / {first.get('p90', '-')} min" if first else "-"
+        table.add_row(name, str(row["conversations"]), rate, f"{row['days_at_target']}/{days}", times,
+                      str(row["unanswered"]),
+                      str(row["waiting_past_service_level"]), str(row["broken_promises"]),
+                      f"{row['reviews']['positive']}/{row['reviews']['negative']}")
+    out.print(table)
+    for agent in data["agents"]:
+        rules = ", ".join(f"{rule} {n}" for rule, n in agent["violations"].items()) or "none"
+        out.print(f"  {agent['agent']}: {agent['finished']} finished, steps {agent['steps_covered']:.0%}, in order "
+                  f"{agent['in_order']:.0%}, review asked {agent['review_asked']:.0%}; violations: {rules}",
+                  highlight=False)
+    orders = ", ".join(f"{intent} {n}" for intent, n in data["orders"]["by_intent"].items()) or "none"
+    reasons = ", ".join(f"{reason} {n}" for reason, n in data["orders"]["reasons"].items()) or "none"
+    gaps = data["knowledge_gaps"]
+    out.print(f"Returns, refunds, exchanges, cancellations: {orders}; reasons: {reasons}", highlight=False)
+    out.print(f"Unanswered past the service level: {data['unanswered']['total']}; broken promises: "
+              f"{data['broken_promises']['total']}; complaints not solved at once: "
+              f"{data['complaints']['not_solved_at_once']}; knowledge gaps: {gaps['questions']} questions in "
+              f"{gaps['group_count']} groups", highlight=False)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -21,6 +22,9 @@ class Message(BaseModel):
 
     role: Literal["customer", "agent"]
     text: str = Field(max_length=MAX_TEXT)
+    at: datetime | None = Field(default=None, description="When it was sent (ISO 8601; no offset: the team's "
+                                "time zone).")
+    author: str | None = Field(default=None, max_length=100, description="The agent's id or name.")
 
 
 class GuardrailRequest(BaseModel):

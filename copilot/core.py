@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from copilot.chat.base import ChatModel
 from copilot.chat.breaker import GuardedChatModel
@@ -10,7 +11,7 @@ from copilot.chat.openai_chat import OpenAIChatModel
 from copilot.contracts import DraftRequest, DraftResponse, GuardrailRequest, Message
 from copilot.drafter import Drafter
 from copilot.errors import InvalidRequestError, NotFoundError
-from copilot.feedback import FeedbackStore
+from copilot.feedback import FeedbackStore, FeedbackStoreError
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import CheckResult
 from copilot.knowledge import KnowledgeBase
@@ -18,11 +19,20 @@ from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.hybrid import MODES, Mode, SearchHit
 from copilot.retrieval.index import IngestReport, KnowledgeIndex, ProgressCallback
 from copilot.retrieval.vector_store import SearchFilter, VectorStore
+from copilot.review.analysis import ConversationAnalyser
+from copilot.review.config import FILE as REVIEW_FILE
+from copilot.review.config import ReviewConfig
+from copilot.review.conversations import ConversationImporter
+from copilot.review.period import Period
+from copilot.review.report import ReviewQuery, WeeklyReview
+from copilot.review.store import ConversationStore
 from copilot.settings import Settings
+from copilot.store import Database, StoreError
 from copilot.triage import TriageConfig, TriageEngine, TriageRequest, TriageResponse
 from copilot.triage_model import EXAMPLES_DIR, load_examples
 from copilot.understand import NeedReading, Understander
 
+MAX_PAGE = 10_000
 UPSET = 0.5  # the triage model's probability of a negative tone above which a reply opens with empathy
 
 
@@ -42,6 +52,10 @@ class Copilot:
         self._guardrails: GuardrailEngine | None = None
         self._drafter: Drafter | None = None
         self._feedback: FeedbackStore | None = None
+        self._database: Database | None = None
+        self._review_config: ReviewConfig | None = None
+        self._importer: ConversationImporter | None = None
+        self._database_lock = threading.Lock()
         self._triage: TriageEngine | None = None
         self._understander: Understander | None = None
         self._model = model
@@ -67,11 +81,13 @@ class Copilot:
             if (knowledge.root / "triage.yaml").exists():
                 config = TriageConfig.load(knowledge.root / "triage.yaml")
                 load_examples(knowledge.root / EXAMPLES_DIR, config.intents)
+            if (knowledge.root / REVIEW_FILE).exists():
+                ReviewConfig.load(knowledge.root)
             report = self.index.ingest(knowledge, progress)
             Understander(knowledge, None)  # validates the answer units and examples before anything is swapped
             serving_triage = self._triage is not None
             self._knowledge, self._guardrails, self._drafter, self._triage = knowledge, guardrails, None, None
-            self._understander = None
+            self._understander = self._review_config = self._importer = None
         if serving_triage:  # a reindex while serving: triage stays ready
             self.prepare_triage()
         return report
@@ -111,10 +127,67 @@ class Copilot:
             self._model = GuardedChatModel(endpoint)
         return self._model
 
+    def open_database(self, error: type[StoreError] = StoreError) -> Database:
+        """The one database of this process (opened, and migrated, at first use); an open that fails raises
+        `error` and is tried again at the next call."""
+        with self._database_lock:
+            if self._database is None:
+                self._database = Database(self.settings.database, self.settings.feedback_timeout, error)
+            return self._database
+
+    @property
+    def database(self) -> Database:
+        return self.open_database()
+
+    @property
+    def review_config(self) -> ReviewConfig:
+        """`knowledge/review.yaml`: targets, business hours, reasons and promises of the weekly review."""
+        if self._review_config is None:
+            self._review_config = ReviewConfig.load(self.knowledge.root)
+        return self._review_config
+
+    @property
+    def importer(self) -> ConversationImporter:
+        """Stores conversations with time (an export, or the Chatwoot webhook), each analysed once: triage with
+        the local model, QA of the human agents' messages, the service-level clock."""
+        if self._importer is None:
+            analyser = ConversationAnalyser(self.knowledge, self.review_config, self.triager, self.guardrails,
+                                            self.index.embedder, self.drafter.tracker)
+            self._importer = ConversationImporter(analyser, ConversationStore(self.database))
+        return self._importer
+
+    def weekly_review(self, since: str = "7d", until: str | None = None, channel: str | None = None,
+                      agent: str | None = None, page: int = 1, now: float | None = None) -> dict[str, Any]:
+        """The team lead's weekly review of the stored conversations (see `copilot.review.report`)."""
+        config = self.review_config
+        if channel is not None and channel not in self.knowledge.platforms:
+            raise InvalidRequestError(f"unknown channel '{channel}'; known: {', '.join(self.knowledge.platforms)}")
+        if not 1 <= page <= MAX_PAGE:
+            raise InvalidRequestError(f"page must be between 1 and {MAX_PAGE}, got {page}")
+        if agent is not None:
+            _name("agent", agent, 100)
+        triage_file = self.knowledge.root / "triage.yaml"
+        answer_step = TriageConfig.load(triage_file).answer_step if triage_file.exists() else ""
+        query = ReviewQuery(Period.parse(since, until, config.zone, now), channel, agent, page)
+        return WeeklyReview(self.database, config, answer_step, self.index.embedder).build(query)
+
+    def stored_conversation(self, source: str, external_id: str) -> dict[str, Any]:
+        """One stored conversation with its messages and analysis (what a review's list links to)."""
+        _name("source", source, 16)
+        _name("id", external_id, 200)
+        found = ConversationStore(self.database).transcript(source, external_id)
+        if found is None:
+            raise NotFoundError(f"no stored conversation '{external_id}' from '{source}'")
+        return found
+
+    @property
+    def channel_titles(self) -> dict[str, str]:
+        return {name: platform.title for name, platform in self.knowledge.platforms.items()}
+
     @property
     def feedback(self) -> FeedbackStore:
         if self._feedback is None:
-            self._feedback = FeedbackStore(self.settings.data_dir / "feedback.sqlite3", self.settings.feedback_timeout)
+            self._feedback = FeedbackStore(self.open_database(FeedbackStoreError))
         return self._feedback
 
     def passage(self, doc_id: str, section: str) -> dict[str, str]:
@@ -231,3 +304,9 @@ class Copilot:
         if platform is kind is step is language is None:
             return None
         return SearchFilter(platform=platform, kind=kind, step=step, language=language)
+
+
+def _name(field: str, value: str, longest: int) -> None:
+    """An agent, source or conversation id as a query gives it: printable, and not too long."""
+    if not 1 <= len(value) <= longest or not value.isprintable():
+        raise InvalidRequestError(f"{field} must be 1 to {longest} printable characters")

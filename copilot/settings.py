@@ -31,6 +31,7 @@ _ENV = {
     "chatwoot_token": "COPILOT_CHATWOOT_TOKEN",
     "pii_masking": "COPILOT_PII_MASKING",
     "feedback_timeout": "COPILOT_FEEDBACK_TIMEOUT",
+    "database_url": "COPILOT_DATABASE_URL",
 }
 
 
@@ -59,6 +60,8 @@ class Settings(BaseModel):
     pii_masking: bool = Field(default=True, description="Mask phones, emails, cards, addresses before an LLM call.")
     feedback_timeout: float = Field(default=10.0, gt=0, le=300,
                                     description="Seconds a feedback write waits for a database locked elsewhere.")
+    database_url: str = Field(default="", repr=False, description="A postgresql:// URL shared by every replica; "
+                              "empty = the SQLite file feedback.sqlite3 in the data folder.")
 
     def keys(self) -> list[str]:
         """Every configured API key, from `api_keys` and the keys file (blank lines and # comments skipped)."""
@@ -70,6 +73,11 @@ class Settings(BaseModel):
                 raise CopilotError(f"API keys file {self.api_keys_file}: cannot be read ({exc.strerror})") from exc
             keys += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
         return keys
+
+    @property
+    def database(self) -> str | Path:
+        """Where drafts, feedback and conversations are kept: the URL, or the data folder's SQLite file."""
+        return self.database_url or self.data_dir / "feedback.sqlite3"
 
     @property
     def llm_configured(self) -> bool:

@@ -113,6 +113,12 @@ class StepTracker:
                 scores[row, index] = max(scores[row, index], score)
         return scores
 
+    def warm(self, agent_texts: Sequence[str]) -> None:
+        """Embed the sentences of many agent messages in one batch (an import of many conversations), so that
+        recognising their steps afterwards finds every vector ready."""
+        if self.embedder is not None:
+            self._embedded(self.embedder, [part for text in agent_texts for part in _parts(text)])
+
     def _embedded(self, embedder: Embedder, parts: list[str]) -> np.ndarray:
         """Vectors of the sentences, folded; each sentence goes to the model once, and all the new ones of a call
         go together."""
@@ -132,8 +138,7 @@ class StepTracker:
             first = self.flow.steps[0]
             return StepLocation(first.id, [], list(first.next), ["no agent reply yet: the flow starts here"])
         texts = [without_names(messages[index].text, names) for index in agent_turns]
-        if self.embedder is not None:
-            self._embedded(self.embedder, [part for text in texts for part in _parts(text)])  # new ones at once
+        self.warm(texts)  # the new sentences at once
         done: list[str] = []
         last_performed: tuple[str, ...] = ()
         ids = self.flow.step_ids

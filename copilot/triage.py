@@ -206,15 +206,29 @@ class TriageEngine:
         self._sentiment = {k: [re.compile(p) for p in v] for k, v in config.sentiment.items()}
 
     def triage(self, request: TriageRequest) -> TriageResponse:
+        texts, asked = self._texts(request)
+        return self._decide(request, texts, self._read(asked, fold(asked)), answer=True)
+
+    def classify(self, requests: Sequence[TriageRequest]) -> list[TriageResponse]:
+        """Triage many conversations at once with the local model, drafting no answer (`auto_reply` is null):
+        what the weekly review keeps for each imported conversation (no call to a language model)."""
+        read = [self._texts(request) for request in requests]
+        readings = self.model.read_many([asked for _, asked in read])
+        return [self._decide(request, texts, self._local_reading(asked, fold(asked), found), answer=False)
+                for request, (texts, asked), found in zip(requests, read, readings, strict=True)]
+
+    def _texts(self, request: TriageRequest) -> tuple[list[str], str]:
+        """The customer's messages, and what they ask: the model reads that, not instructions aimed at the bot
+        (the rules read everything)."""
         if request.platform not in self.platforms:
             known = ", ".join(sorted(self.platforms))
             raise InvalidRequestError(f"unknown platform '{request.platform}'; known: {known}")
         texts = [m.text for m in request.messages if m.role == "customer"] or [request.messages[-1].text]
+        return texts, " ".join(without_directives(text) for text in texts).strip() or " ".join(texts)
+
+    def _decide(self, request: TriageRequest, texts: list[str], reading: _Reading, answer: bool) -> TriageResponse:
         folded = fold(" ".join(texts))
         language = detect_language(texts)
-        # The model reads what the customer asks, not instructions aimed at the bot; the rules read everything.
-        asked = " ".join(without_directives(text) for text in texts).strip() or " ".join(texts)
-        reading = self._read(asked, fold(asked))
         guess = reading.intent
         intent = self.config.intents[guess.intent]
         sentiment = self._sentiment_of(reading, folded)
@@ -235,7 +249,7 @@ class TriageEngine:
             decision.handoff(f"no policy answers '{guess.intent}' on its own: a person must check")
         if guess.confidence < self.config.auto_reply_threshold:
             decision.handoff(f"intent confidence {guess.confidence:.2f} is under {self.config.auto_reply_threshold}")
-        auto_reply = None if decision.needs_human else thanks or self._answer(request, decision)
+        auto_reply = None if decision.needs_human or not answer else thanks or self._answer(request, decision)
         return TriageResponse(
             urgency=decision.urgency, issue_type=decision.issue_type, intent=guess.intent, sentiment=sentiment,
             customer_tier=request.customer.tier, language=language, route=decision.route,
@@ -265,7 +279,9 @@ class TriageEngine:
                         None, Reading(view.sentiment, view.confidence, {}), "language model")
 
     def _local(self, text: str, folded: str) -> _Reading:
-        readings = self.model.read(text)
+        return self._local_reading(text, folded, self.model.read(text))
+
+    def _local_reading(self, text: str, folded: str, readings: dict[str, Reading]) -> _Reading:
         if "intent" in readings:
             guess = self._guess(readings["intent"])
         else:

@@ -178,18 +178,26 @@ class TriageModel:
 
     def read(self, text: str) -> dict[str, Reading]:
         """The reading of every field the model learned."""
-        vectors = self._vectors([text])
-        features = self._features(text, vectors)
-        readings = {}
-        for name, model in self.models.items():
-            probabilities = model.predict_proba(features)[0]
-            labels = [str(label) for label in model.classes_]
-            readings[name] = _reading(labels, probabilities)
-        if "intent" in readings:
-            readings["intent"] = self.read_intents([text], vectors, features)[0]
-        if "issue_type" in readings:
-            readings["issue_type"] = self._issue_in_context(readings)
-        return readings
+        return self.read_many([text])[0]
+
+    def read_many(self, texts: Sequence[str]) -> list[dict[str, Reading]]:
+        """The readings of many messages, embedded in one batch (an import of many conversations)."""
+        if not texts:
+            return []
+        vectors = self._vectors(texts)
+        features = self._batch_features(texts, vectors)
+        fields = {name: ([str(label) for label in model.classes_], model.predict_proba(features))
+                  for name, model in self.models.items()}
+        intents = self.read_intents(texts, vectors, features) if "intent" in fields else None
+        every = []
+        for row in range(len(texts)):
+            readings = {name: _reading(labels, probabilities[row]) for name, (labels, probabilities) in fields.items()}
+            if intents is not None:
+                readings["intent"] = intents[row]
+            if "issue_type" in readings:
+                readings["issue_type"] = self._issue_in_context(readings)
+            every.append(readings)
+        return every
 
     def read_intents(self, texts: Sequence[str], vectors: np.ndarray | None = None,
                      features: sparse.csr_matrix | None = None) -> list[Reading]:

@@ -165,3 +165,22 @@ def shipped_copilot(tmp_path_factory: pytest.TempPathFactory) -> Any:
     copilot = Copilot(Settings(knowledge_dir=SHIPPED_KNOWLEDGE, index_dir=index_dir))
     copilot.ingest()
     return copilot
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """One real PostgreSQL server for the whole session (`tests/postgres.py`); tests make their own databases."""
+    from postgres import postgres_server
+
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh empty database, once on SQLite and once on the PostgreSQL server: the store's contract tests."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    from postgres import create_database
+
+    return create_database(request.getfixturevalue("postgres"), f"test_{os.getpid()}_{id(request)}")

@@ -15,3 +15,9 @@ router = APIRouter(tags=["sidebar"])
 def sidebar() -> FileResponse:
     """The sidebar page; it calls this same API."""
     return FileResponse(STATIC / "sidebar.html", media_type="text/html")
+
+
+@router.get("/review", include_in_schema=False)
+def review_page() -> FileResponse:
+    """The weekly review page; it calls /v1/review with the API key the sidebar keeps."""
+    return FileResponse(STATIC / "review.html", media_type="text/html")

@@ -137,6 +137,8 @@ def _load_sentence_transformer(location: str) -> Any:
             from transformers.utils import logging as transformers_logging
 
             transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+            # its notices ("loss_type=None ... unrecognized") would be a second line under a command's one-line error
+            transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
             _MODELS[location] = SentenceTransformer(location, device="cpu")
         return _MODELS[location]
 

@@ -33,7 +33,8 @@ from copilot.retrieval.embedders import HashingEmbedder
 KEY, OTHER_KEY = "k-7f3a9c-SECRET-e21d", "k-second-team-key"
 CUSTOMER_TEXT = "Zebra-Quokka 4471 shop oi em muon huy don"
 LLM_KEY = "sk-llm-5d8e-SECRET"
-PUBLIC = {"/healthz", "/readyz", "/sidebar", "/static", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+PUBLIC = {"/healthz", "/readyz", "/sidebar", "/review", "/static", "/openapi.json", "/docs", "/docs/oauth2-redirect",
+          "/redoc"}
 
 
 def requests_for(route: RouteContext) -> list[tuple[str, str]]:
@@ -58,7 +59,7 @@ def keyed_app(make_knowledge: Callable[..., Path]) -> FastAPI:
 
 def test_the_guarded_routes_are_the_v1_routes() -> None:
     paths = {path for _, path in GUARDED}
-    assert len(paths) == 12 and all(path.startswith("/v1/") for path in paths) and "/v1/stats" in paths
+    assert len(paths) == 16 and all(path.startswith("/v1/") for path in paths) and "/v1/stats" in paths
 
 
 @pytest.mark.parametrize(("method", "path"), GUARDED, ids=[f"{method} {path}" for method, path in GUARDED])

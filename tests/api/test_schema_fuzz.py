@@ -42,7 +42,8 @@ def app(make_knowledge: Callable[..., Path], tmp_path: Path) -> Iterator[FastAPI
     """The API over the small test knowledge base (with the shipped triage table), index built and one draft
     stored, so feedback can name it."""
     triage = (SHIPPED_KNOWLEDGE / "triage.yaml").read_text(encoding="utf-8")
-    knowledge = make_knowledge({"triage.yaml": triage})
+    review = (SHIPPED_KNOWLEDGE / "review.yaml").read_text(encoding="utf-8")
+    knowledge = make_knowledge({"triage.yaml": triage, "review.yaml": review})
     config = Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index", data_dir=tmp_path / "data")
     with TestClient(create_app(copilot=Copilot(config, embedder=HashingEmbedder()))) as client:
         draft = client.post("/v1/drafts", json={"messages": [{"role": "customer", "text": "popup not showing"}]})

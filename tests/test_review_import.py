@@ -1,0 +1,156 @@
+"""Conversations with time come in from an export (`copilot import`) or from the Chatwoot webhook: a bad line is
+named and nothing is stored, the same content is never stored twice, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from review_support import FIXTURE, counts, review_copilot
+from typer.testing import CliRunner
+
+from api.main import create_app
+from copilot import Copilot
+from copilot.cli import app as cli
+from copilot.errors import DatasetError
+
+pytestmark = pytest.mark.slow
+
+
+def test_importing_the_same_file_twice_stores_nothing_twice(
+    shipped_copilot: Copilot, tmp_path: Path, database_url: str
+) -> None:
+    copilot = review_copilot(shipped_copilot, tmp_path, database_url)
+    first = copilot.importer.import_file(FIXTURE)
+    stored = counts(copilot)
+    again = copilot.importer.import_file(FIXTURE)
+    assert (first.added, first.replaced, first.unchanged) == (8, 0, 0)
+    assert (again.added, again.replaced, again.unchanged) == (0, 0, 8)
+    assert counts(copilot) == stored == (8, 35, 2)
+
+
+def test_a_conversation_that_went_on_replaces_its_earlier_export(shipped_copilot: Copilot, tmp_path: Path) -> None:
+    copilot = review_copilot(shipped_copilot, tmp_path)
+    copilot.importer.import_file(FIXTURE)
+    lines = FIXTURE.read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[3])  # c4: the customer was never answered
+    record["messages"].append({"role": "agent", "author": "tuan", "text": "Dạ em xin lỗi chị đã để chị chờ ạ.",
+                               "at": "2026-11-18T10:00:00+07:00"})
+    lines[3] = json.dumps(record, ensure_ascii=False)
+    later = tmp_path / "later.jsonl"
+    later.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = copilot.importer.import_file(later)
+    assert (report.added, report.replaced, report.unchanged) == (0, 1, 7)
+    row = copilot.importer.store.conversation("import", "c4")
+    assert row is not None and row["first_responder"] == "tuan" and row["in_sla"] is True
+    assert counts(copilot) == (8, 36, 2)
+
+
+@pytest.fixture(scope="module")
+def stored(shipped_copilot: Copilot, tmp_path_factory: pytest.TempPathFactory) -> Copilot:
+    """The week imported once: the bad files below must leave it as it is."""
+    copilot = review_copilot(shipped_copilot, tmp_path_factory.mktemp("stored"))
+    copilot.importer.import_file(FIXTURE)
+    return copilot
+
+
+@pytest.mark.parametrize(("line", "where"), [
+    ('{"id": "x", "platform": "shopee", "messages": [{"role": "customer", "text": "hi"}]}', "field 'messages'"),
+    ('{"id": "x", "platform": "amazon", "messages": [{"role": "customer", "text": "hi", "at": "2026-11-16T09:00"}]}',
+     "field 'platform': unknown platform 'amazon'"),
+    ('{"id": "x", "messages": [{"role": "boss", "text": "hi", "at": "2026-11-16T09:00"}]}',
+     "field 'messages.0.role'"),
+    ('{"id": "x", "messages": [{"role": "customer", "text": "hi", "at": "yesterday"}]}', "field 'messages.0.at'"),
+    ('{"id": "c1", "messages": [{"role": "customer", "text": "hi", "at": "2026-11-16T09:00"}]}',
+     "field 'id': conversation 'c1' is also on line 1"),
+    ('{"id": "x", "messages": [', "not valid JSON"),
+])
+def test_a_malformed_line_is_named_and_nothing_is_stored(stored: Copilot, tmp_path: Path, line: str,
+                                                         where: str) -> None:
+    copilot = stored
+    before = counts(copilot)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(FIXTURE.read_text(encoding="utf-8").splitlines()[0] + "\n\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(DatasetError) as error:
+        copilot.importer.import_file(bad)
+    assert str(error.value).startswith(f"{bad}:3: ") and where in str(error.value), str(error.value)
+    assert counts(copilot) == before
+
+
+def test_the_command_line_names_the_bad_line_and_exits_2(
+    shipped_copilot: Copilot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "messages": [{"role": "customer", "text": "hi"}]}\n', encoding="utf-8")
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path / "data"))
+    index = str(shipped_copilot.settings.index_dir)
+    result = CliRunner().invoke(cli, ["import", str(bad), "--index", index])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{bad}:1: field 'messages'" in lines[0] and "`at`" in lines[0], result.stderr
+    good = CliRunner().invoke(cli, ["import", str(FIXTURE), "--index", index])
+    assert good.exit_code == 0 and "8 added, 0 replaced, 0 unchanged" in good.stdout, good.output
+
+
+def chatwoot(event: str = "message_created", **fields: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "event": event, "id": 501, "message_type": "incoming", "content": "Shop ơi đơn của em đang ở đâu rồi?",
+        "created_at": "2026-11-18T02:00:00.000Z", "private": False,
+        "sender": {"id": 9, "name": "Lan", "type": "contact"},
+        "conversation": {"id": 42, "channel": "Channel::WebWidget", "status": "open"}, "account": {"id": 7}}
+    return {**body, **fields}
+
+
+def test_chatwoot_messages_are_stored_as_they_arrive_once_each(shipped_copilot: Copilot, tmp_path: Path) -> None:
+    copilot = review_copilot(shipped_copilot, tmp_path, chatwoot_url="https://desk.example.com")
+    hook = "/v1/integrations/chatwoot/webhook"
+    with TestClient(create_app(copilot=copilot)) as client:
+        assert client.post(hook, json=chatwoot()).json()["stored"] is True
+        assert client.post(hook, json=chatwoot()).json()["stored"] is False  # Chatwoot delivered it again
+        note = chatwoot(id=502, message_type="outgoing", private=True, content="check the warehouse",
+                        sender={"id": 3, "name": "Minh", "type": "user"})
+        assert client.post(hook, json=note).json() == {"ignored": "not a message from the customer", "stored": False}
+        bot = chatwoot(id=503, message_type="outgoing", content="Dạ em đã chuyển cho nhân viên ạ.",
+                       created_at="2026-11-18T02:00:05.000Z", sender={"id": 1, "name": "Copilot", "type": "agent_bot"})
+        reply = chatwoot(id=504, message_type=1, content="Dạ em chào chị Lan, em kiểm tra ngay ạ.",
+                         created_at="2026-11-18 02:04:00 UTC", sender={"id": 3, "name": "Minh", "type": "user"})
+        for body in (bot, reply):
+            assert client.post(hook, json=body).json()["stored"] is True
+        resolved = {"event": "conversation_status_changed", "id": 42, "status": "resolved", "timestamp": 1795485000,
+                    "account": {"id": 7}}
+        assert client.post(hook, json=resolved).json()["stored"] is True
+    store = copilot.importer.store
+    rows = store.stored_messages("chatwoot", "7:42")
+    assert [(r["role"], r["author"]) for r in rows] == [("customer", None), ("agent", "bot"), ("agent", "Minh")]
+    conversation = store.conversation("chatwoot", "7:42")
+    assert conversation is not None and conversation["status"] == "resolved"
+    assert conversation["first_responder"] == "Minh" and conversation["first_response_seconds"] == 240
+    assert conversation["link"] == "https://desk.example.com/app/accounts/7/conversations/42"
+
+
+@pytest.mark.integration
+def test_two_replicas_storing_messages_of_one_conversation_at_once_keep_every_message(
+    shipped_copilot: Copilot, tmp_path: Path, postgres: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC, datetime
+
+    from postgres import create_database
+
+    from copilot.review.conversations import IncomingMessage
+
+    url = create_database(postgres, "helpdesk_at_once")
+    replicas = [review_copilot(shipped_copilot, tmp_path / name, url) for name in ("a", "b")]
+    importers = [replica.importer for replica in replicas]
+    arriving = [IncomingMessage(conversation="7:99", external_id=str(n), role="agent" if n % 2 else "customer",
+                                text=f"message {n} about order 7712", at=datetime(2026, 11, 18, 2, n, tzinfo=UTC),
+                                author="minh" if n % 2 else None, platform="livechat") for n in range(12)]
+    with ThreadPoolExecutor(4) as pool:
+        stored = list(pool.map(lambda n: importers[n % 2].record_message(arriving[n]), range(12)))
+    assert all(stored)
+    rows = importers[0].store.stored_messages("chatwoot", "7:99")
+    assert sorted(int(row["external_id"]) for row in rows) == list(range(12))
+    conversation = importers[1].store.conversation("chatwoot", "7:99")
+    assert conversation is not None and conversation["messages"] == 12
