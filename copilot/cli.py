@@ -426,6 +426,47 @@ def intent_report(
     out.print(table)
 
 
+@app.command("step-report")
+@friendly_errors
+def step_report(
+    star: Annotated[Path | None, typer.Option(help="The star-dev folder (default: evals/datasets/star-dev).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Conversations per task (default: all).", min=1)] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the table as Markdown here too.")] = None,
+    index: IndexOpt = None,
+) -> None:
+    """The step model on flows it has never seen: leave-one-domain-out over star-dev, per domain, next to the
+    baselines, with 0, 20, 100 and 500 labelled conversations of the tested domain."""
+    from evals.steps import STAR_DEV, markdown, read_star, report
+
+    copilot = build(None, index)
+    corpus = read_star(copilot.index.embedder, star or STAR_DEV, limit, progress=lambda line: err.print(line))
+    table = markdown(report(corpus, progress=lambda line: err.print(line)))
+    out.print(table, highlight=False, soft_wrap=True)
+    if out_file is not None:
+        out_file.write_text(table + "\n", encoding="utf-8")
+
+
+@app.command("step-train")
+@friendly_errors
+def step_train(
+    star: Annotated[Path | None, typer.Option(help="The star-dev folder (default: evals/datasets/star-dev).")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Where the weights go (default: the packaged file).")]
+    = None,
+    index: IndexOpt = None,
+) -> None:
+    """Fit the step model's weights on all of star-dev and write them (the packaged `copilot/step_model.json` is
+    this command's output: run it again to rebuild the file)."""
+    from copilot.step_model import PACKAGED
+    from evals.steps import STAR_DEV, read_star, train
+
+    copilot = build(None, index)
+    corpus = read_star(copilot.index.embedder, star or STAR_DEV, progress=lambda line: err.print(line))
+    model = train(corpus, corpus.domains())
+    model.save(out_file or PACKAGED)
+    out.print(f"step model fitted on {len(corpus.moments)} moments of {len(corpus.domains())} domains: "
+              f"{out_file or PACKAGED}")
+
+
 @app.command("guardrail-report")
 @friendly_errors
 def guardrail_report(
@@ -468,6 +509,8 @@ def bench(
     review_week: Annotated[bool, typer.Option("--review", help="Only the weekly review at scale: a synthetic week "
                                               "imported and reviewed on SQLite and PostgreSQL.")] = False,
     conversations: Annotated[int, typer.Option(min=10, max=1_000_000, help="Conversations of that week.")] = 100_000,
+    steps: Annotated[bool, typer.Option("--steps", help="Only the step model's cost: locating the next step of a "
+                                        "star-dev flow with and without its labelled conversations.")] = False,
     knowledge: KnowledgeOpt = None,
     index: IndexOpt = None,
 ) -> None:
@@ -481,6 +524,16 @@ def bench(
     from copilot.bench.review_bench import kept_section, review_markdown, run_review_bench, write_section
     from copilot.bench.workload import Workload
 
+    if steps:
+        from copilot.bench.steps import BEGIN, END, run_step_bench, step_markdown
+        from evals.steps import STAR_DEV
+
+        cost = run_step_bench(build(knowledge, index).index.embedder, STAR_DEV,
+                              lambda message: err.print(f"bench: {message}", highlight=False))
+        section = step_markdown(cost)
+        write_section(out_file, section, BEGIN, END)
+        out.print(section, highlight=False, markup=False)
+        return
     if review_week:
         copilot = build(knowledge, index)
         with tempfile.TemporaryDirectory(prefix="copilot-review-bench-") as workdir:
@@ -499,8 +552,11 @@ def bench(
         results = run_bench(copilot, BenchConfig.for_run(quick, load_seconds), datasets, Path(workdir),
                             lambda message: err.print(f"bench: {message}", highlight=False), workload)
     results.seconds = round(time.perf_counter() - started, 1)
-    kept = kept_section(out_file)
-    report = markdown(results) + ("\n" + kept if kept else "")
+    from copilot.bench import steps as step_bench
+
+    kept = "".join("\n" + section for section in (kept_section(out_file),
+                                                   kept_section(out_file, step_bench.BEGIN, step_bench.END)) if section)
+    report = markdown(results) + kept
     out_file.write_text(report, encoding="utf-8")
     out.print(report, highlight=False, markup=False)
 

@@ -262,6 +262,7 @@ class Copilot:
         the model and indexes and prepare triage, so the first request is fast."""
         self.ingest()
         self.index.retriever().search("warm up", k=1)
+        self.drafter.prepare()
         self.prepare_triage()
 
     def search(

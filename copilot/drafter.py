@@ -30,6 +30,7 @@ from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.hybrid import SearchHit
 from copilot.retrieval.index import KnowledgeIndex
 from copilot.retrieval.vector_store import SearchFilter
+from copilot.step_model import Examples, StepModel
 from copilot.tracker import StepLocation, StepTracker
 from copilot.understand import AnswerUnit, Understander
 from copilot.understand.address import addressed, bare_name
@@ -75,9 +76,21 @@ class Drafter:
         self.understander = understander
 
     def tracker(self, flow: Flow) -> StepTracker:
+        """The flow's tracker; a flow with labelled conversations (`flows/<id>.examples.jsonl`) gets the learned
+        step model, which reads them once here."""
         if flow.id not in self._trackers:
-            self._trackers[flow.id] = StepTracker(flow, self._embedder)
+            tracker = StepTracker(flow, self._embedder)
+            moments = self.knowledge.examples.get(flow.id)
+            if moments and self._embedder is not None:
+                readings = [(tracker.read(list(m.messages)), m.step) for m in moments]
+                tracker.model = StepModel.load().chooser(flow, Examples.build(flow, readings))
+            self._trackers[flow.id] = tracker
         return self._trackers[flow.id]
+
+    def prepare(self) -> None:
+        """Read the flows' labelled conversations now, so that no draft waits for them."""
+        for flow_id in self.knowledge.examples:
+            self.tracker(self.knowledge.flows[flow_id])
 
     def clear_caches(self) -> None:
         for tracker in self._trackers.values():

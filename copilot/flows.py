@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from copilot.contracts import Message
 from copilot.errors import KnowledgeError
 from copilot.yamlio import Patterns, load_yaml_mapping, validate_model
 
@@ -110,3 +112,57 @@ def load_flows(flows_dir: Path) -> dict[str, Flow]:
     """Every `*.yaml`/`*.yml` flow of `flows_dir`, by id."""
     files = sorted([*flows_dir.glob("*.yaml"), *flows_dir.glob("*.yml")])
     return {flow.id: flow for flow in map(load_flow, files)}
+
+
+EXAMPLES_SUFFIX = ".examples.jsonl"
+
+
+class LabelledMoment(BaseModel):
+    """One labelled moment of a flow's conversation: the messages so far and the step the agent performed next
+    (the `input.messages` and `expected.step` of a draft case)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    messages: tuple[Message, ...]
+    step: str
+
+
+def load_examples(path: Path, flow: Flow) -> list[LabelledMoment]:
+    """A flow's labelled conversations (`flows/<id>.examples.jsonl`, one draft case a line: `input.messages` and
+    `expected.step`); a line that is not one, or names a step the flow does not have, is named with its number."""
+    moments = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise KnowledgeError(path, f"cannot be read ({exc.strerror})") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            case = json.loads(line)
+            moment = LabelledMoment(messages=case["input"]["messages"], step=case["expected"]["step"])
+        except json.JSONDecodeError as exc:
+            raise KnowledgeError(f"{path}:{number}", f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
+        except (KeyError, TypeError) as exc:
+            raise KnowledgeError(f"{path}:{number}", "a labelled moment needs input.messages and expected.step "
+                                 "(the draft case format)") from exc
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(part) for part in error["loc"])
+            raise KnowledgeError(f"{path}:{number}", f"{error['msg']}", field=f"input.{where}") from exc
+        if moment.step not in flow.step_ids:
+            raise KnowledgeError(f"{path}:{number}", f"unknown step '{moment.step}' for flow '{flow.id}'; known: "
+                                 f"{', '.join(flow.step_ids)}", field="expected.step")
+        moments.append(moment)
+    return moments
+
+
+def load_flow_examples(flows_dir: Path, flows: dict[str, Flow]) -> dict[str, list[LabelledMoment]]:
+    """The labelled conversations kept next to the flows, by flow id; a file for no flow is an error."""
+    examples = {}
+    for path in sorted(flows_dir.glob(f"*{EXAMPLES_SUFFIX}")):
+        flow_id = path.name.removesuffix(EXAMPLES_SUFFIX)
+        if flow_id not in flows:
+            raise KnowledgeError(path, f"no flow '{flow_id}' for these examples; flows: {', '.join(sorted(flows))}")
+        examples[flow_id] = load_examples(path, flows[flow_id])
+    return examples

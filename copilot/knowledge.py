@@ -6,14 +6,14 @@ at the first problem with the file, the field and the reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.errors import InvalidRequestError, KnowledgeError
-from copilot.flows import IDENTIFIER, Flow, load_flows
+from copilot.flows import IDENTIFIER, Flow, LabelledMoment, load_flow_examples, load_flows
 from copilot.retrieval.documents import KnowledgeDocument, check_vocabulary, load_documents
 from copilot.yamlio import load_yaml_mapping, validate_model
 
@@ -45,6 +45,7 @@ class KnowledgeBase:
     platforms: dict[str, Platform]
     flows: dict[str, Flow]
     documents: list[KnowledgeDocument]
+    examples: dict[str, list[LabelledMoment]] = field(default_factory=dict)  # labelled conversations by flow
 
     @classmethod
     def load(cls, root: Path) -> KnowledgeBase:
@@ -52,13 +53,14 @@ class KnowledgeBase:
             raise KnowledgeError(root, "knowledge folder not found (set --knowledge or COPILOT_KNOWLEDGE_DIR)")
         platforms = _load_platforms(root / "platforms.yaml")
         flows = load_flows(root / "flows") if (root / "flows").is_dir() else {}
+        examples = load_flow_examples(root / "flows", flows) if (root / "flows").is_dir() else {}
         if DEFAULT_FLOW not in flows:
             raise KnowledgeError(root / "flows", f"the default flow '{DEFAULT_FLOW}.yaml' is missing")
         step_ids = {step.id for flow in flows.values() for step in flow.steps}
         documents = load_documents(markdown_files(root))
         for document in documents:
             check_vocabulary(document, platforms, step_ids)
-        return cls(root=root, platforms=platforms, flows=flows, documents=documents)
+        return cls(root=root, platforms=platforms, flows=flows, documents=documents, examples=examples)
 
     def resolve(self, platform: str, flow: str, step: str | None = None) -> Flow:
         """The flow, after checking that the platform, the flow and the step exist; unknown values are named."""

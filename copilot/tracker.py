@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
+from typing import Protocol
 
 import numpy as np
 
@@ -59,11 +60,35 @@ def _cosine(a: Counter[str], b: Counter[str]) -> float:
     return shared / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What a conversation shows of its flow, read by the tracker for the step chooser (per-step arrays are in
+    the flow's step order)."""
+
+    done: list[str]
+    last_performed: tuple[str, ...]
+    agent_turns: int
+    customer_text: str
+    agent_similarity: np.ndarray  # the last agent message's sentences, best per step
+    customer_similarity: np.ndarray  # the customer's words since the last agent message
+    cued: str | None = None  # the step the flow's cues call for, if any
+    cue_reason: str = ""
+    customer_vector: np.ndarray | None = None  # the customer's words since the last agent message, embedded
+    agent_vector: np.ndarray | None = None  # the mean of the last agent message's sentence vectors
+
+
+class StepChooser(Protocol):
+    def choose(self, flow: Flow, reading: Reading) -> tuple[FlowStep, str]: ...
+
+
 class StepTracker:
     """Recognises the steps agent messages performed and picks the next one, for one flow."""
 
-    def __init__(self, flow: Flow, embedder: Embedder | None = None, threshold: float = THRESHOLD) -> None:
+    def __init__(self, flow: Flow, embedder: Embedder | None = None, threshold: float = THRESHOLD,
+                 model: StepChooser | None = None) -> None:
+        """`model` chooses the next step from the tracker's reading; without one the flow's cues and graph do."""
         self.flow = flow
+        self.model = model
         self.embedder = embedder
         self.threshold = threshold
         self._exemplars: list[tuple[str, Counter[str]]] = []
@@ -131,14 +156,18 @@ class StepTracker:
             found.update(zip(missing, vectors, strict=True))
         return np.stack([found[text] for text in folded]) if folded else np.zeros((0, 0), dtype=np.float32)
 
-    def locate(self, messages: Sequence[Message], names: Sequence[str] = ()) -> StepLocation:
-        """`names` (customer, agent, brand) are removed from agent messages, as slots are from templates."""
+    def read(self, messages: Sequence[Message], names: Sequence[str] = (), similarities: bool = True) -> Reading:
+        """What the conversation shows of the flow: the steps done, the last agent message's steps and
+        similarities, and the customer's words since then with their similarity and cue hits per step.
+        `names` (customer, agent, brand) are removed from agent messages, as slots are from templates;
+        `similarities=False` leaves the similarity arrays at zero (the cues and the graph do not need them)."""
         agent_turns = [i for i, m in enumerate(messages) if m.role == "agent"]
-        if not agent_turns:
-            first = self.flow.steps[0]
-            return StepLocation(first.id, [], list(first.next), ["no agent reply yet: the flow starts here"])
+        since = agent_turns[-1] + 1 if agent_turns else 0
+        customer_text = " ".join(m.text for m in messages[since:] if m.role == "customer")
         texts = [without_names(messages[index].text, names) for index in agent_turns]
-        self.warm(texts)  # the new sentences at once
+        cleaned = without_directives(customer_text).strip() if similarities else ""
+        if self.embedder is not None:  # the new sentences and the customer's words at once
+            self._embedded(self.embedder, [*(p for text in texts for p in _parts(text)), *filter(None, [cleaned])])
         done: list[str] = []
         last_performed: tuple[str, ...] = ()
         ids = self.flow.step_ids
@@ -146,9 +175,31 @@ class StepTracker:
             furthest = max((ids.index(step) for step in done), default=-1)
             last_performed = self.performed(text, furthest)
             done.extend(step for step in last_performed if step not in done)
-        customer_text = " ".join(m.text for m in messages[agent_turns[-1] + 1 :] if m.role == "customer")
-        step, reason = self._cued(customer_text, last_performed) or self._follow_graph(done, last_performed)
-        return StepLocation(step.id, done, list(step.next), [reason])
+        steps = len(self.flow.steps)
+        last_parts = _parts(texts[-1]) if texts and similarities else []
+        agent = self._scores(last_parts).max(axis=0) if last_parts else np.zeros(steps, dtype=np.float32)
+        customer_similarity = self._scores([cleaned])[0] if cleaned else np.zeros(steps, dtype=np.float32)
+        customer_vector = agent_vector = None
+        if self.embedder is not None and similarities:
+            customer_vector = self._embedded(self.embedder, [cleaned])[0] if cleaned else None
+            agent_vector = self._embedded(self.embedder, last_parts).mean(axis=0) if last_parts else None
+        cued = self._cued(customer_text, last_performed)
+        return Reading(done, last_performed, len(agent_turns), customer_text, agent, customer_similarity,
+                       cued[0].id if cued else None, cued[1] if cued else "", customer_vector, agent_vector)
+
+    def locate(self, messages: Sequence[Message], names: Sequence[str] = ()) -> StepLocation:
+        """`names` (customer, agent, brand) are removed from agent messages, as slots are from templates."""
+        if self.model is None and not any(m.role == "agent" for m in messages):
+            first = self.flow.steps[0]
+            return StepLocation(first.id, [], list(first.next), ["no agent reply yet: the flow starts here"])
+        reading = self.read(messages, names, similarities=self.model is not None)
+        if self.model is not None:
+            step, reason = self.model.choose(self.flow, reading)
+        elif reading.cued is not None:
+            step, reason = self.flow.step(reading.cued), reading.cue_reason
+        else:
+            step, reason = self._follow_graph(reading.done, reading.last_performed)
+        return StepLocation(step.id, reading.done, list(step.next), [reason])
 
     def _cued(self, customer_text: str, last_performed: tuple[str, ...]) -> tuple[FlowStep, str] | None:
         folded = fold(without_directives(customer_text))

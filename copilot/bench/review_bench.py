@@ -168,24 +168,24 @@ def review_markdown(bench: ReviewBench) -> str:
     return "\n".join(line for line in lines if line is not None) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Put the review section into BENCHMARKS.md, replacing the one there."""
+def write_section(path: Path, section: str, begin: str = BEGIN, end: str = END) -> None:
+    """Put a section (the review's by default) into BENCHMARKS.md, replacing the one there."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    path.write_text(with_section(text, section), encoding="utf-8")
+    path.write_text(with_section(text, section, begin, end), encoding="utf-8")
 
 
-def with_section(text: str, section: str) -> str:
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1]
+def with_section(text: str, section: str, begin: str = BEGIN, end: str = END) -> str:
+    if begin in text and end in text:
+        before, rest = text.split(begin, 1)
+        after = rest.split(end, 1)[1]
         return before + section.rstrip("\n") + after
     return text.rstrip("\n") + "\n\n" + section
 
 
-def kept_section(path: Path) -> str:
-    """The review section of an existing BENCHMARKS.md (a full `copilot bench` run keeps it)."""
+def kept_section(path: Path, begin: str = BEGIN, end: str = END) -> str:
+    """A section (the review's by default) of an existing BENCHMARKS.md (a full `copilot bench` run keeps it)."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if BEGIN in text and END in text:
-        return BEGIN + text.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
+    if begin in text and end in text:
+        return begin + text.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
     return ""
 

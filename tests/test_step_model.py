@@ -1,0 +1,189 @@
+"""The learned step model: flow-agnostic features, the fit, a flow's labelled conversations, and the report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from copilot.contracts import Message
+from copilot.errors import KnowledgeError
+from copilot.flows import Flow, load_examples, load_flow
+from copilot.retrieval.embedders import HashingEmbedder, SentenceTransformerEmbedder
+from copilot.step_model import FEATURES, PACKAGED, Example, Examples, StepModel, features, fit
+from copilot.tracker import StepTracker
+
+DESK = {
+    "id": "returns_desk",
+    "title": "Returns desk",
+    "steps": [
+        {"id": "welcome", "title": "Welcome", "goal": "Welcome the customer.", "next": ["order_number"],
+         "templates": {"en": ["Welcome to the returns desk, what can I do for you today?"]}},
+        {"id": "order_number", "title": "Order number", "goal": "Ask for the order number.",
+         "next": ["return_reason"], "templates": {"en": ["Which order number is this about?"]}},
+        {"id": "return_reason", "title": "Return reason", "goal": "Ask why the item goes back.",
+         "next": ["refund"], "templates": {"en": ["May I ask why you would like to send it back?"]}},
+        {"id": "replacement", "title": "Replacement", "goal": "Offer a new unit for a broken item.",
+         "next": ["closing"], "templates": {"en": ["I am sorry it came damaged: we will ship you a new one."]}},
+        {"id": "refund", "title": "Refund", "goal": "Start the refund.", "next": ["closing"],
+         "templates": {"en": ["I have started your refund, it reaches your card within five days."]}},
+        {"id": "closing", "title": "Closing", "goal": "Close the chat.",
+         "templates": {"en": ["Is there anything more I can help with? Have a good day!"]}},
+    ],
+}
+BROKEN = ["the vase was smashed when I opened the box", "my kettle shows a big crack on the side",
+          "screen of the tablet is shattered on arrival", "the lamp arrived in pieces",
+          "one leg of the chair snapped off in transit", "glass of the frame is broken"]
+CHANGED = ["I just don't like the colour anymore", "bought the wrong size by mistake",
+           "found it cheaper somewhere else", "I no longer need it", "it does not fit my room",
+           "my sister already gave me one"]
+
+
+def desk(tmp_path: Path) -> Flow:
+    path = tmp_path / "returns_desk.yaml"
+    path.write_text(yaml.safe_dump(DESK), encoding="utf-8")
+    return load_flow(path)
+
+
+def opening(customer: str) -> list[Message]:
+    return [Message(role="customer", text="hello, I want to return something"),
+            Message(role="agent", text="Welcome to the returns desk, what can I do for you today?"),
+            Message(role="customer", text="I'd like to return an item"),
+            Message(role="agent", text="Which order number is this about?"),
+            Message(role="customer", text=customer)]
+
+
+def labelled() -> list[tuple[list[Message], str]]:
+    return [*((opening(text), "replacement") for text in BROKEN), *((opening(text), "return_reason")
+                                                                     for text in CHANGED)]
+
+
+def test_the_features_never_name_a_step(tmp_path: Path) -> None:
+    """Renaming every step of a flow leaves every candidate's features unchanged: the weights carry to any flow."""
+    flow = desk(tmp_path)
+    renamed = json.loads(json.dumps(DESK).replace("order_number", "s2").replace("return_reason", "s3")
+                         .replace("replacement", "s4").replace("refund", "s5").replace("closing", "s6"))
+    renamed["id"] = "renamed"
+    (tmp_path / "renamed.yaml").write_text(yaml.safe_dump(renamed), encoding="utf-8")
+    other = load_flow(tmp_path / "renamed.yaml")
+    embedder = HashingEmbedder()
+    moments = [(StepTracker(flow, embedder).read(messages), step) for messages, step in labelled()]
+    renamed_moments = [(StepTracker(other, embedder).read(messages), {"replacement": "s4"}.get(step, "s3"))
+                       for messages, step in labelled()]
+    conversation = opening("the teapot lid is chipped")
+    mine = features(flow, StepTracker(flow, embedder).read(conversation), Examples.build(flow, moments))
+    theirs = features(other, StepTracker(other, embedder).read(conversation), Examples.build(other, renamed_moments))
+    assert mine.shape == (len(flow.steps), len(FEATURES))
+    np.testing.assert_array_equal(mine, theirs)
+
+
+def test_the_fit_learns_which_feature_marks_the_step_taken() -> None:
+    rng = np.random.default_rng(3)
+    examples = []
+    for _ in range(200):
+        rows = rng.normal(size=(5, len(FEATURES))).astype(np.float32)
+        chosen = int(rng.integers(5))
+        rows[:, 7] = 0.0
+        rows[chosen, 7] = 1.0  # the "done" column marks the step taken in this synthetic world
+        examples.append(Example(rows, chosen))
+    model = fit(examples)
+    assert int(np.argmax(model.weights)) == 7
+    assert fit(examples).weights.tobytes() == model.weights.tobytes()  # deterministic
+    hits = sum(int(np.argmax(e.rows @ model.weights)) == e.chosen for e in examples)
+    assert hits == len(examples)
+
+
+def test_weights_round_trip_and_refuse_other_features(tmp_path: Path) -> None:
+    model = StepModel(np.linspace(-1, 1, len(FEATURES)))
+    model.save(tmp_path / "m.json")
+    assert np.allclose(StepModel.load(tmp_path / "m.json").weights, model.weights, atol=1e-6)
+    data = json.loads((tmp_path / "m.json").read_text())
+    data["features"] = data["features"][:-1]
+    data["weights"] = data["weights"][:-1]
+    (tmp_path / "m.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="copilot step-train"):
+        StepModel.load(tmp_path / "m.json")
+    assert len(StepModel.load(PACKAGED).weights) == len(FEATURES)
+
+
+def test_labelled_conversations_are_checked_line_by_line(tmp_path: Path) -> None:
+    flow = desk(tmp_path)
+    path = tmp_path / "returns_desk.examples.jsonl"
+    good = {"input": {"messages": [{"role": "customer", "text": "hi"}]}, "expected": {"step": "welcome"}}
+    path.write_text(json.dumps(good) + "\n\n" + json.dumps(good) + "\n", encoding="utf-8")
+    assert [m.step for m in load_examples(path, flow)] == ["welcome", "welcome"]
+    for line, message in [
+        ("{not json", "3: not valid JSON"),
+        (json.dumps({"input": {}}), "3: a labelled moment needs input.messages and expected.step"),
+        (json.dumps({**good, "expected": {"step": "dance"}}), "unknown step 'dance' for flow 'returns_desk'"),
+        (json.dumps({"input": {"messages": [{"role": "bot", "text": "x"}]}, "expected": {"step": "welcome"}}),
+         "3: field 'input.messages.0.role'"),
+    ]:
+        path.write_text(json.dumps(good) + "\n\n" + line + "\n", encoding="utf-8")
+        with pytest.raises(KnowledgeError, match=message):
+            load_examples(path, flow)
+
+
+@pytest.mark.slow
+def test_a_flows_labelled_conversations_teach_it_what_its_graph_does_not_say(tmp_path: Path) -> None:
+    """The graph goes from the order number to the return reason; the team's conversations show that a broken
+    item gets a replacement at once. With them, a new conversation in other words follows the team."""
+    flow = desk(tmp_path)
+    embedder = SentenceTransformerEmbedder()
+    plain = StepTracker(flow, embedder)
+    broken = opening("the cup came with its handle broken off")
+    changed = opening("honestly I changed my mind about it")
+    assert plain.locate(broken).step == "return_reason"  # the graph alone
+    taught = StepTracker(flow, embedder)
+    moments = [(taught.read(messages), step) for messages, step in labelled()]
+    taught.model = StepModel.load().chooser(flow, Examples.build(flow, moments))
+    assert taught.locate(broken).step == "replacement"
+    assert taught.locate(changed).step == "return_reason"
+    assert "step model" in taught.locate(broken).reasons[0]
+
+
+@pytest.mark.slow
+def test_the_report_and_the_bench_run_on_a_slice_of_star_dev() -> None:
+    from copilot.bench.steps import run_step_bench, step_markdown
+    from evals.steps import STAR_DEV, markdown, read_star, report
+
+    embedder = SentenceTransformerEmbedder()
+    corpus = read_star(embedder, limit=4)
+    assert len(corpus.domains()) == 6
+    table = report(corpus, curve=(0, 2))
+    text = markdown(table)
+    assert "| graph else BM25 |" in text and "| learned, 2 labelled |" in text
+    tested = table["all"]["graph"].total
+    assert tested == sum(table[d]["graph"].total for d in corpus.domains()) > 0
+    assert table["all"]["learned, 2 labelled"].total == tested
+    cost = run_step_bench(embedder, STAR_DEV, lambda _: None, labelled_count=3, new=4, growing_count=1)
+    section = step_markdown(cost)
+    assert "| learned, new conversation | 4 |" in section and cost.labelled_moments > 0
+
+
+@pytest.mark.slow
+def test_a_team_adds_a_flow_and_its_labelled_conversations_and_drafts_follow_them(
+        make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
+    from copilot import Copilot, Settings
+    from copilot.contracts import DraftRequest
+
+    lines = "\n".join(json.dumps({"input": {"messages": [m.model_dump(exclude_none=True) for m in messages]},
+                                  "expected": {"step": step}}) for messages, step in labelled())
+    root = make_knowledge({"flows/returns_desk.yaml": yaml.safe_dump(DESK),
+                           "flows/returns_desk.examples.jsonl": lines + "\n"})
+    copilot = Copilot(Settings(knowledge_dir=root, index_dir=tmp_path / "index"))
+    copilot.warm_up()
+    assert copilot.drafter.tracker(copilot.knowledge.flows["returns_desk"]).model is not None
+    body = {"platform": "livechat", "flow": "returns_desk", "language": "en",
+            "messages": [m.model_dump(exclude_none=True) for m in opening("the mirror arrived with a crack across it")]}
+    response = copilot.draft(DraftRequest.model_validate(body))
+    assert response.step == "replacement"
+    assert "new one" in response.draft
+    (root / "flows" / "returns_desk.examples.jsonl").write_text(lines + '\n{"input": {}}\n', encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"returns_desk.examples.jsonl:13"):
+        copilot.ingest()
+    assert copilot.draft(DraftRequest.model_validate(body)).step == "replacement"  # the old knowledge still serves
