@@ -16,11 +16,11 @@ from fastapi import FastAPI
 @contextmanager
 def serving(app: FastAPI, **config: Any) -> Iterator[str]:
     """The app's base URL while it is served; `config` goes to `uvicorn.Config` (e.g. `log_config=None` to let
-    the access log reach the root logger)."""
+    the access log reach the root logger). The start (the copilot warming up) is given two minutes on a busy machine."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, **{"log_level": "warning", **config}))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)

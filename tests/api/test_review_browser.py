@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from review_support import FIXTURE, UNTIL, review_copilot
+from servers import serving
 
 from api.main import create_app
 from copilot import Copilot
 
-from .test_sidebar_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, serve
+from .conftest import TIMEOUT_MS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 KEY = "review-test-key"
@@ -28,17 +29,8 @@ def server(shipped_copilot: Copilot, tmp_path_factory: pytest.TempPathFactory) -
     copilot.importer.import_file(FIXTURE)
     app = create_app(copilot=copilot)
     app.state.api_keys = [KEY]
-    with serve(app) as base:
+    with serving(app) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), f"{CHROMIUM} is not installed: run `make browser`"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

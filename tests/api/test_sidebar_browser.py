@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -16,20 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from servers import serving
 
 from api.main import create_app
 from copilot import Copilot
 
+from .conftest import TIMEOUT_MS
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 SCREENSHOT = Path("/tmp/sidebar.png")
-TIMEOUT_MS = 30_000
 API_KEY = "sidebar-test-key"
 
 SHOPEE_CANCEL = "\n".join([
@@ -69,30 +63,9 @@ APP_CONTEXT_CONVERSATION = "\n".join([
 ])
 
 
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port, in a background thread."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def server(shipped_copilot: Copilot) -> Iterator[str]:
-    with serve(create_app(copilot=shipped_copilot)) as base:
+    with serving(create_app(copilot=shipped_copilot)) as base:
         yield base
 
 
@@ -100,18 +73,8 @@ def server(shipped_copilot: Copilot) -> Iterator[str]:
 def keyed_server(shipped_copilot: Copilot) -> Iterator[str]:
     app = create_app(copilot=shipped_copilot)
     app.state.api_keys = [API_KEY]
-    with serve(app) as base:
+    with serving(app) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def call(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
