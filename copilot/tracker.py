@@ -241,8 +241,9 @@ def _exemplar_texts(step: FlowStep) -> list[str]:
 
 
 def without_names(text: str, names: Sequence[str]) -> str:
-    """`text` with the given names removed (case-insensitive), as slots are removed from templates."""
+    """`text` with the given names removed as whole words (case-insensitive), as slots are removed from
+    templates: an agent called "An" leaves "anything" whole."""
     for name in names:
         if name and len(name) > 1:
-            text = re.sub(re.escape(name), "", text, flags=re.IGNORECASE)
+            text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "", text, flags=re.IGNORECASE)
     return text

@@ -122,3 +122,11 @@ def test_flow_without_cues_or_templates_still_loads(tmp_path: Path) -> None:
     flow: Flow = load_flow(path)
     tracker = StepTracker(flow)
     assert tracker.locate(conversation("hi", "We do A now.", "ok")).step == "b"
+
+
+def test_names_are_removed_as_whole_words() -> None:
+    from copilot.tracker import without_names
+
+    removed = without_names("Hi Lan, An here. Is there anything else?", ["An", "Lan"])
+    assert removed == "Hi ,  here. Is there anything else?"
+    assert without_names("Dạ em chào chị Ánh, em là An ạ", ["Ánh", "An"]) == "Dạ em chào chị , em là  ạ"
