@@ -201,15 +201,15 @@ def report(corpus: Corpus, curve: Sequence[int] = CURVE, seed: int = SEED,
         for size in curve:
             pool = set(labelled[:size])
             examples = _examples(corpus, pool) if size else {}
-            name = f"learned, {size} labelled"
+            name = f"learned, {size} labelled" if size < max(curve) else f"learned, up to {size} labelled"
             for m in moments:
                 flow = corpus.flows[m.flow]
                 scores = model.scores(flow, m.reading, examples.get(m.flow))
                 ok = flow.steps[int(scores.argmax())].id == m.step
                 for row in (domain, "all"):
                     table[row][name].add(ok)
-                if size == curve[-1]:
-                    split = f"learned {size}, {'happy' if m.happy else 'unhappy'}"
+                if size == max(curve):
+                    split = f"learned up to {size}, {'happy' if m.happy else 'unhappy'}"
                     table[domain][split].add(ok)
                     table["all"][split].add(ok)
             progress(f"{domain}: {name} {table[domain][name].accuracy:.3f}")

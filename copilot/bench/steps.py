@@ -15,10 +15,10 @@ from copilot.step_model import Examples, StepModel
 from copilot.tracker import StepTracker
 
 BEGIN, END = "<!-- step bench: copilot bench --steps -->", "<!-- /step bench -->"
-FLOW = "star_hotel_book"
+FLOW = "star_bank_fraud_report"  # the task with the most conversations (387)
 LABELLED = 100
 NEW = 200
-GROWING = 40
+GROWING = 40  # conversations; with 100 labelled and 200 new, 87 are left
 
 
 @dataclass
@@ -48,6 +48,9 @@ def run_step_bench(embedder: Embedder, star: Path, progress: Callable[[str], Non
     cost.labelled_moments = len(moments)
     graph = StepTracker(flow, embedder)
     last = {c.conversation: c for c in mine if c.conversation not in labelled}  # the longest moment of each
+    if len(last) < new + growing_count:
+        raise ValueError(f"{FLOW} has {len(conversations)} conversations: too few for {labelled_count} labelled, "
+                         f"{new} new and {growing_count} growing")
     progress(f"steps: {len(moments)} labelled moments read in {cost.prepare_seconds} s; timing new conversations")
     for name, tracker in (("graph", graph), ("learned", learned)):
         samples = cost.timings.setdefault(f"{name}, new conversation", [])
