@@ -290,7 +290,9 @@ def _answer_hit(reply: ReplyPlan, language: str) -> SearchHit:
     """The selected answer unit's reply as the one passage of the draft (cited by its section)."""
     unit: AnswerUnit | None = reply.understanding.answer
     assert unit is not None
-    heading, text = unit.reply(language) or next(iter(unit.replies.values()))
+    understanding = reply.understanding
+    chosen = understanding.facet if understanding.facet and understanding.language == language else None
+    heading, text = chosen or unit.reply(language) or next(iter(unit.replies.values()))
     chunk = Chunk(id=f"{unit.id}::reply-{language}", doc_id=unit.id, title=unit.title, section=heading,
                   kind=unit.kind, text=text, fingerprint="", source=str(unit.path), platforms=unit.platforms)
     return SearchHit(chunk=chunk, score=round(reply.understanding.confidence, 4))

@@ -155,3 +155,47 @@ def test_any_is_accepted_as_a_condition_value_and_other_values_are_named(make_kn
     (root / "macros" / "x.md").write_text(_unit("x-unit", "Hi.", answers="[a]", when="{parcel: lost}"), "utf-8")
     with pytest.raises(KnowledgeError, match=r"'lost' is not a value of 'parcel'"):
         Understander(KnowledgeBase.load(root), embedder=None)
+
+
+LAMP_WITH_FACETS = document(
+    "lamp-colours", "lamp colours",
+    "# Lamp\n\n## When to use\nQuestions about the desk lamp.\n\n## Reply\nThe lamp comes in white and black.\n\n"
+    "## Reply: how long the warranty lasts\nEvery lamp has a two-year warranty from the day it is delivered.\n\n"
+    "## Reply: which bulb it takes\nIt takes a standard E27 bulb, up to 9 watts LED.\n",
+    kind="macro", answers="[product]")
+
+
+def test_a_reply_section_naming_a_question_is_a_facet_of_its_unit(make_knowledge: Callable[..., Path]) -> None:
+    from copilot.understand.units import answer_units
+
+    units = answer_units(KnowledgeBase.load(make_knowledge({"macros/lamp.md": LAMP_WITH_FACETS})).documents)
+    lamp = next(unit for unit in units if unit.id == "lamp-colours")
+    assert lamp.reply("en") == ("Reply", "The lamp comes in white and black.")
+    assert lamp.facets["en"] == (("how long the warranty lasts", "Every lamp has a two-year warranty from the day it "
+                                  "is delivered."), ("which bulb it takes", "It takes a standard E27 bulb, up to 9 "
+                                                     "watts LED."))
+
+
+@pytest.mark.slow
+def test_the_customer_gets_the_facet_they_ask_about(make_knowledge: Callable[..., Path]) -> None:
+    from copilot.retrieval.embedders import SentenceTransformerEmbedder
+
+    root = make_knowledge({
+        "macros/stop-before.md": _unit("stop-before", "You can stop it yourself with the Cancel button.",
+                                       answers="[stop_order]", when="{parcel: at_home}"),
+        "macros/stop-after.md": _unit("stop-after", "It has left: refuse the parcel at the door.",
+                                      answers="[stop_order]", when="{parcel: on_the_way}"),
+        "macros/lamp-colours.md": LAMP_WITH_FACETS,
+    })
+    (root / "answers.yaml").write_text(ANSWERS.replace("threshold: 0.7", "threshold: 0.3"), encoding="utf-8")
+    (root / "answer-examples").mkdir()
+    (root / "answer-examples" / "examples.yaml").write_text(EXAMPLES, encoding="utf-8")
+    understander = Understander(KnowledgeBase.load(root), embedder=SentenceTransformerEmbedder())
+    asked = "for the desk lamp, how many years of guarantee do I get?"
+    guarantee = understander.read(_customer(asked), "livechat", "en")
+    assert guarantee.answer is not None and guarantee.answer.id == "lamp-colours"
+    assert guarantee.reply() == ("how long the warranty lasts", "Every lamp has a two-year warranty from the day it "
+                                 "is delivered.")
+    colours = understander.read(_customer("what colour options for the desk lamp?"), "livechat", "en")
+    assert colours.answer is not None and colours.facet is None
+    assert colours.reply() == ("Reply", "The lamp comes in white and black.")

@@ -45,7 +45,7 @@ def plan_reply(flow: Flow, acts: FlowActs, tracked: str, understanding: Understa
                forced: bool = False) -> ReplyPlan:
     """The acts for a reply at the tracked step, given what the conversation says."""
     u = understanding
-    reply = u.answer.reply(u.language) if u.answer is not None else None
+    reply = u.reply()
     answer = Part(flow.step(acts.answer), reply[1], True) if reply else None
     ask = Part(flow.step(acts.ask), u.question) if u.question else None
     step = flow.step(tracked)

@@ -7,6 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from copilot.cache import cached_embeddings
 from copilot.contracts import Message
 from copilot.directives import without_directives
 from copilot.knowledge import KnowledgeBase
@@ -22,6 +25,7 @@ from copilot.yamlio import load_yaml_mapping
 NeedReader = Callable[[str], "NeedReading | None"]
 CANDIDATES = 3
 ALREADY_SENT = 0.6  # share of a reply's words found in one agent message: the reply was already sent
+FACET_MARGIN = 0.05  # a facet is sent when the customer's words are this much closer to it than to the main reply
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,13 @@ class Understanding:
     upset: bool = False
     address: str | None = None
     reasons: list[str] = field(default_factory=list)
+    facet: tuple[str, str] | None = None  # (question, reply) of the answer's facet the customer asks about
+
+    def reply(self) -> tuple[str, str] | None:
+        """(heading, text) of what the answer sends: the facet asked about, else the unit's reply."""
+        if self.answer is None:
+            return None
+        return self.facet or self.answer.reply(self.language)
 
 
 class Understander:
@@ -61,6 +72,16 @@ class Understander:
         examples = load_answer_examples(knowledge.root, {unit.id for unit in self.units})
         self.selector = AnswerSelector(self.units, [(e.text, e.answer) for e in examples], embedder, cache_dir)
         self.needs = needs
+        self._facet_vectors = _facet_vectors(self.units, embedder, cache_dir)
+
+    def facet(self, unit: AnswerUnit, language: str, text: str) -> tuple[str, str] | None:
+        """The unit's facet the customer's words are about (clearly closer to it than to the main reply)."""
+        vectors = self._facet_vectors.get((unit.id, language))
+        if vectors is None or self.selector.embedder is None or not text:
+            return None
+        scores = vectors @ np.asarray(self.selector.embedder.embed_query(text), dtype=np.float64)
+        best = int(np.argmax(scores[1:])) + 1
+        return unit.facets[language][best - 1] if scores[best] >= scores[0] + FACET_MARGIN else None
 
     @property
     def answers_from_units(self) -> bool:
@@ -85,9 +106,12 @@ class Understander:
         upset = bool(reading and reading.upset)
         reasons = [f"best answer {best[0].id} ({confidence:.2f}, threshold {self.config.threshold})"] if best else []
         if best and confidence >= self.config.threshold:
-            if not _already_sent(best[0], agent):
+            facet = self.facet(best[0], language, text)
+            if facet is not None:
+                reasons.append(f"the customer asks: {facet[0]}")
+            if not (_sent(facet[1], agent) if facet else _already_sent(best[0], agent)):
                 return Understanding(language, need, need_confidence, best[0], confidence, candidates,
-                                     upset=upset, address=form, reasons=reasons)
+                                     upset=upset, address=form, reasons=reasons, facet=facet)
             reasons.append(f"{best[0].id} was already sent in this conversation")
             return Understanding(language, need, need_confidence, None, confidence, candidates, upset=upset,
                                  address=form, reasons=reasons)
@@ -97,7 +121,7 @@ class Understander:
             reasons.append(f"{unit.id} is right whatever the conversation leaves open; it and the answers it covers "
                            f"are together {mass:.2f} likely")
             return Understanding(language, need, need_confidence, unit, mass, candidates, upset=upset,
-                                 address=form, reasons=reasons)
+                                 address=form, reasons=reasons, facet=self.facet(unit, language, text))
         condition = _telling_condition(ranked, self.config)
         if condition is not None:
             ask = self.config.conditions[condition].ask
@@ -164,9 +188,34 @@ def _telling_condition(ranked: Ranked, config: AnswersConfig) -> str | None:
 
 def _already_sent(unit: AnswerUnit, agent_texts: Sequence[str]) -> bool:
     """One of the agent's messages already carries most of the unit's reply (in any language)."""
-    for _, reply in unit.replies.values():
-        reply_words = set(words(SLOT.sub("", reply)))
-        if reply_words and any(len(reply_words & set(words(text))) >= ALREADY_SENT * len(reply_words)
-                               for text in agent_texts):
-            return True
-    return False
+    return any(_sent(reply, agent_texts) for _, reply in unit.replies.values())
+
+
+def _sent(reply: str, agent_texts: Sequence[str]) -> bool:
+    """One of the agent's messages already carries most of the reply's words."""
+    reply_words = set(words(SLOT.sub("", reply)))
+    return bool(reply_words) and any(len(reply_words & set(words(text))) >= ALREADY_SENT * len(reply_words)
+                                     for text in agent_texts)
+
+
+def _facet_vectors(units: Sequence[AnswerUnit], embedder: Embedder | None,
+                   cache_dir: Path | None) -> dict[tuple[str, str], np.ndarray]:
+    """Per unit and language with facets: the vectors of the main reply, then of each facet (question and
+    reply), computed once (kept in the cache folder)."""
+    if embedder is None:
+        return {}
+    keys, texts = [], []
+    for unit in units:
+        for language, facets in unit.facets.items():
+            main = unit.reply(language)
+            if main and facets:
+                keys.append((unit.id, language, len(facets) + 1))
+                texts.extend([main[1], *(f"{question}. {reply}" for question, reply in facets)])
+    if not texts:
+        return {}
+    vectors = cached_embeddings(embedder, texts, cache_dir, kind="facet-vectors")
+    found, at = {}, 0
+    for unit_id, language, count in keys:
+        found[(unit_id, language)] = vectors[at: at + count]
+        at += count
+    return found

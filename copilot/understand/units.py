@@ -1,14 +1,16 @@
 """Answer units: the documents whose reply a draft can send, with the needs and conditions they answer.
 
 A unit is a document whose front matter names the needs it answers (`answers: [cancel_order]`) and, where close
-units differ, the condition it holds under (`when: {order_state: handed_over}`). Its reply sections, one per
-language, are what a draft sends; its first section per language (when to use it), title and tags describe it.
+units differ, the condition it holds under (`when: {order_state: handed_over}`). Its first reply section per
+language is what a draft sends; a reply section whose heading names a question after a colon ("## Reply
+(English): downgrading keeps the data") is a facet, sent instead when the customer asks that; its first section
+per language (when to use it), title and tags describe it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from copilot.chat.local import FORBIDDEN_SECTION, REPLY_SECTION
@@ -16,6 +18,7 @@ from copilot.language import detect_language
 from copilot.retrieval.documents import KnowledgeDocument
 
 _HEADING = re.compile(r"^#{2,3}\s+(.+?)\s*$", re.MULTILINE)
+_FACET = re.compile(r"^[^:]+:\s*(.+)$")  # "Reply (English): the question it answers"
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class AnswerUnit:
     platforms: tuple[str, ...]
     replies: dict[str, tuple[str, str]]  # language -> (section heading, reply text)
     descriptions: tuple[str, ...]
+    facets: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # language -> (question, reply)
 
     def serves(self, platform: str) -> bool:
         return not self.platforms or platform in self.platforms
@@ -57,12 +61,17 @@ def unit_of(document: KnowledgeDocument) -> AnswerUnit | None:
     if not meta.answers:
         return None
     replies: dict[str, tuple[str, str]] = {}
+    facets: dict[str, list[tuple[str, str]]] = {}
     descriptions = [meta.title, " ".join(meta.tags)]
     seen_languages: set[str] = set()
     for heading, text in sections(document.body):
         language = detect_language([heading, text], default="en")
         if REPLY_SECTION.match(heading) and not FORBIDDEN_SECTION.search(heading):
-            replies.setdefault(language, (heading, " ".join(text.split())))
+            facet = _FACET.match(heading)
+            if facet and language in replies:
+                facets.setdefault(language, []).append((facet.group(1), " ".join(text.split())))
+            else:
+                replies.setdefault(language, (heading, " ".join(text.split())))
         elif language not in seen_languages and not FORBIDDEN_SECTION.search(heading):
             descriptions.append(text)
         seen_languages.add(language)
@@ -70,7 +79,8 @@ def unit_of(document: KnowledgeDocument) -> AnswerUnit | None:
         return None
     return AnswerUnit(id=meta.id, title=meta.title, kind=meta.kind, path=document.path, needs=meta.answers,
                       when=dict(meta.when), platforms=meta.platforms, replies=replies,
-                      descriptions=tuple(d for d in descriptions if d.strip()))
+                      descriptions=tuple(d for d in descriptions if d.strip()),
+                      facets={language: tuple(found) for language, found in facets.items()})
 
 
 def answer_units(documents: list[KnowledgeDocument]) -> list[AnswerUnit]:
