@@ -290,8 +290,7 @@ def _answer_hit(reply: ReplyPlan, language: str) -> SearchHit:
     """The selected answer unit's reply as the one passage of the draft (cited by its section)."""
     unit: AnswerUnit | None = reply.understanding.answer
     assert unit is not None
-    understanding = reply.understanding
-    chosen = understanding.facet if understanding.facet and understanding.language == language else None
+    chosen = reply.understanding.reply() if reply.understanding.language == language else None
     heading, text = chosen or unit.reply(language) or next(iter(unit.replies.values()))
     chunk = Chunk(id=f"{unit.id}::reply-{language}", doc_id=unit.id, title=unit.title, section=heading,
                   kind=unit.kind, text=text, fingerprint="", source=str(unit.path), platforms=unit.platforms)

@@ -194,8 +194,25 @@ def test_the_customer_gets_the_facet_they_ask_about(make_knowledge: Callable[...
     asked = "for the desk lamp, how many years of guarantee do I get?"
     guarantee = understander.read(_customer(asked), "livechat", "en")
     assert guarantee.answer is not None and guarantee.answer.id == "lamp-colours"
-    assert guarantee.reply() == ("how long the warranty lasts", "Every lamp has a two-year warranty from the day it "
-                                 "is delivered.")
+    assert guarantee.facet is not None and guarantee.facet[0] == "how long the warranty lasts"
+    assert guarantee.reply() == ("Reply", "Every lamp has a two-year warranty from the day it is delivered. The lamp "
+                                 "comes in white and black.")
     colours = understander.read(_customer("what colour options for the desk lamp?"), "livechat", "en")
     assert colours.answer is not None and colours.facet is None
     assert colours.reply() == ("Reply", "The lamp comes in white and black.")
+
+
+def test_a_facet_belongs_to_the_reply_it_follows_whatever_words_it_holds(make_knowledge: Callable[..., Path]) -> None:
+    """An English facet naming Vietnamese buttons stays English, and never becomes the Vietnamese reply."""
+    from copilot.understand.units import answer_units
+
+    body = ("# Refund\n\n## When to use\nA buyer wants a refund.\n\n## Reply (English)\nPress Return/Refund on the "
+            "order.\n\n## Reply (English): on Lazada or Tiki\nOn Shopee press Trả hàng/Hoàn tiền; on Lazada and "
+            "Tiki send the request from the order details.\n\n## Trả lời mẫu (Tiếng Việt)\nDạ anh/chị bấm Trả "
+            "hàng/Hoàn tiền trên đơn hàng giúp shop ạ.\n")
+    root = make_knowledge({"macros/refund.md": document("refund-unit", "Refund", body, kind="macro",
+                                                         answers="[refund]")})
+    unit = next(u for u in answer_units(KnowledgeBase.load(root).documents) if u.id == "refund-unit")
+    assert unit.reply("vi") == ("Trả lời mẫu (Tiếng Việt)", "Dạ anh/chị bấm Trả hàng/Hoàn tiền trên đơn hàng giúp "
+                                "shop ạ.")
+    assert [question for question, _ in unit.facets["en"]] == ["on Lazada or Tiki"] and "vi" not in unit.facets

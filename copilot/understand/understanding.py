@@ -55,10 +55,12 @@ class Understanding:
     facet: tuple[str, str] | None = None  # (question, reply) of the answer's facet the customer asks about
 
     def reply(self) -> tuple[str, str] | None:
-        """(heading, text) of what the answer sends: the facet asked about, else the unit's reply."""
-        if self.answer is None:
+        """(heading, text) of what the answer sends: the unit's reply, led by the facet the customer asks about
+        (the specific answer first, then the procedure the unit always gives)."""
+        main = self.answer.reply(self.language) if self.answer is not None else None
+        if main is None:
             return None
-        return self.facet or self.answer.reply(self.language)
+        return (main[0], f"{self.facet[1]} {main[1]}") if self.facet else main
 
 
 class Understander:

@@ -3,8 +3,8 @@
 A unit is a document whose front matter names the needs it answers (`answers: [cancel_order]`) and, where close
 units differ, the condition it holds under (`when: {order_state: handed_over}`). Its first reply section per
 language is what a draft sends; a reply section whose heading names a question after a colon ("## Reply
-(English): downgrading keeps the data") is a facet, sent instead when the customer asks that; its first section
-per language (when to use it), title and tags describe it.
+(English): downgrading keeps the data"), placed after its language's reply, is a facet: when the customer asks
+that, it leads the reply; its first section per language (when to use it), title and tags describe it.
 """
 
 from __future__ import annotations
@@ -62,16 +62,18 @@ def unit_of(document: KnowledgeDocument) -> AnswerUnit | None:
         return None
     replies: dict[str, tuple[str, str]] = {}
     facets: dict[str, list[tuple[str, str]]] = {}
+    last_reply: str | None = None
     descriptions = [meta.title, " ".join(meta.tags)]
     seen_languages: set[str] = set()
     for heading, text in sections(document.body):
         language = detect_language([heading, text], default="en")
         if REPLY_SECTION.match(heading) and not FORBIDDEN_SECTION.search(heading):
             facet = _FACET.match(heading)
-            if facet and language in replies:
-                facets.setdefault(language, []).append((facet.group(1), " ".join(text.split())))
-            else:
+            if facet is None:
                 replies.setdefault(language, (heading, " ".join(text.split())))
+                last_reply = language
+            elif last_reply is not None:  # a facet follows its language's main reply (its words may be mixed)
+                facets.setdefault(last_reply, []).append((facet.group(1), " ".join(text.split())))
         elif language not in seen_languages and not FORBIDDEN_SECTION.search(heading):
             descriptions.append(text)
         seen_languages.add(language)
