@@ -49,20 +49,25 @@ def _unit(doc_id: str, reply: str, **meta: str) -> str:
                     kind="macro", **meta)
 
 
-@pytest.fixture
-def understander(make_knowledge: Callable[..., Path]) -> Understander:
+def _small_knowledge(make_knowledge: Callable[..., Path], lamp: str, answers: str = ANSWERS) -> Path:
+    """Two stop-order units that differ in a condition and a lamp unit, with answers.yaml and examples."""
     root = make_knowledge({
         "macros/stop-before.md": _unit("stop-before", "You can stop it yourself with the Cancel button.",
                                        answers="[stop_order]", when="{parcel: at_home}"),
         "macros/stop-after.md": _unit("stop-after", "It has left: refuse the parcel at the door.",
                                       answers="[stop_order]", when="{parcel: on_the_way}"),
-        "macros/lamp-colours.md": _unit("lamp-colours", "The lamp comes in white and black.",
-                                        answers="[product]"),
+        "macros/lamp-colours.md": lamp,
     })
-    (root / "answers.yaml").write_text(ANSWERS, encoding="utf-8")
+    (root / "answers.yaml").write_text(answers, encoding="utf-8")
     (root / "answer-examples").mkdir()
     (root / "answer-examples" / "examples.yaml").write_text(EXAMPLES, encoding="utf-8")
-    return Understander(KnowledgeBase.load(root), embedder=None)
+    return root
+
+
+@pytest.fixture
+def understander(make_knowledge: Callable[..., Path]) -> Understander:
+    lamp = _unit("lamp-colours", "The lamp comes in white and black.", answers="[product]")
+    return Understander(KnowledgeBase.load(_small_knowledge(make_knowledge, lamp)), embedder=None)
 
 
 def _customer(*texts: str) -> list[Message]:
@@ -180,16 +185,7 @@ def test_a_reply_section_naming_a_question_is_a_facet_of_its_unit(make_knowledge
 def test_the_customer_gets_the_facet_they_ask_about(make_knowledge: Callable[..., Path]) -> None:
     from copilot.retrieval.embedders import SentenceTransformerEmbedder
 
-    root = make_knowledge({
-        "macros/stop-before.md": _unit("stop-before", "You can stop it yourself with the Cancel button.",
-                                       answers="[stop_order]", when="{parcel: at_home}"),
-        "macros/stop-after.md": _unit("stop-after", "It has left: refuse the parcel at the door.",
-                                      answers="[stop_order]", when="{parcel: on_the_way}"),
-        "macros/lamp-colours.md": LAMP_WITH_FACETS,
-    })
-    (root / "answers.yaml").write_text(ANSWERS.replace("threshold: 0.7", "threshold: 0.3"), encoding="utf-8")
-    (root / "answer-examples").mkdir()
-    (root / "answer-examples" / "examples.yaml").write_text(EXAMPLES, encoding="utf-8")
+    root = _small_knowledge(make_knowledge, LAMP_WITH_FACETS, ANSWERS.replace("threshold: 0.7", "threshold: 0.3"))
     understander = Understander(KnowledgeBase.load(root), embedder=SentenceTransformerEmbedder())
     asked = "for the desk lamp, how many years of guarantee do I get?"
     guarantee = understander.read(_customer(asked), "livechat", "en")
