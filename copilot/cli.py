@@ -311,14 +311,14 @@ def qa(
     index: IndexOpt = None,
 ) -> None:
     """Score human agents' conversations for flow compliance: steps, order, review ask, rule violations."""
-    from copilot.qa import load_transcripts, review_conversation, summarise
+    from copilot.qa import load_transcripts, review_conversation, steps_of, summarise
 
     copilot = build(knowledge, index)
     items = load_transcripts(transcripts, copilot.knowledge)
     reviews = [review_conversation(t, copilot.drafter.tracker(copilot.knowledge.flows[t.flow]), copilot.guardrails)
                for t in items]
     if as_json:
-        print_json({"summary": summarise(reviews, copilot.knowledge.flows["livechat"].step_ids),
+        print_json({"summary": summarise(reviews, steps_of(items, copilot.knowledge)),
                     "conversations": [_review_json(r) for r in reviews]})
         return
     table = Table(title=f"QA of {len(reviews)} conversations")
@@ -329,7 +329,7 @@ def qa(
                       "yes" if r.in_order else "no", "yes" if r.review_asked else "NO",
                       ", ".join(sorted({v.rule for v in r.violations})) or "-")
     out.print(table)
-    out.print(summarise(reviews, copilot.knowledge.flows["livechat"].step_ids))
+    out.print(summarise(reviews, steps_of(items, copilot.knowledge)))
 
 
 def _review_json(review: Any) -> dict[str, Any]:

@@ -109,6 +109,11 @@ def summarise(reviews: list[ConversationReview], step_ids: list[str]) -> dict[st
     }
 
 
+def steps_of(transcripts: list[Transcript], knowledge: KnowledgeBase) -> list[str]:
+    """The steps of every flow the transcripts follow, in flow order (for the summary's missed steps)."""
+    return list(dict.fromkeys(step for t in transcripts for step in knowledge.flows[t.flow].step_ids))
+
+
 def load_transcripts(path: Path, knowledge: KnowledgeBase) -> list[Transcript]:
     """Transcripts of a JSONL file; a bad line is named with its number and field."""
     transcripts = []

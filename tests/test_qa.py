@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +63,19 @@ def test_a_bad_line_is_named_with_its_number(tmp_path: Path, shipped_copilot: Co
     path.write_text('{"id": "a", "messages": [{"role": "customer", "text": "hi"}]}\n{"id": "b", "messages": []}\n')
     with pytest.raises(DatasetError, match=r"t.jsonl:2: field 'messages'"):
         load_transcripts(path, shipped_copilot.knowledge)
+
+
+def test_the_summary_counts_the_steps_of_every_flow_the_transcripts_follow(
+        make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
+    """A transcript of a team's own flow has its missed steps counted too, not only the live-chat flow's."""
+    from copilot.knowledge import KnowledgeBase
+    from copilot.qa import steps_of
+
+    other = "id: returns\ntitle: Returns\nsteps:\n  - {id: welcome, title: Welcome, goal: Welcome.}\n" \
+            "  - {id: label, title: Label, goal: Send the return label.}\n"
+    knowledge = KnowledgeBase.load(make_knowledge({"flows/returns.yaml": other}))
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"id": "a", "messages": [{"role": "customer", "text": "hi"}]}\n'
+                    '{"id": "b", "flow": "returns", "messages": [{"role": "customer", "text": "hi"}]}\n')
+    assert steps_of(load_transcripts(path, knowledge), knowledge) == [*knowledge.flows["livechat"].step_ids,
+                                                                     "welcome", "label"]
