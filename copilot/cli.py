@@ -525,11 +525,16 @@ def bench(
     from copilot.bench.workload import Workload
 
     if steps:
-        from copilot.bench.steps import BEGIN, END, run_step_bench, step_markdown
+        from copilot.bench.steps import BEGIN, END, run_step_bench, run_step_http, step_markdown
         from evals.steps import STAR_DEV
 
-        cost = run_step_bench(build(knowledge, index).index.embedder, STAR_DEV,
-                              lambda message: err.print(f"bench: {message}", highlight=False))
+        copilot = build(knowledge, index)
+        copilot.ingest()
+        say = lambda message: err.print(f"bench: {message}", highlight=False)  # noqa: E731
+        cost = run_step_bench(copilot.index.embedder, STAR_DEV, say)
+        with tempfile.TemporaryDirectory(prefix="copilot-step-bench-") as workdir:
+            cost.http = run_step_http(STAR_DEV, copilot.settings.knowledge_dir, copilot.settings.index_dir,
+                                      Path(workdir), say)
         section = step_markdown(cost)
         write_section(out_file, section, BEGIN, END)
         out.print(section, highlight=False, markup=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -187,3 +188,18 @@ def test_a_team_adds_a_flow_and_its_labelled_conversations_and_drafts_follow_the
     with pytest.raises(KnowledgeError, match=r"returns_desk.examples.jsonl:13"):
         copilot.ingest()
     assert copilot.draft(DraftRequest.model_validate(body)).step == "replacement"  # the old knowledge still serves
+
+
+@pytest.mark.slow
+def test_the_step_bench_serves_the_flow_with_and_without_its_labelled_conversations(
+        shipped_copilot: Any, tmp_path: Path) -> None:
+    from conftest import SHIPPED_KNOWLEDGE
+
+    from copilot.bench.steps import run_step_http
+    from evals.steps import STAR_DEV
+
+    timings = run_step_http(STAR_DEV, SHIPPED_KNOWLEDGE, shipped_copilot.settings.index_dir, tmp_path,
+                            lambda _: None, labelled_count=3, counts=((2, 4),), growing_count=1)
+    assert {name: t.samples for name, t in timings.items() if "new" in name} == {
+        "graph, new conversation, concurrency 2": 4, "learned, new conversation, concurrency 2": 4}
+    assert all(t.samples > 0 for name, t in timings.items() if "growing" in name)

@@ -8,8 +8,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from copilot.bench.stats import percentiles
+from copilot.bench.stats import Timing, percentiles
 from copilot.retrieval.embedders import Embedder
 from copilot.step_model import Examples, StepModel
 from copilot.tracker import StepTracker
@@ -28,6 +29,7 @@ class StepCost:
     labelled_moments: int = 0
     prepare_seconds: float = 0.0
     timings: dict[str, list[float]] = field(default_factory=dict)  # milliseconds per locate
+    http: dict[str, Timing] = field(default_factory=dict)  # drafts over HTTP
 
 
 def run_step_bench(embedder: Embedder, star: Path, progress: Callable[[str], None], labelled_count: int = LABELLED,
@@ -81,5 +83,73 @@ def step_markdown(cost: StepCost) -> str:
         f"read by the tracker at start-up in {cost.prepare_seconds} s). Locating the next step, in process, "
         "milliseconds. New conversation: the tracker's and the embedder's caches emptied before each, so every "
         "message is embedded; growing: each conversation drafted again after every wizard turn, caches kept.", "",
-        "| what | samples | p50 | p95 | p99 |", "| --- | --- | --- | --- | --- |", *rows, END, "",
+        "| what | samples | p50 | p95 | p99 |", "| --- | --- | --- | --- | --- |", *rows, *_http_table(cost), END, "",
     ])
+
+
+def _http_table(cost: StepCost) -> list[str]:
+    if not cost.http:
+        return []
+    rows = [f"| {name} | {t.samples} | {t.p50:.2f} | {t.p95:.2f} | {t.p99:.2f} |" for name, t in cost.http.items()]
+    return ["", "Whole drafts over HTTP (`copilot serve`, one process, local composer) for the same flow with its "
+            "labelled conversations (learned) and a copy without them (graph); every message carries a token used "
+            "once, so every conversation is new to the server; growing: each wizard turn drafted in order.", "",
+            "| what | requests | p50 | p95 | p99 |", "| --- | --- | --- | --- | --- |", *rows]
+
+
+HTTP_COUNTS = ((1, 60), (8, 160), (32, 320))  # (concurrency, requests) of new conversations per flow
+GROWING_HTTP = 8  # concurrency of the growing conversations over HTTP
+
+
+def run_step_http(star: Path, knowledge_dir: Path, index_dir: Path, workdir: Path,
+                  progress: Callable[[str], None], labelled_count: int = LABELLED,
+                  counts: tuple[tuple[int, int], ...] = HTTP_COUNTS, growing_count: int = GROWING
+                  ) -> dict[str, Timing]:
+    """Drafts over HTTP (`copilot serve`) for the star-dev flow with its labelled conversations (the step model)
+    and for the same flow without them (the graph), on conversations never seen: every message carries a token
+    used once, so nothing is cached; then conversations growing one wizard turn at a time."""
+    import json
+    import shutil
+
+    from copilot.bench.http_bench import _run, served_copilot
+    from evals.steps import star_cases
+
+    _, cases = star_cases(star)
+    mine = [c for c in cases if c.flow == FLOW]
+    conversations = sorted({c.conversation for c in mine})
+    labelled = set(conversations[:labelled_count])
+    knowledge = workdir / "step-knowledge"
+    shutil.rmtree(knowledge, ignore_errors=True)
+    shutil.copytree(knowledge_dir, knowledge)
+    source = (star / "flows" / f"{FLOW}.yaml").read_text(encoding="utf-8")
+    (knowledge / "flows" / f"{FLOW}.yaml").write_text(source, encoding="utf-8")
+    graph_flow = f"{FLOW}_graph"
+    (knowledge / "flows" / f"{graph_flow}.yaml").write_text(source.replace(f"id: {FLOW}", f"id: {graph_flow}", 1),
+                                                           encoding="utf-8")
+    lines = [json.dumps({"input": {"messages": [m.model_dump(exclude_none=True) for m in c.messages]},
+                         "expected": {"step": c.step}}) for c in mine if c.conversation in labelled]
+    (knowledge / "flows" / f"{FLOW}.examples.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    last = list({c.conversation: c for c in mine if c.conversation not in labelled}.values())
+    growing = sorted((c for c in mine if c.conversation in {x.conversation for x in last[:growing_count]}),
+                     key=lambda c: (c.conversation, len(c.messages)))
+
+    def body(flow_id: str, messages: list[Any], token: str) -> dict[str, Any]:
+        return {"platform": "livechat", "flow": flow_id, "language": "en",
+                "messages": [{"role": m.role, "text": f"{m.text} ({token})"} for m in messages]}
+
+    timings: dict[str, Timing] = {}
+    with served_copilot(index_dir, knowledge, workdir) as server:
+        progress(f"steps over HTTP: serving {FLOW} with {len(lines)} labelled moments")
+        for name, flow_id in (("graph", graph_flow), ("learned", FLOW)):
+            for concurrency, total in counts:
+                def new(number: int, flow_id: str = flow_id, concurrency: int = concurrency) -> tuple[str, Any]:
+                    case = last[number % len(last)]
+                    return "/v1/drafts", body(flow_id, case.messages, f"{flow_id}-{concurrency}-{number}")
+                run = _run(f"{name} new c{concurrency}", server, new, concurrency, total=total)
+                timings[f"{name}, new conversation, concurrency {concurrency}"] = run.timing
+            def grow(number: int, flow_id: str = flow_id) -> tuple[str, Any]:
+                case = growing[number % len(growing)]
+                return "/v1/drafts", body(flow_id, case.messages, f"{flow_id}-grow-{case.conversation}")
+            run = _run(f"{name} growing", server, grow, GROWING_HTTP, total=len(growing))
+            timings[f"{name}, growing conversation, concurrency {GROWING_HTTP}"] = run.timing
+    return timings

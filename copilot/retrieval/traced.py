@@ -28,6 +28,25 @@ PROBES = [
     " ".join(["refund"] * 400),
 ]
 SAME_VECTOR = 0.9999
+# A batch is padded to its longest text: one long customer message next to a dozen short agent sentences tripled
+# the call (37 ms -> 109 ms; 49 ms in two calls). Texts are encoded in groups of similar length instead.
+LENGTH_RATIO = 2.0
+SHORT = 24  # characters: texts this short never start a group of their own
+
+
+def length_groups(texts: list[str], batch_size: int) -> list[list[int]]:
+    """Indexes of `texts` in groups of at most `batch_size`, shortest first, a new group whenever a text is over
+    LENGTH_RATIO times the group's shortest (at least SHORT characters)."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    groups: list[list[int]] = []
+    for index in order:
+        current = groups[-1] if groups else None
+        if current is None or len(current) >= batch_size or \
+                len(texts[index]) > LENGTH_RATIO * max(len(texts[current[0]]), SHORT):
+            groups.append([index])
+        else:
+            current.append(index)
+    return groups
 
 
 def traced_encoder(model: Any, batch_size: int) -> Encode | None:
@@ -52,12 +71,11 @@ def traced_encoder(model: Any, batch_size: int) -> Encode | None:
             return np.asarray(vectors.numpy(), dtype=np.float32)
 
         def encode(texts: list[str]) -> np.ndarray:
-            if len(texts) <= batch_size:
+            groups = length_groups(texts, batch_size)
+            if len(groups) == 1:
                 return encode_batch(texts)
-            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
             vectors = np.empty((len(texts), 0), dtype=np.float32)
-            for start in range(0, len(order), batch_size):
-                part = order[start : start + batch_size]
+            for part in groups:
                 rows = encode_batch([texts[i] for i in part])
                 if vectors.shape[1] == 0:
                     vectors = np.empty((len(texts), rows.shape[1]), dtype=np.float32)

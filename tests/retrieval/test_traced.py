@@ -60,3 +60,14 @@ def test_a_trace_that_fails_or_differs_is_left_to_encode(model: Any, monkeypatch
     monkeypatch.setattr(model, "encode", lambda texts, **kwargs: other[: len(texts)])
     assert traced_encoder(model, batch_size=64) is None
     assert "other vectors" in caplog.text
+
+
+def test_texts_are_encoded_in_groups_of_similar_length() -> None:
+    """One long message next to short sentences gets its own batch, so the short ones are not padded to it."""
+    from copilot.retrieval.traced import length_groups
+
+    texts = ["ok", "May I have your name?", "What time suits you?", "x" * 300, "Thanks!"]
+    groups = length_groups(texts, batch_size=64)
+    assert [sorted(group) for group in groups] == [[0, 1, 2, 4], [3]]
+    assert sorted(i for group in length_groups(texts * 30, batch_size=16) for i in group) == list(range(150))
+    assert all(len(group) <= 16 for group in length_groups(texts * 30, batch_size=16))
