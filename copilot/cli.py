@@ -117,6 +117,8 @@ def evaluate(
     out_dir: Annotated[Path, typer.Option("--out", help="Report folder (or the export file).")] = Path("out"),
     compare_with: Annotated[Path | None, typer.Option("--compare", help="An earlier report.json to compare.")] = None,
     similarity: Annotated[bool, typer.Option(help="Score similarity to references with ragas.")] = True,
+    flow: Annotated[str | None, typer.Option("--flow", help="With export-feedback: only this flow's drafts, to keep "
+                                             "as knowledge/flows/<flow>.examples.jsonl.")] = None,
     knowledge: KnowledgeOpt = None,
     index: IndexOpt = None,
 ) -> None:
@@ -130,7 +132,9 @@ def evaluate(
         from evals.feedback_export import export_feedback
 
         target = out_dir if out_dir.suffix == ".jsonl" else out_dir / "feedback.jsonl"
-        out.print(f"Exported {export_feedback(copilot.feedback, target)} reference cases to {target}")
+        if flow is not None and flow not in copilot.knowledge.flows:
+            raise InvalidRequestError(f"unknown flow '{flow}'; known: {', '.join(sorted(copilot.knowledge.flows))}")
+        out.print(f"Exported {export_feedback(copilot.feedback, target, flow)} reference cases to {target}")
         return
     paths = [Path(d) for d in datasets]
     missing = [str(p) for p in paths if not p.is_file()]

@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 
 from copilot.feedback import FeedbackStore
+from copilot.knowledge import DEFAULT_FLOW
 
 
-def export_feedback(store: FeedbackStore, out: Path) -> int:
-    """Write one `draft` case per accepted or edited draft; returns how many were written."""
-    rows = store.rated_drafts(("accepted", "edited"))
+def export_feedback(store: FeedbackStore, out: Path, flow: str | None = None) -> int:
+    """Write one `draft` case per accepted or edited draft (of `flow` only, when given: the file can then be kept
+    as the flow's labelled conversations, `knowledge/flows/<flow>.examples.jsonl`); returns how many were written."""
+    rows = [row for row in store.rated_drafts(("accepted", "edited"))
+            if flow is None or row["request"].get("flow", DEFAULT_FLOW) == flow]
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:
         for row in rows:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from api.main import create_app
 from copilot import Copilot, Settings
 from copilot.cli import app
+from copilot.flows import load_examples
 
 pytestmark = pytest.mark.slow
 DATASETS = REPO / "evals" / "datasets"
@@ -128,6 +129,12 @@ def test_accepted_and_edited_drafts_become_reference_cases(shipped_copilot: Copi
     assert [c["expected"]["reference"] for c in cases] == [first["draft"],
                                                            "Hi! Glad to help, a review would mean a lot."]
     assert cases[0]["kind"] == "draft" and cases[0]["input"]["messages"] == body["messages"]
+    flow = shipped_copilot.knowledge.flows["livechat"]
+    result = run("eval", "export-feedback", "--flow", "livechat", "--out", str(out), "--index", str(settings.index_dir))
+    assert result.exit_code == 0 and "Exported 2" in result.stdout
+    assert [m.step for m in load_examples(out, flow)] == [c["expected"]["step"] for c in cases]  # a flow's examples
+    result = run("eval", "export-feedback", "--flow", "nope", "--out", str(out), "--index", str(settings.index_dir))
+    assert result.exit_code == 2 and "unknown flow 'nope'" in result.stderr
 
 
 def judge_answer(body: dict[str, Any]) -> str:
