@@ -23,7 +23,7 @@ import numpy as np
 
 from copilot.flows import Flow, FlowStep
 from copilot.text import words
-from copilot.tracker import Reading
+from copilot.tracker import Reading, graph_next, successors
 
 GRAPH_FEATURES = (
     "same", "next", "two_on", "further_on", "unreachable", "graph_choice", "next_share", "done", "done_earlier",
@@ -65,28 +65,22 @@ def _graph(flow: Flow) -> _Graph:
         queue = deque([start])
         while queue:
             at = queue.popleft()
-            for target in map(index.__getitem__, _successors(flow, flow.steps[at])):
+            for target in map(index.__getitem__, successors(flow, flow.steps[at])):
                 if distance[start, target] < 0:
                     distance[start, target] = distance[start, at] + 1
                     queue.append(target)
-    successors = np.zeros((size, size), dtype=np.float32)
+    follows = np.zeros((size, size), dtype=np.float32)
     for row, step in enumerate(flow.steps):
-        successors[row, [index[c] for c in _successors(flow, step)]] = 1.0
+        follows[row, [index[c] for c in successors(flow, step)]] = 1.0
     flags = [(float(_asks(step)), float(not step.repeat), float(step.only_on_cue)) for step in flow.steps]
     asks, no_repeat, only_on_cue = (np.array(column, dtype=np.float32) for column in zip(*flags, strict=True))
-    return _Graph(index, distance, successors, asks, no_repeat, only_on_cue)
+    return _Graph(index, distance, follows, asks, no_repeat, only_on_cue)
 
 
 def _mask(graph: _Graph, step_ids: Sequence[str], size: int) -> np.ndarray:
     mask = np.zeros(size, dtype=np.float32)
     mask[[graph.index[step_id] for step_id in step_ids]] = 1.0
     return mask
-
-
-def _successors(flow: Flow, step: FlowStep) -> list[str]:
-    """A step's `next`; an empty `next` means any later step."""
-    ids = flow.step_ids
-    return list(step.next) or ids[ids.index(step.id) + 1:]
 
 
 def _asks(step: FlowStep) -> bool:
@@ -104,11 +98,7 @@ def graph_choice(flow: Flow, reading: Reading) -> str:
     base_id = base_step(reading)
     if base_id is None:
         return flow.steps[0].id
-    candidates = [c for c in _successors(flow, flow.step(base_id)) if not flow.step(c).only_on_cue]
-    if not candidates:
-        return base_id
-    fresh = [c for c in candidates if c not in reading.done]
-    return (fresh or candidates)[0]
+    return graph_next(flow, flow.step(base_id), reading.done) or base_id
 
 
 def moment_vector(reading: Reading) -> np.ndarray | None:

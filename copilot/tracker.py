@@ -216,14 +216,24 @@ class StepTracker:
 
     def _follow_graph(self, done: list[str], last_performed: tuple[str, ...]) -> tuple[FlowStep, str]:
         base = self.flow.step(last_performed[-1] if last_performed else done[-1] if done else self.flow.steps[0].id)
-        ids = self.flow.step_ids
-        candidates = list(base.next) or ids[ids.index(base.id) + 1 :]
-        candidates = [c for c in candidates if not self.flow.step(c).only_on_cue]
-        if not candidates:
+        chosen = graph_next(self.flow, base, done)
+        if chosen is None:
             return base, f"no step follows {base.id}: stay there"
-        fresh = [c for c in candidates if c not in done]
-        chosen = (fresh or candidates)[0]
         return self.flow.step(chosen), f"the flow goes from {base.id} to {chosen}"
+
+
+def successors(flow: Flow, step: FlowStep) -> list[str]:
+    """A step's `next`; an empty `next` means any later step."""
+    ids = flow.step_ids
+    return list(step.next) or ids[ids.index(step.id) + 1 :]
+
+
+def graph_next(flow: Flow, base: FlowStep, done: Sequence[str]) -> str | None:
+    """The step the flow graph goes to from `base`: its first successor not yet done (else its first), never a
+    step reached only on a cue; None when nothing follows."""
+    candidates = [c for c in successors(flow, base) if not flow.step(c).only_on_cue]
+    fresh = [c for c in candidates if c not in done]
+    return (fresh or candidates)[0] if candidates else None
 
 
 def _parts(agent_text: str) -> list[str]:
