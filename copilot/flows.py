@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from copilot.contracts import Message
 from copilot.errors import KnowledgeError
@@ -140,16 +140,13 @@ def load_examples(path: Path, flow: Flow) -> list[LabelledMoment]:
             continue
         try:
             case = json.loads(line)
-            moment = LabelledMoment(messages=case["input"]["messages"], step=case["expected"]["step"])
+            fields = {"messages": case["input"]["messages"], "step": case["expected"]["step"]}
         except json.JSONDecodeError as exc:
             raise KnowledgeError(f"{path}:{number}", f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
         except (KeyError, TypeError) as exc:
             raise KnowledgeError(f"{path}:{number}", "a labelled moment needs input.messages and expected.step "
                                  "(the draft case format)") from exc
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            where = ".".join(str(part) for part in error["loc"])
-            raise KnowledgeError(f"{path}:{number}", f"{error['msg']}", field=f"input.{where}") from exc
+        moment = validate_model(LabelledMoment, fields, f"{path}:{number}", prefix="input")
         if moment.step not in flow.step_ids:
             raise KnowledgeError(f"{path}:{number}", f"unknown step '{moment.step}' for flow '{flow.id}'; known: "
                                  f"{', '.join(flow.step_ids)}", field="expected.step")

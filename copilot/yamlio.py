@@ -59,7 +59,7 @@ def load_yaml_mapping(path: Path) -> dict[str, Any]:
     return data
 
 
-def validate_model(model: type[M], data: Any, path: Path, prefix: str = "") -> M:
+def validate_model(model: type[M], data: Any, path: Path | str, prefix: str = "") -> M:
     """Build `model` from `data`, turning the first validation problem into a KnowledgeError with its field."""
     try:
         return model.model_validate(data)
