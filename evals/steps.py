@@ -21,7 +21,7 @@ from pathlib import Path
 from copilot.contracts import Message
 from copilot.flows import Flow, load_flows
 from copilot.retrieval.embedders import Embedder
-from copilot.step_model import Example, Examples, StepModel, _graph, features, fit, graph_choice
+from copilot.step_model import Example, Examples, StepModel, _Graph, _graph, features, fit, graph_choice
 from copilot.text import words
 from copilot.tracker import Reading, StepTracker, _exemplar_texts
 
@@ -47,6 +47,13 @@ class Moment:
 class Corpus:
     flows: dict[str, Flow]
     moments: list[Moment] = field(default_factory=list)
+    _graphs: dict[str, _Graph] = field(default_factory=dict)
+
+    def graph(self, flow_id: str) -> _Graph:
+        """The flow's shape for the step model's features, computed once."""
+        if flow_id not in self._graphs:
+            self._graphs[flow_id] = _graph(self.flows[flow_id])
+        return self._graphs[flow_id]
 
     def domains(self) -> list[str]:
         return sorted({m.domain for m in self.moments})
@@ -111,7 +118,7 @@ def _examples(corpus: Corpus, conversations: set[str]) -> dict[str, Examples]:
 
 def _example(corpus: Corpus, moment: Moment, examples: Examples | None, weight: float = 1.0) -> Example:
     flow = corpus.flows[moment.flow]
-    rows = features(flow, moment.reading, examples, _graph(flow))
+    rows = features(flow, moment.reading, examples, corpus.graph(moment.flow))
     return Example(rows, flow.step_ids.index(moment.step), weight)
 
 
@@ -181,8 +188,9 @@ def report(corpus: Corpus, curve: Sequence[int] = CURVE, seed: int = SEED,
         moments = [m for m in corpus.moments if m.conversation in test]
         for row in (domain, "all"):
             table[row]["labelled half"].total += len(labelled)
+        lent = set(labelled)
         majority = {task: Counter(m.step for m in corpus.moments
-                                  if m.flow == task and m.conversation in set(labelled)).most_common(1)
+                                  if m.flow == task and m.conversation in lent).most_common(1)
                     for task in {m.flow for m in moments}}
         for m in moments:
             flow = corpus.flows[m.flow]
@@ -204,7 +212,7 @@ def report(corpus: Corpus, curve: Sequence[int] = CURVE, seed: int = SEED,
             name = f"learned, {size} labelled" if size < max(curve) else f"learned, up to {size} labelled"
             for m in moments:
                 flow = corpus.flows[m.flow]
-                scores = model.scores(flow, m.reading, examples.get(m.flow))
+                scores = model.scores(flow, m.reading, examples.get(m.flow), corpus.graph(m.flow))
                 ok = flow.steps[int(scores.argmax())].id == m.step
                 for row in (domain, "all"):
                     table[row][name].add(ok)

@@ -8,12 +8,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot.bench.stats import Timing, percentiles
 from copilot.retrieval.embedders import Embedder
 from copilot.step_model import Examples, StepModel
 from copilot.tracker import StepTracker
+
+if TYPE_CHECKING:
+    from evals.steps import StarCase
 
 BEGIN, END = "<!-- step bench: copilot bench --steps -->", "<!-- /step bench -->"
 FLOW = "star_bank_fraud_report"  # the task with the most conversations (387)
@@ -32,15 +35,22 @@ class StepCost:
     http: dict[str, Timing] = field(default_factory=dict)  # drafts over HTTP
 
 
+def _split(cases: list[StarCase], labelled_count: int) -> tuple[list[StarCase], set[str], list[StarCase]]:
+    """The bench flow's turns, its first `labelled_count` conversations (the labelled ones), and the longest turn
+    of each other conversation (a conversation the tracker has never seen)."""
+    mine = [c for c in cases if c.flow == FLOW]
+    labelled = set(sorted({c.conversation for c in mine})[:labelled_count])
+    last = list({c.conversation: c for c in mine if c.conversation not in labelled}.values())
+    return mine, labelled, last
+
+
 def run_step_bench(embedder: Embedder, star: Path, progress: Callable[[str], None], labelled_count: int = LABELLED,
                    new: int = NEW, growing_count: int = GROWING) -> StepCost:
     from evals.steps import star_cases
 
     flows, cases = star_cases(star)
     flow = flows[FLOW]
-    mine = [c for c in cases if c.flow == FLOW]
-    conversations = sorted({c.conversation for c in mine})
-    labelled = set(conversations[:labelled_count])
+    mine, labelled, last = _split(cases, labelled_count)
     cost = StepCost(labelled=labelled_count)
     started = time.perf_counter()
     learned = StepTracker(flow, embedder)
@@ -49,14 +59,13 @@ def run_step_bench(embedder: Embedder, star: Path, progress: Callable[[str], Non
     cost.prepare_seconds = round(time.perf_counter() - started, 2)
     cost.labelled_moments = len(moments)
     graph = StepTracker(flow, embedder)
-    last = {c.conversation: c for c in mine if c.conversation not in labelled}  # the longest moment of each
     if len(last) < new + growing_count:
-        raise ValueError(f"{FLOW} has {len(conversations)} conversations: too few for {labelled_count} labelled, "
-                         f"{new} new and {growing_count} growing")
+        raise ValueError(f"{FLOW} has {len(labelled) + len(last)} conversations: too few for {labelled_count} "
+                         f"labelled, {new} new and {growing_count} growing")
     progress(f"steps: {len(moments)} labelled moments read in {cost.prepare_seconds} s; timing new conversations")
     for name, tracker in (("graph", graph), ("learned", learned)):
         samples = cost.timings.setdefault(f"{name}, new conversation", [])
-        for case in list(last.values())[:new]:
+        for case in last[:new]:
             tracker.clear_caches()
             embedder_cache = getattr(embedder, "clear_cache", None)
             if embedder_cache:
@@ -64,7 +73,7 @@ def run_step_bench(embedder: Embedder, star: Path, progress: Callable[[str], Non
             began = time.perf_counter()
             tracker.locate(case.messages)
             samples.append((time.perf_counter() - began) * 1000)
-    growing = [c for c in mine if c.conversation in set(list(last)[new: new + growing_count])]
+    growing = [c for c in mine if c.conversation in {x.conversation for x in last[new: new + growing_count]}]
     for name, tracker in (("graph", graph), ("learned", learned)):
         samples = cost.timings.setdefault(f"{name}, growing conversation", [])
         for case in sorted(growing, key=lambda c: (c.conversation, len(c.messages))):
@@ -115,9 +124,7 @@ def run_step_http(star: Path, knowledge_dir: Path, index_dir: Path, workdir: Pat
     from evals.steps import star_cases
 
     _, cases = star_cases(star)
-    mine = [c for c in cases if c.flow == FLOW]
-    conversations = sorted({c.conversation for c in mine})
-    labelled = set(conversations[:labelled_count])
+    mine, labelled, last = _split(cases, labelled_count)
     knowledge = workdir / "step-knowledge"
     shutil.rmtree(knowledge, ignore_errors=True)
     shutil.copytree(knowledge_dir, knowledge)
@@ -129,7 +136,6 @@ def run_step_http(star: Path, knowledge_dir: Path, index_dir: Path, workdir: Pat
     lines = [json.dumps({"input": {"messages": [m.model_dump(exclude_none=True) for m in c.messages]},
                          "expected": {"step": c.step}}) for c in mine if c.conversation in labelled]
     (knowledge / "flows" / f"{FLOW}.examples.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    last = list({c.conversation: c for c in mine if c.conversation not in labelled}.values())
     growing = sorted((c for c in mine if c.conversation in {x.conversation for x in last[:growing_count]}),
                      key=lambda c: (c.conversation, len(c.messages)))
 
