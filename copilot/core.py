@@ -85,10 +85,12 @@ class Copilot:
                 ReviewConfig.load(knowledge.root)
             report = self.index.ingest(knowledge, progress)
             Understander(knowledge, None)  # validates the answer units and examples before anything is swapped
-            serving_triage = self._triage is not None
+            serving_triage, serving_drafts = self._triage is not None, self._drafter is not None
             self._knowledge, self._guardrails, self._drafter, self._triage = knowledge, guardrails, None, None
             self._understander = self._review_config = self._importer = None
-        if serving_triage:  # a reindex while serving: triage stays ready
+        if serving_drafts:  # a reindex while serving: the flows' step models and triage stay ready
+            self.drafter.prepare()
+        if serving_triage:
             self.prepare_triage()
         return report
 

@@ -188,6 +188,9 @@ def test_a_team_adds_a_flow_and_its_labelled_conversations_and_drafts_follow_the
     with pytest.raises(KnowledgeError, match=r"returns_desk.examples.jsonl:13"):
         copilot.ingest()
     assert copilot.draft(DraftRequest.model_validate(body)).step == "replacement"  # the old knowledge still serves
+    (root / "flows" / "returns_desk.examples.jsonl").write_text(lines + "\n", encoding="utf-8")
+    copilot.ingest()  # a reindex while serving reads the labelled conversations again before any draft needs them
+    assert "returns_desk" in copilot.drafter._trackers
 
 
 @pytest.mark.slow
