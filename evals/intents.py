@@ -8,6 +8,7 @@ a team's `triage.yaml` names are. The scope threshold is chosen on the validatio
 
 from __future__ import annotations
 
+import csv
 import json
 import time
 from collections import defaultdict
@@ -105,3 +106,53 @@ def _rates(scored: list[tuple[float, str, str]], threshold: float) -> tuple[floa
     kept = sum(ok and scope >= threshold for scope, ok in inside) / len(inside)
     recall = sum(scope < threshold for scope in outside) / max(len(outside), 1)
     return round(plain, 3), round(kept, 3), round(recall, 3)
+
+
+BANKING_TEST_PER_INTENT = 20
+
+
+@dataclass(frozen=True)
+class BankingRow:
+    shots: int
+    examples: int
+    fit_seconds: float
+    test_queries: int
+    accuracy: float
+
+
+def load_banking(folder: Path) -> Pairs:
+    """BANKING77's `test.csv` (text,category) as (text, intent) pairs; a missing or malformed file is named."""
+    path = folder / "test.csv"
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        return [(row["text"], row["category"]) for row in rows]
+    except OSError as exc:
+        raise DatasetError(path, 0, f"cannot read it ({exc.strerror}): is this the BANKING77 folder?") from exc
+    except (KeyError, csv.Error) as exc:
+        raise DatasetError(path, 0, f"not BANKING77's CSV (text,category): {exc}") from exc
+
+
+def banking_rows(folder: Path, embedder: Embedder, cache_dir: Path | None = None,
+                 shots: tuple[int, ...] = (10, 20)) -> list[BankingRow]:
+    """Intent accuracy with the first `shots` queries of each intent as the examples, the last 20 as the test."""
+    by_intent: dict[str, list[str]] = defaultdict(list)
+    for text, intent in load_banking(folder):
+        by_intent[intent].append(text)
+    test = [(text, intent) for intent, texts in by_intent.items() for text in texts[-BANKING_TEST_PER_INTENT:]]
+    rows = []
+    for count in shots:
+        train = [(text, intent) for intent, texts in by_intent.items()
+                 for text in texts[:min(count, len(texts) - BANKING_TEST_PER_INTENT)]]
+        names = sorted(by_intent)
+        started = time.perf_counter()
+        model = TriageModel([(text, {"intent": intent}) for text, intent in train], embedder,
+                            cache_dir / f"train-{count}" if cache_dir else None,
+                            names=[(name.replace("_", " "), name) for name in names])
+        fit_seconds = round(time.perf_counter() - started, 1)
+        texts = [text for text, _ in test]
+        vectors = cached_embeddings(embedder, texts, cache_dir / "test" if cache_dir else None)
+        readings = model.read_intents(texts, vectors)
+        right = sum(reading.label == intent for reading, (_, intent) in zip(readings, test, strict=True))
+        rows.append(BankingRow(count, len(train) + len(names), fit_seconds, len(test), round(right / len(test), 3)))
+    return rows

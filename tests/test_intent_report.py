@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from copilot.cli import app as cli
 from copilot.retrieval.embedders import HashingEmbedder
-from evals.intents import clinc_rows, load_clinc
+from evals.intents import banking_rows, clinc_rows, load_banking, load_clinc
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "clinc150"
 NEEDS = {"cancel_order": ["cancel my order", "please cancel the order", "i want to cancel it", "stop my order"],
@@ -49,3 +53,42 @@ def test_the_real_clinc150_has_the_splits_the_report_reads() -> None:
     data = load_clinc(REAL, "data_full.json")
     assert {len(data[s]) for s in ("val", "test", "oos_val", "oos_test")} == {3000, 4500, 100, 1000}
     assert len({intent for _, intent in data["train"]}) == 150
+
+
+SHIPPED_BANKING = Path(__file__).resolve().parents[1] / "evals" / "datasets" / "banking77"
+
+
+def test_banking_report_learns_the_first_examples_and_tests_on_the_last(tmp_path: Path) -> None:
+    folder = tmp_path / "banking"
+    folder.mkdir()
+    rows = [("text", "category")]
+    for intent, texts in NEEDS.items():
+        rows += [(text, intent) for text in texts * 6]  # 24 per intent: the last 20 are the test
+    with (folder / "test.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    (row,) = banking_rows(folder, HashingEmbedder(), tmp_path / "cache", shots=(10,))
+    assert (row.shots, row.examples, row.test_queries) == (10, 10, 40)  # 4 + 4 examples, the 2 names
+    assert row.accuracy == 1.0  # the test queries repeat the examples' words
+
+
+def test_a_banking_folder_without_its_csv_is_one_clear_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["intent-report", "--banking", str(tmp_path)])
+    assert result.exit_code == 2 and "test.csv" in result.output and "Traceback" not in result.output
+    (tmp_path / "test.csv").write_text("query,label\nhello,greet\n", encoding="utf-8")
+    bad = CliRunner().invoke(cli, ["intent-report", "--banking", str(tmp_path)])
+    assert bad.exit_code == 2 and "text,category" in bad.output
+
+
+def test_the_shipped_banking77_split_is_the_published_one() -> None:
+    data = (SHIPPED_BANKING / "test.csv").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == "d12d6e3bc4c3103966ae786dc435913c0c563dfa328f5a3646d0e62cfeeb474d"
+    assert Counter(intent for _, intent in load_banking(SHIPPED_BANKING)) == Counter(
+        {intent: 40 for intent in json.loads((SHIPPED_BANKING / "categories.json").read_text(encoding="utf-8"))})
+
+
+@pytest.mark.slow
+def test_ten_examples_per_need_read_real_bank_queries_at_their_first_measured_level(shipped_copilot: Any,
+                                                                                      tmp_path: Path) -> None:
+    """The outside test (evals/banking77_first_pass.txt: 0.853 at 10 per intent; goal 0.86): just under it."""
+    rows = banking_rows(SHIPPED_BANKING, shipped_copilot.index.embedder, tmp_path / "cache", shots=(10,))
+    assert rows[0].accuracy >= 0.85
