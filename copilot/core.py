@@ -235,7 +235,7 @@ class Copilot:
             config = TriageConfig.load(knowledge.root / "triage.yaml")
             platforms = {name: p.marketplace for name, p in knowledge.platforms.items()}
             model = self.chat_model()
-            llm = model.complete_json if isinstance(model, GuardedChatModel | OpenAIChatModel) else None
+            llm = model.complete_json if model is not None and model.supports_json else None
             examples = load_examples(knowledge.root / EXAMPLES_DIR, config.intents)
             self._triage = TriageEngine(config, platforms, self.index.embedder, self.draft, llm, examples,
                                         cache_dir=self.settings.index_dir / "triage")

@@ -3,14 +3,13 @@ telling question when it is not, the same understanding handed to an OpenAI-comp
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from conftest import SHIPPED_KNOWLEDGE
-from fakes.openai_server import FakeOpenAIServer
 
 from copilot import Copilot, Settings
+from copilot.chat.scripted import ScriptedChatModel
 from copilot.contracts import DraftRequest
 from copilot.slots import dangling_words
 
@@ -65,34 +64,23 @@ def test_no_agent_name_leaves_no_gap_in_either_language(shipped_copilot: Copilot
         assert response.draft and not dangling_words(response.draft), response.draft
 
 
-@pytest.fixture
-def fake_llm() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        yield server
+def llm_copilot(shipped_copilot: Copilot, model: ScriptedChatModel) -> Copilot:
+    settings = Settings(knowledge_dir=SHIPPED_KNOWLEDGE, index_dir=shipped_copilot.settings.index_dir)
+    return Copilot(settings, embedder=shipped_copilot.index.embedder, model=model)
 
 
-def llm_copilot(shipped_copilot: Copilot, server: FakeOpenAIServer) -> Copilot:
-    settings = Settings(knowledge_dir=SHIPPED_KNOWLEDGE, index_dir=shipped_copilot.settings.index_dir,
-                        llm_base_url=server.base_url, llm_model="fake-model", llm_timeout=5.0)
-    return Copilot(settings, embedder=shipped_copilot.index.embedder)
-
-
-def test_the_llm_prompt_carries_the_selected_answer_and_the_acts(
-    shipped_copilot: Copilot, fake_llm: FakeOpenAIServer
-) -> None:
-    fake_llm.enqueue("Dạ đơn của chị đã giao cho đơn vị vận chuyển nên không hủy được nữa ạ [1].")
-    response = draft(llm_copilot(shipped_copilot, fake_llm), AFTER_HANDOVER)
-    user = fake_llm.history[0]["messages"][1]["content"]
+def test_the_llm_prompt_carries_the_selected_answer_and_the_acts(shipped_copilot: Copilot) -> None:
+    model = ScriptedChatModel("Dạ đơn của chị đã giao cho đơn vị vận chuyển nên không hủy được nữa ạ [1].")
+    response = draft(llm_copilot(shipped_copilot, model), AFTER_HANDOVER)
+    user = model.history[0].messages[1]["content"]
     assert "(id: macro-cancel-after-handover)" in user and user.count("(id: ") == 1  # the unit, not a search's top 4
     assert "This message performs, in order: Troubleshoot." in user and "answered by passage [1]" in user
     assert response.answer is not None and response.citations[0].id == "macro-cancel-after-handover"
 
 
-def test_when_nothing_is_sure_the_llm_is_told_so_and_given_the_question(
-    shipped_copilot: Copilot, fake_llm: FakeOpenAIServer
-) -> None:
-    fake_llm.enqueue("Dạ chị cho em hỏi đơn đã giao cho đơn vị vận chuyển chưa ạ?")
-    response = draft(llm_copilot(shipped_copilot, fake_llm), UNCLEAR_CANCEL)
-    user = fake_llm.history[0]["messages"][1]["content"]
+def test_when_nothing_is_sure_the_llm_is_told_so_and_given_the_question(shipped_copilot: Copilot) -> None:
+    model = ScriptedChatModel("Dạ chị cho em hỏi đơn đã giao cho đơn vị vận chuyển chưa ạ?")
+    response = draft(llm_copilot(shipped_copilot, model), UNCLEAR_CANCEL)
+    user = model.history[0].messages[1]["content"]
     assert "No answer of the knowledge base is sure enough" in user and "vận chuyển" in user
     assert "(id: " not in user and response.answer is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from copilot.flows import FlowStep
 from copilot.guardrails.models import Violation
@@ -51,7 +51,12 @@ class Completion:
 
 
 class ChatModel(Protocol):
-    """Writes the agent's next message for a prompt."""
+    """Writes the agent's next message for a prompt. Its capabilities are declared: `can_stream` (tokens as they
+    come; otherwise `stream` yields the whole reply's words) and `supports_json` (`complete_json` answers a JSON
+    object, as triage asks; otherwise it raises `ChatModelError`)."""
+
+    can_stream: bool
+    supports_json: bool
 
     @property
     def name(self) -> str: ...
@@ -59,3 +64,5 @@ class ChatModel(Protocol):
     def complete(self, prompt: DraftPrompt) -> Completion: ...
 
     def stream(self, prompt: DraftPrompt) -> Iterator[str]: ...
+
+    def complete_json(self, messages: list[dict[str, str]]) -> dict[str, Any]: ...

@@ -60,6 +60,8 @@ class GuardedChatModel:
     def __init__(self, model: ChatModel, breaker: CircuitBreaker | None = None) -> None:
         self.model = model
         self.breaker = breaker or CircuitBreaker()
+        self.can_stream = model.can_stream
+        self.supports_json = model.supports_json
 
     @property
     def name(self) -> str:
@@ -78,5 +80,4 @@ class GuardedChatModel:
         self.breaker.succeeded()
 
     def complete_json(self, messages: list[dict[str, str]]) -> dict[str, Any]:
-        method: Callable[[list[dict[str, str]]], dict[str, Any]] = getattr(self.model, "complete_json")  # noqa: B009
-        return self.breaker.call(lambda: method(messages))
+        return self.breaker.call(lambda: self.model.complete_json(messages))

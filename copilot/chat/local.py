@@ -13,8 +13,9 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import Any
 
-from copilot.chat.base import Completion, DraftContext, DraftPrompt
+from copilot.chat.base import ChatModelError, Completion, DraftContext, DraftPrompt
 from copilot.directives import without_directives
 from copilot.guardrails.sentences import sentences
 from copilot.language import detect_language
@@ -36,6 +37,11 @@ class LocalComposer:
     """The default `ChatModel`: deterministic, offline, grounded in the knowledge base."""
 
     name = "local"
+    can_stream = False
+    supports_json = False
+
+    def complete_json(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        raise ChatModelError("the local composer writes replies, not JSON answers")
 
     def complete(self, prompt: DraftPrompt) -> Completion:
         context = replace(prompt.context, slots=usable_slots(prompt.context.slots))

@@ -15,6 +15,9 @@ CITATION = re.compile(r"\s?\[(\d{1,2})\]")
 class OpenAIChatModel:
     """Chat completions with a timeout; the SDK retries 429 and 5xx with exponential backoff."""
 
+    can_stream = True
+    supports_json = True
+
     def __init__(
         self, base_url: str, model: str, api_key: str = "", timeout: float = 20.0, max_retries: int = 2,
         temperature: float = 0.3,

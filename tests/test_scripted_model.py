@@ -1,0 +1,85 @@
+"""The scripted ChatModel, the seam's in-process double: what it answers, what it records, how callers use it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from copilot import Copilot, Settings
+from copilot.chat.base import ChatModel, ChatModelError, Completion
+from copilot.chat.breaker import GuardedChatModel
+from copilot.chat.local import LocalComposer
+from copilot.chat.openai_chat import OpenAIChatModel
+from copilot.chat.scripted import ScriptedChatModel
+from copilot.contracts import DraftRequest, Message
+from copilot.triage import TriageRequest
+
+CHAT = {"platform": "livechat", "customer": {"name": "Anna"}, "agent": {"name": "Minh", "brand": "Avada"},
+        "messages": [{"role": "customer", "text": "Hi, my popup is not showing on the homepage"}]}
+
+
+def scripted_copilot(shipped_copilot: Any, model: ChatModel) -> Copilot:
+    settings = Settings(knowledge_dir=shipped_copilot.settings.knowledge_dir,
+                        index_dir=shipped_copilot.settings.index_dir)
+    return Copilot(settings, embedder=shipped_copilot.index.embedder, model=model)
+
+
+def test_it_answers_in_order_records_each_call_and_raises_what_was_enqueued() -> None:
+    model = ScriptedChatModel().enqueue_json({"intent": "billing"}, ChatModelError("timed out"))
+    assert model.complete_json([{"role": "user", "content": "read this"}]) == {"intent": "billing"}
+    with pytest.raises(ChatModelError, match="timed out"):
+        model.complete_json([{"role": "user", "content": "again"}])
+    with pytest.raises(ChatModelError, match="nothing enqueued for call 3"):
+        model.complete_json([])
+    assert [call.method for call in model.history] == ["complete_json"] * 3
+    assert model.history[1].messages == [{"role": "user", "content": "again"}]
+
+
+def test_replies_and_json_answers_are_two_queues() -> None:
+    model = ScriptedChatModel("plain words")
+    with pytest.raises(ChatModelError, match="nothing enqueued for call 1 \\(complete_json\\)"):
+        model.complete_json([])
+    assert model.enqueue_json({"ok": True}).complete_json([]) == {"ok": True}
+    assert ScriptedChatModel(Completion("done", "scripted")).name == "scripted"
+
+
+def test_every_model_declares_what_it_can_do() -> None:
+    assert (LocalComposer.can_stream, LocalComposer.supports_json) == (False, False)
+    assert (OpenAIChatModel.can_stream, OpenAIChatModel.supports_json) == (True, True)
+    guarded = GuardedChatModel(ScriptedChatModel())
+    assert guarded.supports_json and guarded.can_stream
+    with pytest.raises(ChatModelError, match="not JSON"):
+        LocalComposer().complete_json([])
+
+
+@pytest.mark.slow
+def test_a_draft_through_the_scripted_model_is_its_reply_with_the_prompt_it_was_given(shipped_copilot: Any) -> None:
+    model = ScriptedChatModel("Hi Anna, this is Minh from Avada. Could you share your store URL so I can check?")
+    response = scripted_copilot(shipped_copilot, model).draft(DraftRequest.model_validate(CHAT))
+    assert response.model == "scripted" and not response.degraded
+    assert response.draft.startswith("Hi Anna, this is Minh from Avada")
+    (call,) = model.history
+    assert call.method == "complete" and call.prompt is not None
+    assert "my popup is not showing" in " ".join(m["content"] for m in call.messages)
+
+
+@pytest.mark.slow
+def test_a_failing_scripted_model_leaves_the_local_composer_to_draft_marked_degraded(shipped_copilot: Any) -> None:
+    model = ScriptedChatModel(ChatModelError("the endpoint is down"))
+    response = scripted_copilot(shipped_copilot, model).draft(DraftRequest.model_validate(CHAT))
+    assert response.degraded and response.draft and len(model.history) == 1
+
+
+@pytest.mark.slow
+def test_triage_asks_a_model_that_writes_json_and_falls_back_when_it_names_no_intent(shipped_copilot: Any) -> None:
+    intent = next(iter(shipped_copilot.triager.config.intents))
+    model = ScriptedChatModel().enqueue_json(
+        {"intent": intent, "urgency": "low", "sentiment": "neutral", "confidence": 0.9},
+        {"intent": "no_such_intent", "urgency": "low", "sentiment": "neutral", "confidence": 0.9})
+    copilot = scripted_copilot(shipped_copilot, model)
+    request = TriageRequest(platform="livechat", messages=[Message(role="customer", text="hello, a question")])
+    first, second = copilot.triage(request), copilot.triage(request)
+    asked = [call for call in model.history if call.method == "complete_json"]
+    assert first.intent == intent and len(asked) == 2 and "hello, a question" in asked[0].messages[0]["content"]
+    assert second.intent != "no_such_intent"  # the local model read it instead
