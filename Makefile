@@ -38,7 +38,7 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql)
 
 lint: setup
-	$(BIN)/ruff check copilot api evals tests
+	$(BIN)/ruff check copilot api evals bench tests
 
 typecheck: setup
 	$(BIN)/mypy

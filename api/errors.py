@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from copilot.chatwoot import ChatwootError
+from api.integrations.chatwoot import ChatwootError
 from copilot.errors import CopilotError, IndexNotReadyError, KnowledgeError, NotFoundError, UnauthorizedError
 from copilot.store import StoreError
 

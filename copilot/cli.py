@@ -265,7 +265,7 @@ def triage(
     index: IndexOpt = None,
 ) -> None:
     """First-line triage of a conversation: urgency, type, route, SLA, and an answer or a handoff."""
-    from copilot.triage import TriageRequest
+    from copilot.triage.engine import TriageRequest
 
     copilot = build(knowledge, index)
     respond(source, TriageRequest, copilot.triage)
@@ -481,7 +481,7 @@ def step_train(
 ) -> None:
     """Fit the step model's weights on all of star-dev and write them (the packaged `copilot/step_model.json` is
     this command's output: run it again to rebuild the file)."""
-    from copilot.step_model import PACKAGED
+    from copilot.flow.step_model import PACKAGED
     from evals.steps import STAR_DEV, read_star, train
 
     copilot = build(None, index)
@@ -545,12 +545,12 @@ def bench(
     import tempfile
     import time
 
-    from copilot.bench import BenchConfig, markdown, run_bench
-    from copilot.bench.review_bench import kept_section, review_markdown, run_review_bench, write_section
-    from copilot.bench.workload import Workload
+    from bench import BenchConfig, markdown, run_bench
+    from bench.review_bench import kept_section, review_markdown, run_review_bench, write_section
+    from bench.workload import Workload
 
     if steps:
-        from copilot.bench.steps import BEGIN, END, run_step_bench, run_step_http, step_markdown
+        from bench.steps import BEGIN, END, run_step_bench, run_step_http, step_markdown
         from evals.steps import STAR_DEV
 
         copilot = build(knowledge, index)
@@ -582,7 +582,7 @@ def bench(
         results = run_bench(copilot, BenchConfig.for_run(quick, load_seconds), datasets, Path(workdir),
                             lambda message: err.print(f"bench: {message}", highlight=False), workload)
     results.seconds = round(time.perf_counter() - started, 1)
-    from copilot.bench import steps as step_bench
+    from bench import steps as step_bench
 
     kept = "".join("\n" + section for section in (kept_section(out_file),
                                                    kept_section(out_file, step_bench.BEGIN, step_bench.END)) if section)

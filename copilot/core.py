@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from copilot.chat.base import ChatModel
-from copilot.chat.breaker import GuardedChatModel
-from copilot.chat.openai_chat import OpenAIChatModel
+from copilot.compose.base import ChatModel
+from copilot.compose.breaker import GuardedChatModel
+from copilot.compose.openai_chat import OpenAIChatModel
 from copilot.contracts import DraftRequest, DraftResponse, GuardrailRequest, Message
 from copilot.drafter import Drafter
 from copilot.errors import InvalidRequestError, NotFoundError
@@ -28,9 +28,9 @@ from copilot.review.report import ReviewQuery, WeeklyReview
 from copilot.review.store import ConversationStore
 from copilot.settings import Settings
 from copilot.store import Database, StoreError
-from copilot.triage import TriageConfig, TriageEngine, TriageRequest, TriageResponse
-from copilot.triage_model import EXAMPLES_DIR, load_examples
-from copilot.understand import NeedReading, Understander
+from copilot.triage.engine import TriageConfig, TriageEngine, TriageRequest, TriageResponse
+from copilot.triage.model import EXAMPLES_DIR, load_examples
+from copilot.understand.understanding import NeedReading, Understander
 
 MAX_PAGE = 10_000
 UPSET = 0.5  # the triage model's probability of a negative tone above which a reply opens with empathy
@@ -242,7 +242,7 @@ class Copilot:
         return self._triage
 
     def triage(self, request: TriageRequest) -> TriageResponse:
-        """First-line triage of an incoming conversation (see `copilot.triage`)."""
+        """First-line triage of an incoming conversation (see `copilot.triage.engine`)."""
         return self.triager.triage(request)
 
     def validate_draft(self, request: DraftRequest) -> None:

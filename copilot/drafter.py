@@ -11,29 +11,30 @@ import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 
-from copilot.chat.base import ChatModel, ChatModelError, Completion, DraftContext, DraftPrompt
-from copilot.chat.local import REPLY_SECTION, LocalComposer
-from copilot.chat.openai_chat import completion_from_text
-from copilot.chat.prompting import build_prompt
-from copilot.compose import ReplyPlan, plan_reply
+from copilot.compose.base import ChatModel, ChatModelError, Completion, DraftContext, DraftPrompt
+from copilot.compose.local import REPLY_SECTION, LocalComposer
+from copilot.compose.openai_chat import completion_from_text
+from copilot.compose.plan import ReplyPlan, plan_reply
+from copilot.compose.prompting import build_prompt
 from copilot.contracts import AnswerRef, Citation, DraftRequest, DraftResponse, GuardrailVerdict, NeedRef
-from copilot.directives import without_directives
-from copilot.flows import Flow
+from copilot.flow.flows import Flow
+from copilot.flow.step_model import Examples, StepModel
+from copilot.flow.tracker import StepLocation, StepTracker
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import Violation
 from copilot.guardrails.repair import Repairer
 from copilot.knowledge import KnowledgeBase
-from copilot.language import conversation_language
-from copilot.pii import PiiMasker
 from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.hybrid import SearchHit
 from copilot.retrieval.index import KnowledgeIndex
 from copilot.retrieval.vector_store import SearchFilter
-from copilot.step_model import Examples, StepModel
-from copilot.tracker import StepLocation, StepTracker
-from copilot.understand import AnswerUnit, Understander
 from copilot.understand.address import addressed, bare_name
+from copilot.understand.directives import without_directives
+from copilot.understand.language import conversation_language
+from copilot.understand.pii import PiiMasker
+from copilot.understand.understanding import Understander
+from copilot.understand.units import AnswerUnit
 
 log = logging.getLogger(__name__)
 

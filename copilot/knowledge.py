@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.errors import InvalidRequestError, KnowledgeError
-from copilot.flows import IDENTIFIER, Flow, LabelledMoment, load_flow_examples, load_flows
+from copilot.flow.flows import IDENTIFIER, Flow, LabelledMoment, load_flow_examples, load_flows
 from copilot.retrieval.documents import KnowledgeDocument, check_vocabulary, load_documents
 from copilot.yamlio import load_yaml_mapping, validate_model
 

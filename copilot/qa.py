@@ -16,11 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot.contracts import MAX_MESSAGES, Agent, Customer, Message
 from copilot.errors import DatasetError
+from copilot.flow.tracker import StepTracker, without_names
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import Violation
 from copilot.knowledge import KnowledgeBase
-from copilot.language import detect_language
-from copilot.tracker import StepTracker, without_names
+from copilot.understand.language import detect_language
 
 
 class Transcript(BaseModel):

@@ -11,11 +11,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from copilot.compose.slots import SLOT, dangling_words
 from copilot.contracts import DraftRequest, DraftResponse
 from copilot.core import Copilot
 from copilot.errors import DatasetError
 from copilot.retrieval.embedders import Embedder
-from copilot.slots import SLOT, dangling_words
 from copilot.text import fold
 from evals.datasets import cases_of_kind
 

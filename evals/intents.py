@@ -20,7 +20,7 @@ import numpy as np
 from copilot.cache import cached_embeddings
 from copilot.errors import DatasetError
 from copilot.retrieval.embedders import Embedder
-from copilot.triage_model import TriageModel
+from copilot.triage.model import TriageModel
 
 REJECTS = 0.01
 SHOTS = (10, 50, 100)

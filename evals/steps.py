@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from copilot.contracts import Message
-from copilot.flows import Flow, load_flows
+from copilot.flow.flows import Flow, load_flows
+from copilot.flow.step_model import Example, Examples, StepModel, _Graph, _graph, features, fit, graph_choice
+from copilot.flow.tracker import Reading, StepTracker, _exemplar_texts
 from copilot.retrieval.embedders import Embedder
-from copilot.step_model import Example, Examples, StepModel, _Graph, _graph, features, fit, graph_choice
 from copilot.text import words
-from copilot.tracker import Reading, StepTracker, _exemplar_texts
 
 STAR_DEV = Path(__file__).parent / "datasets" / "star-dev"
 POOL_SIZES = (0, 20, 100, 300)  # labelled conversations a training flow lends its examples from, in turn

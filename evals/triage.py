@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from copilot.core import Copilot
 from copilot.errors import DatasetError
-from copilot.triage import TriageRequest, TriageResponse
+from copilot.triage.engine import TriageRequest, TriageResponse
 from evals.datasets import cases_of_kind
 
 FIELDS = ("urgency", "issue_type", "intent", "sentiment", "handoff", "route")

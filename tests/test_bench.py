@@ -16,16 +16,16 @@ import openai
 import pytest
 from typer.testing import CliRunner
 
+from bench import BenchConfig, BenchResults, goals, markdown, percentiles, run_bench
+from bench.http_bench import LoadRun, MemoryTrace, Overhead, ServedResults
+from bench.http_load import LoadResult
+from bench.ingest import IngestSpeed
+from bench.instant_llm import InstantLLMServer, instant_reply
+from bench.runner import ScaledSearch
+from bench.stats import Timing
+from bench.synthetic import SyntheticKnowledge, long_conversation
+from bench.workload import Workload, renewed
 from copilot import Copilot, Settings
-from copilot.bench import BenchConfig, BenchResults, goals, markdown, percentiles, run_bench
-from copilot.bench.http_bench import LoadRun, MemoryTrace, Overhead, ServedResults
-from copilot.bench.http_load import LoadResult
-from copilot.bench.ingest import IngestSpeed
-from copilot.bench.instant_llm import InstantLLMServer, instant_reply
-from copilot.bench.runner import ScaledSearch
-from copilot.bench.stats import Timing
-from copilot.bench.synthetic import SyntheticKnowledge, long_conversation
-from copilot.bench.workload import Workload, renewed
 from copilot.cli import app
 from copilot.contracts import DraftRequest
 from copilot.retrieval.chunking import Chunk

@@ -7,8 +7,8 @@ from itertools import combinations
 
 import pytest
 
+from copilot.compose.slots import SLOT, dangling_words, write_around_slots
 from copilot.knowledge import KnowledgeBase
-from copilot.slots import SLOT, dangling_words, write_around_slots
 from copilot.understand.units import answer_units
 from tests.conftest import SHIPPED_KNOWLEDGE
 

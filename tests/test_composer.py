@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import SHIPPED_KNOWLEDGE
 
-from copilot.chat.base import DraftContext, DraftPrompt
-from copilot.chat.local import LocalComposer, customer_lines, write_around_slots
-from copilot.flows import load_flow
+from copilot.compose.base import DraftContext, DraftPrompt
+from copilot.compose.local import LocalComposer, customer_lines, write_around_slots
+from copilot.flow.flows import load_flow
 from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.hybrid import SearchHit
 

@@ -13,8 +13,8 @@ from conftest import SHIPPED_KNOWLEDGE
 from fakes.openai_server import FakeOpenAIServer, Reply
 
 from copilot import Copilot, InvalidRequestError, Settings
-from copilot.chat.base import ChatModelError, DraftContext, DraftPrompt
-from copilot.chat.openai_chat import OpenAIChatModel
+from copilot.compose.base import ChatModelError, DraftContext, DraftPrompt
+from copilot.compose.openai_chat import OpenAIChatModel
 from copilot.contracts import DraftRequest
 
 pytestmark = pytest.mark.slow
@@ -150,7 +150,7 @@ def test_429_is_retried_with_backoff_then_succeeds(shipped_copilot: Copilot, fak
 
 
 def prompt() -> DraftPrompt:
-    from copilot.flows import load_flow
+    from copilot.flow.flows import load_flow
 
     step = load_flow(SHIPPED_KNOWLEDGE / "flows" / "livechat.yaml").step("greeting")
     context = DraftContext(step=step, language="en", platform="livechat", slots={}, passages=[], customer_text="hi")
@@ -173,7 +173,7 @@ def test_a_stream_cut_in_the_middle_raises_a_model_error(fake_llm: FakeOpenAISer
 def test_a_failing_endpoint_is_skipped_by_the_circuit_breaker_then_retried(
     shipped_copilot: Copilot, fake_llm: FakeOpenAIServer
 ) -> None:
-    from copilot.chat.breaker import CircuitBreaker, GuardedChatModel
+    from copilot.compose.breaker import CircuitBreaker, GuardedChatModel
 
     now = [0.0]
     breaker = CircuitBreaker(failures=2, cooldown=30, clock=lambda: now[0])

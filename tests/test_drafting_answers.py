@@ -9,9 +9,9 @@ import pytest
 from conftest import SHIPPED_KNOWLEDGE
 
 from copilot import Copilot, Settings
-from copilot.chat.scripted import ScriptedChatModel
+from copilot.compose.scripted import ScriptedChatModel
+from copilot.compose.slots import dangling_words
 from copilot.contracts import DraftRequest
-from copilot.slots import dangling_words
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from api.main import create_app
 from copilot import Copilot, Settings
 from copilot.cli import app
-from copilot.flows import load_examples
+from copilot.flow.flows import load_examples
 
 pytestmark = pytest.mark.slow
 DATASETS = REPO / "evals" / "datasets"

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from copilot import Copilot, Settings
 from copilot.cli import app
 from copilot.contracts import DraftRequest
-from copilot.directives import Directives, without_directives
+from copilot.understand.directives import Directives, without_directives
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ from fakes.openai_server import FakeOpenAIServer
 
 from copilot import Copilot, Settings
 from copilot.contracts import DraftRequest
-from copilot.pii import PiiMasker
+from copilot.understand.pii import PiiMasker
 
 TEXT = ("Chị gửi về 123 Nguyễn Trãi, phường 2, quận 5, sđt 0901 234 567, email lan.nguyen@gmail.com, "
         "thẻ 4111 1111 1111 1111. Mã đơn 230512ABC, size 42, giá 350.000đ.")

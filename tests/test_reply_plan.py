@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from copilot.compose import plan_reply
-from copilot.flows import Flow, FlowStep
-from copilot.understand import AnswerUnit, Understanding
+from copilot.compose.plan import plan_reply
+from copilot.flow.flows import Flow, FlowStep
 from copilot.understand.config import FlowActs
+from copilot.understand.understanding import Understanding
+from copilot.understand.units import AnswerUnit
 
 STEPS = ("opening", "sympathy", "questions", "expectation", "solution", "closing")
 FLOW = Flow(id="support", title="Support", steps=tuple(

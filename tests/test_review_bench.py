@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from review_support import review_copilot
 
+from bench.review_bench import BEGIN, END, kept_section, review_markdown, run_review_bench, write_section
+from bench.week import synthetic_week
 from copilot import Copilot
-from copilot.bench.review_bench import BEGIN, END, kept_section, review_markdown, run_review_bench, write_section
-from copilot.bench.week import synthetic_week
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 
 from copilot import Copilot, Settings
-from copilot.chat.base import ChatModel, ChatModelError, Completion
-from copilot.chat.breaker import GuardedChatModel
-from copilot.chat.local import LocalComposer
-from copilot.chat.openai_chat import OpenAIChatModel
-from copilot.chat.scripted import ScriptedChatModel
+from copilot.compose.base import ChatModel, ChatModelError, Completion
+from copilot.compose.breaker import GuardedChatModel
+from copilot.compose.local import LocalComposer
+from copilot.compose.openai_chat import OpenAIChatModel
+from copilot.compose.scripted import ScriptedChatModel
 from copilot.contracts import DraftRequest, Message
-from copilot.triage import TriageRequest
+from copilot.triage.engine import TriageRequest
 
 CHAT = {"platform": "livechat", "customer": {"name": "Anna"}, "agent": {"name": "Minh", "brand": "Avada"},
         "messages": [{"role": "customer", "text": "Hi, my popup is not showing on the homepage"}]}

@@ -13,10 +13,10 @@ import yaml
 
 from copilot.contracts import Message
 from copilot.errors import KnowledgeError
-from copilot.flows import Flow, load_examples, load_flow
+from copilot.flow.flows import Flow, load_examples, load_flow
+from copilot.flow.step_model import FEATURES, PACKAGED, Example, Examples, StepModel, features, fit
+from copilot.flow.tracker import StepTracker
 from copilot.retrieval.embedders import HashingEmbedder, SentenceTransformerEmbedder
-from copilot.step_model import FEATURES, PACKAGED, Example, Examples, StepModel, features, fit
-from copilot.tracker import StepTracker
 
 DESK = {
     "id": "returns_desk",
@@ -149,7 +149,7 @@ def test_a_flows_labelled_conversations_teach_it_what_its_graph_does_not_say(tmp
 
 @pytest.mark.slow
 def test_the_report_and_the_bench_run_on_a_slice_of_star_dev() -> None:
-    from copilot.bench.steps import run_step_bench, step_markdown
+    from bench.steps import run_step_bench, step_markdown
     from evals.steps import STAR_DEV, markdown, read_star, report
 
     embedder = SentenceTransformerEmbedder()
@@ -198,7 +198,7 @@ def test_the_step_bench_serves_the_flow_with_and_without_its_labelled_conversati
         shipped_copilot: Any, tmp_path: Path) -> None:
     from conftest import SHIPPED_KNOWLEDGE
 
-    from copilot.bench.steps import run_step_http
+    from bench.steps import run_step_http
     from evals.steps import STAR_DEV
 
     timings = run_step_http(STAR_DEV, SHIPPED_KNOWLEDGE, shipped_copilot.settings.index_dir, tmp_path,

@@ -9,9 +9,9 @@ import yaml
 from conftest import SHIPPED_KNOWLEDGE
 
 from copilot.contracts import Message
-from copilot.flows import Flow, load_flow
+from copilot.flow.flows import Flow, load_flow
+from copilot.flow.tracker import StepTracker
 from copilot.retrieval.embedders import SentenceTransformerEmbedder
-from copilot.tracker import StepTracker
 
 pytestmark = pytest.mark.slow
 
@@ -125,7 +125,7 @@ def test_flow_without_cues_or_templates_still_loads(tmp_path: Path) -> None:
 
 
 def test_names_are_removed_as_whole_words() -> None:
-    from copilot.tracker import without_names
+    from copilot.flow.tracker import without_names
 
     removed = without_names("Hi Lan, An here. Is there anything else?", ["An", "Lan"])
     assert removed == "Hi ,  here. Is there anything else?"

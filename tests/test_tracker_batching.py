@@ -7,9 +7,9 @@ from pathlib import Path
 from conftest import MINI_FLOW
 
 from copilot.contracts import Message
-from copilot.flows import load_flow
+from copilot.flow.flows import load_flow
+from copilot.flow.tracker import StepTracker
 from copilot.retrieval.embedders import HashingEmbedder
-from copilot.tracker import StepTracker
 
 
 def agent_turns(*texts: str) -> list[Message]:

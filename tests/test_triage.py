@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from copilot import Copilot, InvalidRequestError
-from copilot.triage import TriageRequest
+from copilot.triage.engine import TriageRequest
 
 pytestmark = pytest.mark.slow
 
@@ -215,7 +215,7 @@ def test_a_bad_triage_table_is_named_with_its_field(tmp_path: Any, change: Any, 
     from conftest import SHIPPED_KNOWLEDGE
 
     from copilot import KnowledgeError
-    from copilot.triage import TriageConfig
+    from copilot.triage.engine import TriageConfig
 
     path = tmp_path / "triage.yaml"
     path.write_text(change((SHIPPED_KNOWLEDGE / "triage.yaml").read_text(encoding="utf-8")), encoding="utf-8")

@@ -10,7 +10,7 @@ import pytest
 
 from copilot import KnowledgeError
 from copilot.retrieval.embedders import HashingEmbedder
-from copilot.triage_model import FIELDS, TriageModel, fitted_model, load_examples
+from copilot.triage.model import FIELDS, TriageModel, fitted_model, load_examples
 
 INTENTS = {"cancel_order", "app_bug", "other"}
 ROWS = [  # text, intent, issue type, urgency, sentiment

@@ -11,12 +11,12 @@ import pytest
 from copilot.contracts import Message
 from copilot.errors import KnowledgeError
 from copilot.knowledge import KnowledgeBase
-from copilot.language import conversation_language
-from copilot.understand import AnswerUnit, Understander
 from copilot.understand.address import address_form, addressed, bare_name
 from copilot.understand.config import Address
+from copilot.understand.language import conversation_language
 from copilot.understand.selector import Ranked
-from copilot.understand.understanding import _covering
+from copilot.understand.understanding import Understander, _covering
+from copilot.understand.units import AnswerUnit
 from tests.conftest import document
 
 ANSWERS = """\

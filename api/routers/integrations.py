@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import CopilotDep
-from copilot.chatwoot import ChatwootClient, ChatwootEvent
+from api.integrations.chatwoot import ChatwootClient, ChatwootEvent
 from copilot.core import Copilot
 from copilot.store import StoreError
 

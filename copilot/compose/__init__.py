@@ -1,5 +1,2 @@
-"""Composing the reply: the acts a moment needs (greet, show empathy, answer, ask, hold back), in order."""
-
-from copilot.compose.plan import Part, ReplyPlan, plan_reply
-
-__all__ = ["Part", "ReplyPlan", "plan_reply"]
+"""Compose: the acts a moment needs (greet, show empathy, answer, ask, hold back), and the `ChatModel` seam that
+writes them: the local composer, any OpenAI-compatible endpoint behind a circuit breaker, the scripted double."""

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from copilot.flows import Flow, FlowStep
-from copilot.understand import Understanding
+from copilot.flow.flows import Flow, FlowStep
 from copilot.understand.config import FlowActs
+from copilot.understand.understanding import Understanding
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from copilot.guardrails.models import CheckContext, CheckResult
 from copilot.guardrails.packs import load_rule_specs
 from copilot.guardrails.rules import PreparedText, RequiredPhraseRule, Rule, build_rule
 from copilot.knowledge import KnowledgeBase
-from copilot.language import detect_language
+from copilot.understand.language import detect_language
 
 
 class GuardrailEngine:

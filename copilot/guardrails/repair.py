@@ -12,12 +12,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from copilot.flows import FlowStep
+from copilot.compose.slots import fill, slot_for
+from copilot.flow.flows import FlowStep
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import CheckContext, CheckResult, Violation
 from copilot.guardrails.packs import RuleSpec
 from copilot.guardrails.sentences import sentences
-from copilot.slots import fill, slot_for
 
 Regenerate = Callable[[str, list[Violation]], str | None]
 MAX_ATTEMPTS = 2

@@ -7,11 +7,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
-from copilot.language import detect_language
 from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.lexical import BM25Index
 from copilot.retrieval.vector_store import NearestVectors, SearchFilter
+from copilot.understand.language import detect_language
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from copilot.contracts import Message
-from copilot.flows import Flow
+from copilot.flow.flows import Flow
+from copilot.flow.tracker import StepTracker, without_names
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import CheckContext, CheckResult
 from copilot.knowledge import KnowledgeBase
@@ -27,8 +28,7 @@ from copilot.retrieval.embedders import Embedder
 from copilot.review.clock import BusinessClock, local_day
 from copilot.review.config import ReviewConfig
 from copilot.review.records import ConversationRecord
-from copilot.tracker import StepTracker, without_names
-from copilot.triage import TriageEngine, TriageRequest, TriageResponse
+from copilot.triage.engine import TriageEngine, TriageRequest, TriageResponse
 
 TRIAGED_MESSAGES = 5  # the customer's first messages that triage reads, as the first-line bot would
 QUESTION_CHARS = 500

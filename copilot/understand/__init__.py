@@ -1,7 +1,2 @@
-"""The understanding stage: the customer's need, the answer that surely meets it (or the question to ask),
-the mood, the language and how to address the customer."""
-
-from copilot.understand.understanding import NeedReading, Understander, Understanding
-from copilot.understand.units import AnswerUnit
-
-__all__ = ["AnswerUnit", "NeedReading", "Understander", "Understanding"]
+"""Understand: the customer's need, the answer that surely meets it (or the question to ask), the mood, the
+language, how to address the customer, the instructions aimed at the bot and the personal data to mask."""

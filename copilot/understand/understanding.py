@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 
 from copilot.cache import cached_embeddings
+from copilot.compose.slots import SLOT
 from copilot.contracts import Message
-from copilot.directives import without_directives
 from copilot.knowledge import KnowledgeBase
 from copilot.retrieval.embedders import Embedder
-from copilot.slots import SLOT
 from copilot.text import words
 from copilot.understand.address import address_form
 from copilot.understand.config import ANY, AnswersConfig, check_units_vocabulary, load_answer_examples
+from copilot.understand.directives import without_directives
 from copilot.understand.selector import AnswerSelector, Ranked
 from copilot.understand.units import AnswerUnit, answer_units
 from copilot.yamlio import load_yaml_mapping

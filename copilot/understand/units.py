@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from copilot.chat.local import FORBIDDEN_SECTION, REPLY_SECTION
-from copilot.language import detect_language
+from copilot.compose.local import FORBIDDEN_SECTION, REPLY_SECTION
 from copilot.retrieval.documents import KnowledgeDocument
+from copilot.understand.language import detect_language
 
 _HEADING = re.compile(r"^#{2,3}\s+(.+?)\s*$", re.MULTILINE)
 _FACET = re.compile(r"^[^:]+:\s*(.+)$")  # "Reply (English): the question it answers"

@@ -10,7 +10,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from copilot.bench.week import write_week
+from bench.week import write_week
 
 SAMPLE = Path(__file__).with_name("sample_week.jsonl")
 END = date(2026, 11, 22)  # a Sunday: the week of Monday 16 to Sunday 22 November 2026

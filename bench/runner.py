@@ -10,15 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from copilot.bench.growth import GrowthCell, copilot_over, growth_row
-from copilot.bench.http_bench import Overhead, ServedResults, llm_overhead, serve_and_load, served_copilot
-from copilot.bench.ingest import IngestSpeed, enlarged_knowledge, ingest_speed
-from copilot.bench.inprocess import draft_timings, eval_speed, guardrail_timing, search_timing
-from copilot.bench.scale import build_index, served_search_timing
-from copilot.bench.scale import search_timing as scaled_search_timing
-from copilot.bench.stats import Timing
-from copilot.bench.triage_fit import TriageFit, triage_fit_speed
-from copilot.bench.workload import Workload
+from bench.growth import GrowthCell, copilot_over, growth_row
+from bench.http_bench import Overhead, ServedResults, llm_overhead, serve_and_load, served_copilot
+from bench.ingest import IngestSpeed, enlarged_knowledge, ingest_speed
+from bench.inprocess import draft_timings, eval_speed, guardrail_timing, search_timing
+from bench.scale import build_index, served_search_timing
+from bench.scale import search_timing as scaled_search_timing
+from bench.stats import Timing
+from bench.triage_fit import TriageFit, triage_fit_speed
+from bench.workload import Workload
 from copilot.core import Copilot
 from copilot.settings import Settings
 

@@ -19,14 +19,14 @@ from typing import Protocol
 
 import numpy as np
 
+from copilot.compose.slots import SLOT
 from copilot.contracts import Message
-from copilot.directives import without_directives
-from copilot.flows import Flow, FlowStep
+from copilot.flow.flows import Flow, FlowStep
 from copilot.guardrails.sentences import sentences
 from copilot.retrieval.embedders import Embedder, VectorCache
 from copilot.retrieval.lexical import expand_shorthand
-from copilot.slots import SLOT
 from copilot.text import fold, words
+from copilot.understand.directives import without_directives
 
 DENSE_WEIGHT = 0.6
 THRESHOLD = 0.22

@@ -2,8 +2,8 @@
 100k chunks, ingest, the copilot's own time in front of an LLM, cold start, memory, a load test), written to
 BENCHMARKS.md with every goal and its measured value."""
 
-from copilot.bench.report import goals, markdown
-from copilot.bench.runner import BenchConfig, BenchResults, run_bench
-from copilot.bench.stats import percentiles
+from bench.report import goals, markdown
+from bench.runner import BenchConfig, BenchResults, run_bench
+from bench.stats import percentiles
 
 __all__ = ["BenchConfig", "BenchResults", "goals", "markdown", "percentiles", "run_bench"]

@@ -8,9 +8,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from copilot.bench.growth import GrowthCell
-from copilot.bench.runner import BenchResults
-from copilot.bench.stats import Goal, Timing, at_least, at_most
+from bench.growth import GrowthCell
+from bench.runner import BenchResults
+from bench.stats import Goal, Timing, at_least, at_most
 from copilot.retrieval.index import EXACT_LIMIT
 
 QUICK_LIMIT_S = 300

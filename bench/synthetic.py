@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from copilot.guardrails.sentences import sentences
-from copilot.language import detect_language
 from copilot.retrieval.chunking import Chunk
 from copilot.text import fold
+from copilot.understand.language import detect_language
 
 CHUNKS_PER_DOCUMENT = 5
 NOISE = 0.03

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from copilot.retrieval.embedders import Embedder
-from copilot.triage import TriageConfig
-from copilot.triage_model import FIELDS, fitted_model, load_examples
+from copilot.triage.engine import TriageConfig
+from copilot.triage.model import FIELDS, fitted_model, load_examples
 
 
 @dataclass(frozen=True)

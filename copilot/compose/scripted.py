@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from copilot.chat.base import ChatModelError, Completion, DraftPrompt
-from copilot.chat.openai_chat import completion_from_text
+from copilot.compose.base import ChatModelError, Completion, DraftPrompt
+from copilot.compose.openai_chat import completion_from_text
 
 Reply = str | Completion | Exception
 JsonAnswer = dict[str, Any] | Exception

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from copilot.flows import FlowStep
+from copilot.flow.flows import FlowStep
 from copilot.guardrails.models import Violation
 from copilot.retrieval.hybrid import SearchHit
 

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from copilot.flows import Flow, FlowStep
+from copilot.flow.flows import Flow, FlowStep
+from copilot.flow.tracker import Reading, graph_next, successors
 from copilot.text import words
-from copilot.tracker import Reading, graph_next, successors
 
 GRAPH_FEATURES = (
     "same", "next", "two_on", "further_on", "unreachable", "graph_choice", "next_share", "done", "done_earlier",

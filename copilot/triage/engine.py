@@ -17,16 +17,16 @@ from typing import Any, Literal, cast
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot import prompts
-from copilot.chat.base import ChatModelError
-from copilot.chat.local import write_around_slots
+from copilot.compose.base import ChatModelError
+from copilot.compose.local import write_around_slots
 from copilot.contracts import MAX_MESSAGES, Agent, Citation, Customer, DraftRequest, DraftResponse, Message
-from copilot.directives import without_directives
 from copilot.errors import InvalidRequestError, KnowledgeError
-from copilot.language import detect_language
-from copilot.pii import PiiMasker
 from copilot.retrieval.embedders import Embedder
 from copilot.text import fold
-from copilot.triage_model import FIELDS, IssueType, Reading, Sentiment, TriageExample, Urgency, fitted_model
+from copilot.triage.model import FIELDS, IssueType, Reading, Sentiment, TriageExample, Urgency, fitted_model
+from copilot.understand.directives import without_directives
+from copilot.understand.language import detect_language
+from copilot.understand.pii import PiiMasker
 from copilot.yamlio import Patterns, load_yaml_mapping, validate_model
 
 log = logging.getLogger(__name__)

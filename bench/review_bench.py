@@ -1,4 +1,4 @@
-"""`copilot bench --review`: a synthetic week of conversations (`copilot.bench.week`) imported and reviewed on
+"""`copilot bench --review`: a synthetic week of conversations (`bench.week`) imported and reviewed on
 SQLite and on PostgreSQL, written into BENCHMARKS.md between markers (a full `copilot bench` keeps the section).
 
 The analysis of a conversation (triage, QA, the clock) does not depend on the database: it is measured once,
@@ -19,7 +19,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from copilot.bench.week import write_week
+from bench.week import write_week
 from copilot.core import Copilot
 from copilot.review.analysis import Analysed
 from copilot.review.records import read_records
@@ -81,7 +81,7 @@ def run_review_bench(copilot: Copilot, count: int, workdir: Path, progress: Prog
         backends.append(("PostgreSQL", nullcontext(postgres_url)))
     else:
         try:
-            from copilot.bench.pgserver import binaries
+            from bench.pgserver import binaries
 
             binaries()
             backends.append(("PostgreSQL", _started_postgres()))
@@ -97,7 +97,7 @@ def run_review_bench(copilot: Copilot, count: int, workdir: Path, progress: Prog
 
 @contextmanager
 def _started_postgres() -> Iterator[str]:
-    from copilot.bench.pgserver import create_database, postgres_server
+    from bench.pgserver import create_database, postgres_server
 
     with postgres_server() as server:
         yield create_database(server, "review_bench")
@@ -146,7 +146,7 @@ def review_markdown(bench: ReviewBench) -> str:
     per_second = bench.conversations / bench.analyse_seconds if bench.analyse_seconds else 0
     lines = [BEGIN, "## The weekly review at scale (`copilot bench --review`)", "",
              f"A synthetic week of {bench.conversations:,} conversations ({bench.messages:,} messages; "
-             f"`copilot/bench/week.py`, generated in {bench.generate_seconds} s) on this machine, measured "
+             f"`bench/week.py`, generated in {bench.generate_seconds} s) on this machine, measured "
              f"{date.today().isoformat()}; load average {bench.load_average[0]} before and {bench.load_average[1]} "
              "after, on 2 cores shared with other work.", "",
              f"Analysis (local triage in batches, QA of the human agents' messages, the service-level clock; the "

@@ -9,7 +9,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from copilot.slots import SLOT
+from copilot.compose.slots import SLOT
 
 
 def instant_reply(messages: list[dict[str, Any]]) -> str:

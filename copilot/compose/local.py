@@ -15,14 +15,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from copilot.chat.base import ChatModelError, Completion, DraftContext, DraftPrompt
-from copilot.directives import without_directives
+from copilot.compose.base import ChatModelError, Completion, DraftContext, DraftPrompt
+from copilot.compose.slots import fill
+from copilot.compose.slots import write_around_slots as write_around_slots  # triage's holding messages use it
 from copilot.guardrails.sentences import sentences
-from copilot.language import detect_language
 from copilot.retrieval.chunking import Chunk
-from copilot.slots import fill
-from copilot.slots import write_around_slots as write_around_slots  # triage's holding messages use it
 from copilot.text import words
+from copilot.understand.directives import without_directives
+from copilot.understand.language import detect_language
 
 REPLY_SECTION = re.compile(r"^(reply|trả lời mẫu|câu mẫu|compliant example|example lines|troubleshooting example|"
                            r"mẫu trả lời|ví dụ)", re.IGNORECASE)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from copilot.bench.stats import Timing, measure, timed
-from copilot.bench.workload import Workload, renewed
+from bench.stats import Timing, measure, timed
+from bench.workload import Workload, renewed
 from copilot.contracts import DraftRequest, GuardrailRequest
 from copilot.core import Copilot
 

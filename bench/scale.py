@@ -1,5 +1,5 @@
 """Search over 1k, 10k and 100k chunks: the real Chroma store (embedded, and a `chroma run` server) and the real
-BM25 index and hybrid retriever, over a synthetic help centre (see `copilot.bench.synthetic`)."""
+BM25 index and hybrid retriever, over a synthetic help centre (see `bench.synthetic`)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from copilot.bench.serving import ChromaServer
-from copilot.bench.stats import Timing, measure
-from copilot.bench.synthetic import SyntheticKnowledge
+from bench.serving import ChromaServer
+from bench.stats import Timing, measure
+from bench.synthetic import SyntheticKnowledge
 from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.hybrid import HybridRetriever

@@ -52,7 +52,7 @@ class Directives:
     @classmethod
     @cache
     def shipped(cls) -> Directives:
-        return cls.parse(resources.files("copilot").joinpath("directives.txt").read_text(encoding="utf-8"))
+        return cls.parse(resources.files("copilot.understand").joinpath("directives.txt").read_text(encoding="utf-8"))
 
     def strip(self, text: str) -> str:
         """`text` without the parts addressed to the bot (matched on its folded form, cut from the original)."""

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from copilot.bench.stats import Timing, timed
-from copilot.bench.synthetic import long_conversation
-from copilot.bench.workload import Workload, renewed
+from bench.stats import Timing, timed
+from bench.synthetic import long_conversation
+from bench.workload import Workload, renewed
 from copilot.contracts import DraftRequest
 from copilot.core import Copilot
 from copilot.retrieval.hybrid import HybridRetriever

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from copilot import prompts
-from copilot.chat.base import DraftContext, DraftPrompt
+from copilot.compose.base import DraftContext, DraftPrompt
 from copilot.contracts import Message
 
 LANGUAGE_NAMES = {"en": "English", "vi": "Vietnamese"}

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from copilot.contracts import MAX_TEXT, Customer, Message
 from copilot.errors import CopilotError
 from copilot.review.conversations import IncomingMessage
-from copilot.triage import TriageRequest, TriageResponse
+from copilot.triage.engine import TriageRequest, TriageResponse
 
 CHANNELS = {"Channel::WebWidget": "livechat", "Channel::FacebookPage": "facebook", "Channel::Instagram": "instagram",
             "Channel::Email": "email", "Channel::Api": "livechat"}

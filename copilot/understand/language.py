@@ -21,7 +21,7 @@ _VIETNAMESE_LETTERS = re.compile(
 
 @cache
 def _function_words() -> dict[str, frozenset[str]]:
-    text = resources.files("copilot").joinpath("language_words.txt").read_text(encoding="utf-8")
+    text = resources.files("copilot.understand").joinpath("language_words.txt").read_text(encoding="utf-8")
     table: dict[str, frozenset[str]] = {}
     for line in text.splitlines():
         if line and not line.startswith("#") and ":" in line:

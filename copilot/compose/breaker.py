@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from copilot.chat.base import ChatModel, ChatModelError, Completion, DraftPrompt
+from copilot.compose.base import ChatModel, ChatModelError, Completion, DraftPrompt
 
 T = TypeVar("T")
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from copilot.bench.stats import Timing, percentiles
+from bench.stats import Timing, percentiles
+from copilot.flow.step_model import Examples, StepModel
+from copilot.flow.tracker import StepTracker
 from copilot.retrieval.embedders import Embedder
-from copilot.step_model import Examples, StepModel
-from copilot.tracker import StepTracker
 
 if TYPE_CHECKING:
     from evals.steps import StarCase
@@ -120,7 +120,7 @@ def run_step_http(star: Path, knowledge_dir: Path, index_dir: Path, workdir: Pat
     import json
     import shutil
 
-    from copilot.bench.http_bench import _run, served_copilot
+    from bench.http_bench import _run, served_copilot
     from evals.steps import star_cases
 
     _, cases = star_cases(star)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from copilot.chat.base import ChatModelError, Completion, DraftPrompt
+from copilot.compose.base import ChatModelError, Completion, DraftPrompt
 
 CITATION = re.compile(r"\s?\[(\d{1,2})\]")
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import httpx
 
-from copilot.bench.http_load import LoadResult, RequestMaker, run_load
-from copilot.bench.instant_llm import InstantLLMServer
-from copilot.bench.serving import ServedCopilot
-from copilot.bench.stats import Timing
-from copilot.bench.workload import Workload
+from bench.http_load import LoadResult, RequestMaker, run_load
+from bench.instant_llm import InstantLLMServer
+from bench.serving import ServedCopilot
+from bench.stats import Timing
+from bench.workload import Workload
 from copilot.errors import CopilotError
 
 

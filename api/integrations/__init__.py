@@ -1,0 +1,1 @@
+"""Helpdesk integrations: clients of outside systems (Chatwoot) that the API's routers call."""
