@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from bench.http_load import LoadResult, RequestMaker, run_load
-from bench.instant_llm import InstantLLMServer
+from bench.openai_server import FakeOpenAIServer, answer_at_once
 from bench.serving import ServedCopilot
 from bench.stats import Timing
 from bench.workload import Workload
@@ -111,7 +111,7 @@ def llm_overhead(index_dir: Path, knowledge_dir: Path, workdir: Path, workload: 
     """Sequential drafts (the next message of a conversation) with the copilot pointed at an instant LLM. The
     overhead of a draft is its latency at the client minus the time the LLM server spent answering its calls
     (from reading a request to writing its answer): everything the copilot adds in front of a real model."""
-    with InstantLLMServer() as llm:
+    with FakeOpenAIServer(responder=answer_at_once) as llm:
         extra = {"COPILOT_LLM_BASE_URL": llm.base_url, "COPILOT_LLM_MODEL": "instant"}
         with served_copilot(index_dir, knowledge_dir, workdir, extra) as server, httpx.Client(
                 base_url=server.url, timeout=60) as client:

@@ -20,7 +20,7 @@ from bench import BenchConfig, BenchResults, goals, markdown, percentiles, run_b
 from bench.http_bench import LoadRun, MemoryTrace, Overhead, ServedResults
 from bench.http_load import LoadResult
 from bench.ingest import IngestSpeed
-from bench.instant_llm import InstantLLMServer, instant_reply
+from bench.openai_server import FakeOpenAIServer, answer_at_once, instant_reply
 from bench.runner import ScaledSearch
 from bench.stats import Timing
 from bench.synthetic import SyntheticKnowledge, long_conversation
@@ -46,9 +46,9 @@ def test_instant_reply_is_the_first_example_line_with_the_first_passage_cited() 
     assert instant_reply([{"role": "system", "content": "Examples:\n- (none)"}]) == "OK."
 
 
-def test_instant_llm_answers_the_openai_client_plain_and_streamed() -> None:
+def test_the_fake_llm_answers_at_once_the_openai_client_plain_and_streamed() -> None:
     messages: Any = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "hello"}]
-    with InstantLLMServer() as llm:
+    with FakeOpenAIServer(responder=answer_at_once) as llm:
         client = openai.OpenAI(base_url=llm.base_url, api_key="none", max_retries=0)
         answer = client.chat.completions.create(model="instant", messages=messages)
         streamed = list(client.chat.completions.create(model="instant", messages=messages, stream=True))

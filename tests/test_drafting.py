@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from conftest import SHIPPED_KNOWLEDGE
-from fakes.openai_server import FakeOpenAIServer, Reply
 
+from bench.openai_server import FakeOpenAIServer, Reply
 from copilot import Copilot, InvalidRequestError, Settings
 from copilot.compose.base import ChatModelError, DraftContext, DraftPrompt
 from copilot.compose.openai_chat import OpenAIChatModel

@@ -152,8 +152,7 @@ def judge_answer(body: dict[str, Any]) -> str:
 def test_llm_judged_metrics_run_when_a_judge_is_configured(
     shipped_copilot: Copilot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fakes.openai_server import FakeOpenAIServer
-
+    from bench.openai_server import FakeOpenAIServer
     from evals.runner import run_eval
 
     every = (DATASETS / "drafts.jsonl").read_text(encoding="utf-8").splitlines()

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from conftest import SHIPPED_KNOWLEDGE
-from fakes.openai_server import FakeOpenAIServer
 from typer.testing import CliRunner
 
+from bench.openai_server import FakeOpenAIServer
 from copilot import Copilot, Settings
 from copilot.cli import app
 from copilot.contracts import DraftRequest

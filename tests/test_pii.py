@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 from conftest import SHIPPED_KNOWLEDGE
-from fakes.openai_server import FakeOpenAIServer
 
+from bench.openai_server import FakeOpenAIServer
 from copilot import Copilot, Settings
 from copilot.contracts import DraftRequest
 from copilot.understand.pii import PiiMasker

@@ -181,7 +181,7 @@ def llm_triage_copilot(shipped_copilot: Copilot, base_url: str) -> Copilot:
 
 
 def test_with_an_llm_its_validated_json_classification_is_used(shipped_copilot: Copilot) -> None:
-    from fakes.openai_server import FakeOpenAIServer
+    from bench.openai_server import FakeOpenAIServer
 
     with FakeOpenAIServer() as llm:
         llm.enqueue('{"intent": "voucher", "urgency": "medium", "sentiment": "neutral", "confidence": 0.93}')
@@ -192,7 +192,7 @@ def test_with_an_llm_its_validated_json_classification_is_used(shipped_copilot: 
 
 
 def test_bad_llm_answers_fall_back_to_local_rules_and_escalations_still_apply(shipped_copilot: Copilot) -> None:
-    from fakes.openai_server import FakeOpenAIServer, Reply
+    from bench.openai_server import FakeOpenAIServer, Reply
 
     with FakeOpenAIServer() as llm:
         llm.enqueue('{"intent": "teleport", "urgency": "low"}', Reply(status=500), Reply(status=500), Reply(status=500))

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from conftest import SHIPPED_KNOWLEDGE
-from fakes.openai_server import FakeOpenAIServer, Reply
 from fastapi import FastAPI
 from fastapi.routing import RouteContext, iter_route_contexts
 from fastapi.testclient import TestClient
@@ -27,6 +26,7 @@ from servers import free_port, serving
 from starlette.routing import Mount
 
 from api.main import create_app
+from bench.openai_server import FakeOpenAIServer, Reply
 from copilot import Copilot, Settings
 from copilot.retrieval.embedders import HashingEmbedder
 
