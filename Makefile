@@ -1,4 +1,5 @@
-# The two commands of the README: `make run` (set up, index, serve) and `make test` (set up, lint, test).
+# The two commands of the README: `make run` (set up, index, serve) and `make test` (set up, lint, test);
+# `make check` is the fast loop (lint, types, unit tests) while editing.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -8,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
 .DEFAULT_GOAL := test
-.PHONY: setup browser postgres run ingest test lint typecheck unit eval report clean
+.PHONY: setup browser postgres run ingest test check fast lint typecheck unit eval report clean
 
 setup: $(STAMP)
 
@@ -28,6 +29,12 @@ ingest: setup
 	$(BIN)/copilot ingest
 
 test: setup browser postgres lint typecheck unit
+
+# The fast loop while editing: lint, types and the tests that need neither the real model, a server nor a browser.
+check: setup lint typecheck fast
+
+fast: setup
+	$(BIN)/python -m pytest -q -m "not slow and not integration"
 
 # The sidebar is tested in Debian's Chromium (Playwright's own browser download does not work offline).
 browser:

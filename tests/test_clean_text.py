@@ -6,11 +6,11 @@ from __future__ import annotations
 from itertools import combinations
 
 import pytest
+from helpers import SHIPPED_KNOWLEDGE
 
 from copilot.compose.slots import SLOT, dangling_words, write_around_slots
 from copilot.knowledge import KnowledgeBase
 from copilot.understand.units import answer_units
-from tests.conftest import SHIPPED_KNOWLEDGE
 
 VALUES = {"customer_name": "Lan", "agent_name": "Minh", "brand": "Avada"}
 SUBSETS = [set(missing) for size in range(len(VALUES) + 1) for missing in combinations(VALUES, size)]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import document
+from helpers import document
 from typer.testing import CliRunner
 
 from copilot.cli import app

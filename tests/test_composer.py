@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SHIPPED_KNOWLEDGE
+from helpers import SHIPPED_KNOWLEDGE
 
 from copilot.compose.base import DraftContext, DraftPrompt
 from copilot.compose.local import LocalComposer, customer_lines, write_around_slots

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import SHIPPED_KNOWLEDGE
+from helpers import SHIPPED_KNOWLEDGE
 
 from bench.openai_server import FakeOpenAIServer, Reply
 from copilot import Copilot, InvalidRequestError, Settings

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import SHIPPED_KNOWLEDGE
+from helpers import SHIPPED_KNOWLEDGE
 
 from copilot import Copilot, Settings
 from copilot.compose.scripted import ScriptedChatModel

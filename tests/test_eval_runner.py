@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import REPO, SHIPPED_KNOWLEDGE
 from fastapi.testclient import TestClient
+from helpers import REPO, SHIPPED_KNOWLEDGE
 from typer.testing import CliRunner
 
 from api.main import create_app

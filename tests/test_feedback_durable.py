@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from feedback_worker import draft_pair, write
-from servers import serving
+from helpers.servers import serving
 from typer.testing import CliRunner
 
 from api.main import create_app

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHIPPED_KNOWLEDGE
+from helpers import SHIPPED_KNOWLEDGE
 from typer.testing import CliRunner
 
 from bench.openai_server import FakeOpenAIServer

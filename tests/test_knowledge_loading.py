@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import document
+from helpers import document
 
 from copilot import KnowledgeBase, KnowledgeError
 

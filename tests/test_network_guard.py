@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from conftest import NetworkBlockedError
+from helpers.network import NetworkBlockedError
 
 
 def test_connecting_to_an_outside_address_fails_loudly() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 from typer.testing import CliRunner
 
 from copilot import Copilot, DatasetError

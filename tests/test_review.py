@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from feedback_worker import draft_pair
-from review_support import FIXTURE, UNTIL, review_copilot
+from helpers.review import FIXTURE, UNTIL, review_copilot
 from typer.testing import CliRunner
 
 from api.main import create_app
@@ -38,7 +38,7 @@ def week(request: pytest.FixtureRequest, shipped_copilot: Copilot,
     folder = tmp_path_factory.mktemp(f"week-{request.param}")
     url = ""
     if request.param == "postgresql":
-        from postgres import create_database
+        from helpers.postgres import create_database
 
         url = create_database(request.getfixturevalue("postgres"), "review_week")
     copilot = review_copilot(shipped_copilot, folder, url)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from review_support import review_copilot
+from helpers.review import review_copilot
 
 from bench.review_bench import BEGIN, END, kept_section, review_markdown, run_review_bench, write_section
 from bench.week import synthetic_week
@@ -29,7 +29,7 @@ def test_the_synthetic_week_has_every_kind_of_trouble_and_is_the_same_each_time(
 def test_both_backends_are_measured_and_the_section_replaces_itself(
     shipped_copilot: Copilot, tmp_path: Path, postgres: str
 ) -> None:
-    from postgres import create_database
+    from helpers.postgres import create_database
 
     copilot = review_copilot(shipped_copilot, tmp_path)
     messages: list[str] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from review_support import FIXTURE, counts, review_copilot
+from helpers.review import FIXTURE, counts, review_copilot
 from typer.testing import CliRunner
 
 from api.main import create_app
@@ -137,7 +137,7 @@ def test_two_replicas_storing_messages_of_one_conversation_at_once_keep_every_me
     from concurrent.futures import ThreadPoolExecutor
     from datetime import UTC, datetime
 
-    from postgres import create_database
+    from helpers.postgres import create_database
 
     from copilot.review.conversations import IncomingMessage
 

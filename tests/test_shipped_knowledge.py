@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import REPO, SHIPPED_KNOWLEDGE
+from helpers import REPO, SHIPPED_KNOWLEDGE
 
 from copilot import KnowledgeBase
 

@@ -196,7 +196,7 @@ def test_a_team_adds_a_flow_and_its_labelled_conversations_and_drafts_follow_the
 @pytest.mark.slow
 def test_the_step_bench_serves_the_flow_with_and_without_its_labelled_conversations(
         shipped_copilot: Any, tmp_path: Path) -> None:
-    from conftest import SHIPPED_KNOWLEDGE
+    from helpers import SHIPPED_KNOWLEDGE
 
     from bench.steps import run_step_http
     from evals.steps import STAR_DEV

@@ -84,7 +84,7 @@ def app_on(url: str, make_knowledge: Callable[..., Path], tmp_path: Path, name: 
 def test_two_replicas_on_one_postgresql_count_every_draft_once(
     postgres: str, make_knowledge: Callable[..., Path], tmp_path: Path
 ) -> None:
-    from postgres import create_database
+    from helpers.postgres import create_database
 
     url = create_database(postgres, "replicas")
     conversation = {"platform": "shopee", "messages": [{"role": "customer", "text": "shop oi don em bao gio giao"}]}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SHIPPED_KNOWLEDGE
+from helpers import SHIPPED_KNOWLEDGE
 
 from copilot.contracts import Message
 from copilot.flow.flows import Flow, load_flow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import MINI_FLOW
+from helpers import MINI_FLOW
 
 from copilot.contracts import Message
 from copilot.flow.flows import load_flow

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import document
 
 from copilot.contracts import Message
 from copilot.errors import KnowledgeError
@@ -17,7 +18,6 @@ from copilot.understand.language import conversation_language
 from copilot.understand.selector import Ranked
 from copilot.understand.understanding import Understander, _covering
 from copilot.understand.units import AnswerUnit
-from tests.conftest import document
 
 ANSWERS = """\
 threshold: 0.7

@@ -12,7 +12,6 @@ from playwright.sync_api import Browser, sync_playwright
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-TIMEOUT_MS = 30_000
 
 
 @pytest.fixture(scope="module")

@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from conftest import SHIPPED_KNOWLEDGE
 from fastapi import FastAPI
 from fastapi.routing import RouteContext, iter_route_contexts
 from fastapi.testclient import TestClient
-from servers import free_port, serving
+from helpers import SHIPPED_KNOWLEDGE
+from helpers.servers import free_port, serving
 from starlette.routing import Mount
 
 from api.main import create_app

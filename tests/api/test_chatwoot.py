@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHIPPED_KNOWLEDGE
 from fastapi.testclient import TestClient
+from helpers import SHIPPED_KNOWLEDGE
 
 from api.main import create_app
 from copilot import Copilot, Settings

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import document
 from fastapi.testclient import TestClient
+from helpers import document
 
 from api.main import create_app
 from copilot import Copilot, Settings

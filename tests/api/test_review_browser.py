@@ -9,14 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.browser import TIMEOUT_MS
+from helpers.review import FIXTURE, UNTIL, review_copilot
+from helpers.servers import serving
 from playwright.sync_api import Browser, Page, expect
-from review_support import FIXTURE, UNTIL, review_copilot
-from servers import serving
 
 from api.main import create_app
 from copilot import Copilot
-
-from .conftest import TIMEOUT_MS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 KEY = "review-test-key"

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import SHIPPED_KNOWLEDGE
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from helpers import SHIPPED_KNOWLEDGE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.core.result import Ok

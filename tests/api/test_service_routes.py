@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHIPPED_KNOWLEDGE
 from fastapi.testclient import TestClient
+from helpers import SHIPPED_KNOWLEDGE
 from typer.testing import CliRunner
 
 from api.main import create_app

@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.browser import TIMEOUT_MS
+from helpers.servers import serving
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from servers import serving
 
 from api.main import create_app
 from copilot import Copilot
-
-from .conftest import TIMEOUT_MS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SHIPPED_KNOWLEDGE
+from helpers import SHIPPED_KNOWLEDGE
 
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.knowledge import KnowledgeBase

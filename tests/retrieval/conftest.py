@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servers import free_port
+from helpers.servers import free_port
 
 
 @pytest.fixture(scope="session")

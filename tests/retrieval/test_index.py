@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import document
+from helpers import document
 
 from copilot import Copilot, IndexNotReadyError, InvalidRequestError, Settings
 from copilot.retrieval import index as index_module

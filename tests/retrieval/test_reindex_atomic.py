@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import document
 from fastapi.testclient import TestClient
+from helpers import document
 
 from api.main import create_app
 from copilot import Copilot, IndexNotReadyError, Settings

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import MINI_FLOW, document
-from servers import serving
+from helpers import MINI_FLOW, document
+from helpers.servers import serving
 
 from api.main import create_app
 from copilot import Copilot, Settings

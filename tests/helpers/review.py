@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import REPO, SHIPPED_KNOWLEDGE
 from sqlalchemy import func, select
 
 from copilot import Copilot, Settings
 from copilot.store.schema import conversations, messages
 from copilot.store.schema import violations as message_violations_table
+from helpers import REPO, SHIPPED_KNOWLEDGE
 
 FIXTURE = REPO / "tests" / "fixtures" / "review_week.jsonl"
 UNTIL = "2026-11-22"
