@@ -29,12 +29,16 @@ class Platform(BaseModel):
     title: str = Field(min_length=1)
     marketplace: bool = False
     language: Literal["en", "vi"] | None = Field(default=None, description="Usual language: a detection prior.")
+    chatwoot: tuple[str, ...] = Field(default=(), description="Chatwoot channel types (`Channel::WebWidget`) whose "
+                                      "conversations are on this platform.")
 
 
 class PlatformTable(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     platforms: dict[str, Platform] = Field(min_length=1)
+    default: str | None = Field(default=None, description="The platform of a helpdesk conversation whose channel "
+                                "no platform names (default: the first listed).")
 
 
 @dataclass(frozen=True)
@@ -46,12 +50,13 @@ class KnowledgeBase:
     flows: dict[str, Flow]
     documents: list[KnowledgeDocument]
     examples: dict[str, list[LabelledMoment]] = field(default_factory=dict)  # labelled conversations by flow
+    default_platform: str = ""  # a helpdesk conversation's platform when its channel is not named (platforms.yaml)
 
     @classmethod
     def load(cls, root: Path) -> KnowledgeBase:
         if not root.is_dir():
             raise KnowledgeError(root, "knowledge folder not found (set --knowledge or COPILOT_KNOWLEDGE_DIR)")
-        platforms = _load_platforms(root / "platforms.yaml")
+        platforms, default_platform = _load_platforms(root / "platforms.yaml")
         flows = load_flows(root / "flows") if (root / "flows").is_dir() else {}
         examples = load_flow_examples(root / "flows", flows) if (root / "flows").is_dir() else {}
         if DEFAULT_FLOW not in flows:
@@ -60,7 +65,8 @@ class KnowledgeBase:
         documents = load_documents(markdown_files(root))
         for document in documents:
             check_vocabulary(document, platforms, step_ids)
-        return cls(root=root, platforms=platforms, flows=flows, documents=documents, examples=examples)
+        return cls(root=root, platforms=platforms, flows=flows, documents=documents, examples=examples,
+                   default_platform=default_platform)
 
     def resolve(self, platform: str, flow: str, step: str | None = None) -> Flow:
         """The flow, after checking that the platform, the flow and the step exist; unknown values are named."""
@@ -76,18 +82,33 @@ class KnowledgeBase:
     def marketplaces(self) -> set[str]:
         return {name for name, platform in self.platforms.items() if platform.marketplace}
 
+    def chatwoot_platform(self, channel: str) -> str:
+        """The platform of a Chatwoot conversation on `channel` (`Channel::Email`): the one whose `chatwoot` list
+        names it, else the default platform."""
+        named = (name for name, platform in self.platforms.items() if channel in platform.chatwoot)
+        return next(named, self.default_platform or next(iter(self.platforms)))
+
 
 def markdown_files(root: Path) -> list[Path]:
     """The Markdown documents under `root`, in a stable order, skipping README files."""
     return sorted(path for path in root.rglob("*.md") if path.name.lower() not in SKIPPED_MARKDOWN)
 
 
-def _load_platforms(path: Path) -> dict[str, Platform]:
+def _load_platforms(path: Path) -> tuple[dict[str, Platform], str]:
+    """The platforms and the default one; an id, a default or a Chatwoot channel named twice is named."""
     if not path.exists():
         raise KnowledgeError(path, "missing: the knowledge folder must list its platforms in platforms.yaml")
     table = validate_model(PlatformTable, load_yaml_mapping(path), path)
-    for name in table.platforms:
+    owners: dict[str, str] = {}
+    for name, platform in table.platforms.items():
         if not IDENTIFIER.match(name):
             reason = "platform ids must be lower-case letters, digits, '_' or '-'"
             raise KnowledgeError(path, reason, field=f"platforms.{name}")
-    return table.platforms
+        for channel in platform.chatwoot:
+            if channel in owners:
+                raise KnowledgeError(path, f"'{channel}' is already the channel of '{owners[channel]}'",
+                                     field=f"platforms.{name}.chatwoot")
+            owners[channel] = name
+    if table.default is not None and table.default not in table.platforms:
+        raise KnowledgeError(path, f"'{table.default}' is not one of the platforms above", field="default")
+    return table.platforms, table.default or next(iter(table.platforms))

@@ -103,3 +103,28 @@ def test_missing_default_flow_is_reported(make_knowledge: Callable[..., Path]) -
 
 def test_missing_folder_is_reported(tmp_path: Path) -> None:
     assert "not found" in load_error(tmp_path / "nowhere").reason
+
+
+CHANNELLED = """\
+default: shopee
+platforms:
+  livechat: {title: Live chat, chatwoot: ["Channel::WebWidget"]}
+  shopee: {title: Shopee, marketplace: true, chatwoot: ["Channel::Api"]}
+"""
+
+
+def test_the_platforms_name_their_chatwoot_channels_and_the_default(make_knowledge: Callable[..., Path]) -> None:
+    knowledge = KnowledgeBase.load(make_knowledge({"platforms.yaml": CHANNELLED}))
+    assert knowledge.chatwoot_platform("Channel::Api") == "shopee"
+    assert knowledge.chatwoot_platform("Channel::WebWidget") == "livechat"
+    assert knowledge.chatwoot_platform("Channel::Telegram") == "shopee"  # named by none: the default
+    first = KnowledgeBase.load(make_knowledge({"platforms.yaml": CHANNELLED.replace("default: shopee\n", "")}))
+    assert first.chatwoot_platform("Channel::Telegram") == "livechat"  # no default: the first listed
+
+
+def test_a_channel_named_twice_or_an_unknown_default_is_named(make_knowledge: Callable[..., Path]) -> None:
+    twice = CHANNELLED.replace('["Channel::Api"]', '["Channel::WebWidget"]')
+    with pytest.raises(KnowledgeError, match=r"platforms.shopee.chatwoot.*already the channel of 'livechat'"):
+        KnowledgeBase.load(make_knowledge({"platforms.yaml": twice}))
+    with pytest.raises(KnowledgeError, match=r"field 'default'.*'tiki' is not one of the platforms"):
+        KnowledgeBase.load(make_knowledge({"platforms.yaml": CHANNELLED.replace("default: shopee", "default: tiki")}))

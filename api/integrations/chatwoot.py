@@ -6,6 +6,7 @@ Without a Chatwoot URL and token the webhook only returns the triage result (use
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,8 +18,8 @@ from copilot.errors import CopilotError
 from copilot.review.conversations import IncomingMessage
 from copilot.triage.engine import TriageRequest, TriageResponse
 
-CHANNELS = {"Channel::WebWidget": "livechat", "Channel::FacebookPage": "facebook", "Channel::Instagram": "instagram",
-            "Channel::Email": "email", "Channel::Api": "livechat"}
+PlatformOf = Callable[[str], str]  # a Chatwoot channel type -> the knowledge base's platform
+
 
 
 class ChatwootError(CopilotError):
@@ -65,9 +66,10 @@ class ChatwootEvent(BaseModel):
             raise ValueError(f"id must be a Chatwoot id (a number), got {str(ident)[:40]!r}")
         return value
 
-    def stored_message(self, chatwoot_url: str = "") -> IncomingMessage | None:
+    def stored_message(self, platform_of: PlatformOf, chatwoot_url: str = "") -> IncomingMessage | None:
         """The message as the weekly review keeps it: a customer's (incoming) or a reply (outgoing; the Agent
-        Bot's own are automatic), never a private note; None for anything else."""
+        Bot's own are automatic), never a private note; None for anything else. `platform_of` reads the
+        conversation's channel (`KnowledgeBase.chatwoot_platform`)."""
         kinds: dict[object, str] = {"incoming": "customer", 0: "customer", "outgoing": "agent", 1: "agent"}
         kind = kinds.get(self.message_type)
         text = (self.content or "").strip()
@@ -82,7 +84,7 @@ class ChatwootEvent(BaseModel):
         return IncomingMessage(
             conversation=self.conversation_key(self.conversation["id"]), external_id=str(self.id)[:64], role=kind,
             text=text[:MAX_TEXT], at=_moment(self.created_at), author=author[:100] if author else None,
-            platform=CHANNELS.get(str(self.conversation.get("channel", "")), "livechat"),
+            platform=platform_of(str(self.conversation.get("channel", ""))),
             customer=self._sender_name() if kind == "customer" else None,
             status=status if isinstance(status, str) else None, link=self.link(chatwoot_url, self.conversation["id"]))
 
@@ -106,7 +108,7 @@ class ChatwootEvent(BaseModel):
             return None
         return f"{chatwoot_url.rstrip('/')}/app/accounts/{self.account['id']}/conversations/{conversation}"
 
-    def triage_request(self) -> TriageRequest:
+    def triage_request(self, platform_of: PlatformOf) -> TriageRequest:
         """The conversation as a triage request; malformed history entries are skipped, over-long ones cut."""
         messages = []
         history = self.conversation.get("messages")
@@ -118,7 +120,7 @@ class ChatwootEvent(BaseModel):
         if not messages or messages[-1].text != (self.content or "").strip():
             messages.append(Message(role="customer", text=(self.content or "").strip()))
         channel = str(self.conversation.get("channel", ""))
-        return TriageRequest(platform=CHANNELS.get(channel, "livechat"), customer=Customer(name=self._sender_name()),
+        return TriageRequest(platform=platform_of(channel), customer=Customer(name=self._sender_name()),
                              messages=messages[-50:])
 
     def _sender_name(self) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import CopilotDep
 
@@ -14,6 +14,8 @@ class PlatformInfo(BaseModel):
     id: str
     title: str
     marketplace: bool
+    chatwoot: list[str] = Field(default_factory=list, description="Chatwoot channel types of this platform")
+    default: bool = Field(default=False, description="The platform of a helpdesk channel no platform names")
 
 
 class StepInfo(BaseModel):
@@ -31,8 +33,9 @@ class FlowInfo(BaseModel):
 @router.get("/platforms", response_model=list[PlatformInfo])
 def platforms(copilot: CopilotDep) -> list[PlatformInfo]:
     """The channels of the knowledge base; marketplaces carry the marketplace chat rules."""
-    known = copilot.knowledge.platforms.items()
-    return [PlatformInfo(id=key, title=p.title, marketplace=p.marketplace) for key, p in known]
+    knowledge = copilot.knowledge
+    return [PlatformInfo(id=key, title=p.title, marketplace=p.marketplace, chatwoot=list(p.chatwoot),
+                         default=key == knowledge.default_platform) for key, p in knowledge.platforms.items()]
 
 
 @router.get("/flows", response_model=list[FlowInfo])

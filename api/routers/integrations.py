@@ -27,7 +27,7 @@ def chatwoot_webhook(event: ChatwootEvent, copilot: CopilotDep) -> dict[str, Any
     reason = event.ignored_because()
     if reason:
         return {"ignored": reason, "stored": stored}
-    result = copilot.triage(event.triage_request())
+    result = copilot.triage(event.triage_request(copilot.knowledge.chatwoot_platform))
     settings = copilot.settings
     actions = ["none: Chatwoot is not configured"]
     if settings.chatwoot_url and settings.chatwoot_token:
@@ -37,7 +37,7 @@ def chatwoot_webhook(event: ChatwootEvent, copilot: CopilotDep) -> dict[str, Any
 
 def _store(event: ChatwootEvent, copilot: Copilot) -> bool:
     try:
-        message = event.stored_message(copilot.settings.chatwoot_url)
+        message = event.stored_message(copilot.knowledge.chatwoot_platform, copilot.settings.chatwoot_url)
         if message is not None:
             return copilot.importer.record_message(message)
         change = event.status_change()

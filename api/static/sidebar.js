@@ -147,10 +147,6 @@
 
   const CUSTOMER_PREFIX = /^\s*(c|customer|khách|khach)\s*:\s?/i;
   const AGENT_PREFIX = /^\s*(a|agent|nv)\s*:\s?/i;
-  const CHATWOOT_CHANNELS = {
-    "Channel::WebWidget": "livechat", "Channel::FacebookPage": "facebook", "Channel::Instagram": "instagram",
-    "Channel::Email": "email",
-  };
   const EVENT_END = /\r\n\r\n|\n\n|\r\r/;
   const CHECK_DELAY_MS = 400;
   const DEFAULT_FLOW = "livechat";
@@ -838,13 +834,23 @@
       storage.set("agent", el.agent.value);
     }
     const channel = conversation.channel || (conversation.meta && conversation.meta.channel);
-    const platform = CHATWOOT_CHANNELS[channel] || channel;
+    const platform = channel ? chatwootPlatform(channel) : null;
     if (platform && state.platforms.some((p) => p.id === platform)) el.platform.value = platform;
     if (!lines.length) { renderSummary(); return; }
     el.conversation.value = lines.join("\n");
     renderSummary();
     if (`${el.platform.value}\n${el.conversation.value}` === state.lastDrafted) return;
     draft();
+  }
+
+  // The platforms name their Chatwoot channels (knowledge/platforms.yaml, served by /v1/platforms), as the
+  // webhook reads them: a channel none names is on the default platform.
+  function chatwootPlatform(channel) {
+    const named = state.platforms.find((p) => (p.chatwoot || []).includes(channel));
+    if (named) return named.id;
+    if (state.platforms.some((p) => p.id === channel)) return channel;
+    const fallback = state.platforms.find((p) => p.default);
+    return fallback ? fallback.id : null;
   }
 
   async function onMessage(event) {

@@ -108,3 +108,20 @@ def test_with_api_keys_the_webhook_takes_the_key_in_its_url(shipped_copilot: Cop
         assert client.post("/v1/integrations/chatwoot/webhook", json=event("hi")).status_code == 401
         ok = client.post("/v1/integrations/chatwoot/webhook?api_key=secret", json=event("hi"))
         assert ok.status_code == 200
+
+
+def test_the_conversations_platform_is_the_one_the_knowledge_base_names_for_its_channel(
+    shipped_copilot: Copilot, tmp_path: Path
+) -> None:
+    from api.integrations.chatwoot import ChatwootEvent
+
+    platforms = {"Channel::Email": "hotline"}.get  # as a team's platforms.yaml would say
+    parsed = ChatwootEvent.model_validate({**event("hello", channel="Channel::Email"), "id": 5})
+    assert parsed.triage_request(lambda channel: platforms(channel) or "livechat").platform == "hotline"
+    stored = parsed.stored_message(lambda channel: platforms(channel) or "livechat")
+    assert stored is not None and stored.platform == "hotline"
+    served = {p["id"]: p for p in client_for(shipped_copilot, tmp_path).get("/v1/platforms").json()}
+    knowledge = shipped_copilot.knowledge
+    assert {key: p["chatwoot"] for key, p in served.items()} == {
+        key: list(p.chatwoot) for key, p in knowledge.platforms.items()}  # one copy, served to the sidebar
+    assert [key for key, p in served.items() if p["default"]] == [knowledge.default_platform]

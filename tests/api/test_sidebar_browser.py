@@ -237,6 +237,14 @@ def test_chatwoot_app_context_fills_the_conversation_and_drafts(sidebar: Sidebar
     assert re.search(r"[a-z]", text) and "Lan" in sidebar.by("conversation-summary").inner_text()
 
 
+
+def test_the_chatwoot_channel_picks_the_platform_that_names_it_in_the_knowledge_base(sidebar: Sidebar) -> None:
+    sidebar.open()
+    sidebar.page.evaluate("context => window.postMessage(context, '*')", app_context("Channel::FacebookPage"))
+    expect(sidebar.by("platform-select")).to_have_value("facebook", timeout=TIMEOUT_MS)  # platforms.yaml
+    sidebar.page.evaluate("context => window.postMessage(context, '*')", app_context("Channel::Telegram"))
+    expect(sidebar.by("platform-select")).to_have_value("livechat", timeout=TIMEOUT_MS)  # named by none: default
+
 HELPDESK = """<!doctype html><html><body style="margin:0;display:flex">
 <div style="flex:1;padding:8px">Helpdesk conversation</div>
 <iframe id="app" src="/sidebar" style="width:400px;height:900px;border:0"></iframe>
