@@ -316,11 +316,13 @@ def qa(
 ) -> None:
     """Score human agents' conversations for flow compliance: steps, order, review ask, rule violations."""
     from copilot.qa import load_transcripts, review_conversation, steps_of, summarise
+    from copilot.review.config import QAWeights
 
     copilot = build(knowledge, index)
     items = load_transcripts(transcripts, copilot.knowledge)
-    reviews = [review_conversation(t, copilot.drafter.tracker(copilot.knowledge.flows[t.flow]), copilot.guardrails)
-               for t in items]
+    weights = QAWeights.of(copilot.knowledge.root)
+    reviews = [review_conversation(t, copilot.drafter.tracker(copilot.knowledge.flows[t.flow]), copilot.guardrails,
+                                   weights) for t in items]
     if as_json:
         print_json({"summary": summarise(reviews, steps_of(items, copilot.knowledge)),
                     "conversations": [_review_json(r) for r in reviews]})

@@ -2,8 +2,8 @@
 
 Each conversation gets the steps its agent messages performed, whether they came in the flow's order,
 whether the last agent message asked for a review, the rule violations of each agent message, and a score
-out of 100: 50 for step coverage, 20 for order, 15 for the review ask at the end, 15 for clean messages
-(minus 5 per blocking violation).
+out of 100 weighted by the knowledge folder's `review.yaml` (`qa`: by default 50 for step coverage, 20 for
+order, 15 for the review ask at the end, 15 for clean messages, minus 5 per blocking violation).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from copilot.flow.tracker import StepTracker, without_names
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import Violation
 from copilot.knowledge import KnowledgeBase
+from copilot.review.config import QAWeights
 from copilot.understand.language import detect_language
 
 
@@ -59,7 +60,7 @@ class ConversationReview:
 
 
 def review_conversation(
-    transcript: Transcript, tracker: StepTracker, guardrails: GuardrailEngine
+    transcript: Transcript, tracker: StepTracker, guardrails: GuardrailEngine, weights: QAWeights | None = None
 ) -> ConversationReview:
     flow = tracker.flow
     names = [n for n in (transcript.customer.name, transcript.agent.name, transcript.agent.brand) if n]
@@ -83,14 +84,14 @@ def review_conversation(
         id=transcript.id, steps_covered=covered, steps_missing=[s for s in flow.step_ids if s not in covered],
         in_order=order == sorted(order), review_asked=guardrails.asks_for_review(last_agent), messages=reviews,
     )
-    review.score = _score(review, len(flow.step_ids))
+    review.score = _score(review, len(flow.step_ids), weights or QAWeights())
     return review
 
 
-def _score(review: ConversationReview, steps: int) -> float:
+def _score(review: ConversationReview, steps: int, weights: QAWeights) -> float:
     blocking = sum(v.severity == "block" for v in review.violations)
-    score = 50 * len(review.steps_covered) / steps + 20 * review.in_order + 15 * review.review_asked
-    score += max(0, 15 - 5 * blocking)
+    score = weights.steps * len(review.steps_covered) / steps + weights.order * review.in_order
+    score += weights.review_ask * review.review_asked + max(0.0, weights.clean - weights.per_blocking * blocking)
     return round(score, 1)
 
 

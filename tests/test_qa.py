@@ -11,7 +11,7 @@ import pytest
 from helpers import REPO
 from typer.testing import CliRunner
 
-from copilot import Copilot, DatasetError
+from copilot import Copilot, DatasetError, KnowledgeError
 from copilot.cli import app
 from copilot.qa import load_transcripts, review_conversation, summarise
 
@@ -79,3 +79,21 @@ def test_the_summary_counts_the_steps_of_every_flow_the_transcripts_follow(
                     '{"id": "b", "flow": "returns", "messages": [{"role": "customer", "text": "hi"}]}\n')
     assert steps_of(load_transcripts(path, knowledge), knowledge) == [*knowledge.flows["livechat"].step_ids,
                                                                      "welcome", "label"]
+
+
+def test_the_scores_weights_are_the_knowledge_folders(reviews: dict[str, Any], shipped_copilot: Copilot,
+                                                     tmp_path: Path) -> None:
+    """A team that cares only about the review ask says so in review.yaml; `copilot qa` scores by it."""
+    from copilot.review.config import QAWeights
+
+    transcripts = load_transcripts(SAMPLE, shipped_copilot.knowledge)
+    tracker = shipped_copilot.drafter.tracker(shipped_copilot.knowledge.flows["livechat"])
+    only_ask = QAWeights(steps=0, order=0, review_ask=100, clean=0, per_blocking=0)
+    scored = {t.id: review_conversation(t, tracker, shipped_copilot.guardrails, only_ask).score for t in transcripts}
+    assert scored == {key: 100.0 if review.review_asked else 0.0 for key, review in reviews.items()}
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "review.yaml").write_text("qa: {steps: 60, order: 20, review_ask: 10, clean: 20}\n")
+    with pytest.raises(KnowledgeError, match=r"review.yaml.*add up to 100 \(they add up to 110\)"):
+        QAWeights.of(folder)
+    assert QAWeights.of(tmp_path) == QAWeights()  # no review.yaml: the defaults

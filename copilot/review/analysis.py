@@ -133,7 +133,7 @@ class ConversationAnalyser:
                 without_names(m.text, names) for m in transcript.messages if m.role == "agent")
         for flow_id, texts in by_flow.items():
             self.tracker(self.knowledge.flows[flow_id]).warm(texts)
-        return [review_conversation(t, self.tracker(self.knowledge.flows[t.flow]), self.guardrails)
+        return [review_conversation(t, self.tracker(self.knowledge.flows[t.flow]), self.guardrails, self.config.qa)
                 for t in transcripts]
 
     def _analysed(self, record: ConversationRecord, messages: list[Timed], verdict: TriageResponse | None,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from copilot.errors import KnowledgeError
 from copilot.text import fold
@@ -55,6 +55,36 @@ class Ratings(BaseModel):
     negative: int = Field(ge=1, le=5)
 
 
+class QAWeights(BaseModel):
+    """How QA scores a conversation out of 100: points for the flow's steps covered (in proportion), for the
+    steps in the flow's order, for the review ask at the end, and for clean messages (less `per_blocking` for
+    each blocking rule broken)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    steps: float = Field(default=50, ge=0)
+    order: float = Field(default=20, ge=0)
+    review_ask: float = Field(default=15, ge=0)
+    clean: float = Field(default=15, ge=0)
+    per_blocking: float = Field(default=5, ge=0)
+
+    @model_validator(mode="after")
+    def _out_of_100(self) -> QAWeights:
+        total = self.steps + self.order + self.review_ask + self.clean
+        if abs(total - 100) > 1e-9:
+            raise ValueError(f"steps, order, review_ask and clean must add up to 100 (they add up to {total:g})")
+        return self
+
+    @classmethod
+    def of(cls, knowledge_dir: Path) -> QAWeights:
+        """The `qa` weights of the knowledge folder's review.yaml; the defaults when it has none."""
+        path = knowledge_dir / FILE
+        if not path.exists():
+            return cls()
+        raw = load_yaml_mapping(path).get("qa")
+        return validate_model(cls, raw, path) if isinstance(raw, dict) else cls()
+
+
 class Gaps(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -78,6 +108,7 @@ class ReviewConfig(BaseModel):
     promises: Promises
     ratings: Ratings
     knowledge_gaps: Gaps
+    qa: QAWeights = Field(default_factory=QAWeights)
     page_size: int = Field(default=50, ge=5, le=500)
     titles: dict[str, dict[str, str]] = Field(default_factory=dict)
 
