@@ -276,7 +276,9 @@ class Drafter:
         messages = request.messages
         if masker is not None:
             messages = [m.model_copy(update={"text": masker.mask(m.text)}) for m in messages]
-        return build_prompt(context, messages, self._platform_title(request.platform), self._rules(request, context))
+        voice = self.understander.config.voice.get(context.language, "") if self.understander else ""
+        return build_prompt(context, messages, self._platform_title(request.platform), self._rules(request, context),
+                            voice)
 
     def _platform_title(self, platform: str) -> str:
         return self.knowledge.platforms[platform].title

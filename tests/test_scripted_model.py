@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,3 +86,22 @@ def test_triage_asks_a_model_that_writes_json_and_falls_back_when_it_names_no_in
     asked = [call for call in model.history if call.method == "complete_json"]
     assert first.intent == intent and len(asked) == 2 and "hello, a question" in asked[0].messages[0]["content"]
     assert second.intent != "no_such_intent"  # the local model read it instead
+
+
+@pytest.mark.slow
+def test_the_llm_is_told_how_to_write_the_language_in_the_knowledge_bases_words(shipped_copilot: Any,
+                                                                               tmp_path: Path) -> None:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(shipped_copilot.settings.knowledge_dir, knowledge)
+    answers = knowledge / "answers.yaml"
+    text = answers.read_text(encoding="utf-8")
+    answers.write_text(re.sub(r"(?m)^  vi: .*diacritics.*$", '  vi: "xưng mình, gọi khách là bạn"', text, count=1),
+                       encoding="utf-8")
+    model = ScriptedChatModel("Dạ mình kiểm tra ngay ạ.")
+    copilot = Copilot(Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index"),
+                      embedder=shipped_copilot.index.embedder, model=model)
+    copilot.ingest()
+    request = {"platform": "shopee", "messages": [{"role": "customer", "text": "Shop ơi đơn của mình đến đâu rồi?"}]}
+    copilot.draft(DraftRequest.model_validate(request))
+    system = model.history[0].messages[0]["content"]
+    assert "(xưng mình, gọi khách là bạn)" in system and "full diacritics" not in system

@@ -13,13 +13,14 @@ LANGUAGE_NAMES = {"en": "English", "vi": "Vietnamese"}
 # A data block's own tags, in any case or spacing, and the role marks of the conversation transcript.
 DATA_TAG = re.compile(r"<\s*/?\s*(conversation|passages)\b[^>]*>", re.IGNORECASE)
 ROLE_MARK = re.compile(r"\[\s*(customer|agent|system|assistant|user|developer|inst)\s*\]", re.IGNORECASE)
-LANGUAGE_NOTES = {"vi": " (with full diacritics; call the customer anh/chị and yourself em or shop, polite ạ/nhé)"}
 
 
 def build_prompt(
-    context: DraftContext, conversation: Sequence[Message], platform_title: str, rules: Sequence[str]
+    context: DraftContext, conversation: Sequence[Message], platform_title: str, rules: Sequence[str],
+    voice: str = "",
 ) -> DraftPrompt:
-    """System prompt (voice, language, rules), step instructions, passages and the conversation as data."""
+    """System prompt (voice, language, rules), step instructions, passages and the conversation as data.
+    `voice`: the knowledge base's note on writing the reply's language (`answers.yaml`, `voice`)."""
     step = context.step
     language = LANGUAGE_NAMES.get(context.language, context.language)
     system = prompts.render(
@@ -28,7 +29,7 @@ def build_prompt(
         brand=context.slots.get("brand") or "the company",
         platform_title=platform_title,
         language_name=language,
-        language_note=LANGUAGE_NOTES.get(context.language, ""),
+        language_note=f" ({voice})" if voice else "",
         rules="\n".join(f"- {rule}" for rule in rules) or "- (none beyond the voice above)",
     )
     family = f"step_{step.prompt}" if prompts.exists(f"step_{step.prompt}") else "step_generic"

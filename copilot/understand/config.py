@@ -60,6 +60,8 @@ class AnswersConfig(BaseModel):
     questions: dict[str, dict[str, str]] = Field(default_factory=dict)
     address: Address | None = None
     flows: dict[str, FlowActs] = Field(default_factory=dict)
+    voice: dict[str, str] = Field(default_factory=dict, description="Per language, how an LLM is told to write it "
+                                  "(diacritics, how to call the customer and oneself): a note after its name.")
 
     @classmethod
     def load(cls, root: Path) -> AnswersConfig:
