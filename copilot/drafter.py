@@ -12,7 +12,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 
 from copilot.compose.base import ChatModel, ChatModelError, Completion, DraftContext, DraftPrompt
-from copilot.compose.local import REPLY_SECTION, LocalComposer
+from copilot.compose.local import LocalComposer
 from copilot.compose.openai_chat import completion_from_text
 from copilot.compose.plan import ReplyPlan, plan_reply
 from copilot.compose.prompting import build_prompt
@@ -69,7 +69,7 @@ class Drafter:
         self.index = index
         self.guardrails = guardrails
         self.repairer = Repairer(guardrails)
-        self.composer = LocalComposer()
+        self.composer = LocalComposer(knowledge.sections)
         self.model: ChatModel = model or self.composer
         self._embedder = embedder
         self._trackers: dict[str, StepTracker] = {}
@@ -254,7 +254,7 @@ class Drafter:
         extra = []
         for hit in hits:
             for chunk in self.index.retriever().lexical.chunks_of(hit.chunk.doc_id):
-                if chunk.id not in seen and REPLY_SECTION.match(chunk.section.split(" > ")[-1]):
+                if chunk.id not in seen and self.knowledge.sections.sendable(chunk.section.split(" > ")[-1]):
                     seen.add(chunk.id)
                     extra.append(SearchHit(chunk=chunk, score=hit.score))
         return extra

@@ -15,9 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from copilot.errors import InvalidRequestError, KnowledgeError
 from copilot.flow.flows import IDENTIFIER, Flow, LabelledMoment, load_flow_examples, load_flows
 from copilot.retrieval.documents import KnowledgeDocument, check_vocabulary, load_documents
+from copilot.text import fold
 from copilot.yamlio import load_yaml_mapping, validate_model
 
 DEFAULT_FLOW = "livechat"
+SECTIONS_FILE = "sections.yaml"
 SKIPPED_MARKDOWN = {"readme.md"}
 
 
@@ -31,6 +33,31 @@ class Platform(BaseModel):
     language: Literal["en", "vi"] | None = Field(default=None, description="Usual language: a detection prior.")
     chatwoot: tuple[str, ...] = Field(default=(), description="Chatwoot channel types (`Channel::WebWidget`) whose "
                                       "conversations are on this platform.")
+
+
+class Sections(BaseModel):
+    """Which sections of a document a draft may send (`sections.yaml`): a heading that starts with a `reply` word
+    holds lines written to customers; a heading that contains a `forbidden` word ("don't say") is never sent.
+    Compared folded (lower case, no diacritics, straight apostrophes)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reply: tuple[str, ...] = ()
+    forbidden: tuple[str, ...] = ()
+
+    def sendable(self, heading: str) -> bool:
+        """A reply or example-lines heading, not a "don't say" one."""
+        folded = _heading(heading)
+        return any(folded.startswith(_heading(word)) for word in self.reply) and not self.never(heading)
+
+    def never(self, heading: str) -> bool:
+        """A "don't say" heading (anywhere in a path of headings)."""
+        folded = _heading(heading)
+        return any(_heading(word) in folded for word in self.forbidden)
+
+
+def _heading(text: str) -> str:
+    return " ".join(fold(text.replace("’", "'")).split())
 
 
 class PlatformTable(BaseModel):
@@ -51,6 +78,7 @@ class KnowledgeBase:
     documents: list[KnowledgeDocument]
     examples: dict[str, list[LabelledMoment]] = field(default_factory=dict)  # labelled conversations by flow
     default_platform: str = ""  # a helpdesk conversation's platform when its channel is not named (platforms.yaml)
+    sections: Sections = field(default_factory=Sections)  # the sendable and never-sent sections (sections.yaml)
 
     @classmethod
     def load(cls, root: Path) -> KnowledgeBase:
@@ -65,8 +93,11 @@ class KnowledgeBase:
         documents = load_documents(markdown_files(root))
         for document in documents:
             check_vocabulary(document, platforms, step_ids)
+        sections = root / SECTIONS_FILE
         return cls(root=root, platforms=platforms, flows=flows, documents=documents, examples=examples,
-                   default_platform=default_platform)
+                   default_platform=default_platform,
+                   sections=validate_model(Sections, load_yaml_mapping(sections), sections)
+                   if sections.exists() else Sections())
 
     def resolve(self, platform: str, flow: str, step: str | None = None) -> Flow:
         """The flow, after checking that the platform, the flow and the step exist; unknown values are named."""

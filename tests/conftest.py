@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import MINI_DOCS, MINI_FLOW, MINI_PLATFORMS, SHIPPED_KNOWLEDGE, network
+from helpers import MINI_DOCS, MINI_FLOW, MINI_PLATFORMS, MINI_SECTIONS, SHIPPED_KNOWLEDGE, network
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -42,6 +42,7 @@ def make_knowledge(tmp_path: Path) -> Callable[..., Path]:
         (root / "flows").mkdir(parents=True, exist_ok=True)
         (root / "flows" / "livechat.yaml").write_text(MINI_FLOW, encoding="utf-8")
         (root / "platforms.yaml").write_text(MINI_PLATFORMS, encoding="utf-8")
+        (root / "sections.yaml").write_text(MINI_SECTIONS, encoding="utf-8")
         shutil.copytree(SHIPPED_KNOWLEDGE / "rules", root / "rules", dirs_exist_ok=True)
         for relative, text in {**MINI_DOCS, **(docs or {})}.items():
             path = root / relative

@@ -20,7 +20,8 @@ def _shipped_texts() -> list[str]:
     knowledge = KnowledgeBase.load(SHIPPED_KNOWLEDGE)
     texts = [t for flow in knowledge.flows.values() for step in flow.steps
              for templates in step.templates.values() for t in templates]
-    return texts + [reply for unit in answer_units(knowledge.documents) for _, reply in unit.replies.values()]
+    units = answer_units(knowledge.documents, knowledge.sections)
+    return texts + [reply for unit in units for _, reply in unit.replies.values()]
 
 
 @pytest.mark.parametrize("template", [

@@ -8,17 +8,19 @@ from helpers import SHIPPED_KNOWLEDGE
 from copilot.compose.base import DraftContext, DraftPrompt
 from copilot.compose.local import LocalComposer, customer_lines, write_around_slots
 from copilot.flow.flows import load_flow
+from copilot.knowledge import Sections
 from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.hybrid import SearchHit
 
 FLOW = load_flow(SHIPPED_KNOWLEDGE / "flows" / "livechat.yaml")
 SLOTS = {"customer_name": "Anna", "agent_name": "Minh", "brand": "Avada"}
+SECTIONS = Sections(reply=("reply", "trả lời mẫu", "compliant example"), forbidden=("don't", "không nên"))
 
 
 def compose(step: str, language: str, slots: dict[str, str], passages: list[SearchHit] | None = None) -> str:
     context = DraftContext(step=FLOW.step(step), language=language, platform="livechat", slots=slots,
                            passages=passages or [], customer_text="I want to cancel")
-    return LocalComposer().complete(DraftPrompt(messages=[], context=context)).text
+    return LocalComposer(SECTIONS).complete(DraftPrompt(messages=[], context=context)).text
 
 
 def chunk(section: str, text: str, doc_id: str = "doc") -> Chunk:
@@ -64,12 +66,21 @@ def test_knowledge_step_uses_the_reply_section_in_the_customer_language() -> Non
 
 
 def test_forbidden_example_sections_are_never_used() -> None:
-    assert customer_lines(chunk("Không nên nói", "- \"Anh/chị hủy đơn giúp shop nhé.\""), "vi") == []
+    assert customer_lines(chunk("Không nên nói", "- \"Anh/chị hủy đơn giúp shop nhé.\""), "vi", SECTIONS) == []
+    assert customer_lines(chunk("Reply lines", "- \"Hi there!\""), "en", Sections()) == []  # none named: none sent
+
+
+def test_the_sendable_headings_are_the_knowledge_bases_folded() -> None:
+    sections = Sections(reply=("trả lời mẫu",), forbidden=("don't",))
+    assert sections.sendable("Tra loi mau (Tieng Viet)") and sections.sendable("TRẢ LỜI MẪU")
+    assert not sections.sendable("Trả lời mẫu: don’t say this") and sections.never("Don't say")
+    assert not sections.sendable("Reply (English)")
 
 
 def test_example_lines_pick_the_closest_to_the_customer() -> None:
     lines = customer_lines(chunk("Compliant example lines", "- \"If you want to cancel, use the Cancel button.\"\n"
-                                 "- \"Your refund arrives in 3 days.\"\n- \"Exchanges take a week.\""), "en")
+                                 "- \"Your refund arrives in 3 days.\"\n- \"Exchanges take a week.\""), "en",
+                           SECTIONS)
     assert len(lines) == 3 and lines[0].startswith("If you want to cancel")
 
 
@@ -91,7 +102,7 @@ def test_a_step_without_templates_or_ready_replies_answers_from_the_best_faq_onl
     def draft(passages: list[SearchHit]) -> tuple[str, list[int]]:
         context = DraftContext(step=bare, language="en", platform="livechat", slots=SLOTS, passages=passages,
                                customer_text="the popup is not showing")
-        completion = LocalComposer().complete(DraftPrompt(messages=[], context=context))
+        completion = LocalComposer(SECTIONS).complete(DraftPrompt(messages=[], context=context))
         return completion.text, completion.passages
 
     def hit(kind: str, section: str, text: str) -> SearchHit:

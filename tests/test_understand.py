@@ -173,7 +173,8 @@ LAMP_WITH_FACETS = document(
 def test_a_reply_section_naming_a_question_is_a_facet_of_its_unit(make_knowledge: Callable[..., Path]) -> None:
     from copilot.understand.units import answer_units
 
-    units = answer_units(KnowledgeBase.load(make_knowledge({"macros/lamp.md": LAMP_WITH_FACETS})).documents)
+    knowledge = KnowledgeBase.load(make_knowledge({"macros/lamp.md": LAMP_WITH_FACETS}))
+    units = answer_units(knowledge.documents, knowledge.sections)
     lamp = next(unit for unit in units if unit.id == "lamp-colours")
     assert lamp.reply("en") == ("Reply", "The lamp comes in white and black.")
     assert lamp.facets["en"] == (("how long the warranty lasts", "Every lamp has a two-year warranty from the day it "
@@ -208,7 +209,8 @@ def test_a_facet_belongs_to_the_reply_it_follows_whatever_words_it_holds(make_kn
             "hàng/Hoàn tiền trên đơn hàng giúp shop ạ.\n")
     root = make_knowledge({"macros/refund.md": document("refund-unit", "Refund", body, kind="macro",
                                                          answers="[refund]")})
-    unit = next(u for u in answer_units(KnowledgeBase.load(root).documents) if u.id == "refund-unit")
+    knowledge = KnowledgeBase.load(root)
+    unit = next(u for u in answer_units(knowledge.documents, knowledge.sections) if u.id == "refund-unit")
     assert unit.reply("vi") == ("Trả lời mẫu (Tiếng Việt)", "Dạ anh/chị bấm Trả hàng/Hoàn tiền trên đơn hàng giúp "
                                 "shop ạ.")
     assert [question for question, _ in unit.facets["en"]] == ["on Lazada or Tiki"] and "vi" not in unit.facets

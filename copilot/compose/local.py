@@ -19,24 +19,27 @@ from copilot.compose.base import ChatModelError, Completion, DraftContext, Draft
 from copilot.compose.slots import fill
 from copilot.compose.slots import write_around_slots as write_around_slots  # triage's holding messages use it
 from copilot.guardrails.sentences import sentences
+from copilot.knowledge import Sections
 from copilot.retrieval.chunking import Chunk
 from copilot.text import words
 from copilot.understand.directives import without_directives
 from copilot.understand.language import detect_language
 
-REPLY_SECTION = re.compile(r"^(reply|trả lời mẫu|câu mẫu|compliant example|example lines|troubleshooting example|"
-                           r"mẫu trả lời|ví dụ)", re.IGNORECASE)
-FORBIDDEN_SECTION = re.compile(r"(don.t|do not|không nên|tránh|never say|sai quy định)", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
 _QUOTES = "\"“”'‘’"
 # A phone or account number, an e-mail, a link: not part of a person's name.
+LinesOf = Callable[[Chunk, str, Sections], list[str]]
 _CONTACT = re.compile(r"\d[\d .-]{4,}\d|@|https?://|www\.", re.IGNORECASE)
 
 
 class LocalComposer:
-    """The default `ChatModel`: deterministic, offline, grounded in the knowledge base."""
+    """The default `ChatModel`: deterministic, offline, grounded in the knowledge base. `sections`: which
+    document sections it may send (the knowledge base's `sections.yaml`)."""
 
     name = "local"
+
+    def __init__(self, sections: Sections | None = None) -> None:
+        self.sections = sections or Sections()
     can_stream = False
     supports_json = False
 
@@ -95,10 +98,10 @@ class LocalComposer:
     def _from_faq(self, context: DraftContext) -> Completion | None:
         return self._first_answer(context, faq_lines)
 
-    def _first_answer(self, context: DraftContext, lines_of: Callable[[Chunk, str], list[str]]) -> Completion | None:
+    def _first_answer(self, context: DraftContext, lines_of: LinesOf) -> Completion | None:
         """The lines closest to the customer from the best passage that has any, slots filled, citing it."""
         for index, hit in enumerate(context.passages):
-            lines = lines_of(hit.chunk, context.language)
+            lines = lines_of(hit.chunk, context.language, self.sections)
             if lines:
                 chosen = best_lines(lines, context.customer_text)
                 text = " ".join(write_around_slots(line, context.slots) for line in chosen)
@@ -114,9 +117,9 @@ def usable_slots(slots: dict[str, str]) -> dict[str, str]:
     return slots
 
 
-def customer_lines(chunk: Chunk, language: str) -> list[str]:
+def customer_lines(chunk: Chunk, language: str, sections: Sections) -> list[str]:
     """The ready-to-send lines of a reply or example section in `language`; empty for any other section."""
-    if not REPLY_SECTION.match(chunk.section.split(" > ")[-1]) or FORBIDDEN_SECTION.search(chunk.section):
+    if not sections.sendable(chunk.section.split(" > ")[-1]) or sections.never(chunk.section):
         return []
     if detect_language([chunk.text], default="") != language:
         return []
@@ -126,10 +129,10 @@ def customer_lines(chunk: Chunk, language: str) -> list[str]:
     return [_BULLET.sub("", line).strip().strip(_QUOTES).strip() for line in bullets]
 
 
-def faq_lines(chunk: Chunk, language: str) -> list[str]:
+def faq_lines(chunk: Chunk, language: str, sections: Sections) -> list[str]:
     """The sentences of an FAQ answer in `language`: FAQ answers are written to customers, unlike policies and
     playbooks, so they may be sent when no ready reply or template exists. Empty for any other chunk."""
-    if chunk.kind != "faq" or FORBIDDEN_SECTION.search(chunk.section):
+    if chunk.kind != "faq" or sections.never(chunk.section):
         return []
     if detect_language([chunk.text], default="") != language:
         return []

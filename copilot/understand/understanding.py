@@ -69,7 +69,7 @@ class Understander:
     def __init__(self, knowledge: KnowledgeBase, embedder: Embedder | None, cache_dir: Path | None = None,
                  needs: NeedReader | None = None) -> None:
         self.config = AnswersConfig.load(knowledge.root)
-        self.units = answer_units(knowledge.documents)
+        self.units = answer_units(knowledge.documents, knowledge.sections)
         check_units_vocabulary(self.config, [(u.path, u.when, u.needs) for u in self.units], _intents(knowledge.root))
         examples = load_answer_examples(knowledge.root, {unit.id for unit in self.units})
         self.selector = AnswerSelector(self.units, [(e.text, e.answer) for e in examples], embedder, cache_dir)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from copilot.compose.local import FORBIDDEN_SECTION, REPLY_SECTION
+from copilot.knowledge import Sections
 from copilot.retrieval.documents import KnowledgeDocument
 from copilot.understand.language import detect_language
 
@@ -55,7 +55,7 @@ def sections(body: str) -> list[tuple[str, str]]:
     return found
 
 
-def unit_of(document: KnowledgeDocument) -> AnswerUnit | None:
+def unit_of(document: KnowledgeDocument, headings: Sections) -> AnswerUnit | None:
     """The answer unit a document is, or None when its front matter names no need or it has no reply."""
     meta = document.meta
     if not meta.answers:
@@ -67,14 +67,14 @@ def unit_of(document: KnowledgeDocument) -> AnswerUnit | None:
     seen_languages: set[str] = set()
     for heading, text in sections(document.body):
         language = detect_language([heading, text], default="en")
-        if REPLY_SECTION.match(heading) and not FORBIDDEN_SECTION.search(heading):
+        if headings.sendable(heading):
             facet = _FACET.match(heading)
             if facet is None:
                 replies.setdefault(language, (heading, " ".join(text.split())))
                 last_reply = language
             elif last_reply is not None:  # a facet follows its language's main reply (its words may be mixed)
                 facets.setdefault(last_reply, []).append((facet.group(1), " ".join(text.split())))
-        elif language not in seen_languages and not FORBIDDEN_SECTION.search(heading):
+        elif language not in seen_languages and not headings.never(heading):
             descriptions.append(text)
         seen_languages.add(language)
     if not replies:
@@ -85,5 +85,6 @@ def unit_of(document: KnowledgeDocument) -> AnswerUnit | None:
                       facets={language: tuple(found) for language, found in facets.items()})
 
 
-def answer_units(documents: list[KnowledgeDocument]) -> list[AnswerUnit]:
-    return [unit for unit in map(unit_of, documents) if unit is not None]
+def answer_units(documents: list[KnowledgeDocument], headings: Sections) -> list[AnswerUnit]:
+    """The documents' answer units; `headings` say which sections are replies (the knowledge base's)."""
+    return [unit for unit in (unit_of(document, headings) for document in documents) if unit is not None]

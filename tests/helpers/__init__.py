@@ -28,6 +28,11 @@ steps:
     review_ask: true
 """
 
+MINI_SECTIONS = """\
+reply: [reply, trả lời mẫu, example lines]
+forbidden: ["don't", không nên]
+"""
+
 MINI_PLATFORMS = """\
 platforms:
   livechat: {title: Live chat}
