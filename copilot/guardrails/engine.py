@@ -48,6 +48,8 @@ class GuardrailEngine:
         raise KeyError(rule_id)
 
     def asks_for_review(self, text: str) -> bool:
-        """Whether `text` contains a review ask, by the patterns of the `review_ask_missing` rule."""
-        rule = self.rule("review_ask_missing")
-        return isinstance(rule, RequiredPhraseRule) and rule.present(PreparedText.of(text))
+        """Whether `text` contains a review ask: what a required rule of the review-ask steps (`scope: {steps:
+        review_ask}` in a rule pack, whatever its id) looks for."""
+        prepared = PreparedText.of(text)
+        return any(rule.present(prepared) for rule in self.rules
+                   if isinstance(rule, RequiredPhraseRule) and rule.spec.scope.steps == "review_ask")

@@ -80,3 +80,20 @@ def test_a_drafter_that_keeps_failing_is_bounded(repairer: Repairer, kb: Knowled
     outcome = run(repairer, kb, "Please cancel the order.", "shopee", "troubleshoot", regenerate=stubborn)
     assert len(attempts) == repairer.max_attempts
     assert outcome.result.allowed and "cancel" not in outcome.text.lower()
+
+
+def test_the_review_ask_is_whatever_required_rule_the_review_ask_steps_have(tmp_path: object) -> None:
+    """A team's pack names its review-ask rule as it likes: the ask is still found, appended and never cut."""
+    import shutil
+    from pathlib import Path
+
+    root = Path(str(tmp_path)) / "knowledge"
+    shutil.copytree(SHIPPED_KNOWLEDGE, root)
+    pack = root / "rules" / "flow.yaml"
+    pack.write_text(pack.read_text(encoding="utf-8").replace("id: review_ask_missing", "id: ask_for_stars"),
+                    encoding="utf-8")
+    kb = KnowledgeBase.load(root)
+    repairer = Repairer(GuardrailEngine.from_knowledge(kb))
+    assert repairer.engine.asks_for_review("Could you leave us a quick review?")
+    outcome = run(repairer, kb, "Thanks so much, have a great day!", "livechat", "farewell")
+    assert outcome.result.allowed and outcome.repairs == ["appended the review ask from the flow's template"]
