@@ -157,3 +157,24 @@ def test_the_fitted_model_is_kept_and_loaded_until_the_examples_change(tmp_path:
     assert embedder.batches == 2 and len(list(cache.glob("triage-model-*.pickle"))) == 1
     next(cache.glob("triage-model-*.pickle")).write_bytes(b"not a model")
     assert fitted_model(examples, embedder, cache, 0.1).read("cancel it")["intent"].label == "cancel_order"
+
+
+def test_a_model_pickled_by_a_build_with_other_module_paths_is_fitted_again(tmp_path: Path) -> None:
+    """An index folder kept from an older build (its classes since moved) loses nothing and raises nothing."""
+    import pickle
+    import sys
+    import types
+
+    embedder, cache = CountingEmbedder(), tmp_path / "cache"
+    examples = [(text, {"intent": intent}) for text, intent in NEEDS]
+    fitted_model(examples, embedder, cache, 0.1)
+    old = types.ModuleType("copilot_old_triage_model")
+    exec("class TriageModel:\n    pass", old.__dict__)  # the class at its old path
+    old.TriageModel.__module__ = old.__name__
+    sys.modules[old.__name__] = old
+    stale = pickle.dumps(old.TriageModel())
+    del sys.modules[old.__name__]
+    next(cache.glob("triage-model-*.pickle")).write_bytes(stale)
+    assert fitted_model(examples, embedder, cache, 0.1).read("cancel it")["intent"].label == "cancel_order"
+    refitted = pickle.loads(next(cache.glob("triage-model-*.pickle")).read_bytes())
+    assert isinstance(refitted, TriageModel)  # fitted again, and kept for the next start

@@ -41,7 +41,7 @@ Sentiment = Literal["negative", "neutral", "positive"]
 FIELDS = ("intent", "urgency", "issue_type", "sentiment")
 ISSUE_PAIRED_WITH = ("intent", "sentiment")
 EXAMPLES_DIR = "triage-examples"
-MODEL_VERSION = "5"  # bump when a change to the model makes fitted models in a cache stale
+MODEL_VERSION = "6"  # bump when a change to the model or its module path makes fitted models in a cache stale
 log = logging.getLogger(__name__)
 
 
@@ -307,7 +307,8 @@ def fitted_model(labelled: Sequence[tuple[str, dict[str, str]]], embedder: Embed
             if isinstance(model, TriageModel):
                 model.embedder, model.cache_dir = embedder, cache_dir
                 return model
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, ImportError) as exc:
+            # ImportError: a model pickled by a build whose modules had other paths
             log.warning("unreadable triage model %s (%s): fitting it again", path, type(exc).__name__)
     model = TriageModel(labelled, embedder, cache_dir, scope_rejects, names)
 
