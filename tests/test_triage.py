@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import SHIPPED_KNOWLEDGE
 
 from copilot import Copilot, InvalidRequestError
 from copilot.triage.engine import TriageRequest
@@ -236,3 +238,23 @@ def test_a_need_of_the_team_is_not_out_of_scope(shipped_copilot: Copilot) -> Non
     for text in ("Làm sao để hủy đơn trên Shopee?", "my popup is not showing", "don cua em dang o dau vay shop"):
         result = triage(shipped_copilot, text)
         assert not result.out_of_scope and result.intent != "other", (text, result.reasons)
+
+
+def test_who_goes_to_the_senior_level_is_the_knowledge_bases_word(shipped_copilot: Copilot, tmp_path: Path) -> None:
+    """A team whose senior level serves its loyal customers says so in triage.yaml (`senior.tiers`)."""
+    import shutil
+
+    from copilot import Settings
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(SHIPPED_KNOWLEDGE, knowledge)
+    path = knowledge / "triage.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("  tiers: [vip]\n", "  tiers: [loyal]\n"),
+                    encoding="utf-8")
+    copilot = Copilot(Settings(knowledge_dir=knowledge, index_dir=shipped_copilot.settings.index_dir),
+                      embedder=shipped_copilot.index.embedder)
+    text = "The popup text shows in the wrong language on our store"
+    loyal = triage(copilot, text, platform="livechat", tier="loyal")
+    vip = triage(copilot, text, platform="livechat", tier="vip")
+    assert loyal.route == "cs-l2" and loyal.handoff and any("'loyal' customer" in r for r in loyal.reasons)
+    assert vip.route != "cs-l2" and not any("customer with a problem" in r for r in vip.reasons)

@@ -31,7 +31,6 @@ from copilot.yamlio import Patterns, load_yaml_mapping, validate_model
 
 log = logging.getLogger(__name__)
 LEVELS: tuple[Urgency, ...] = ("low", "medium", "high", "urgent")
-PROBLEM_TYPES = {"complaint", "technical_support"}
 SENTENCE_ENDS = (".", "!", "?", "\n", ";")
 
 
@@ -79,6 +78,16 @@ class Routing(BaseModel):
     escalate: dict[str, str] = Field(default_factory=dict)
 
 
+class Senior(BaseModel):
+    """Who goes to the senior level: a customer of one of `tiers` with a problem (an issue of one of `problems`,
+    upset, or more than a plain question), raised to high and routed to `routing.vip_problem`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tiers: tuple[str, ...] = ()
+    problems: tuple[IssueType, ...] = ()
+
+
 class TriageConfig(BaseModel):
     """`knowledge/triage.yaml`, validated."""
 
@@ -93,6 +102,9 @@ class TriageConfig(BaseModel):
     repeat_contact: Patterns = ()
     sentiment: dict[Literal["negative", "positive"], Patterns] = Field(default_factory=dict)
     routing: Routing
+    senior: Senior = Field(default_factory=Senior)
+    feedback_issue_types: tuple[IssueType, ...] = Field(default=(), description="Ideas and praise: low, unless the "
+                                                        "message is high or urgent (then the next likely type).")
     sla_minutes: dict[str, dict[Urgency, int]]
     sla_channel: dict[str, str] = Field(default_factory=dict)
     holding_message: dict[str, str]
@@ -335,23 +347,27 @@ class TriageEngine:
             decision.escalate = True
 
     def _escalations(self, decision: _Decision, request: TriageRequest, sentiment: str) -> None:
-        """A VIP with a problem (something broken or wrong, or upset; not a plain question) goes senior."""
-        problem = decision.issue_type in PROBLEM_TYPES or sentiment == "negative" or decision.urgency != "medium"
-        if request.customer.tier == "vip" and problem and decision.urgency != "low":
-            decision.raise_to("high", "VIP customer with a problem")
-            decision.handoff("VIP with a problem: senior level")
+        """A customer of a senior tier (`senior` in triage.yaml: VIP) with a problem (something broken or wrong,
+        or upset; not a plain question) goes senior."""
+        senior = self.config.senior
+        problem = decision.issue_type in senior.problems or sentiment == "negative" or decision.urgency != "medium"
+        if request.customer.tier in senior.tiers and problem and decision.urgency != "low":
+            tier = request.customer.tier
+            decision.raise_to("high", f"a '{tier}' customer with a problem")
+            decision.handoff(f"a '{tier}' customer with a problem: senior level")
             decision.route = decision.route or self.config.routing.vip_problem
         if decision.urgency in ("urgent", "high"):
             decision.handoff(f"urgency {decision.urgency}: the bot answers alone only medium and low questions")
 
-    @staticmethod
-    def _not_an_idea_when_pressing(decision: _Decision, reading: _Reading) -> None:
-        """Ideas, feedback and compliments are low (triage-categories); a message that is high or urgent is not
-        one ("thanks for nothing, still broken after a week!!"): it takes the next most likely issue type."""
-        if decision.issue_type != "idea_suggestion" or decision.urgency not in ("high", "urgent") \
+    def _not_an_idea_when_pressing(self, decision: _Decision, reading: _Reading) -> None:
+        """Ideas, feedback and compliments (`feedback_issue_types`) are low (triage-categories); a message that
+        is high or urgent is not one ("thanks for nothing, still broken after a week!!"): it takes the next most
+        likely issue type."""
+        feedback = self.config.feedback_issue_types
+        if decision.issue_type not in feedback or decision.urgency not in ("high", "urgent") \
                 or reading.issue_type is None:
             return
-        others = {label: p for label, p in reading.issue_type.probabilities.items() if label != "idea_suggestion"}
+        others = {label: p for label, p in reading.issue_type.probabilities.items() if label not in feedback}
         if others:
             decision.issue_type = cast(IssueType, max(others, key=lambda label: others[label]))
             decision.reasons.append(f"{decision.urgency} is not an idea or a compliment: {decision.issue_type}")
