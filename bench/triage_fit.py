@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from copilot.retrieval.embedders import Embedder
-from copilot.triage.engine import TriageConfig
+from copilot.triage.config import TriageConfig
 from copilot.triage.model import FIELDS, fitted_model, load_examples
 
 

@@ -28,7 +28,8 @@ from copilot.review.report import ReviewQuery, WeeklyReview
 from copilot.review.store import ConversationStore
 from copilot.settings import Settings
 from copilot.store import Database, StoreError
-from copilot.triage.engine import TriageConfig, TriageEngine, TriageRequest, TriageResponse
+from copilot.triage.config import TriageConfig
+from copilot.triage.engine import TriageEngine, TriageRequest, TriageResponse
 from copilot.triage.model import EXAMPLES_DIR, load_examples
 from copilot.understand.understanding import NeedReading, Understander
 

@@ -217,7 +217,7 @@ def test_a_bad_triage_table_is_named_with_its_field(tmp_path: Any, change: Any, 
     from helpers import SHIPPED_KNOWLEDGE
 
     from copilot import KnowledgeError
-    from copilot.triage.engine import TriageConfig
+    from copilot.triage.config import TriageConfig
 
     path = tmp_path / "triage.yaml"
     path.write_text(change((SHIPPED_KNOWLEDGE / "triage.yaml").read_text(encoding="utf-8")), encoding="utf-8")

@@ -20,114 +20,18 @@ from copilot import prompts
 from copilot.compose.base import ChatModelError
 from copilot.compose.local import write_around_slots
 from copilot.contracts import MAX_MESSAGES, Agent, Citation, Customer, DraftRequest, DraftResponse, Message
-from copilot.errors import InvalidRequestError, KnowledgeError
+from copilot.errors import InvalidRequestError
 from copilot.retrieval.embedders import Embedder
 from copilot.text import fold
+from copilot.triage.config import TriageConfig, UrgencyRule
 from copilot.triage.model import FIELDS, IssueType, Reading, Sentiment, TriageExample, Urgency, fitted_model
 from copilot.understand.directives import without_directives
 from copilot.understand.language import detect_language
 from copilot.understand.pii import PiiMasker
-from copilot.yamlio import Patterns, load_yaml_mapping, validate_model
 
 log = logging.getLogger(__name__)
 LEVELS: tuple[Urgency, ...] = ("low", "medium", "high", "urgent")
 SENTENCE_ENDS = (".", "!", "?", "\n", ";")
-
-
-class Intent(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    issue_type: IssueType
-    answerable: bool = False
-    description: str = ""
-    patterns: Patterns = ()
-    exemplars: tuple[str, ...] = ()
-
-
-class OutOfScope(BaseModel):
-    """When a message is none of the intents: its closest intent's similarity is under the level that would
-    reject `rejects` of the examples held out one at a time. It then takes `intent` and goes to a person."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    rejects: float = Field(gt=0, lt=0.5)
-    intent: str | None = None
-
-
-class UrgencyRule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    level: Urgency
-    reason: str
-    patterns: Patterns = Field(min_length=1)
-    # Found earlier in the same sentence as the match ("if it arrives damaged", "nếu muốn hủy"), these make it a
-    # question about what could happen, not a report of what did: the rule does not fire on that match.
-    not_after: Patterns = ()
-    route: str | None = None
-    handoff: bool = False
-
-
-class Routing(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    default: str
-    by_issue_type: dict[str, str] = Field(default_factory=dict)
-    marketplace_order_request: str | None = None
-    by_intent: dict[str, str] = Field(default_factory=dict)
-    vip_problem: str | None = None
-    escalate: dict[str, str] = Field(default_factory=dict)
-
-
-class Senior(BaseModel):
-    """Who goes to the senior level: a customer of one of `tiers` with a problem (an issue of one of `problems`,
-    upset, or more than a plain question), raised to high and routed to `routing.vip_problem`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    tiers: tuple[str, ...] = ()
-    problems: tuple[IssueType, ...] = ()
-
-
-class TriageConfig(BaseModel):
-    """`knowledge/triage.yaml`, validated."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    answer_step: str
-    auto_reply_threshold: float = Field(ge=0, le=1)
-    bot: dict[str, str] = Field(default_factory=dict)
-    intents: dict[str, Intent] = Field(min_length=1)
-    out_of_scope: OutOfScope | None = None
-    urgency_rules: tuple[UrgencyRule, ...] = ()
-    repeat_contact: Patterns = ()
-    sentiment: dict[Literal["negative", "positive"], Patterns] = Field(default_factory=dict)
-    routing: Routing
-    senior: Senior = Field(default_factory=Senior)
-    feedback_issue_types: tuple[IssueType, ...] = Field(default=(), description="Ideas and praise: low, unless the "
-                                                        "message is high or urgent (then the next likely type).")
-    sla_minutes: dict[str, dict[Urgency, int]]
-    sla_channel: dict[str, str] = Field(default_factory=dict)
-    holding_message: dict[str, str]
-    thanks_message: dict[str, str] = Field(default_factory=dict)
-    wait_words: dict[str, dict[str, str]]
-
-    @classmethod
-    def load(cls, path: Path) -> TriageConfig:
-        config = validate_model(cls, load_yaml_mapping(path), path)
-        scope = config.out_of_scope
-        if scope is not None and scope.intent is not None and scope.intent not in config.intents:
-            raise KnowledgeError(path, f"unknown intent '{scope.intent}'; the intents are: "
-                                 f"{', '.join(config.intents)}", field="out_of_scope.intent")
-        return config
-
-    def examples(self) -> list[tuple[str, dict[str, str]]]:
-        """Each intent's exemplars, as examples of that intent alone."""
-        return [(text, {"intent": name}) for name, intent in self.intents.items() for text in intent.exemplars]
-
-    def names(self) -> list[tuple[str, str]]:
-        """Each intent's name (in words) and description, with the intent: what the need model also learns."""
-        return [(text, name) for name, intent in self.intents.items()
-                for text in (name.replace("_", " "), intent.description) if text.strip()]
 
 
 class TriageRequest(BaseModel):
