@@ -78,3 +78,10 @@ def test_dataset_with_unknown_document_id_names_the_line(make_knowledge: Callabl
     dataset.write_text('{"id": "a", "kind": "retrieval", "input": {"q": "x"}, "expected": {"ids": ["nope"]}}\n')
     result = run("compare-retrieval", str(dataset), "--knowledge", str(make_knowledge()))
     assert result.exit_code == 2 and "r.jsonl:1" in result.stderr and "nope" in result.stderr
+
+
+def test_help_lists_the_commands_by_who_runs_them_serving_first() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    panels = [result.output.index(title) for title in ("Serve and call", "Measure", "Team lead")]
+    assert panels == sorted(panels) and result.output.index("ingest") < panels[1] < result.output.index("eval")

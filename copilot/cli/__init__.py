@@ -1,6 +1,8 @@
 """The `copilot` command: each command is a thin call into the library, grouped by who runs it."""
 
-from copilot.cli import reports, service, team
+# ruff: noqa: I001 (the order the groups are imported in is the order `copilot --help` lists them)
+from copilot.cli import service
+from copilot.cli import reports, team
 from copilot.cli.common import app, build
 
 __all__ = ["app", "build", "main", "reports", "service", "team"]

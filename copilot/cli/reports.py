@@ -23,8 +23,10 @@ from copilot.cli.common import (
 from copilot.errors import InvalidRequestError
 from copilot.settings import Settings
 
+PANEL = "Measure"  # where `copilot --help` lists these commands
 
-@app.command("eval")
+
+@app.command("eval", rich_help_panel=PANEL)
 @friendly_errors
 def evaluate(
     datasets: Annotated[list[str], typer.Argument(help="JSONL datasets (or: export-feedback --out FILE.jsonl).")],
@@ -95,7 +97,7 @@ def _print_eval(report: Any, comparison: dict[str, Any] | None) -> None:
                 out.print(f"  {label}: {case['kind']} {case['id']}", highlight=False)
 
 
-@app.command("compare-retrieval")
+@app.command("compare-retrieval", rich_help_panel=PANEL)
 @friendly_errors
 def compare_retrieval(
     datasets: Annotated[list[Path], typer.Argument(help="JSONL datasets; their retrieval cases are used.")],
@@ -126,7 +128,7 @@ def compare_retrieval(
                 out.print(f"  miss {case.id} (rank {rank}): {case.query!r} -> {', '.join(case.expected_ids)}")
 
 
-@app.command("draft-report")
+@app.command("draft-report", rich_help_panel=PANEL)
 @friendly_errors
 def draft_report(
     datasets: Annotated[list[Path], typer.Argument(help="JSONL datasets; their draft cases are used.")],
@@ -161,7 +163,7 @@ def draft_report(
                           f"{outcome.response.guardrails.allowed}: {last!r}", highlight=False, markup=False)
 
 
-@app.command("answer-report")
+@app.command("answer-report", rich_help_panel=PANEL)
 @friendly_errors
 def answer_report(
     datasets: Annotated[list[Path] | None, typer.Argument(help="Draft datasets with `answerable` cases.")] = None,
@@ -187,7 +189,7 @@ def answer_report(
         out.print(table)
 
 
-@app.command("triage-report")
+@app.command("triage-report", rich_help_panel=PANEL)
 @friendly_errors
 def triage_report(
     datasets: Annotated[list[Path], typer.Argument(help="JSONL datasets; their triage cases are used.")],
@@ -219,7 +221,7 @@ def triage_report(
                       f"{text!r}", highlight=False, markup=False)
 
 
-@app.command("intent-report")
+@app.command("intent-report", rich_help_panel=PANEL)
 @friendly_errors
 def intent_report(
     clinc: Annotated[Path, typer.Option(help="The CLINC150 folder (data_full.json, data_small.json).")] = Path(
@@ -267,7 +269,7 @@ def _banking_report(folder: Path, index: Path | None) -> None:
     out.print(table)
 
 
-@app.command("step-report")
+@app.command("step-report", rich_help_panel=PANEL)
 @friendly_errors
 def step_report(
     star: Annotated[Path | None, typer.Option(help="The star-dev folder (default: evals/datasets/star-dev).")] = None,
@@ -287,7 +289,7 @@ def step_report(
         out_file.write_text(table + "\n", encoding="utf-8")
 
 
-@app.command("step-train")
+@app.command("step-train", rich_help_panel=PANEL)
 @friendly_errors
 def step_train(
     star: Annotated[Path | None, typer.Option(help="The star-dev folder (default: evals/datasets/star-dev).")] = None,
@@ -308,7 +310,7 @@ def step_train(
               f"{out_file or PACKAGED}")
 
 
-@app.command("guardrail-report")
+@app.command("guardrail-report", rich_help_panel=PANEL)
 @friendly_errors
 def guardrail_report(
     datasets: Annotated[list[Path], typer.Argument(help="JSONL datasets; their guardrail cases are used.")],

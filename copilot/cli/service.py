@@ -26,8 +26,10 @@ from copilot.contracts import DraftRequest, GuardrailRequest
 from copilot.errors import CopilotError
 from copilot.settings import Settings
 
+PANEL = "Serve and call"  # where `copilot --help` lists these commands
 
-@app.command()
+
+@app.command(rich_help_panel=PANEL)
 @friendly_errors
 def ingest(knowledge: KnowledgeOpt = None, index: IndexOpt = None) -> None:
     """Validate the knowledge folder and bring the search index up to date (only changes are embedded)."""
@@ -52,7 +54,7 @@ def ingest(knowledge: KnowledgeOpt = None, index: IndexOpt = None) -> None:
                   highlight=False)
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 @friendly_errors
 def search(
     query: Annotated[str, typer.Argument(help="What to look for, in English or Vietnamese (accents optional).")],
@@ -87,7 +89,7 @@ def search(
         out.print(f"   {' '.join(hit.chunk.text.split())[:220]}", highlight=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 @friendly_errors
 def check(
     source: Annotated[Path, typer.Argument(help="A /v1/guardrails/check request as JSON, or - for stdin.")],
@@ -99,7 +101,7 @@ def check(
     respond(source, GuardrailRequest, copilot.check)
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 @friendly_errors
 def draft(
     source: Annotated[Path, typer.Argument(help="A /v1/drafts request as JSON, or - for stdin.")],
@@ -111,7 +113,7 @@ def draft(
     respond(source, DraftRequest, copilot.draft)
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 @friendly_errors
 def triage(
     source: Annotated[Path, typer.Argument(help="A /v1/triage request as JSON, or - for stdin.")],
@@ -125,7 +127,7 @@ def triage(
     respond(source, TriageRequest, copilot.triage)
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 @friendly_errors
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",

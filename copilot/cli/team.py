@@ -23,8 +23,10 @@ from copilot.cli.common import (
 )
 from copilot.errors import InvalidRequestError
 
+PANEL = "Team lead"  # where `copilot --help` lists these commands
 
-@app.command()
+
+@app.command(rich_help_panel=PANEL)
 @friendly_errors
 def qa(
     transcripts: Annotated[Path, typer.Argument(help="JSONL: one finished conversation per line.")],
@@ -65,7 +67,7 @@ def _review_json(review: Any) -> dict[str, Any]:
     }
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 @friendly_errors
 def bench(
     quick: Annotated[bool, typer.Option(help="Fewer samples, 1k and 10k chunks, a 30 s load test.")] = False,
@@ -133,7 +135,7 @@ def bench(
     out.print(report, highlight=False, markup=False)
 
 
-@app.command("import")
+@app.command("import", rich_help_panel=PANEL)
 @friendly_errors
 def import_conversations(
     source: Annotated[Path, typer.Argument(help="JSONL: one conversation a line, every message with `at`.")],
@@ -157,7 +159,7 @@ def import_conversations(
               f"{report.unchanged} unchanged.", highlight=False)
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 @friendly_errors
 def review(
     since: Annotated[str, typer.Option(help="7d (the days ending on --until) or a date YYYY-MM-DD.")] = "7d",
