@@ -7,6 +7,7 @@ at the first problem with the file, the field and the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -45,15 +46,20 @@ class Sections(BaseModel):
     reply: tuple[str, ...] = ()
     forbidden: tuple[str, ...] = ()
 
+    @cached_property
+    def _folded(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The reply and forbidden words folded, once."""
+        return tuple(map(_heading, self.reply)), tuple(map(_heading, self.forbidden))
+
     def sendable(self, heading: str) -> bool:
         """A reply or example-lines heading, not a "don't say" one."""
         folded = _heading(heading)
-        return any(folded.startswith(_heading(word)) for word in self.reply) and not self.never(heading)
+        return any(folded.startswith(word) for word in self._folded[0]) and not self.never(heading)
 
     def never(self, heading: str) -> bool:
         """A "don't say" heading (anywhere in a path of headings)."""
         folded = _heading(heading)
-        return any(_heading(word) in folded for word in self.forbidden)
+        return any(word in folded for word in self._folded[1])
 
 
 def _heading(text: str) -> str:
@@ -93,11 +99,8 @@ class KnowledgeBase:
         documents = load_documents(markdown_files(root))
         for document in documents:
             check_vocabulary(document, platforms, step_ids)
-        sections = root / SECTIONS_FILE
         return cls(root=root, platforms=platforms, flows=flows, documents=documents, examples=examples,
-                   default_platform=default_platform,
-                   sections=validate_model(Sections, load_yaml_mapping(sections), sections)
-                   if sections.exists() else Sections())
+                   default_platform=default_platform, sections=_load_sections(root / SECTIONS_FILE))
 
     def resolve(self, platform: str, flow: str, step: str | None = None) -> Flow:
         """The flow, after checking that the platform, the flow and the step exist; unknown values are named."""
@@ -123,6 +126,11 @@ class KnowledgeBase:
 def markdown_files(root: Path) -> list[Path]:
     """The Markdown documents under `root`, in a stable order, skipping README files."""
     return sorted(path for path in root.rglob("*.md") if path.name.lower() not in SKIPPED_MARKDOWN)
+
+
+def _load_sections(path: Path) -> Sections:
+    """The sendable and never-sent headings; none (drafts use templates) without the file."""
+    return validate_model(Sections, load_yaml_mapping(path), path) if path.exists() else Sections()
 
 
 def _load_platforms(path: Path) -> tuple[dict[str, Platform], str]:

@@ -73,19 +73,25 @@ def clinc_rows(folder: Path, embedder: Embedder, cache_dir: Path | None = None,
     return rows
 
 
+def _fitted(count: int, train: Pairs, embedder: Embedder, cache_dir: Path | None) -> tuple[TriageModel, int, float]:
+    """The triage model fitted on a report's examples, each intent's name (in words) one more example for the
+    need model, as a team's `triage.yaml` names are; with the number of examples and the seconds it took."""
+    names = sorted({intent for _, intent in train})
+    started = time.perf_counter()
+    model = TriageModel([(text, {"intent": intent}) for text, intent in train], embedder,
+                        cache_dir / f"train-{count}" if cache_dir else None,
+                        names=[(name.replace("_", " "), name) for name in names])
+    return model, len(train) + len(names), round(time.perf_counter() - started, 1)
+
+
 def _row(count: int, train: Pairs, data: dict[str, Pairs], embedder: Embedder, cache_dir: Path | None,
          rejects: float) -> IntentRow:
-    names = sorted({intent for _, intent in train})
-    labelled = [(text, {"intent": intent}) for text, intent in train]
-    started = time.perf_counter()
-    model = TriageModel(labelled, embedder, cache_dir / f"train-{count}" if cache_dir else None,
-                        names=[(name.replace("_", " "), name) for name in names])
-    fit_seconds = round(time.perf_counter() - started, 1)
+    model, examples, fit_seconds = _fitted(count, train, embedder, cache_dir)
     val = _scored(model, data["val"] + data["oos_val"], embedder, cache_dir, "val")
     scopes = [scope for scope, _, expected in val if expected != "oos"]
     threshold = float(np.quantile(scopes, rejects))
     test = _scored(model, data["test"] + data["oos_test"], embedder, cache_dir, "test")
-    return IntentRow(count, len(labelled) + len(names), fit_seconds, round(threshold, 4), _rates(val, threshold),
+    return IntentRow(count, examples, fit_seconds, round(threshold, 4), _rates(val, threshold),
                      _rates(test, threshold))
 
 
@@ -140,19 +146,14 @@ def banking_rows(folder: Path, embedder: Embedder, cache_dir: Path | None = None
     for text, intent in load_banking(folder):
         by_intent[intent].append(text)
     test = [(text, intent) for intent, texts in by_intent.items() for text in texts[-BANKING_TEST_PER_INTENT:]]
+    queries = [text for text, _ in test]
+    vectors = cached_embeddings(embedder, queries, cache_dir / "test" if cache_dir else None)
     rows = []
     for count in shots:
         train = [(text, intent) for intent, texts in by_intent.items()
                  for text in texts[:min(count, len(texts) - BANKING_TEST_PER_INTENT)]]
-        names = sorted(by_intent)
-        started = time.perf_counter()
-        model = TriageModel([(text, {"intent": intent}) for text, intent in train], embedder,
-                            cache_dir / f"train-{count}" if cache_dir else None,
-                            names=[(name.replace("_", " "), name) for name in names])
-        fit_seconds = round(time.perf_counter() - started, 1)
-        texts = [text for text, _ in test]
-        vectors = cached_embeddings(embedder, texts, cache_dir / "test" if cache_dir else None)
-        readings = model.read_intents(texts, vectors)
+        model, examples, fit_seconds = _fitted(count, train, embedder, cache_dir)
+        readings = model.read_intents(queries, vectors)
         right = sum(reading.label == intent for reading, (_, intent) in zip(readings, test, strict=True))
-        rows.append(BankingRow(count, len(train) + len(names), fit_seconds, len(test), round(right / len(test), 3)))
+        rows.append(BankingRow(count, examples, fit_seconds, len(test), round(right / len(test), 3)))
     return rows

@@ -97,3 +97,6 @@ def test_the_scores_weights_are_the_knowledge_folders(reviews: dict[str, Any], s
     with pytest.raises(KnowledgeError, match=r"review.yaml.*add up to 100 \(they add up to 110\)"):
         QAWeights.of(folder)
     assert QAWeights.of(tmp_path) == QAWeights()  # no review.yaml: the defaults
+    (folder / "review.yaml").write_text("qa: fifty-fifty\n")
+    with pytest.raises(KnowledgeError, match=r"review.yaml"):
+        QAWeights.of(folder)  # a `qa` that is no table of weights is named, not ignored

@@ -173,8 +173,6 @@ def test_unknown_platform_is_named(shipped_copilot: Copilot) -> None:
 
 
 def llm_triage_copilot(shipped_copilot: Copilot, base_url: str) -> Copilot:
-    from helpers import SHIPPED_KNOWLEDGE
-
     from copilot import Settings
 
     settings = Settings(knowledge_dir=SHIPPED_KNOWLEDGE, index_dir=shipped_copilot.settings.index_dir,
@@ -214,8 +212,6 @@ def test_bad_llm_answers_fall_back_to_local_rules_and_escalations_still_apply(sh
     (lambda text: text.replace("'\\b(huy|cancel)\\w*\\b'", "'(unclosed'", 1), "intents.cancel_order.patterns"),
 ])
 def test_a_bad_triage_table_is_named_with_its_field(tmp_path: Any, change: Any, field: str) -> None:
-    from helpers import SHIPPED_KNOWLEDGE
-
     from copilot import KnowledgeError
     from copilot.triage.config import TriageConfig
 

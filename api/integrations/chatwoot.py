@@ -21,7 +21,6 @@ from copilot.triage.engine import TriageRequest, TriageResponse
 PlatformOf = Callable[[str], str]  # a Chatwoot channel type -> the knowledge base's platform
 
 
-
 class ChatwootError(CopilotError):
     """Chatwoot could not be reached or refused the call."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -48,6 +49,12 @@ class Completion:
     text: str
     model: str
     passages: list[int] = field(default_factory=list)
+
+
+def words_of(text: str) -> Iterator[str]:
+    """A whole reply as a stream, a word (with its trailing space) at a time: for models that cannot stream."""
+    for match in re.finditer(r"\S+\s*", text):
+        yield match.group(0)
 
 
 class ChatModel(Protocol):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from copilot.compose.base import ChatModelError, Completion, DraftContext, DraftPrompt
+from copilot.compose.base import ChatModelError, Completion, DraftContext, DraftPrompt, words_of
 from copilot.compose.slots import fill
 from copilot.compose.slots import write_around_slots as write_around_slots  # triage's holding messages use it
 from copilot.guardrails.sentences import sentences
@@ -27,8 +27,8 @@ from copilot.understand.language import detect_language
 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
 _QUOTES = "\"“”'‘’"
+LinesOf = Callable[[Chunk, str, Sections], list[str]]  # a passage's sendable lines in a language
 # A phone or account number, an e-mail, a link: not part of a person's name.
-LinesOf = Callable[[Chunk, str, Sections], list[str]]
 _CONTACT = re.compile(r"\d[\d .-]{4,}\d|@|https?://|www\.", re.IGNORECASE)
 
 
@@ -37,11 +37,11 @@ class LocalComposer:
     document sections it may send (the knowledge base's `sections.yaml`)."""
 
     name = "local"
+    can_stream = False
+    supports_json = False
 
     def __init__(self, sections: Sections | None = None) -> None:
         self.sections = sections or Sections()
-    can_stream = False
-    supports_json = False
 
     def complete_json(self, messages: list[dict[str, str]]) -> dict[str, Any]:
         raise ChatModelError("the local composer writes replies, not JSON answers")
@@ -62,9 +62,7 @@ class LocalComposer:
         return Completion(text=text, model=self.name)
 
     def stream(self, prompt: DraftPrompt) -> Iterator[str]:
-        text = self.complete(prompt).text
-        for match in re.finditer(r"\S+\s*", text):
-            yield match.group(0)
+        return words_of(self.complete(prompt).text)
 
     def from_templates(self, context: DraftContext) -> str:
         """A template of the step in the customer's language, rotated by `variant`, slots filled."""

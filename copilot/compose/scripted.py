@@ -8,13 +8,12 @@ so the caller's fallback path runs.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from copilot.compose.base import ChatModelError, Completion, DraftPrompt
+from copilot.compose.base import ChatModelError, Completion, DraftPrompt, words_of
 from copilot.compose.openai_chat import completion_from_text
 
 Reply = str | Completion | Exception
@@ -62,8 +61,7 @@ class ScriptedChatModel:
         return completion_from_text(answer, self.name, len(prompt.context.passages))
 
     def stream(self, prompt: DraftPrompt) -> Iterator[str]:
-        for match in re.finditer(r"\S+\s*", self.complete(prompt).text):
-            yield match.group(0)
+        return words_of(self.complete(prompt).text)
 
     def complete_json(self, messages: list[dict[str, str]]) -> dict[str, Any]:
         answer: dict[str, Any] = self._next(self._json, "complete_json", messages)

@@ -16,6 +16,10 @@ class GuardrailEngine:
     def __init__(self, knowledge: KnowledgeBase, rules: list[Rule]) -> None:
         self.knowledge = knowledge
         self.rules = rules
+        # the review-ask rules: the required rules a pack scopes to the review-ask steps, whatever their ids
+        self.review_asks = [rule for rule in rules if isinstance(rule, RequiredPhraseRule)
+                            and rule.spec.scope.steps == "review_ask"]
+        self.required = {rule.spec.id for rule in rules if rule.spec.type == "required"}
 
     @classmethod
     def from_knowledge(cls, knowledge: KnowledgeBase) -> GuardrailEngine:
@@ -51,5 +55,4 @@ class GuardrailEngine:
         """Whether `text` contains a review ask: what a required rule of the review-ask steps (`scope: {steps:
         review_ask}` in a rule pack, whatever its id) looks for."""
         prepared = PreparedText.of(text)
-        return any(rule.present(prepared) for rule in self.rules
-                   if isinstance(rule, RequiredPhraseRule) and rule.spec.scope.steps == "review_ask")
+        return any(rule.present(prepared) for rule in self.review_asks)

@@ -110,8 +110,8 @@ class Repairer:
     ) -> str:
         """Last resort: remove every sentence holding a blocking violation (a phrase a required rule misses cannot
         be removed: it is appended)."""
-        required = {rule.spec.id for rule in self.engine.rules if rule.spec.type == "required"}
-        spans = [v.span for v in outcome.result.violations if v.severity == "block" and v.rule not in required]
+        spans = [v.span for v in outcome.result.violations
+                 if v.severity == "block" and v.rule not in self.engine.required]
         kept = [s.text for s in sentences(outcome.text) if not any(s.start <= a < s.end for a, _ in spans)]
         if len(kept) < len(sentences(outcome.text)):
             outcome.repairs.append("removed the sentences that broke a rule")

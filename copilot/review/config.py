@@ -82,7 +82,7 @@ class QAWeights(BaseModel):
         if not path.exists():
             return cls()
         raw = load_yaml_mapping(path).get("qa")
-        return validate_model(cls, raw, path) if isinstance(raw, dict) else cls()
+        return cls() if raw is None else validate_model(cls, raw, path)
 
 
 class Gaps(BaseModel):

@@ -94,6 +94,6 @@ def test_the_review_ask_is_whatever_required_rule_the_review_ask_steps_have(tmp_
                     encoding="utf-8")
     kb = KnowledgeBase.load(root)
     repairer = Repairer(GuardrailEngine.from_knowledge(kb))
-    assert repairer.engine.asks_for_review("Could you leave us a quick review?")
+    assert repairer.engine.asks_for_review("Would you mind rating your chat with us today?")
     outcome = run(repairer, kb, "Thanks so much, have a great day!", "livechat", "farewell")
     assert outcome.result.allowed and outcome.repairs == ["appended the review ask from the flow's template"]
