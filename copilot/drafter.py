@@ -18,6 +18,7 @@ from copilot.compose.plan import ReplyPlan, plan_reply
 from copilot.compose.prompting import build_prompt
 from copilot.contracts import AnswerRef, Citation, DraftRequest, DraftResponse, GuardrailVerdict, NeedRef
 from copilot.flow.flows import Flow
+from copilot.flow.learned import teach
 from copilot.flow.step_model import Examples, StepModel
 from copilot.flow.tracker import StepLocation, StepTracker
 from copilot.guardrails.engine import GuardrailEngine
@@ -81,10 +82,12 @@ class Drafter:
         step model, which reads them once here."""
         if flow.id not in self._trackers:
             tracker = StepTracker(flow, self._embedder)
-            moments = self.knowledge.examples.get(flow.id)
-            if moments and self._embedder is not None:
-                readings = [(tracker.read(list(m.messages)), m.step) for m in moments]
-                tracker.model = StepModel.load().chooser(flow, Examples.build(flow, readings))
+            examples = self.knowledge.examples.get(flow.id)
+            if examples and self._embedder is not None:
+                teach(tracker, examples)
+                if tracker.model is None:  # too few moments for a model of the flow's own: the shared one
+                    readings = [(tracker.read(list(m.messages), m.names), m.step) for m in examples.moments]
+                    tracker.model = StepModel.load().chooser(flow, Examples.build(flow, readings))
             self._trackers[flow.id] = tracker
         return self._trackers[flow.id]
 

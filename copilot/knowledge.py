@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.errors import InvalidRequestError, KnowledgeError
-from copilot.flow.flows import IDENTIFIER, Flow, LabelledMoment, load_flow_examples, load_flows
+from copilot.flow.flows import IDENTIFIER, Flow, FlowExamples, load_flow_examples, load_flows
 from copilot.retrieval.documents import KnowledgeDocument, check_vocabulary, load_documents
 from copilot.text import fold
 from copilot.yamlio import load_yaml_mapping, validate_model
@@ -82,7 +82,7 @@ class KnowledgeBase:
     platforms: dict[str, Platform]
     flows: dict[str, Flow]
     documents: list[KnowledgeDocument]
-    examples: dict[str, list[LabelledMoment]] = field(default_factory=dict)  # labelled conversations by flow
+    examples: dict[str, FlowExamples] = field(default_factory=dict)  # labelled conversations by flow
     default_platform: str = ""  # a helpdesk conversation's platform when its channel is not named (platforms.yaml)
     sections: Sections = field(default_factory=Sections)  # the sendable and never-sent sections (sections.yaml)
 

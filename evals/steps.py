@@ -20,6 +20,7 @@ from pathlib import Path
 
 from copilot.contracts import Message
 from copilot.flow.flows import Flow, load_flows
+from copilot.flow.learned import MomentModel
 from copilot.flow.step_model import Example, Examples, StepModel, _Graph, _graph, features, fit, graph_choice
 from copilot.flow.tracker import Reading, StepTracker, _exemplar_texts
 from copilot.retrieval.embedders import Embedder
@@ -221,7 +222,26 @@ def report(corpus: Corpus, curve: Sequence[int] = CURVE, seed: int = SEED,
                     table[domain][split].add(ok)
                     table["all"][split].add(ok)
             progress(f"{domain}: {name} {table[domain][name].accuracy:.3f}")
+            if size:
+                _own_models(corpus, pool, moments, table, domain, name.replace("learned", "flow's own model"))
     return table
+
+
+def _own_models(corpus: Corpus, pool: set[str], moments: Sequence[Moment], table: dict[str, dict[str, Tally]],
+                domain: str, name: str) -> None:
+    """The flow's own moment model (`copilot/flow/learned.py`), fitted on the lent conversations of each task
+    with at least two steps taken in them; a task without one counts as wrong."""
+    by_flow: dict[str, list[tuple[Reading, str]]] = defaultdict(list)
+    for m in corpus.moments:
+        if m.conversation in pool:
+            by_flow[m.flow].append((m.reading, m.step))
+    models = {flow_id: MomentModel(corpus.flows[flow_id], rows) for flow_id, rows in by_flow.items()
+              if len({step for _, step in rows}) >= 2}
+    for m in moments:
+        model = models.get(m.flow)
+        ok = model is not None and model.steps[int(model.probabilities(m.reading).argmax())] == m.step
+        for row in (domain, "all"):
+            table[row][name].add(ok)
 
 
 def markdown(table: dict[str, dict[str, Tally]]) -> str:

@@ -132,7 +132,7 @@ def test_accepted_and_edited_drafts_become_reference_cases(shipped_copilot: Copi
     flow = shipped_copilot.knowledge.flows["livechat"]
     result = run("eval", "export-feedback", "--flow", "livechat", "--out", str(out), "--index", str(settings.index_dir))
     assert result.exit_code == 0 and "Exported 2" in result.stdout
-    assert [m.step for m in load_examples(out, flow)] == [c["expected"]["step"] for c in cases]  # a flow's examples
+    assert [m.step for m in load_examples(out, flow).moments] == [c["expected"]["step"] for c in cases]
     result = run("eval", "export-feedback", "--flow", "nope", "--out", str(out), "--index", str(settings.index_dir))
     assert result.exit_code == 2 and "unknown flow 'nope'" in result.stderr
 

@@ -13,7 +13,9 @@ import yaml
 
 from copilot.contracts import Message
 from copilot.errors import KnowledgeError
+from copilot.flow import learned
 from copilot.flow.flows import Flow, load_examples, load_flow
+from copilot.flow.learned import ActModel, MomentModel, teach
 from copilot.flow.step_model import FEATURES, PACKAGED, Example, Examples, StepModel, features, fit
 from copilot.flow.tracker import StepTracker
 from copilot.retrieval.embedders import HashingEmbedder, SentenceTransformerEmbedder
@@ -116,17 +118,41 @@ def test_labelled_conversations_are_checked_line_by_line(tmp_path: Path) -> None
     path = tmp_path / "returns_desk.examples.jsonl"
     good = {"input": {"messages": [{"role": "customer", "text": "hi"}]}, "expected": {"step": "welcome"}}
     path.write_text(json.dumps(good) + "\n\n" + json.dumps(good) + "\n", encoding="utf-8")
-    assert [m.step for m in load_examples(path, flow)] == ["welcome", "welcome"]
+    assert [m.step for m in load_examples(path, flow).moments] == ["welcome", "welcome"]
     for line, message in [
         ("{not json", "3: not valid JSON"),
         (json.dumps({"input": {}}), "3: a labelled moment needs input.messages and expected.step"),
         (json.dumps({**good, "expected": {"step": "dance"}}), "unknown step 'dance' for flow 'returns_desk'"),
         (json.dumps({"input": {"messages": [{"role": "bot", "text": "x"}]}, "expected": {"step": "welcome"}}),
          "3: field 'input.messages.0.role'"),
+        (json.dumps({"messages": [{"role": "agent", "text": "x", "step": "dance"}]}),
+         "3: field 'messages\\[0\\].step': unknown step 'dance'"),
+        (json.dumps({"messages": [{"role": "agent", "text": "x", "step": "welcome", "acts": ["hop"]}]}),
+         "3: field 'messages\\[0\\].acts': unknown step 'hop'"),
+        (json.dumps({"messages": []}), "3: field 'messages'"),
     ]:
         path.write_text(json.dumps(good) + "\n\n" + line + "\n", encoding="utf-8")
         with pytest.raises(KnowledgeError, match=message):
             load_examples(path, flow)
+
+
+def test_a_labelled_transcript_gives_a_moment_and_an_agent_message_per_labelled_reply(tmp_path: Path) -> None:
+    flow = desk(tmp_path)
+    path = tmp_path / "returns_desk.examples.jsonl"
+    transcript = {"id": "t1", "customer": {"name": "Ana"}, "agent": {"name": "Bo", "brand": "Shelf"},
+                  "messages": [{"role": "customer", "text": "hi, the lamp arrived broken"},
+                               {"role": "agent", "text": "Welcome Ana! Which order is it?", "step": "welcome",
+                                "acts": ["welcome", "order_number"]},
+                               {"role": "customer", "text": "A-12"},
+                               {"role": "agent", "text": "Sorry! A new one ships today.", "step": "replacement"},
+                               {"role": "agent", "text": "an unlabelled aside"}]}
+    path.write_text(json.dumps(transcript) + "\n", encoding="utf-8")
+    examples = load_examples(path, flow)
+    assert [(len(m.messages), m.step) for m in examples.moments] == [(1, "welcome"), (3, "replacement")]
+    assert examples.moments[1].names == ("Ana", "Bo", "Shelf")
+    assert [(t.text, t.acts) for t in examples.turns] == [
+        ("Welcome Ana! Which order is it?", ("welcome", "order_number")),
+        ("Sorry! A new one ships today.", ("replacement",))]  # no acts: the step is the one act
 
 
 @pytest.mark.slow
@@ -145,6 +171,57 @@ def test_a_flows_labelled_conversations_teach_it_what_its_graph_does_not_say(tmp
     assert taught.locate(broken).step == "replacement"
     assert taught.locate(changed).step == "return_reason"
     assert "step model" in taught.locate(broken).reasons[0]
+
+
+OPENING = "Good morning, thanks for writing in! Could you give me the number printed on your receipt?"
+
+
+def desk_transcript(customer: str, broken: bool, number: int) -> list[dict[str, Any]]:
+    """A labelled transcript of the desk: the agent welcomes and asks the order number in one message, then
+    replaces a broken item or asks why a changed mind sends it back."""
+    replies = ([("We are sorry it broke, a new one ships to you today.", "replacement")] if broken
+               else [("May I ask why you would like to send it back?", "return_reason")])
+    messages: list[dict[str, Any]] = [
+        {"role": "customer", "text": f"hello, about order {number}"},
+        {"role": "agent", "text": OPENING,
+         "step": "welcome", "acts": ["welcome", "order_number"]},
+        {"role": "customer", "text": customer}]
+    for text, step in replies:
+        messages.append({"role": "agent", "text": text, "step": step})
+    return messages
+
+
+def test_enough_labelled_transcripts_teach_the_flow_its_own_acts_and_next_steps(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With enough labelled transcripts the tracker recognises an agent message by what agents wrote (the act
+    model), and picks the next step with the flow's own moment model; with too few it keeps the templates."""
+    flow = desk(tmp_path)
+    path = tmp_path / "returns_desk.examples.jsonl"
+    lines = [json.dumps({"messages": desk_transcript(text, broken, n)})
+             for n, (text, broken) in enumerate([*((t, True) for t in BROKEN), *((t, False) for t in CHANGED)])]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    examples = load_examples(path, flow)
+    assert (len(examples.moments), len(examples.turns)) == (24, 24)
+    embedder = HashingEmbedder()
+    untaught = teach(StepTracker(flow, embedder), examples)
+    assert untaught.acts is None and untaught.model is None  # under MIN_TURNS and MIN_MOMENTS
+    assert untaught.performed(OPENING) == ("order_number",)  # the templates miss the welcome
+    monkeypatch.setattr(learned, "MIN_TURNS", 10)
+    monkeypatch.setattr(learned, "MIN_MOMENTS", 10)
+    tracker = teach(StepTracker(flow, embedder), examples)
+    assert isinstance(tracker.acts, ActModel) and isinstance(tracker.model, MomentModel)
+    assert tracker.performed(OPENING) == ("welcome", "order_number")
+    broken = [Message(role="customer", text="hello"),
+              Message(role="agent", text=OPENING),
+              Message(role="customer", text="the vase was smashed when I opened the box")]
+    located = tracker.locate(broken)
+    assert located.step == "replacement" and located.steps_done == ["welcome", "order_number"]
+    assert "labelled conversations" in located.reasons[0]
+    changed = [*broken[:2], Message(role="customer", text="I no longer need it")]
+    assert tracker.locate(changed).step == "return_reason"
+    again = teach(StepTracker(flow, embedder), examples)
+    assert np.array_equal(again.model.probabilities(tracker.read(changed)),
+                          tracker.model.probabilities(tracker.read(changed)))  # deterministic
 
 
 @pytest.mark.slow

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -119,18 +121,98 @@ EXAMPLES_SUFFIX = ".examples.jsonl"
 
 class LabelledMoment(BaseModel):
     """One labelled moment of a flow's conversation: the messages so far and the step the agent performed next
-    (the `input.messages` and `expected.step` of a draft case)."""
+    (the `input.messages` and `expected.step` of a draft case, or a labelled agent message of a transcript);
+    `names` are the customer's, the agent's and the brand's, removed from agent messages as slots are."""
 
     model_config = ConfigDict(frozen=True)
 
     messages: tuple[Message, ...]
     step: str
+    names: tuple[str, ...] = ()
 
 
-def load_examples(path: Path, flow: Flow) -> list[LabelledMoment]:
-    """A flow's labelled conversations (`flows/<id>.examples.jsonl`, one draft case a line: `input.messages` and
-    `expected.step`); a line that is not one, or names a step the flow does not have, is named with its number."""
-    moments = []
+class LabelledTurn(BaseModel):
+    """One agent message of a labelled transcript and the steps it performs, in order (its `acts`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    acts: tuple[str, ...]
+    names: tuple[str, ...] = ()
+
+
+class FlowExamples(BaseModel):
+    """A flow's labelled conversations: the moments (what the agent did next) and, from labelled transcripts,
+    the agent messages with the steps they perform."""
+
+    model_config = ConfigDict(frozen=True)
+
+    moments: tuple[LabelledMoment, ...] = ()
+    turns: tuple[LabelledTurn, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.moments)
+
+
+class _TranscriptMessage(Message):
+    step: str | None = None
+    acts: tuple[str, ...] = ()
+
+
+class _Transcript(BaseModel):
+    messages: tuple[_TranscriptMessage, ...] = Field(min_length=1)
+    customer: dict[str, str | None] = Field(default_factory=dict)
+    agent: dict[str, str | None] = Field(default_factory=dict)
+
+
+def _names(*people: Mapping[str, object]) -> tuple[str, ...]:
+    found = [person.get(key) for person in people for key in ("name", "brand")]
+    return tuple(name.strip() for name in found if isinstance(name, str) and name.strip())
+
+
+def _check_step(step: str, flow: Flow, where: str, field: str) -> None:
+    if step not in flow.step_ids:
+        raise KnowledgeError(where, f"unknown step '{step}' for flow '{flow.id}'; known: {', '.join(flow.step_ids)}",
+                             field=field)
+
+
+def _from_case(case: dict[str, Any], where: str, flow: Flow) -> LabelledMoment:
+    try:
+        fields = {"messages": case["input"]["messages"], "step": case["expected"]["step"],
+                  "names": _names(case["input"].get("customer") or {}, case["input"].get("agent") or {})}
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise KnowledgeError(where, "a labelled moment needs input.messages and expected.step (the draft case "
+                             "format), or a transcript's messages with a step on agent messages") from exc
+    moment = validate_model(LabelledMoment, fields, where, prefix="input")
+    _check_step(moment.step, flow, where, "expected.step")
+    return moment
+
+
+def _from_transcript(data: dict[str, Any], where: str, flow: Flow) -> tuple[list[LabelledMoment], list[LabelledTurn]]:
+    """Every labelled agent message of a transcript: the moment before it, and its text with its acts."""
+    transcript = validate_model(_Transcript, data, where)
+    names = _names(transcript.customer, transcript.agent)
+    moments, turns = [], []
+    for position, message in enumerate(transcript.messages):
+        if message.role != "agent" or message.step is None:
+            continue
+        _check_step(message.step, flow, where, f"messages[{position}].step")
+        for act in message.acts:
+            _check_step(act, flow, where, f"messages[{position}].acts")
+        before = tuple(Message(role=m.role, text=m.text, at=m.at) for m in transcript.messages[:position])
+        if before:
+            moments.append(LabelledMoment(messages=before, step=message.step, names=names))
+        acts = message.acts or (message.step,)
+        turns.append(LabelledTurn(text=message.text, acts=acts, names=names))
+    return moments, turns
+
+
+def load_examples(path: Path, flow: Flow) -> FlowExamples:
+    """A flow's labelled conversations (`flows/<id>.examples.jsonl`): one draft case a line (`input.messages`
+    and `expected.step`), or one transcript (`messages`, each agent message with its `step` and `acts`); a line
+    that is neither, or names a step the flow does not have, is named with its number."""
+    moments: list[LabelledMoment] = []
+    turns: list[LabelledTurn] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -138,23 +220,21 @@ def load_examples(path: Path, flow: Flow) -> list[LabelledMoment]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        where = f"{path}:{number}"
         try:
-            case = json.loads(line)
-            fields = {"messages": case["input"]["messages"], "step": case["expected"]["step"]}
+            data = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise KnowledgeError(f"{path}:{number}", f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
-        except (KeyError, TypeError) as exc:
-            raise KnowledgeError(f"{path}:{number}", "a labelled moment needs input.messages and expected.step "
-                                 "(the draft case format)") from exc
-        moment = validate_model(LabelledMoment, fields, f"{path}:{number}", prefix="input")
-        if moment.step not in flow.step_ids:
-            raise KnowledgeError(f"{path}:{number}", f"unknown step '{moment.step}' for flow '{flow.id}'; known: "
-                                 f"{', '.join(flow.step_ids)}", field="expected.step")
-        moments.append(moment)
-    return moments
+            raise KnowledgeError(where, f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
+        if isinstance(data, dict) and "messages" in data and "input" not in data:
+            found, said = _from_transcript(data, where, flow)
+            moments.extend(found)
+            turns.extend(said)
+        else:
+            moments.append(_from_case(data, where, flow))
+    return FlowExamples(moments=tuple(moments), turns=tuple(turns))
 
 
-def load_flow_examples(flows_dir: Path, flows: dict[str, Flow]) -> dict[str, list[LabelledMoment]]:
+def load_flow_examples(flows_dir: Path, flows: dict[str, Flow]) -> dict[str, FlowExamples]:
     """The labelled conversations kept next to the flows, by flow id; a file for no flow is an error."""
     examples = {}
     for path in sorted(flows_dir.glob(f"*{EXAMPLES_SUFFIX}")):

@@ -81,14 +81,20 @@ class StepChooser(Protocol):
     def choose(self, flow: Flow, reading: Reading) -> tuple[FlowStep, str]: ...
 
 
+class ActRecogniser(Protocol):
+    def acts(self, vector: np.ndarray, text: str) -> tuple[str, ...]: ...
+
+
 class StepTracker:
     """Recognises the steps agent messages performed and picks the next one, for one flow."""
 
     def __init__(self, flow: Flow, embedder: Embedder | None = None, threshold: float = THRESHOLD,
-                 model: StepChooser | None = None) -> None:
-        """`model` chooses the next step from the tracker's reading; without one the flow's cues and graph do."""
+                 model: StepChooser | None = None, acts: ActRecogniser | None = None) -> None:
+        """`model` chooses the next step from the tracker's reading; without one the flow's cues and graph do.
+        `acts` recognises the steps an agent message performs; without it the steps' templates and goals do."""
         self.flow = flow
         self.model = model
+        self.acts = acts
         self.embedder = embedder
         self.threshold = threshold
         self._exemplars: list[tuple[str, Counter[str]]] = []
@@ -111,6 +117,8 @@ class StepTracker:
         parts = _parts(agent_text)
         if not parts:
             return ()
+        if self.acts is not None and self.embedder is not None:
+            return self.acts.acts(self._embedded(self.embedder, parts).mean(axis=0), agent_text)
         scores = self._scores(parts)
         found: list[str] = []
         for row in scores:
@@ -137,6 +145,15 @@ class StepTracker:
                 index = step_index[step_id]
                 scores[row, index] = max(scores[row, index], score)
         return scores
+
+    def message_vector(self, agent_text: str, names: Sequence[str] = ()) -> np.ndarray | None:
+        """An agent message as the act recogniser sees it: the mean of its sentences' vectors (names removed);
+        None for a message with no sentence long enough to perform a step, or without an embedder."""
+        parts = _parts(without_names(agent_text, names))
+        if not parts or self.embedder is None:
+            return None
+        vector: np.ndarray = self._embedded(self.embedder, parts).mean(axis=0)
+        return vector
 
     def warm(self, agent_texts: Sequence[str]) -> None:
         """Embed the sentences of many agent messages in one batch (an import of many conversations), so that
