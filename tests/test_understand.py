@@ -144,6 +144,13 @@ def test_a_reply_right_under_every_value_answers_when_it_and_the_units_it_covers
     assert found is not None and found[0] is EITHER and found[1] == pytest.approx(0.95)
 
 
+def test_a_told_condition_leaves_the_units_for_its_value_and_the_general_reply() -> None:
+    told = Ranked([(BEFORE, 0.6), (EITHER, 0.3), (AFTER, 0.1)]).given({"parcel": "at_home"})
+    assert [unit for unit, _ in told.units] == [BEFORE, EITHER]
+    found = _covering(told, threshold=0.8)
+    assert found is not None and found[0] is EITHER and found[1] == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize("ranked", [
     [(BEFORE, 0.5), (AFTER, 0.45), (EITHER, 0.05)],   # a request for one order: the general reply is only third
     [(LAMP, 0.5), (EITHER, 0.3), (BEFORE, 0.1)],      # the other likely unit answers another need
@@ -214,3 +221,58 @@ def test_a_facet_belongs_to_the_reply_it_follows_whatever_words_it_holds(make_kn
     assert unit.reply("vi") == ("Trả lời mẫu (Tiếng Việt)", "Dạ anh/chị bấm Trả hàng/Hoàn tiền trên đơn hàng giúp "
                                 "shop ạ.")
     assert [question for question, _ in unit.facets["en"]] == ["on Lazada or Tiki"] and "vi" not in unit.facets
+
+
+PARCEL_TOLD = """\
+condition: parcel
+examples:
+  - {text: "the parcel left our warehouse this morning", value: on_the_way}
+  - {text: "your box is with the courier now", value: on_the_way}
+  - {text: "it has been dispatched and is on its way", value: on_the_way}
+  - {text: "the van picked it up yesterday", value: on_the_way}
+  - {text: "tracking shows it in transit", value: on_the_way}
+  - {text: "we have not sent it yet, it is still at home in our warehouse", value: at_home}
+  - {text: "your order is still being packed", value: at_home}
+  - {text: "it is waiting in our warehouse for pickup", value: at_home}
+  - {text: "nothing has been dispatched yet", value: at_home}
+  - {text: "the box has not left us", value: at_home}
+  - {text: "has the parcel left yet?", value: none}
+  - {text: "is it with the courier already?", value: none}
+  - {text: "I want to stop my order", value: none}
+  - {text: "hello there", value: none}
+  - {text: "which colours does the lamp come in", value: none}
+  - {text: "thank you so much", value: none}
+  - {text: "can you check where my order is", value: none}
+  - {text: "let me look into that for you", value: none}
+"""
+
+
+def _told_knowledge(make_knowledge: Callable[..., Path], told: str = PARCEL_TOLD) -> KnowledgeBase:
+    lamp = _unit("lamp-colours", "The lamp comes in white and black.", answers="[product]")
+    root = _small_knowledge(make_knowledge, lamp)
+    (root / "condition-examples").mkdir()
+    (root / "condition-examples" / "parcel.yaml").write_text(told, encoding="utf-8")
+    return KnowledgeBase.load(root)
+
+
+def test_a_condition_the_agent_already_stated_is_not_asked_again(make_knowledge: Callable[..., Path]) -> None:
+    understander = Understander(_told_knowledge(make_knowledge), embedder=None)
+    messages = [*_customer("cancel order"), Message(role="agent", text="I checked: the courier picked it up today."),
+                *_customer("so can I still cancel?")]
+    reading = understander.read(messages, "livechat", "en")
+    assert reading.told["parcel"].value == "on_the_way"
+    assert reading.answer is not None and reading.answer.id == "stop-after"
+    assert reading.condition is None and any("parcel is on_the_way" in reason for reason in reading.reasons)
+
+
+def test_a_question_about_a_condition_does_not_state_it(make_knowledge: Callable[..., Path]) -> None:
+    understander = Understander(_told_knowledge(make_knowledge), embedder=None)
+    reading = understander.read(_customer("cancel order", "has it left the warehouse yet?"), "livechat", "en")
+    assert "parcel" not in reading.told
+    assert reading.answer is None and reading.condition == "parcel"
+
+
+def test_a_condition_example_with_an_undeclared_value_is_named(make_knowledge: Callable[..., Path]) -> None:
+    bad = PARCEL_TOLD + '  - {text: "it arrived", value: delivered}\n'
+    with pytest.raises(KnowledgeError, match=r"parcel\.yaml: field 'examples\.18\.value'.*'delivered' is not a value"):
+        Understander(_told_knowledge(make_knowledge, bad), embedder=None)

@@ -56,6 +56,8 @@ class AnswersConfig(BaseModel):
 
     threshold: float = Field(default=0.5, ge=0, le=1)
     recent_turns: int = Field(default=3, ge=1, le=20)
+    told_threshold: float = Field(default=0.6, ge=0, le=1, description="The probability above which a sentence of "
+                                  "the conversation is read as stating a condition's value (`condition-examples/`).")
     conditions: dict[str, Condition] = Field(default_factory=dict)
     questions: dict[str, dict[str, str]] = Field(default_factory=dict)
     address: Address | None = None

@@ -8,7 +8,7 @@ the units that serve the conversation's platform, is the confidence a draft answ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 from copilot.cache import cached_embeddings
 from copilot.retrieval.embedders import Embedder
 from copilot.text import fold
+from copilot.understand.config import ANY
 from copilot.understand.units import AnswerUnit
 
 DENSE_WEIGHT = 0.7
@@ -45,6 +46,16 @@ class Ranked:
     @property
     def best(self) -> tuple[AnswerUnit, float] | None:
         return self.units[0] if self.units else None
+
+    def given(self, told: Mapping[str, str]) -> Ranked:
+        """Without the units that hold under another value of a condition the conversation states (a unit right
+        under any value stays), renormalised."""
+        kept = [(unit, p) for unit, p in self.units
+                if all(unit.when.get(name) in (None, ANY, value) for name, value in told.items())]
+        if len(kept) == len(self.units) or not kept:
+            return self
+        total = sum(p for _, p in kept) or 1.0
+        return Ranked([(unit, p / total) for unit, p in kept])
 
 
 class AnswerSelector:

@@ -16,6 +16,7 @@ from copilot.knowledge import KnowledgeBase
 from copilot.retrieval.embedders import Embedder
 from copilot.text import words
 from copilot.understand.address import address_form
+from copilot.understand.conditions import ConditionReader, Told, load_condition_examples
 from copilot.understand.config import ANY, AnswersConfig, check_units_vocabulary, load_answer_examples
 from copilot.understand.directives import without_directives
 from copilot.understand.selector import AnswerSelector, Ranked
@@ -53,6 +54,7 @@ class Understanding:
     address: str | None = None
     reasons: list[str] = field(default_factory=list)
     facet: tuple[str, str] | None = None  # (question, reply) of the answer's facet the customer asks about
+    told: dict[str, Told] = field(default_factory=dict)  # the conditions the conversation already states
 
     def reply(self) -> tuple[str, str] | None:
         """(heading, text) of what the answer sends: the unit's reply, led by the facet the customer asks about
@@ -74,6 +76,9 @@ class Understander:
         examples = load_answer_examples(knowledge.root, {unit.id for unit in self.units})
         self.selector = AnswerSelector(self.units, [(e.text, e.answer) for e in examples], embedder, cache_dir)
         self.needs = needs
+        told_examples = load_condition_examples(knowledge.root, {name: c.values for name, c in
+                                                                 self.config.conditions.items()})
+        self.conditions = ConditionReader(told_examples, self.config.told_threshold)
         self._facet_vectors = _facet_vectors(self.units, embedder, cache_dir)
 
     def facet(self, unit: AnswerUnit, language: str, text: str) -> tuple[str, str] | None:
@@ -97,7 +102,8 @@ class Understander:
     def read(self, messages: Sequence[Message], platform: str, language: str,
              customer_name: str | None = None) -> Understanding:
         text = self.customer_text(messages)
-        ranked = self.selector.rank(text, platform)
+        told = self.conditions.read(messages)
+        ranked = self.selector.rank(text, platform).given({name: t.value for name, t in told.items()})
         reading = self.needs(text) if self.needs and text else None
         agent = [m.text for m in messages if m.role == "agent"]
         form = address_form(self.config.address, agent, customer_name)
@@ -106,34 +112,38 @@ class Understander:
         candidates = [(unit.id, round(p, 3)) for unit, p in ranked.units[:CANDIDATES]]
         need, need_confidence = _need(reading, best, self.config.threshold)
         upset = bool(reading and reading.upset)
-        reasons = [f"best answer {best[0].id} ({confidence:.2f}, threshold {self.config.threshold})"] if best else []
+        reasons = [f"the conversation says {name} is {t.value} ({t.probability:.2f}): {t.sentence!r}"
+                   for name, t in told.items()]
+        if best:
+            reasons.append(f"best answer {best[0].id} ({confidence:.2f}, threshold {self.config.threshold})")
         if best and confidence >= self.config.threshold:
             facet = self.facet(best[0], language, text)
             if facet is not None:
                 reasons.append(f"the customer asks: {facet[0]}")
             if not (_sent(facet[1], agent) if facet else _already_sent(best[0], agent)):
                 return Understanding(language, need, need_confidence, best[0], confidence, candidates,
-                                     upset=upset, address=form, reasons=reasons, facet=facet)
+                                     upset=upset, address=form, reasons=reasons, facet=facet,
+                                     told=told)
             reasons.append(f"{best[0].id} was already sent in this conversation")
             return Understanding(language, need, need_confidence, None, confidence, candidates, upset=upset,
-                                 address=form, reasons=reasons)
+                                 address=form, reasons=reasons, told=told)
         covering = _covering(ranked, self.config.threshold)
         if covering is not None and not _already_sent(covering[0], agent):
             unit, mass = covering
             reasons.append(f"{unit.id} is right whatever the conversation leaves open; it and the answers it covers "
                            f"are together {mass:.2f} likely")
             return Understanding(language, need, need_confidence, unit, mass, candidates, upset=upset,
-                                 address=form, reasons=reasons, facet=self.facet(unit, language, text))
+                                 address=form, reasons=reasons, facet=self.facet(unit, language, text), told=told)
         condition = _telling_condition(ranked, self.config)
         if condition is not None:
             ask = self.config.conditions[condition].ask
             reasons.append(f"the closest answers differ in '{condition}': ask it")
             return Understanding(language, need, need_confidence, None, confidence, candidates,
                                  question=ask.get(language) or ask.get("en", ""), condition=condition,
-                                 upset=upset, address=form, reasons=reasons)
+                                 upset=upset, address=form, reasons=reasons, told=told)
         question = self.config.question(need, language) if need else ""
         return Understanding(language, need, need_confidence, None, confidence, candidates, question=question,
-                             upset=upset, address=form, reasons=reasons)
+                             upset=upset, address=form, reasons=reasons, told=told)
 
 
 def _intents(root: Path) -> set[str]:
