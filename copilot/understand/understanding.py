@@ -112,10 +112,7 @@ class Understander:
         candidates = [(unit.id, round(p, 3)) for unit, p in ranked.units[:CANDIDATES]]
         need, need_confidence = _need(reading, best, self.config.threshold)
         upset = bool(reading and reading.upset)
-        reasons = [f"the conversation says {name} is {t.value} ({t.probability:.2f}): {t.sentence!r}"
-                   for name, t in told.items()]
-        if best:
-            reasons.append(f"best answer {best[0].id} ({confidence:.2f}, threshold {self.config.threshold})")
+        reasons = _first_reasons(told, best, self.config.threshold)
         if best and confidence >= self.config.threshold:
             facet = self.facet(best[0], language, text)
             if facet is not None:
@@ -144,6 +141,15 @@ class Understander:
         question = self.config.question(need, language) if need else ""
         return Understanding(language, need, need_confidence, None, confidence, candidates, question=question,
                              upset=upset, address=form, reasons=reasons, told=told)
+
+
+def _first_reasons(told: dict[str, Told], best: tuple[AnswerUnit, float] | None, threshold: float) -> list[str]:
+    """What the conversation told, and the likeliest answer against the threshold."""
+    reasons = [f"the conversation says {name} is {t.value} ({t.probability:.2f}): {t.sentence!r}"
+               for name, t in told.items()]
+    if best:
+        reasons.append(f"best answer {best[0].id} ({best[1]:.2f}, threshold {threshold})")
+    return reasons
 
 
 def _intents(root: Path) -> set[str]:
