@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import pairwise
 
 _TOKEN = re.compile(r"[0-9a-z]+")
 
@@ -29,3 +30,13 @@ def fold_preserving_length(text: str) -> str:
 def words(text: str) -> list[str]:
     """The folded word tokens of `text` (letters and digits)."""
     return _TOKEN.findall(fold(text))
+
+
+def folded_words(text: str) -> list[str]:
+    """The folded text split on whitespace (punctuation kept): the word n-grams the learned readers use."""
+    return fold(text).split()
+
+
+def folded_word_pairs(text: str) -> list[str]:
+    """Each pair of neighbouring `folded_words`, joined by a space."""
+    return [f"{a} {b}" for a, b in pairwise(folded_words(text))]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ from threadpoolctl import threadpool_limits
 from copilot.contracts import Message
 from copilot.errors import KnowledgeError
 from copilot.guardrails.sentences import sentences
-from copilot.text import fold
+from copilot.text import fold, folded_word_pairs, folded_words
 from copilot.understand.directives import without_directives
 from copilot.yamlio import load_yaml_mapping, validate_model
 
@@ -76,30 +75,29 @@ class Told:
     sentence: str
 
 
-def _words(text: str) -> list[str]:
-    return fold(text).split()
-
-
-def _pairs(text: str) -> list[str]:
-    return [f"{a} {b}" for a, b in pairwise(_words(text))]
-
-
 class _ConditionModel:
     def __init__(self, examples: Sequence[tuple[str, str]]) -> None:
         texts = [text for text, _ in examples]
         self.vectorizers = [
-            TfidfVectorizer(analyzer=_words, sublinear_tf=True),
-            TfidfVectorizer(analyzer=_pairs, sublinear_tf=True),
+            TfidfVectorizer(analyzer=folded_words, sublinear_tf=True),
+            TfidfVectorizer(analyzer=folded_word_pairs, sublinear_tf=True),
             TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=fold),
         ]
         features = sparse.hstack([v.fit_transform(texts) for v in self.vectorizers]).tocsr()
         with threadpool_limits(1):
             self.model = LogisticRegression(C=STRENGTH, max_iter=3000).fit(features, [v for _, v in examples])
         self.labels = [str(label) for label in self.model.classes_]
+        self.values = [i for i, label in enumerate(self.labels) if label != NONE]  # columns of stated values
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         features = sparse.hstack([v.transform(texts) for v in self.vectorizers]).tocsr()
         return np.asarray(self.model.predict_proba(features))
+
+
+def _learnable(rows: Sequence[tuple[str, str]]) -> bool:
+    """At least two labels, one of them a stated value."""
+    labels = {value for _, value in rows}
+    return len(labels) >= 2 and bool(labels - {NONE})
 
 
 class ConditionReader:
@@ -108,8 +106,7 @@ class ConditionReader:
 
     def __init__(self, examples: Mapping[str, Sequence[tuple[str, str]]], sure: float) -> None:
         self.sure = sure
-        self.models = {name: _ConditionModel(rows) for name, rows in examples.items()
-                       if len({value for _, value in rows} - {NONE}) >= 1 and len({v for _, v in rows}) >= 2}
+        self.models = {name: _ConditionModel(rows) for name, rows in examples.items() if _learnable(rows)}
 
     def read(self, messages: Sequence[Message]) -> dict[str, Told]:
         """Each condition whose value a sentence of the conversation states surely; the latest such sentence."""
@@ -120,7 +117,7 @@ class ConditionReader:
         for name, model in self.models.items():
             rows = model.probabilities(said)
             for sentence, row in zip(reversed(said), rows[::-1], strict=True):
-                best = max((i for i, label in enumerate(model.labels) if label != NONE), key=lambda i: row[i])
+                best = max(model.values, key=lambda i: row[i])
                 if row[best] >= self.sure:
                     told[name] = Told(model.labels[best], round(float(row[best]), 3), sentence)
                     break

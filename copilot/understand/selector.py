@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -21,20 +20,12 @@ from threadpoolctl import threadpool_limits
 
 from copilot.cache import cached_embeddings
 from copilot.retrieval.embedders import Embedder
-from copilot.text import fold
+from copilot.text import fold, folded_word_pairs, folded_words
 from copilot.understand.config import ANY
 from copilot.understand.units import AnswerUnit
 
 DENSE_WEIGHT = 0.7
 STRENGTH = 300.0  # inverse regularisation (scikit-learn's C): chosen by cross-validation on the answer examples
-
-
-def _words(text: str) -> list[str]:
-    return fold(text).split()
-
-
-def _pairs(text: str) -> list[str]:
-    return [f"{a} {b}" for a, b in pairwise(_words(text))]
 
 
 @dataclass(frozen=True)
@@ -69,8 +60,8 @@ class AnswerSelector:
         texts = [text for text, _ in labelled]
         self.embedder = embedder
         self.cache_dir = cache_dir
-        self.words = TfidfVectorizer(analyzer=_words, sublinear_tf=True)
-        self.pairs = TfidfVectorizer(analyzer=_pairs, sublinear_tf=True)
+        self.words = TfidfVectorizer(analyzer=folded_words, sublinear_tf=True)
+        self.pairs = TfidfVectorizer(analyzer=folded_word_pairs, sublinear_tf=True)
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
                                      preprocessor=fold)
         self.model: LogisticRegression | None = None
