@@ -1,9 +1,9 @@
 """One database for every part that keeps state (drafts, feedback, conversations), on SQLite or PostgreSQL.
 
 SQLite (a file in WAL mode) is the embedded default; `COPILOT_DATABASE_URL=postgresql://...` shares one
-PostgreSQL database between every replica. The schema is kept by the Alembic migrations shipped in this package
-and brought up to date when the database is opened; an error names the database (never its password) and leaves
-the stored rows as they are.
+PostgreSQL database between every replica. The schema is kept by the Alembic migrations shipped in this
+package and brought up to date when the database is opened; an error names the database (never its password)
+and leaves the stored rows as they are.
 """
 
 from __future__ import annotations
@@ -37,14 +37,15 @@ class StoreError(CopilotError):
 
 
 def database_url(value: str | Path) -> URL:
-    """A SQLAlchemy URL for a path (SQLite) or a `sqlite:///` / `postgresql://` URL, with the psycopg 3 driver."""
+    """A SQLAlchemy URL for a path (SQLite) or a `sqlite:///` / `postgresql://` URL, with the psycopg 3
+    driver."""
     if isinstance(value, Path):
         return URL.create("sqlite", database=str(value))
     try:
         url = make_url(value)
     except ArgumentError as exc:
-        raise StoreError(f"COPILOT_DATABASE_URL is not a database URL ({exc}); use postgresql://user:password@host"
-                         ":port/name or sqlite:///path") from None
+        raise StoreError(f"COPILOT_DATABASE_URL is not a database URL ({exc}); use "
+                         "postgresql://user:password@host:port/name or sqlite:///path") from None
     if url.get_backend_name() in ("postgresql", "postgres"):
         return url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() == "sqlite" and url.database:
@@ -55,15 +56,19 @@ def database_url(value: str | Path) -> URL:
 
 class Database:
     """An engine, its migrations run once at open, and read / write blocks that turn driver errors into a
-    StoreError naming the database. Writers of one process take turns on a lock (SQLite's busy wait sleeps up to
-    100 ms at a time); each write is one transaction (`BEGIN IMMEDIATE` on SQLite)."""
+    StoreError naming the database. Writers of one process take turns on a lock (SQLite's busy wait sleeps up
+    to 100 ms at a time); each write is one transaction (`BEGIN IMMEDIATE` on SQLite)."""
 
-    def __init__(self, url: str | Path, busy_timeout: float = 10.0, error: type[StoreError] = StoreError) -> None:
-        """`error`: the kind of StoreError an open that fails raises (it names the database as its `label`)."""
+    def __init__(
+        self, url: str | Path, busy_timeout: float = 10.0, error: type[StoreError] = StoreError
+    ) -> None:
+        """`error`: the kind of StoreError a failed open raises (it names the database as its `label`)."""
         self.url = database_url(url)
         self.busy_timeout = busy_timeout
         self.sqlite = self.url.get_backend_name() == "sqlite"
-        self.name = (self.url.database or "") if self.sqlite else self.url.render_as_string(hide_password=True)
+        self.name = (
+            (self.url.database or "") if self.sqlite else self.url.render_as_string(hide_password=True)
+        )
         self._write_lock = threading.Lock()
         self.engine = self._engine(error)
         self.migrate(error)
@@ -79,7 +84,8 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise error(f"{error.label} {path}: cannot create its folder ({exc.strerror})") from exc
-        engine = create_engine(self.url, connect_args={"timeout": self.busy_timeout, "check_same_thread": False})
+        engine = create_engine(self.url,
+                               connect_args={"timeout": self.busy_timeout, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -111,7 +117,8 @@ class Database:
     def writing(self, error: type[StoreError] = StoreError) -> Iterator[Connection]:
         """One transaction, committed when the block ends without an exception."""
         if not self._write_lock.acquire(timeout=self.busy_timeout):
-            raise error(f"{error.label} {self.name}: other writes of this process took over {self.busy_timeout:g} s")
+            raise error(f"{error.label} {self.name}: other writes of this process took over "
+                        f"{self.busy_timeout:g} s")
         try:
             with self.engine.connect() as db:
                 db.execution_options(immediate=True)
@@ -124,13 +131,14 @@ class Database:
 
     def explain(self, exc: BaseException, label: str = StoreError.label) -> str:
         """One sentence naming the database and what is wrong with it."""
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        message = str(getattr(exc, "orig", None) or exc).strip()
+        reason = message.splitlines()[0] if str(exc).strip() else repr(exc)
         where = f"{label} {self.name}"
         if "locked" in reason or "busy" in reason or "lock timeout" in reason:
             return f"{where} is locked by another program (waited {self.busy_timeout:g} s): {reason}"
         if "not a database" in reason or "malformed" in reason or "corrupt" in reason:
-            return (f"{where} is damaged ({reason}); it was left as it is: restore it from a backup, or move it away "
-                    "to start a new one")
+            return (f"{where} is damaged ({reason}); it was left as it is: restore it from a backup, "
+                    "or move it away to start a new one")
         if "Connection refused" in reason or "could not connect" in reason or "connection failed" in reason:
             return f"{where}: cannot connect ({reason})"
         return f"{where}: {reason}"

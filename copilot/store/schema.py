@@ -1,8 +1,8 @@
 """The tables of the copilot's store, as SQLAlchemy Core metadata: one definition for SQLite and PostgreSQL.
 
-The migrations in `copilot/store/migrations/versions` create exactly these; a change here needs a new revision.
-Times are seconds since the epoch (UTC); `day` is the conversation's local date in the team's time zone
-(`YYYY-MM-DD`), so per-day numbers are a GROUP BY on both backends.
+The migrations in `copilot/store/migrations/versions` create exactly these; a change here needs a new
+revision. Times are seconds since the epoch (UTC); `day` is the conversation's local date in the team's time
+zone (`YYYY-MM-DD`), so per-day numbers are a GROUP BY on both backends.
 """
 
 from __future__ import annotations

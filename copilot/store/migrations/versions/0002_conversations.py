@@ -7,6 +7,8 @@ Revises: 0001
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -26,6 +28,101 @@ def upgrade() -> None:
         table.add_column(sa.Column("similarity", sa.Float))
     op.create_index("drafts_created", "drafts", ["created_at"])
     _conversations()
+    _messages()
+    _message_violations()
+
+
+def _conversations() -> None:
+    """One row per stored conversation with what the review counts: its clock, its analysis, its QA."""
+    op.create_table(
+        "conversations",
+        *_conversation_identity(),
+        *_conversation_clock(),
+        *_conversation_analysis(),
+        *_conversation_quality(),
+        sa.UniqueConstraint("source", "external_id", name="conversations_external"),
+    )
+    op.create_index("conversations_day", "conversations", ["day", "platform"])
+    op.create_index("conversations_agent", "conversations", ["agent", "day"])
+    op.create_index("conversations_due", "conversations", ["reply_due_at"])
+    op.create_index("conversations_promise", "conversations", ["promise_due_at"])
+
+
+def _conversation_identity() -> list[sa.Column[Any]]:
+    """Where the conversation comes from, who took part, and what was stored of it."""
+    return [
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("source", sa.String(16), nullable=False),
+        sa.Column("external_id", sa.String(200), nullable=False),
+        sa.Column("platform", sa.String(64), nullable=False),
+        sa.Column("flow", sa.String(64), nullable=False),
+        sa.Column("customer", sa.String(100)),
+        sa.Column("agent", sa.String(100)),
+        sa.Column("link", sa.Text),
+        sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("messages", sa.Integer, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+    ]
+
+
+def _conversation_clock() -> list[sa.Column[Any]]:
+    """When it started (and on which local day), was last active, first answered and resolved."""
+    real = sa.Float
+    return [
+        sa.Column("started_at", real),
+        sa.Column("day", sa.String(10)),
+        sa.Column("last_at", real),
+        sa.Column("last_role", sa.String(16)),
+        sa.Column("first_response_at", real),
+        sa.Column("first_response_seconds", real),
+        sa.Column("first_responder", sa.String(100)),
+        sa.Column("resolved_at", real),
+        sa.Column("resolution_seconds", real),
+    ]
+
+
+def _conversation_analysis() -> list[sa.Column[Any]]:
+    """The triage of the customer's messages, the service level it sets, and the promises of a time."""
+    real, number, flag = sa.Float, sa.Integer, sa.Boolean
+    return [
+        sa.Column("urgency", sa.String(16)),
+        sa.Column("intent", sa.String(64)),
+        sa.Column("issue_type", sa.String(32)),
+        sa.Column("sentiment", sa.String(16)),
+        sa.Column("confidence", real),
+        sa.Column("confident", flag),
+        sa.Column("answerable", flag),
+        sa.Column("reason", sa.String(64)),
+        sa.Column("sla_minutes", number),
+        sa.Column("in_sla", flag),
+        sa.Column("reply_due_at", real),
+        sa.Column("promise_due_at", real),
+        sa.Column("promises", number, nullable=False),
+        sa.Column("broken_promises", number, nullable=False),
+    ]
+
+
+def _conversation_quality() -> list[sa.Column[Any]]:
+    """The QA of the agents' replies, the customer's rating, the question (and its embedding) kept for the
+    knowledge gaps."""
+    number, flag = sa.Integer, sa.Boolean
+    return [
+        sa.Column("agent_replies", number, nullable=False),
+        sa.Column("steps_covered", number),
+        sa.Column("steps_total", number),
+        sa.Column("steps_missing", sa.Text),
+        sa.Column("in_order", flag),
+        sa.Column("review_asked", flag),
+        sa.Column("qa_score", sa.Float),
+        sa.Column("violations", number, nullable=False),
+        sa.Column("rating", number),
+        sa.Column("question", sa.Text),
+        sa.Column("vector", sa.LargeBinary),
+        sa.Column("updated_at", sa.Float, nullable=False),
+    ]
+
+
+def _messages() -> None:
     op.create_table(
         "messages",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -42,6 +139,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("conversation_id", "position", name="messages_position"),
         sa.UniqueConstraint("conversation_id", "external_id", name="messages_external"),
     )
+
+
+def _message_violations() -> None:
     op.create_table(
         "message_violations",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -55,64 +155,6 @@ def upgrade() -> None:
     )
     op.create_index("violations_day", "message_violations", ["day", "author"])
     op.create_index("violations_conversation", "message_violations", ["conversation_id"])
-
-
-def _conversations() -> None:
-    text, real, number, flag = sa.Text, sa.Float, sa.Integer, sa.Boolean
-    op.create_table(
-        "conversations",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("source", sa.String(16), nullable=False),
-        sa.Column("external_id", sa.String(200), nullable=False),
-        sa.Column("platform", sa.String(64), nullable=False),
-        sa.Column("flow", sa.String(64), nullable=False),
-        sa.Column("customer", sa.String(100)),
-        sa.Column("agent", sa.String(100)),
-        sa.Column("link", text),
-        sa.Column("content_hash", sa.String(64), nullable=False),
-        sa.Column("messages", number, nullable=False),
-        sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("started_at", real),
-        sa.Column("day", sa.String(10)),
-        sa.Column("last_at", real),
-        sa.Column("last_role", sa.String(16)),
-        sa.Column("first_response_at", real),
-        sa.Column("first_response_seconds", real),
-        sa.Column("first_responder", sa.String(100)),
-        sa.Column("resolved_at", real),
-        sa.Column("resolution_seconds", real),
-        sa.Column("urgency", sa.String(16)),
-        sa.Column("intent", sa.String(64)),
-        sa.Column("issue_type", sa.String(32)),
-        sa.Column("sentiment", sa.String(16)),
-        sa.Column("confidence", real),
-        sa.Column("confident", flag),
-        sa.Column("answerable", flag),
-        sa.Column("reason", sa.String(64)),
-        sa.Column("sla_minutes", number),
-        sa.Column("in_sla", flag),
-        sa.Column("reply_due_at", real),
-        sa.Column("promise_due_at", real),
-        sa.Column("promises", number, nullable=False),
-        sa.Column("broken_promises", number, nullable=False),
-        sa.Column("agent_replies", number, nullable=False),
-        sa.Column("steps_covered", number),
-        sa.Column("steps_total", number),
-        sa.Column("steps_missing", text),
-        sa.Column("in_order", flag),
-        sa.Column("review_asked", flag),
-        sa.Column("qa_score", real),
-        sa.Column("violations", number, nullable=False),
-        sa.Column("rating", number),
-        sa.Column("question", text),
-        sa.Column("vector", sa.LargeBinary),
-        sa.Column("updated_at", real, nullable=False),
-        sa.UniqueConstraint("source", "external_id", name="conversations_external"),
-    )
-    op.create_index("conversations_day", "conversations", ["day", "platform"])
-    op.create_index("conversations_agent", "conversations", ["agent", "day"])
-    op.create_index("conversations_due", "conversations", ["reply_due_at"])
-    op.create_index("conversations_promise", "conversations", ["promise_due_at"])
 
 
 def downgrade() -> None:
