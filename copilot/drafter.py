@@ -1,16 +1,16 @@
-"""The drafting pipeline: understand -> locate step -> retrieve -> draft -> check -> (repair) -> response."""
+"""The drafter: the stages of a draft (understand, locate, plan, retrieve, compose, check, respond) over the
+components they use; `copilot/pipeline.py` runs them in order."""
 
 from __future__ import annotations
 
 import logging
-import os
 import re
-import threading
 import time
 import uuid
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from copilot import pipeline
 from copilot.compose.base import ChatModel, ChatModelError, Completion, DraftContext, DraftPrompt
 from copilot.compose.local import LocalComposer
 from copilot.compose.openai_chat import completion_from_text
@@ -23,8 +23,9 @@ from copilot.flow.step_model import Examples, StepModel
 from copilot.flow.tracker import StepLocation, StepTracker
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import Violation
-from copilot.guardrails.repair import Repairer
+from copilot.guardrails.repair import Repairer, RepairOutcome
 from copilot.knowledge import KnowledgeBase
+from copilot.pipeline import DraftPlan
 from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.hybrid import SearchHit
@@ -34,27 +35,13 @@ from copilot.understand.address import addressed, bare_name
 from copilot.understand.directives import without_directives
 from copilot.understand.language import conversation_language
 from copilot.understand.pii import PiiMasker
-from copilot.understand.understanding import Understander
+from copilot.understand.understanding import Understander, Understanding
 from copilot.understand.units import AnswerUnit
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class DraftPlan:
-    """What the pipeline knows before the model writes: the flow, where the conversation stands, the context."""
-
-    flow: Flow
-    location: StepLocation
-    context: DraftContext
-    reply: ReplyPlan | None = None
-
-
 PASSAGES = 4
-# Understanding a conversation and searching (model calls, Python work) runs in at most one request thread per
-# core: more threads only take the interpreter lock from each other and from the model, and a server at
-# concurrency 8 answered its slowest drafts 30 % later. The LLM call is outside, so slow LLMs still overlap.
-CPU_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)
 MAX_CITATIONS = 3
 
 
@@ -101,25 +88,22 @@ class Drafter:
             tracker.clear_caches()
 
     def draft(self, request: DraftRequest) -> DraftResponse:
-        started = time.perf_counter()
-        plan = self._prepare(request)
-        completion, degraded = self._complete(request, plan.context)
-        return self._finish(request, plan, completion, degraded, started)
+        return pipeline.draft(self, request)
 
     def stream(self, request: DraftRequest) -> Iterator[tuple[str, str | DraftResponse]]:
         """("delta", text) pieces as the model writes, then ("final", response) after the guardrails.
 
         The final draft may differ from the streamed text when a repair was needed: clients replace it."""
         started = time.perf_counter()
-        plan = self._prepare(request)
+        plan = pipeline.prepare(self, request)
         if self.model is self.composer:
-            completion, degraded = self._complete(request, plan.context)
+            completion, degraded = self.compose(request, plan.context)
             completion = self._addressed(completion, plan)
             for piece in re.findall(r"\S+\s*", completion.text):
                 yield "delta", piece
         else:
             completion, degraded = yield from self._stream_model(request, plan)
-        yield "final", self._finish(request, plan, completion, degraded, started)
+        yield "final", pipeline.finish(self, request, plan, completion, degraded, started)
 
     def _stream_model(
         self, request: DraftRequest, plan: DraftPlan
@@ -137,35 +121,33 @@ class Drafter:
             log.warning("LLM stream failed, using the local composer: %s", exc)
             return self.composer.complete(prompt), True
 
-    def _prepare(self, request: DraftRequest) -> DraftPlan:
-        with CPU_SLOTS:
-            return self._prepare_now(request)
+    def understand(self, request: DraftRequest, flow: Flow, language: str) -> Understanding | None:
+        """What the conversation needs and whether an answer unit surely answers it; None for a flow or a
+        knowledge base without answer units (drafts then follow the step and the retrieved passages)."""
+        understander = self.understander
+        if understander is None or not understander.answers_from_units or flow.id not in understander.config.flows:
+            return None
+        return understander.read(request.messages, request.platform, language, request.customer.name)
 
-    def _prepare_now(self, request: DraftRequest) -> DraftPlan:
-        flow = self.validate(request)
-        language = self.language(request)
-        location = self.locate(request, flow)
-        reply = self._plan(request, flow, location, language)
+    def plan(self, request: DraftRequest, flow: Flow, location: StepLocation,
+             understanding: Understanding | None) -> ReplyPlan | None:
+        """The acts of the reply at the located step, from what the understanding stage read."""
+        if understanding is None or self.understander is None:
+            return None
+        acts = self.understander.config.flows[flow.id]
+        return plan_reply(flow, acts, location.step, understanding, forced=request.step is not None)
+
+    def context(self, request: DraftRequest, flow: Flow, location: StepLocation, reply: ReplyPlan | None,
+                language: str) -> DraftContext:
+        """What the model writes from: the step, the slots and the passages (the selected answer unit's reply
+        when the reply is planned, else the best retrieved passages of the step)."""
         step = reply.step if reply else flow.step(location.step)
         if reply is None:
             passages = self._retrieve(request, step.id) if step.knowledge else []
         else:
             passages = [_answer_hit(reply, language)] if reply.answers else []
-        context = DraftContext(step=step, language=language, platform=request.platform, slots=self._slots(request),
-                               passages=passages, customer_text=_recent_customer_text(request), plan=reply)
-        return DraftPlan(flow, location, context, reply)
-
-    def _plan(self, request: DraftRequest, flow: Flow, location: StepLocation, language: str) -> ReplyPlan | None:
-        """The acts of the reply, from what the understanding stage reads; None for a flow or a knowledge base
-        without answer units (drafts then follow the step and the retrieved passages)."""
-        understander = self.understander
-        if understander is None or not understander.answers_from_units:
-            return None
-        acts = understander.config.flows.get(flow.id)
-        if acts is None:
-            return None
-        understanding = understander.read(request.messages, request.platform, language, request.customer.name)
-        return plan_reply(flow, acts, location.step, understanding, forced=request.step is not None)
+        return DraftContext(step=step, language=language, platform=request.platform, slots=self._slots(request),
+                            passages=passages, customer_text=_recent_customer_text(request), plan=reply)
 
     def _slots(self, request: DraftRequest) -> dict[str, str]:
         slots = request.slots()
@@ -173,9 +155,9 @@ class Drafter:
             slots["customer_name"] = bare_name(self.understander.config.address, slots["customer_name"])
         return slots
 
-    def _finish(
-        self, request: DraftRequest, plan: DraftPlan, completion: Completion, degraded: bool, started: float
-    ) -> DraftResponse:
+    def check(self, request: DraftRequest, plan: DraftPlan, completion: Completion) -> tuple[RepairOutcome, bool]:
+        """The guardrails' verdict on the draft, repaired until it passes; False when the model kept breaking the
+        rules and the local composer's template replaced its draft (the draft is then not grounded)."""
         context, step = plan.context, plan.context.step
         used_templates: list[bool] = []
 
@@ -186,25 +168,30 @@ class Drafter:
             if len(used_templates) + 1 >= self.repairer.max_attempts and self.model is not self.composer:
                 used_templates.append(True)
                 return self.composer.complete(build_prompt(feedback, request.messages, "", [])).text
-            again, _ = self._complete(request, feedback)
+            again, _ = self.compose(request, feedback)
             used_templates.append(again.model == self.composer.name)
             return again.text
 
-        completion = self._addressed(completion, plan)
-        check = self.guardrails.context(completion.text, request.platform, plan.flow.id, step.id, context.language)
-        outcome = self.repairer.repair(completion.text, check, context.slots, step, regenerate)
-        if used_templates and used_templates[-1] and self.model is not self.composer:
+        text = self._addressed(completion, plan).text
+        verdict = self.guardrails.context(text, request.platform, plan.flow.id, step.id, context.language)
+        outcome = self.repairer.repair(text, verdict, context.slots, step, regenerate)
+        replaced = bool(used_templates and used_templates[-1])
+        if replaced and self.model is not self.composer:
             outcome.repairs.append("the model kept breaking the rules: the local composer wrote the draft")
-        grounded = not (used_templates and used_templates[-1])
+        return outcome, not replaced
+
+    def respond(self, plan: DraftPlan, completion: Completion, outcome: RepairOutcome, grounded: bool,
+                degraded: bool, started: float) -> DraftResponse:
+        """The contract's response: the checked draft, its step and acts, citations, answer and need."""
+        step, reply = plan.context.step, plan.reply
         only_used = completion.model == self.composer.name
-        citations = _citations(completion, context.passages, only_used) if grounded else []
-        reply = plan.reply
-        answered = reply is not None and reply.answers and bool(citations)
+        citations = _citations(completion, plan.context.passages, only_used) if grounded else []
         understanding = reply.understanding if reply else None
+        answered = reply is not None and reply.answers and bool(citations)
         return DraftResponse(
             draft_id=uuid.uuid4().hex, draft=outcome.text, step=step.id,
             next_steps=list(step.next) if reply else plan.location.next_steps,
-            steps_done=plan.location.steps_done, language=context.language, citations=citations,
+            steps_done=plan.location.steps_done, language=plan.context.language, citations=citations,
             guardrails=GuardrailVerdict(allowed=outcome.result.allowed, violations=outcome.result.violations,
                                         repairs=outcome.repairs),
             model=completion.model, degraded=degraded, latency_ms=round((time.perf_counter() - started) * 1000, 1),
@@ -262,7 +249,7 @@ class Drafter:
                     extra.append(SearchHit(chunk=chunk, score=hit.score))
         return extra
 
-    def _complete(self, request: DraftRequest, context: DraftContext) -> tuple[Completion, bool]:
+    def compose(self, request: DraftRequest, context: DraftContext) -> tuple[Completion, bool]:
         """Draft with the configured model; any failure falls back to the local composer, marked degraded."""
         if self.model is self.composer:
             return self.composer.complete(build_prompt(context, request.messages, "", [])), False
