@@ -1,6 +1,7 @@
 """The drafting pipeline, in the order of the architecture picture: understand -> locate the step -> plan the
 acts -> retrieve -> compose -> check and repair -> respond. Each stage is one method of the `Stages` (the
-drafter holds the components); this module only runs them in order over one state, the draft plan."""
+drafter holds the components); this module only runs them in order over one state, the draft plan. Triage is
+a second, shorter pipeline: read what the customer asks, decide, reply (through the drafts) or hand off."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from copilot.compose.base import Completion, DraftContext
 from copilot.compose.plan import ReplyPlan
@@ -17,6 +18,9 @@ from copilot.flow.flows import Flow
 from copilot.flow.tracker import StepLocation
 from copilot.guardrails.repair import RepairOutcome
 from copilot.understand.understanding import Understanding
+
+if TYPE_CHECKING:  # the triage engine drafts its answers through this module
+    from copilot.triage.engine import AutoReply, TriageDecision, TriageReading, TriageRequest, TriageResponse
 
 # Understanding a conversation and searching (model calls, Python work) runs in at most one request thread per
 # core: more threads only take the interpreter lock from each other and from the model, and a server at
@@ -80,3 +84,21 @@ def draft(stages: Stages, request: DraftRequest) -> DraftResponse:
     plan = prepare(stages, request)
     completion, degraded = stages.compose(request, plan.context)
     return finish(stages, request, plan, completion, degraded, started)
+
+
+class TriageStages(Protocol):
+    """The stages of a first-line triage, one verb each."""
+
+    def asked(self, request: TriageRequest) -> tuple[list[str], str]: ...
+    def read(self, asked: str) -> TriageReading: ...
+    def decide(self, request: TriageRequest, texts: list[str], reading: TriageReading) -> TriageDecision: ...
+    def reply(self, request: TriageRequest, decision: TriageDecision) -> AutoReply | None: ...
+    def respond(self, request: TriageRequest, decision: TriageDecision,
+                auto_reply: AutoReply | None = None) -> TriageResponse: ...
+
+
+def triage(stages: TriageStages, request: TriageRequest) -> TriageResponse:
+    """One triage, every stage in order: the bot's reply is a draft of the drafting pipeline, checked."""
+    texts, asked = stages.asked(request)
+    decision = stages.decide(request, texts, stages.read(asked))
+    return stages.respond(request, decision, stages.reply(request, decision))

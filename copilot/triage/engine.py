@@ -16,7 +16,7 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from copilot import prompts
+from copilot import pipeline, prompts
 from copilot.compose.base import ChatModelError
 from copilot.compose.local import write_around_slots
 from copilot.contracts import MAX_MESSAGES, Agent, Citation, Customer, DraftRequest, DraftResponse, Message
@@ -91,7 +91,7 @@ JsonModel = Callable[[list[dict[str, str]]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
-class _Reading:
+class TriageReading:
     """What the message says, before rules and tables: from the LLM when it answered, else the local model."""
 
     intent: IntentGuess
@@ -122,18 +122,17 @@ class TriageEngine:
         self._sentiment = {k: [re.compile(p) for p in v] for k, v in config.sentiment.items()}
 
     def triage(self, request: TriageRequest) -> TriageResponse:
-        texts, asked = self._texts(request)
-        return self._decide(request, texts, self._read(asked, fold(asked)), answer=True)
+        return pipeline.triage(self, request)
 
     def classify(self, requests: Sequence[TriageRequest]) -> list[TriageResponse]:
         """Triage many conversations at once with the local model, drafting no answer (`auto_reply` is null):
         what the weekly review keeps for each imported conversation (no call to a language model)."""
-        read = [self._texts(request) for request in requests]
+        read = [self.asked(request) for request in requests]
         readings = self.model.read_many([asked for _, asked in read])
-        return [self._decide(request, texts, self._local_reading(asked, fold(asked), found), answer=False)
+        return [self.respond(request, self.decide(request, texts, self._local_reading(asked, fold(asked), found)))
                 for request, (texts, asked), found in zip(requests, read, readings, strict=True)]
 
-    def _texts(self, request: TriageRequest) -> tuple[list[str], str]:
+    def asked(self, request: TriageRequest) -> tuple[list[str], str]:
         """The customer's messages, and what they ask: the model reads that, not instructions aimed at the bot
         (the rules read everything)."""
         if request.platform not in self.platforms:
@@ -142,40 +141,55 @@ class TriageEngine:
         texts = [m.text for m in request.messages if m.role == "customer"] or [request.messages[-1].text]
         return texts, " ".join(without_directives(text) for text in texts).strip() or " ".join(texts)
 
-    def _decide(self, request: TriageRequest, texts: list[str], reading: _Reading, answer: bool) -> TriageResponse:
+    def read(self, asked: str) -> TriageReading:
+        """What the customer needs, how urgent and in what tone: the LLM's reading when one is configured and
+        answers validly, else the local model's."""
+        return self._read(asked, fold(asked))
+
+    def decide(self, request: TriageRequest, texts: list[str], reading: TriageReading) -> TriageDecision:
+        """Urgency, issue type, route and whether a person must answer, each with its reason."""
         folded = fold(" ".join(texts))
-        language = detect_language(texts)
         guess = reading.intent
         intent = self.config.intents[guess.intent]
-        sentiment = self._sentiment_of(reading, folded)
         issue_type = cast(IssueType, reading.issue_type.label if reading.issue_type else intent.issue_type)
-        decision = _Decision(issue_type=issue_type,
-                             reasons=[f"intent {guess.intent} ({guess.confidence:.2f}, {reading.source})"])
+        decision = TriageDecision(guess, detect_language(texts), self._sentiment_of(reading, folded), issue_type,
+                                  reading.source)
         if guess.out_of_scope:
             decision.reasons.append(guess.reason)
             decision.handoff("none of the team's needs: a person answers")
         self._urgency(decision, reading, folded)
-        self._escalations(decision, request, sentiment)
+        self._escalations(decision, request, decision.sentiment)
         self._not_an_idea_when_pressing(decision, reading)
         decision.route = decision.route or self._route(decision.issue_type, guess.intent, request.platform)
         if decision.escalate:
             decision.route = self.config.routing.escalate.get(decision.route, decision.route)
-        thanks = self._thanks(request, language, decision, sentiment)
-        if not intent.answerable and thanks is None:
+        decision.thanks = self._thanks(request, decision.language, decision, decision.sentiment)
+        if not intent.answerable and decision.thanks is None:
             decision.handoff(f"no policy answers '{guess.intent}' on its own: a person must check")
         if guess.confidence < self.config.auto_reply_threshold:
             decision.handoff(f"intent confidence {guess.confidence:.2f} is under {self.config.auto_reply_threshold}")
-        auto_reply = None if decision.needs_human or not answer else thanks or self._answer(request, decision)
+        return decision
+
+    def reply(self, request: TriageRequest, decision: TriageDecision) -> AutoReply | None:
+        """What the bot sends alone: the thanks, else a cited answer from policy; None when a person answers."""
+        if decision.needs_human:
+            return None
+        return decision.thanks or self._answer(request, decision)
+
+    def respond(self, request: TriageRequest, decision: TriageDecision,
+                auto_reply: AutoReply | None = None) -> TriageResponse:
+        guess, language = decision.guess, decision.language
         return TriageResponse(
-            urgency=decision.urgency, issue_type=decision.issue_type, intent=guess.intent, sentiment=sentiment,
-            customer_tier=request.customer.tier, language=language, route=decision.route,
-            handoff=decision.needs_human, sla_minutes=self._sla(request.platform, decision.urgency),
+            urgency=decision.urgency, issue_type=decision.issue_type, intent=guess.intent,
+            sentiment=decision.sentiment, customer_tier=request.customer.tier, language=language,
+            route=decision.route, handoff=decision.needs_human,
+            sla_minutes=self._sla(request.platform, decision.urgency),
             auto_reply=auto_reply, confidence=guess.confidence, reasons=decision.reasons,
             out_of_scope=guess.out_of_scope,
             holding_message=self._holding(request, language, decision) if decision.needs_human else None,
         )
 
-    def _read(self, text: str, folded: str) -> _Reading:
+    def _read(self, text: str, folded: str) -> TriageReading:
         """The LLM's intent, urgency and sentiment when one is configured and answers validly; else local."""
         local = self._local(text, folded)
         if self.llm is None:
@@ -191,19 +205,19 @@ class TriageEngine:
         if view.intent not in self.config.intents:
             log.warning("LLM triage named an unknown intent, using local classification")
             return local
-        return _Reading(IntentGuess(view.intent, view.confidence), Reading(view.urgency, view.confidence, {}),
+        return TriageReading(IntentGuess(view.intent, view.confidence), Reading(view.urgency, view.confidence, {}),
                         None, Reading(view.sentiment, view.confidence, {}), "language model")
 
-    def _local(self, text: str, folded: str) -> _Reading:
+    def _local(self, text: str, folded: str) -> TriageReading:
         return self._local_reading(text, folded, self.model.read(text))
 
-    def _local_reading(self, text: str, folded: str, readings: dict[str, Reading]) -> _Reading:
+    def _local_reading(self, text: str, folded: str, readings: dict[str, Reading]) -> TriageReading:
         if "intent" in readings:
             guess = self._guess(readings["intent"])
         else:
             matched = [name for name, found in self._intent_patterns.items() if any(p.search(folded) for p in found)]
             guess = IntentGuess(matched[0], 0.5) if matched else IntentGuess(_fallback_intent(self.config), 0.0)
-        return _Reading(guess, readings.get("urgency"), readings.get("issue_type"), readings.get("sentiment"),
+        return TriageReading(guess, readings.get("urgency"), readings.get("issue_type"), readings.get("sentiment"),
                         "local model")
 
     def _guess(self, intent: Reading) -> IntentGuess:
@@ -215,7 +229,7 @@ class TriageEngine:
                   f"threshold {self.model.scope_threshold:.2f}; read as {fallback}")
         return IntentGuess(fallback, round(intent.probability, 3), True, reason)
 
-    def _sentiment_of(self, reading: _Reading, folded: str) -> Sentiment:
+    def _sentiment_of(self, reading: TriageReading, folded: str) -> Sentiment:
         if any(p.search(folded) for p in self._repeat):
             return "negative"
         if reading.sentiment is not None:
@@ -226,7 +240,7 @@ class TriageEngine:
             return "positive"
         return "neutral"
 
-    def _urgency(self, decision: _Decision, reading: _Reading, folded: str) -> None:
+    def _urgency(self, decision: TriageDecision, reading: TriageReading, folded: str) -> None:
         """The reading's level, raised by every matching rule (the first sets the team) and by a repeat contact."""
         if reading.urgency is not None:
             decision.urgency = cast(Urgency, reading.urgency.label)
@@ -241,7 +255,7 @@ class TriageEngine:
             match = compiled.first_report(folded)
             if match:
                 decision.raise_to(rule.level, f"{rule.reason} ('{match.group(0)}')")
-                decision.route = decision.route or rule.route
+                decision.route = decision.route or rule.route or ""
                 if rule.handoff:
                     decision.handoff(rule.reason)
         if any(p.search(folded) for p in self._repeat):
@@ -250,7 +264,7 @@ class TriageEngine:
             decision.handoff("repeated contact: escalate one level")
             decision.escalate = True
 
-    def _escalations(self, decision: _Decision, request: TriageRequest, sentiment: str) -> None:
+    def _escalations(self, decision: TriageDecision, request: TriageRequest, sentiment: str) -> None:
         """A customer of a senior tier (`senior` in triage.yaml: VIP) with a problem (something broken or wrong,
         or upset; not a plain question) goes senior."""
         senior = self.config.senior
@@ -259,11 +273,11 @@ class TriageEngine:
             tier = request.customer.tier
             decision.raise_to("high", f"a '{tier}' customer with a problem")
             decision.handoff(f"a '{tier}' customer with a problem: senior level")
-            decision.route = decision.route or self.config.routing.vip_problem
+            decision.route = decision.route or self.config.routing.vip_problem or ""
         if decision.urgency in ("urgent", "high"):
             decision.handoff(f"urgency {decision.urgency}: the bot answers alone only medium and low questions")
 
-    def _not_an_idea_when_pressing(self, decision: _Decision, reading: _Reading) -> None:
+    def _not_an_idea_when_pressing(self, decision: TriageDecision, reading: TriageReading) -> None:
         """Ideas, feedback and compliments (`feedback_issue_types`) are low (triage-categories); a message that
         is high or urgent is not one ("thanks for nothing, still broken after a week!!"): it takes the next most
         likely issue type."""
@@ -288,7 +302,7 @@ class TriageEngine:
         channel = self.config.sla_channel.get(platform, "chat")
         return self.config.sla_minutes[channel][urgency]
 
-    def _answer(self, request: TriageRequest, decision: _Decision) -> AutoReply | None:
+    def _answer(self, request: TriageRequest, decision: TriageDecision) -> AutoReply | None:
         """A cited answer from policy, through the drafting pipeline and its guardrails; None hands off."""
         if self.drafter is None:
             decision.handoff("no drafter to answer with")
@@ -303,7 +317,8 @@ class TriageEngine:
         decision.reasons.append(f"answered from {', '.join(c.id for c in draft.citations)}")
         return AutoReply(text=draft.draft, citations=draft.citations)
 
-    def _thanks(self, request: TriageRequest, language: str, decision: _Decision, sentiment: str) -> AutoReply | None:
+    def _thanks(self, request: TriageRequest, language: str, decision: TriageDecision,
+                sentiment: str) -> AutoReply | None:
         """Thanks or a compliment with nothing to do (read as low-urgency feedback, not upset): the bot thanks
         the customer with `thanks_message` instead of calling a person."""
         template = self.config.thanks_message.get(language) or self.config.thanks_message.get("en")
@@ -315,7 +330,7 @@ class TriageEngine:
         return AutoReply(text=write_around_slots(template, {"customer_name": request.customer.name or ""}),
                          citations=[])
 
-    def _holding(self, request: TriageRequest, language: str, decision: _Decision) -> str:
+    def _holding(self, request: TriageRequest, language: str, decision: TriageDecision) -> str:
         minutes = self._sla(request.platform, decision.urgency)
         words = self.config.wait_words.get(language) or self.config.wait_words["en"]
         wait = words["hours"].format(n=minutes // 60) if minutes >= 120 else words["minutes"].format(n=minutes)
@@ -345,16 +360,21 @@ class _CompiledRule:
         return None
 
 
-class _Decision:
+class TriageDecision:
     """The triage decision as it is built, with its reasons."""
 
-    def __init__(self, issue_type: IssueType, reasons: list[str]) -> None:
+    def __init__(self, guess: IntentGuess, language: str, sentiment: Sentiment, issue_type: IssueType,
+                 source: str) -> None:
+        self.guess = guess
+        self.language = language
+        self.sentiment: Sentiment = sentiment
         self.issue_type: IssueType = issue_type
         self.urgency: Urgency = "medium"
-        self.route: str | None = None
+        self.route = ""  # set by a rule, else by the routing table
         self.needs_human = False
         self.escalate = False
-        self.reasons = reasons
+        self.thanks: AutoReply | None = None
+        self.reasons = [f"intent {guess.intent} ({guess.confidence:.2f}, {source})"]
 
     def raise_to(self, level: Urgency, reason: str) -> None:
         if LEVELS.index(level) > LEVELS.index(self.urgency):
