@@ -17,7 +17,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
@@ -31,7 +30,7 @@ from threadpoolctl import threadpool_limits
 from copilot.cache import cached_embeddings, replace_cached
 from copilot.errors import KnowledgeError
 from copilot.retrieval.embedders import Embedder
-from copilot.text import fold
+from copilot.text import fold, folded_word_pairs, folded_words
 from copilot.understand.needs import NeedModel
 from copilot.yamlio import load_yaml_mapping, validate_model
 
@@ -41,7 +40,7 @@ Sentiment = Literal["negative", "neutral", "positive"]
 FIELDS = ("intent", "urgency", "issue_type", "sentiment")
 ISSUE_PAIRED_WITH = ("intent", "sentiment")
 EXAMPLES_DIR = "triage-examples"
-MODEL_VERSION = "6"  # bump when a change to the model or its module path makes fitted models in a cache stale
+MODEL_VERSION = "7"  # bump when a change to the model or its module path makes fitted models in a cache stale
 log = logging.getLogger(__name__)
 
 
@@ -89,15 +88,6 @@ class Reading:
     out_of_scope: bool = False
 
 
-def _words(text: str) -> list[str]:
-    return fold(text).split()
-
-
-def _word_pairs(text: str) -> list[str]:
-    words = _words(text)
-    return [f"{a} {b}" for a, b in pairwise(words)]
-
-
 class TriageModel:
     """One logistic regression per field over n-grams of the folded text and sentence embeddings; the intent is
     blended with a few-shot need model over the embeddings alone (`copilot.understand.needs`)."""
@@ -124,8 +114,8 @@ class TriageModel:
         self.cache_dir = cache_dir
         # single precision: the regressions' sparse products take half the time, the probabilities move by
         # under 0.02 (10,000 examples, every label the same)
-        self.words = TfidfVectorizer(analyzer=_words, ngram_range=(1, 1), sublinear_tf=True, dtype=np.float32)
-        self.pairs = TfidfVectorizer(analyzer=_word_pairs, sublinear_tf=True, dtype=np.float32)
+        self.words = TfidfVectorizer(analyzer=folded_words, ngram_range=(1, 1), sublinear_tf=True, dtype=np.float32)
+        self.pairs = TfidfVectorizer(analyzer=folded_word_pairs, sublinear_tf=True, dtype=np.float32)
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
                                      preprocessor=fold, dtype=np.float32)
         every = [*texts, *(text for text, _ in names)]
