@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from copilot.compose.slots import SlotWords
 from copilot.errors import InvalidRequestError, KnowledgeError
 from copilot.flow.flows import IDENTIFIER, Flow, FlowExamples, load_flow_examples, load_flows
 from copilot.retrieval.documents import KnowledgeDocument, check_vocabulary, load_documents
@@ -85,6 +86,7 @@ class KnowledgeBase:
     examples: dict[str, FlowExamples] = field(default_factory=dict)  # labelled conversations by flow
     default_platform: str = ""  # a helpdesk conversation's platform when its channel is not named (platforms.yaml)
     sections: Sections = field(default_factory=Sections)  # the sendable and never-sent sections (sections.yaml)
+    slot_words: SlotWords = field(default_factory=SlotWords)  # what a missing slot leaves (language.yaml)
 
     @classmethod
     def load(cls, root: Path) -> KnowledgeBase:
@@ -100,7 +102,8 @@ class KnowledgeBase:
         for document in documents:
             check_vocabulary(document, platforms, step_ids)
         return cls(root=root, platforms=platforms, flows=flows, documents=documents, examples=examples,
-                   default_platform=default_platform, sections=_load_sections(root / SECTIONS_FILE))
+                   default_platform=default_platform, sections=_load_sections(root / SECTIONS_FILE),
+                   slot_words=SlotWords.load(root))
 
     def resolve(self, platform: str, flow: str, step: str | None = None) -> Flow:
         """The flow, after checking that the platform, the flow and the step exist; unknown values are named."""

@@ -3,18 +3,7 @@
 (() => {
   "use strict";
 
-  const I18N = {
-    en: { appTitle: "Support copilot · weekly review", language: "Language", apiKey: "API key",
-          apiKeyHint: "This server needs an API key. It is stored in this browser only.", apiKeySave: "Save key",
-          since: "Since (7d or a date)", until: "Until", channel: "Channel", agent: "Agent", show: "Show",
-          allChannels: "All channels", loading: "Loading…", network: "The server cannot be reached.",
-          showLatest: "Show that week" },
-    vi: { appTitle: "Support copilot · báo cáo tuần", language: "Ngôn ngữ", apiKey: "Khóa API",
-          apiKeyHint: "Máy chủ này cần khóa API. Khóa chỉ được lưu trong trình duyệt này.", apiKeySave: "Lưu khóa",
-          since: "Từ (7d hoặc một ngày)", until: "Đến", channel: "Kênh", agent: "Nhân viên", show: "Xem",
-          allChannels: "Mọi kênh", loading: "Đang tải…", network: "Không kết nối được máy chủ.",
-          showLatest: "Xem tuần đó" },
-  };
+  const I18N = {};  // the page's words by language, from review.<lang>.json for each language of the toggle
   const $ = (id) => document.getElementById(id);
   const storage = {
     get(key) { try { return localStorage.getItem(`copilot.sidebar.${key}`); } catch { return null; } },
@@ -22,7 +11,18 @@
   };
   const state = { lang: "en", page: 1, sessionKey: "" };
 
-  function t(key) { return (I18N[state.lang] || I18N.en)[key] || I18N.en[key] || key; }
+  function t(key) { return (I18N[state.lang] || I18N.en || {})[key] || I18N.en?.[key] || key; }
+
+  async function loadLocales() {
+    const buttons = document.querySelectorAll("button[data-lang]");
+    const languages = [...new Set([...buttons].map((button) => button.dataset.lang))];
+    const files = await Promise.all(languages.map(async (lang) => {
+      const response = await fetch(`/static/review.${lang}.json`);
+      if (!response.ok) throw new Error(`review.${lang}.json: HTTP ${response.status}`);
+      return response.json();
+    }));
+    languages.forEach((lang, index) => { I18N[lang] = files[index].strings; });
+  }
 
   function setLanguage(lang) {
     state.lang = I18N[lang] ? lang : "en";
@@ -123,10 +123,11 @@
     } catch { /* the filter keeps "all channels" */ }
   }
 
-  function start() {
+  async function start() {
     const url = new URLSearchParams(location.search);
     for (const name of ["since", "until", "channel", "agent"]) if (url.get(name)) $(name).value = url.get(name);
     state.page = Number(url.get("page")) || 1;
+    try { await loadLocales(); } catch (error) { showError(error.message); }
     const saved = url.get("lang") || storage.get("lang");
     setLanguage(saved || ((navigator.language || "en").toLowerCase().startsWith("vi") ? "vi" : "en"));
     for (const button of document.querySelectorAll("[data-lang]")) {

@@ -2,151 +2,10 @@
 "use strict";
 
 (() => {
-  const I18N = {
-    en: {
-      appTitle: "Support copilot",
-      language: "Language",
-      dismiss: "Dismiss",
-      conversation: "Conversation",
-      conversationPlaceholder:
-        "C: Hi, my popup is not showing on my store\nA: Hi Lan, this is Minh from Avada.\nC: I already enabled it…",
-      conversationHint: "One message per line, starting with C: (customer) or A: (you); " +
-        "a line without one continues the message above.",
-      messagesCount: "{n} messages",
-      platform: "Platform",
-      flow: "Flow",
-      customerName: "Customer",
-      agentName: "Agent",
-      brand: "Brand",
-      customerPlaceholder: "Customer's name",
-      agentPlaceholder: "Your name",
-      brandPlaceholder: "Shop or brand",
-      draft: "Draft reply",
-      draftLabel: "Draft the next reply (Ctrl+Enter)",
-      steps: "Flow steps",
-      stepDone: "done",
-      stepCurrent: "current step",
-      stepTodo: "upcoming",
-      next: "Next: {steps}",
-      draftTitle: "Draft",
-      draftText: "Draft reply (editable)",
-      emptyDraft: "Paste the conversation and press Draft reply: the next reply appears here, " +
-        "checked against the platform's rules.",
-      writing: "Writing…",
-      checking: "Checking…",
-      passes: "Passes {platform} rules",
-      blocked: "Breaks {platform} rules",
-      warnings: "Check before sending",
-      previewLabel: "Where the rules are broken",
-      autoFixed: "Auto-fixed: {items}",
-      handoff: "Hand over to a colleague: {reason}",
-      degraded: "degraded",
-      degradedTitle: "The language model failed: this draft comes from the local composer.",
-      modelLine: "{model} · {ms} ms",
-      copy: "Copy",
-      copyLabel: "Copy the draft to the clipboard",
-      copied: "Copied to the clipboard",
-      insert: "Insert",
-      insertLabel: "Insert the draft into the helpdesk reply box",
-      insertUnavailable: "Open the sidebar inside your helpdesk to insert drafts",
-      sentToHelpdesk: "Sent to helpdesk",
-      regenerate: "Regenerate",
-      regenerateLabel: "Write another draft for this conversation",
-      feedback: "Feedback on this draft",
-      accept: "Accept",
-      acceptLabel: "Accept: I sent this draft",
-      edited: "Edited",
-      editedLabel: "Edited: I changed this draft before sending",
-      reject: "Reject",
-      rejectLabel: "Reject: I did not use this draft",
-      feedbackSaved: "Thanks, feedback saved",
-      sources: "Sources",
-      noSources: "No knowledge-base source for this step.",
-      sourceLabel: "Show source {n}: {title}, {section}",
-      closePassage: "Close the source",
-      loading: "Loading…",
-      apiKey: "API key",
-      apiKeyHint: "This server needs an API key. It is stored in this browser only.",
-      apiKeyPlaceholder: "Paste your API key",
-      apiKeySave: "Save key",
-      emptyConversation: "Paste the conversation first: one message per line.",
-      networkError: "Cannot reach the copilot server. Check the connection and try again.",
-      httpError: "The server answered with an error ({status}).",
-    },
-    vi: {
-      appTitle: "Trợ lý CSKH",
-      language: "Ngôn ngữ",
-      dismiss: "Đóng",
-      conversation: "Hội thoại",
-      conversationPlaceholder:
-        "Khách: Shop ơi, đơn của em bao giờ giao ạ?\nNV: Dạ em chào chị Lan, em là Minh ạ.\nKhách: …",
-      conversationHint: "Mỗi dòng một tin nhắn, bắt đầu bằng Khách: (khách) hoặc NV: (bạn); " +
-        "dòng không có tiền tố nối tiếp tin phía trên.",
-      messagesCount: "{n} tin nhắn",
-      platform: "Kênh",
-      flow: "Quy trình",
-      customerName: "Khách hàng",
-      agentName: "Nhân viên",
-      brand: "Thương hiệu",
-      customerPlaceholder: "Tên khách",
-      agentPlaceholder: "Tên của bạn",
-      brandPlaceholder: "Tên shop / thương hiệu",
-      draft: "Soạn trả lời",
-      draftLabel: "Soạn câu trả lời tiếp theo (Ctrl+Enter)",
-      steps: "Các bước quy trình",
-      stepDone: "đã xong",
-      stepCurrent: "bước hiện tại",
-      stepTodo: "sắp tới",
-      next: "Tiếp theo: {steps}",
-      draftTitle: "Bản nháp",
-      draftText: "Bản nháp trả lời (có thể sửa)",
-      emptyDraft: "Dán hội thoại rồi bấm Soạn trả lời: câu trả lời tiếp theo hiện ở đây, " +
-        "đã kiểm tra theo quy định của kênh.",
-      writing: "Đang soạn…",
-      checking: "Đang kiểm tra…",
-      passes: "Đạt quy định của {platform}",
-      blocked: "Vi phạm quy định của {platform}",
-      warnings: "Cần xem lại trước khi gửi",
-      previewLabel: "Đoạn vi phạm quy định",
-      autoFixed: "Đã tự sửa: {items}",
-      handoff: "Chuyển cho đồng nghiệp: {reason}",
-      degraded: "dự phòng",
-      degradedTitle: "Mô hình ngôn ngữ bị lỗi: bản nháp này do bộ soạn cục bộ viết.",
-      modelLine: "{model} · {ms} ms",
-      copy: "Sao chép",
-      copyLabel: "Sao chép bản nháp",
-      copied: "Đã sao chép",
-      insert: "Chèn",
-      insertLabel: "Chèn bản nháp vào ô trả lời của helpdesk",
-      insertUnavailable: "Mở trợ lý bên trong helpdesk để chèn bản nháp",
-      sentToHelpdesk: "Đã gửi sang helpdesk",
-      regenerate: "Soạn lại",
-      regenerateLabel: "Soạn bản nháp khác cho hội thoại này",
-      feedback: "Đánh giá bản nháp",
-      accept: "Dùng",
-      acceptLabel: "Dùng: tôi đã gửi bản nháp này",
-      edited: "Đã sửa",
-      editedLabel: "Đã sửa: tôi sửa bản nháp trước khi gửi",
-      reject: "Bỏ",
-      rejectLabel: "Bỏ: tôi không dùng bản nháp này",
-      feedbackSaved: "Cảm ơn, đã lưu phản hồi",
-      sources: "Nguồn tham khảo",
-      noSources: "Bước này không dùng nguồn từ kho kiến thức.",
-      sourceLabel: "Xem nguồn {n}: {title}, {section}",
-      closePassage: "Đóng nguồn",
-      loading: "Đang tải…",
-      apiKey: "Khóa API",
-      apiKeyHint: "Máy chủ này cần khóa API. Khóa chỉ được lưu trong trình duyệt này.",
-      apiKeyPlaceholder: "Dán khóa API",
-      apiKeySave: "Lưu khóa",
-      emptyConversation: "Hãy dán hội thoại trước: mỗi dòng một tin nhắn.",
-      networkError: "Không kết nối được máy chủ trợ lý. Kiểm tra kết nối rồi thử lại.",
-      httpError: "Máy chủ báo lỗi ({status}).",
-    },
-  };
-
-  const CUSTOMER_PREFIX = /^\s*(c|customer|khách|khach)\s*:\s?/i;
-  const AGENT_PREFIX = /^\s*(a|agent|nv)\s*:\s?/i;
+  // The page's words by language, and the prefixes a pasted line may start with in any of them: read from
+  // sidebar.<lang>.json for each language of the toggle.
+  const I18N = {};
+  const PREFIXES = { customer: /(?!)/, agent: /(?!)/ };
   const EVENT_END = /\r\n\r\n|\n\n|\r\r/;
   const CHECK_DELAY_MS = 400;
   const DEFAULT_FLOW = "livechat";
@@ -197,13 +56,14 @@
     lastDrafted: "",
     sessionKey: "",      // the key typed in this page, in case storage is blocked
     embedded: window.parent !== window,
+    locales: null,       // the languages' files, read at start
     ready: null,
   };
 
   // ---------- language ----------
 
   function t(key, values = {}) {
-    const text = (I18N[state.lang] && I18N[state.lang][key]) ?? I18N.en[key] ?? key;
+    const text = I18N[state.lang]?.[key] ?? I18N.en?.[key] ?? key;
     return text.replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
   }
 
@@ -227,6 +87,23 @@
     renderSummary();
     renderSteps();
     if (state.response) renderResult();
+  }
+
+  /** Every language's file; a line prefix of any language marks who wrote it, whatever the page shows. */
+  async function loadLocales() {
+    const buttons = document.querySelectorAll("button[data-lang]");
+    const languages = [...new Set([...buttons].map((button) => button.dataset.lang))];
+    const files = await Promise.all(languages.map(async (lang) => {
+      const response = await fetch(`/static/sidebar.${lang}.json`);
+      if (!response.ok) throw new Error(`sidebar.${lang}.json: HTTP ${response.status}`);
+      return response.json();
+    }));
+    languages.forEach((lang, index) => { I18N[lang] = files[index].strings; });
+    for (const role of Object.keys(PREFIXES)) {
+      const words = files.flatMap((file) => (file.prefixes && file.prefixes[role]) || []);
+      const escaped = words.map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+      if (escaped.length) PREFIXES[role] = new RegExp(`^\\s*(${escaped.join("|")})\\s*:\\s?`, "i");
+    }
   }
 
   function initialLanguage() {
@@ -412,8 +289,8 @@
       if (!line.trim()) continue;
       let role = null;
       let body = line;
-      if (CUSTOMER_PREFIX.test(line)) { role = "customer"; body = line.replace(CUSTOMER_PREFIX, ""); }
-      else if (AGENT_PREFIX.test(line)) { role = "agent"; body = line.replace(AGENT_PREFIX, ""); }
+      if (PREFIXES.customer.test(line)) { role = "customer"; body = line.replace(PREFIXES.customer, ""); }
+      else if (PREFIXES.agent.test(line)) { role = "agent"; body = line.replace(PREFIXES.agent, ""); }
       body = body.trim();
       const last = messages[messages.length - 1];
       if (!role && last) last.text = last.text ? `${last.text}\n${body}` : body;
@@ -482,6 +359,7 @@
   }
 
   async function draft() {
+    await state.locales.catch(() => undefined);  // the line prefixes
     const request = draftRequest();
     if (!request.messages.length) {
       showError(t("emptyConversation"));
@@ -912,9 +790,19 @@
     window.addEventListener("message", onMessage);
   }
 
+  async function start() {
+    try {
+      await state.locales;
+    } catch (error) {
+      showError(error.message);
+    }
+    setLanguage(initialLanguage());
+    return loadCatalog();
+  }
+
+  state.locales = loadLocales();
   wire();
-  setLanguage(initialLanguage());
   setBusy(false);
-  state.ready = loadCatalog();
+  state.ready = start();
   if (state.embedded) window.parent.postMessage("chatwoot-dashboard-app:fetch-info", "*");
 })();

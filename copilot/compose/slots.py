@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from functools import cache, cached_property
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from copilot.text import fold
+from copilot.yamlio import load_yaml_mapping, validate_model
 
 SLOT = re.compile(r"\{(\w+)\}")
 _SLOT_HINTS = (
@@ -33,23 +38,85 @@ def slot_for(placeholder: str) -> str | None:
 
 
 # A slot the sentence stands without ("Thanks for waiting, {customer_name}."): only the name goes when it is
-# missing. Any other missing slot takes its clause with it ("em là {agent_name}" would leave "em là").
+# missing. Any other missing slot takes its clause with it ("this is {agent_name}" would leave "this is").
 VOCATIVE_SLOTS = frozenset({"customer_name"})
 _MISSING = "\x00"
 _CLAUSE = re.compile(r"[^,.!?;:]*[,.!?;:]*")
-# Words a clause cannot end on (lower case, with diacritics: "ạ" is not "a"): what a removed slot would complete.
-DANGLING_ENDS = frozenset(["from", "at", "with", "to", "the", "a", "an", "of", "by", "named",
-                           "là", "của", "bên", "từ", "tại", "với"])
-DANGLING_PAIRS = frozenset({("this", "is"), ("name", "is"), ("i", "am"), ("i", "m"), ("here", "is")})
-_PREPOSITION = re.compile(r"\s*\b(from|at|with|to|của|bên|từ|tại)\s+(the\s+)?" + _MISSING + r"(?=\s*([,.!?;:]|$))",
-                          re.IGNORECASE)
+LANGUAGE_FILE = "language.yaml"
+SHIPPED_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+Words = dict[str, tuple[str, ...]]  # by language
 
 
-def write_around_slots(template: str, values: dict[str, str]) -> str:
-    """Fill known slots; a missing name is left out, any other missing slot with its clause, so no customer ever
-    reads "Hi, this is." or "em là."."""
-    text = SLOT.sub(lambda m: values.get(m.group(1)) or ("" if m.group(1) in VOCATIVE_SLOTS else _MISSING), template)
-    text = _PREPOSITION.sub("", text)
+class SlotWords(BaseModel):
+    """The words around a slot that a missing value would leave dangling, by language: the `slots:` section of
+    the knowledge folder's `language.yaml`, lower case with diacritics. Without them only the missing slot's
+    clause is cut."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dangling_ends: Words = Field(default_factory=dict, description="Words a clause cannot end on: what a "
+                                 "removed slot would complete ('from').")
+    dangling_pairs: Words = Field(default_factory=dict, description="Two words a clause cannot end on "
+                                  "('this is'; I'm is 'i m').")
+    prepositions: Words = Field(default_factory=dict, description="Cut with the missing slot they introduce, "
+                                "the rest of the clause kept ('from {brand}').")
+    articles: Words = Field(default_factory=dict, description="May stand between such a preposition and its "
+                            "slot ('from the {brand}').")
+
+    @field_validator("dangling_pairs")
+    @classmethod
+    def _two_words(cls, pairs: Words) -> Words:
+        for language, listed in pairs.items():
+            for number, pair in enumerate(listed):
+                if len(pair.split()) != 2:
+                    raise ValueError(f"{language}.{number}: '{pair}' is not two words")
+        return pairs
+
+    @classmethod
+    def load(cls, root: Path) -> SlotWords:
+        """The `slots:` words of `root/language.yaml`; none without the file or the section."""
+        path = root / LANGUAGE_FILE
+        section = load_yaml_mapping(path).get("slots") if path.exists() else None
+        return validate_model(cls, section or {}, path, prefix="slots")
+
+    @cached_property
+    def ends(self) -> frozenset[str]:
+        return frozenset(_every(self.dangling_ends))
+
+    @cached_property
+    def pairs(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(tuple(pair.split()) for pair in _every(self.dangling_pairs))
+
+    @cached_property
+    def preposition(self) -> re.Pattern[str] | None:
+        """A preposition (and an article) before a missing slot that ends its clause: cut with the slot."""
+        prepositions = "|".join(map(re.escape, _every(self.prepositions)))
+        if not prepositions:
+            return None
+        articles = "|".join(map(re.escape, _every(self.articles)))
+        article = rf"(?:(?:{articles})\s+)?" if articles else ""
+        return re.compile(rf"\s*\b(?:{prepositions})\s+{article}{_MISSING}(?=\s*([,.!?;:]|$))", re.IGNORECASE)
+
+
+def _every(words: Words) -> list[str]:
+    return [word.lower() for listed in words.values() for word in listed]
+
+
+@cache
+def shipped_words() -> SlotWords:
+    """The words of the knowledge folder shipped with the copilot, for callers that pass no knowledge base's
+    own."""
+    return SlotWords.load(SHIPPED_KNOWLEDGE)
+
+
+def write_around_slots(template: str, values: dict[str, str], words: SlotWords | None = None) -> str:
+    """Fill known slots; a missing name is left out, any other missing slot with its clause, so no customer
+    ever reads "Hi, this is." (`words`: the knowledge base's, by default the shipped ones)."""
+    words = words or shipped_words()
+    text = SLOT.sub(lambda m: values.get(m.group(1)) or ("" if m.group(1) in VOCATIVE_SLOTS else _MISSING),
+                    template)
+    if words.preposition is not None:
+        text = words.preposition.sub("", text)
     kept: list[str] = []
     for clause in _CLAUSE.findall(text):
         if _MISSING not in clause:
@@ -65,14 +132,15 @@ def write_around_slots(template: str, values: dict[str, str]) -> str:
 
 
 def _capitalised_sentences(text: str) -> str:
-    return re.sub(r"(^|[.!?]\s+)([a-zà-ỹđ])", lambda m: m.group(1) + m.group(2).upper(), text)
+    return re.sub(r"(^|[.!?]\s+)([a-z\u00e0-\u1ef9\u0111])", lambda m: m.group(1) + m.group(2).upper(), text)
 
 
-def dangling_words(text: str) -> list[str]:
-    """Clauses of `text` that end on a word a missing slot would have completed ("this is.", "em là,")."""
+def dangling_words(text: str, words: SlotWords | None = None) -> list[str]:
+    """Clauses of `text` that end on a word a missing slot would have completed ("this is.", "from,")."""
+    words = words or shipped_words()
     found = []
     for clause in re.split(r"[,.!?;:]", text):
         tokens = re.findall(r"\w+", clause.lower())
-        if tokens and (tokens[-1] in DANGLING_ENDS or tuple(tokens[-2:]) in DANGLING_PAIRS):
+        if tokens and (tokens[-1] in words.ends or tuple(tokens[-2:]) in words.pairs):
             found.append(clause.strip())
     return found

@@ -1,67 +1,20 @@
-"""The words of the review page, in English and Vietnamese (the business words come from knowledge/)."""
+"""The words of the review page, in English and Vietnamese (`labels.yaml`, read once; the business words come
+from knowledge/)."""
 
 from __future__ import annotations
 
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Weekly review", "period": "{since} to {until}", "as_of": "lists as of {as_of}",
-        "empty": "No conversation started in this period.", "latest": "The latest stored conversation is on {day}.",
-        "team": "The team", "response_rate": "Response rate", "target": "target {target}",
-        "days_at_target": "Days at or above target", "first_response": "First response, p50 / p90",
-        "resolution": "Resolution, p50 / p90", "last_ours": "Conversations where we sent the last message",
-        "unanswered_never": "Never answered", "waiting": "Waiting past the service level",
-        "broken": "Promises broken", "reviews": "Reviews: positive / negative", "minutes": "{value} min",
-        "daily": "Daily response rate against the target", "no_data": "none",
-        "channels": "Per channel", "channel": "Channel", "conversations": "Conversations",
-        "distribution": "First-response time (business hours)",
-        "unanswered": "Unanswered past the service level (the customer wrote last)",
-        "promises": "Waiting longer than the agent promised, with no update",
-        "agents": "Flow compliance per agent", "agent": "Agent", "finished": "Finished",
-        "steps_covered": "Steps covered", "in_order": "In order", "review_asked": "Review asked",
-        "qa_score": "QA score", "violations": "Rule violations in their own messages",
-        "orders": "Returns, refunds, exchanges and cancellations", "intent": "Request", "reason": "Reason",
-        "count": "Count", "reasons_chart": "Top reasons", "trend": "Per day", "day": "Day",
-        "complaints": "Complaints that could have been solved at once",
-        "complaints_summary": "{total} complaints; a policy answers {answerable}; not solved at once: {late}.",
-        "gaps": "Knowledge gaps", "gaps_summary": "{questions} questions the copilot could not answer with "
-        "confidence, or whose drafts agents rejected or rewrote, in {groups} groups.",
-        "example": "Example", "sources": "From", "drafts": "Drafts: acceptance and edits",
-        "step": "Step", "platform": "Platform", "accepted": "Accepted", "edited": "Edited", "rejected": "Rejected",
-        "rewritten": "Rewritten", "rated": "Rated", "none": "None.", "open": "Open", "customer": "Customer",
-        "started": "Started", "due": "Due", "promise_due": "Promised by", "urgency": "Urgency",
-        "question": "Question", "page": "Page {page} of {pages}", "previous": "Previous", "next": "Next",
-        "resolution_time": "Resolved after", "all_channels": "All channels", "all_agents": "All agents",
-        "language": "Language",
-    },
-    "vi": {
-        "title": "Báo cáo tuần", "period": "{since} đến {until}", "as_of": "danh sách tính đến {as_of}",
-        "empty": "Không có hội thoại nào bắt đầu trong khoảng thời gian này.",
-        "latest": "Hội thoại mới nhất đã lưu là ngày {day}.",
-        "team": "Cả nhóm", "response_rate": "Tỷ lệ phản hồi", "target": "mục tiêu {target}",
-        "days_at_target": "Số ngày đạt mục tiêu", "first_response": "Phản hồi đầu tiên, p50 / p90",
-        "resolution": "Thời gian xử lý, p50 / p90", "last_ours": "Hội thoại shop nhắn tin cuối cùng",
-        "unanswered_never": "Chưa được trả lời", "waiting": "Chờ quá thời hạn phản hồi",
-        "broken": "Hứa hẹn bị trễ", "reviews": "Đánh giá: tích cực / tiêu cực", "minutes": "{value} phút",
-        "daily": "Tỷ lệ phản hồi mỗi ngày so với mục tiêu", "no_data": "không có",
-        "channels": "Theo kênh", "channel": "Kênh", "conversations": "Hội thoại",
-        "distribution": "Thời gian phản hồi đầu tiên (giờ làm việc)",
-        "unanswered": "Chưa trả lời quá thời hạn (khách nhắn cuối cùng)",
-        "promises": "Khách chờ lâu hơn thời gian nhân viên hẹn mà chưa được cập nhật",
-        "agents": "Tuân thủ quy trình theo nhân viên", "agent": "Nhân viên", "finished": "Đã xong",
-        "steps_covered": "Bước đã làm", "in_order": "Đúng thứ tự", "review_asked": "Có xin đánh giá",
-        "qa_score": "Điểm QA", "violations": "Vi phạm quy định trong tin nhắn của chính họ",
-        "orders": "Trả hàng, hoàn tiền, đổi hàng và hủy đơn", "intent": "Yêu cầu", "reason": "Nguyên nhân",
-        "count": "Số lượng", "reasons_chart": "Nguyên nhân nhiều nhất", "trend": "Theo ngày", "day": "Ngày",
-        "complaints": "Khiếu nại lẽ ra xử lý được ngay",
-        "complaints_summary": "{total} khiếu nại; chính sách trả lời được {answerable}; chưa xử lý ngay: {late}.",
-        "gaps": "Lỗ hổng kiến thức", "gaps_summary": "{questions} câu hỏi copilot chưa trả lời chắc chắn, hoặc "
-        "bản nháp bị nhân viên từ chối hay viết lại, trong {groups} nhóm.",
-        "example": "Ví dụ", "sources": "Nguồn", "drafts": "Bản nháp: chấp nhận và chỉnh sửa",
-        "step": "Bước", "platform": "Kênh", "accepted": "Chấp nhận", "edited": "Sửa", "rejected": "Từ chối",
-        "rewritten": "Viết lại", "rated": "Đã đánh giá", "none": "Không có.", "open": "Mở", "customer": "Khách",
-        "started": "Bắt đầu", "due": "Hạn", "promise_due": "Hẹn trước", "urgency": "Mức khẩn",
-        "question": "Câu hỏi", "page": "Trang {page} / {pages}", "previous": "Trước", "next": "Sau",
-        "resolution_time": "Xử lý sau", "all_channels": "Mọi kênh", "all_agents": "Mọi nhân viên",
-        "language": "Ngôn ngữ",
-    },
-}
+from pathlib import Path
+
+import yaml
+from pydantic import TypeAdapter
+
+LABELS_FILE = Path(__file__).with_name("labels.yaml")
+
+
+def load_labels(path: Path = LABELS_FILE) -> dict[str, dict[str, str]]:
+    """Each language's labels by key; every value a string (a YAML `no` or `12` would not be)."""
+    table = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return TypeAdapter(dict[str, dict[str, str]]).validate_python(table, strict=True)
+
+
+LABELS: dict[str, dict[str, str]] = load_labels()

@@ -2,8 +2,8 @@
 
 ```json
 {"id": "shopee-20261116-0001", "platform": "shopee", "customer": {"name": "Lan"}, "agent": {"name": "Minh"},
- "messages": [{"role": "customer", "text": "Shop ơi ...", "at": "2026-11-16T08:02:00+07:00"},
-              {"role": "agent", "author": "minh", "text": "Dạ em chào chị ...", "at": "2026-11-16T08:05:00+07:00"}],
+ "messages": [{"role": "customer", "text": "Hi ...", "at": "2026-11-16T08:02:00+07:00"},
+              {"role": "agent", "author": "minh", "text": "Hi Lan ...", "at": "2026-11-16T08:05:00+07:00"}],
  "status": "resolved", "resolved_at": "2026-11-16T08:20:00+07:00", "rating": 5, "url": "https://..."}
 ```
 Every message needs `at`; `author` (an agent's id or name) defaults to the conversation's `agent.name`.
