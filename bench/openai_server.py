@@ -1,9 +1,9 @@
-"""One OpenAI-compatible chat server on 127.0.0.1, for the tests and the bench alike: real HTTP, answers from a
-script (`enqueue`: texts or faults), else from a `responder` (the bench's answers at once), else a default.
+"""One OpenAI-compatible chat server on 127.0.0.1, for the tests and the bench alike: real HTTP, answers from
+a script (`enqueue`: texts or faults), else from a `responder` (the bench's answers at once), else a default.
 
 It keeps every request body (`history`) and how long it spent serving (`busy`, so the bench can subtract it).
-Headers and body go out in one write with Nagle's algorithm off (a delayed ACK would otherwise hold the body 40 ms,
-which is not what a real LLM server does), streamed answers included.
+Headers and body go out in one write with Nagle's algorithm off (a delayed ACK would otherwise hold the body
+40 ms, which is not what a real LLM server does), streamed answers included.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NamedTuple
 
 from copilot.compose.slots import SLOT
 
 Responder = Callable[[dict[str, Any]], str]
+JSON = "application/json"
 
 
 @dataclass
@@ -106,50 +107,74 @@ class FakeOpenAIServer:
             self.busy_seconds += seconds
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
+        """The request handler class bound to this server (the HTTP server makes an instance per request)."""
+        bound = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args: object) -> None:
-                return
-
-            def do_POST(self) -> None:
-                # counted before the answer is written: a client that has read the answer sees the call counted
-                started = time.perf_counter()
-                try:
-                    status, kind, data, headers, delay = self._answer()
-                finally:
-                    fake._served(time.perf_counter() - started)
-                time.sleep(delay)
-                self.send_response(status)
-                self.send_header("content-type", kind)
-                self.send_header("content-length", str(len(data)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _answer(self) -> tuple[int, str, bytes, dict[str, str], float]:
-                if not self.path.endswith("/chat/completions"):
-                    return 404, "application/json", _error("only /v1/chat/completions"), {}, 0.0
-                try:
-                    body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
-                except json.JSONDecodeError:
-                    body = None
-                if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-                    return 400, "application/json", _error("a JSON object with messages"), {}, 0.0
-                reply, model = fake._next(body), str(body.get("model", "fake"))
-                if reply.status != 200:
-                    return reply.status, "application/json", _error("scripted failure"), reply.headers, reply.delay
-                if reply.malformed:
-                    return 200, "application/json", b"{not json", {}, reply.delay
-                if body.get("stream"):
-                    return 200, "text/event-stream", _stream(reply.text, model, reply.cut_stream), {}, reply.delay
-                return 200, "application/json", json.dumps(_completion(reply.text, model)).encode(), {}, reply.delay
+        class Handler(_ChatHandler):
+            fake = bound
 
         return Handler
+
+
+class _Answer(NamedTuple):
+    """What the handler writes back, after waiting `delay` seconds."""
+
+    status: int
+    content_type: str
+    data: bytes
+    headers: dict[str, str]
+    delay: float
+
+
+class _ChatHandler(BaseHTTPRequestHandler):
+    """`/v1/chat/completions` for one FakeOpenAIServer (`fake`, set by a subclass)."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    fake: FakeOpenAIServer
+
+    def log_message(self, *args: object) -> None:
+        return
+
+    def do_POST(self) -> None:
+        # counted before the answer is written: a client that has read the answer sees the call counted
+        started = time.perf_counter()
+        try:
+            answer = self._answer()
+        finally:
+            self.fake._served(time.perf_counter() - started)
+        time.sleep(answer.delay)
+        self.send_response(answer.status)
+        self.send_header("content-type", answer.content_type)
+        self.send_header("content-length", str(len(answer.data)))
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(answer.data)
+
+    def _answer(self) -> _Answer:
+        if not self.path.endswith("/chat/completions"):
+            return _Answer(404, JSON, _error("only /v1/chat/completions"), {}, 0.0)
+        try:
+            body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
+        except json.JSONDecodeError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            return _Answer(400, JSON, _error("a JSON object with messages"), {}, 0.0)
+        return _scripted(self.fake._next(body), body)
+
+
+def _scripted(reply: Reply, body: dict[str, Any]) -> _Answer:
+    """The answer to a well-formed request: the reply's fault, or its text (streamed when asked)."""
+    model = str(body.get("model", "fake"))
+    if reply.status != 200:
+        return _Answer(reply.status, JSON, _error("scripted failure"), reply.headers, reply.delay)
+    if reply.malformed:
+        return _Answer(200, JSON, b"{not json", {}, reply.delay)
+    if body.get("stream"):
+        events = _stream(reply.text, model, reply.cut_stream)
+        return _Answer(200, "text/event-stream", events, {}, reply.delay)
+    return _Answer(200, JSON, json.dumps(_completion(reply.text, model)).encode(), {}, reply.delay)
 
 
 def _error(message: str) -> bytes:
@@ -165,10 +190,10 @@ def _completion(text: str, model: str) -> dict[str, Any]:
 
 
 def _stream(text: str, model: str, cut: bool = False) -> bytes:
-    """The answer as server-sent events, a word a chunk; `cut` breaks it off halfway with a malformed event."""
+    """The answer as server-sent events, a word a chunk; `cut` ends it halfway with a malformed event."""
     def chunk(delta: dict[str, str], finish: str | None) -> str:
-        payload = {"id": "fake", "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
-                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        payload = {"id": "fake", "object": "chat.completion.chunk", "created": int(time.time()),
+                   "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
         return f"data: {json.dumps(payload)}\n\n"
 
     pieces = text.split(" ")
