@@ -1,10 +1,10 @@
 """The sentence-transformers model as one TorchScript call, for a server under concurrent requests.
 
-`SentenceTransformer.encode` runs the model's forward pass as hundreds of small Python calls, each taking the
-interpreter lock back: next to a request thread doing Python work, one query took 0.56 s instead of 11 ms. The
-traced graph runs in C++ without the lock (31 ms next to a busy thread, 10 ms alone). It is used only for the
-usual shape (a transformer, mean pooling, normalisation) and only when it gives the same vectors as `encode`
-on probe texts; otherwise the caller keeps `encode`.
+`SentenceTransformer.encode` runs the model's forward pass as hundreds of small Python calls, each taking
+the interpreter lock back: next to a request thread doing Python work, one query took 0.56 s instead of 11 ms.
+The traced graph runs in C++ without the lock (31 ms next to a busy thread, 10 ms alone). It is used only for
+the usual shape (a transformer, mean pooling, normalisation) and only when it gives the same vectors as
+`encode` on probe texts; otherwise the caller keeps `encode`.
 """
 
 from __future__ import annotations
@@ -28,15 +28,16 @@ PROBES = [
     " ".join(["refund"] * 400),
 ]
 SAME_VECTOR = 0.9999
-# A batch is padded to its longest text: one long customer message next to a dozen short agent sentences tripled
-# the call (37 ms -> 109 ms; 49 ms in two calls). Texts are encoded in groups of similar length instead.
+# A batch is padded to its longest text: one long customer message next to a dozen short agent sentences
+# tripled the call (37 ms -> 109 ms; 49 ms in two calls). Texts are encoded in groups of similar length
+# instead.
 LENGTH_RATIO = 2.0
 SHORT = 24  # characters: texts this short never start a group of their own
 
 
 def length_groups(texts: list[str], batch_size: int) -> list[list[int]]:
-    """Indexes of `texts` in groups of at most `batch_size`, shortest first, a new group whenever a text is over
-    LENGTH_RATIO times the group's shortest (at least SHORT characters)."""
+    """Indexes of `texts` in groups of at most `batch_size`, shortest first, a new group whenever a text is
+    over LENGTH_RATIO times the group's shortest (at least SHORT characters)."""
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     groups: list[list[int]] = []
     for index in order:
@@ -56,36 +57,10 @@ def traced_encoder(model: Any, batch_size: int) -> Encode | None:
         import torch
 
         modules: list[Any] = list(model) if isinstance(model, torch.nn.Sequential) else []
-        if [type(module).__name__ for module in modules] != ["Transformer", "Pooling", "Normalize"] \
-                or modules[1].get_config_dict().get("pooling_mode") != "mean":
+        if not _usual_shape(modules):
             return None
-        transformer = modules[0]
-        tokenizer, max_length = transformer.tokenizer, transformer.max_seq_length
-        graph = _trace(torch, transformer.auto_model, tokenizer)
-
-        def encode_batch(texts: list[str]) -> np.ndarray:
-            tokens = tokenizer(texts, padding=True, truncation="longest_first", max_length=max_length,
-                               return_tensors="pt")
-            with torch.inference_mode():
-                vectors = graph(tokens["input_ids"], tokens["attention_mask"])
-            return np.asarray(vectors.numpy(), dtype=np.float32)
-
-        def encode(texts: list[str]) -> np.ndarray:
-            groups = length_groups(texts, batch_size)
-            if len(groups) == 1:
-                return encode_batch(texts)
-            vectors = np.empty((len(texts), 0), dtype=np.float32)
-            for part in groups:
-                rows = encode_batch([texts[i] for i in part])
-                if vectors.shape[1] == 0:
-                    vectors = np.empty((len(texts), rows.shape[1]), dtype=np.float32)
-                vectors[part] = rows
-            return vectors
-
-        expected = np.asarray(model.encode(PROBES, normalize_embeddings=True, show_progress_bar=False))
-        alone = np.vstack([encode([probe]) for probe in PROBES])
-        together = encode(PROBES)
-        if min(float((expected * alone).sum(1).min()), float((expected * together).sum(1).min())) < SAME_VECTOR:
+        encode = _in_length_groups(_traced_batches(torch, modules[0]), batch_size)
+        if _worst_similarity(model, encode) < SAME_VECTOR:
             log.warning("the traced model gives other vectors than sentence-transformers; using encode")
             return None
         return encode
@@ -93,6 +68,55 @@ def traced_encoder(model: Any, batch_size: int) -> Encode | None:
         log.warning("the model could not be traced (%s: %s); using sentence-transformers' encode",
                     type(exc).__name__, exc)
         return None
+
+
+def _usual_shape(modules: list[Any]) -> bool:
+    """A transformer, mean pooling and normalisation, in that order."""
+    if [type(module).__name__ for module in modules] != ["Transformer", "Pooling", "Normalize"]:
+        return False
+    return bool(modules[1].get_config_dict().get("pooling_mode") == "mean")
+
+
+def _traced_batches(torch: Any, transformer: Any) -> Encode:
+    """Encode one batch (padded to its longest text) with the traced `transformer`."""
+    tokenizer, max_length = transformer.tokenizer, transformer.max_seq_length
+    graph = _trace(torch, transformer.auto_model, tokenizer)
+
+    def encode_batch(texts: list[str]) -> np.ndarray:
+        tokens = tokenizer(texts, padding=True, truncation="longest_first", max_length=max_length,
+                           return_tensors="pt")
+        with torch.inference_mode():
+            vectors = graph(tokens["input_ids"], tokens["attention_mask"])
+        return np.asarray(vectors.numpy(), dtype=np.float32)
+
+    return encode_batch
+
+
+def _in_length_groups(encode_batch: Encode, batch_size: int) -> Encode:
+    """Encode texts one length group at a time (see `length_groups`), the vectors in the texts' order."""
+
+    def encode(texts: list[str]) -> np.ndarray:
+        groups = length_groups(texts, batch_size)
+        if len(groups) == 1:
+            return encode_batch(texts)
+        vectors = np.empty((len(texts), 0), dtype=np.float32)
+        for part in groups:
+            rows = encode_batch([texts[i] for i in part])
+            if vectors.shape[1] == 0:
+                vectors = np.empty((len(texts), rows.shape[1]), dtype=np.float32)
+            vectors[part] = rows
+        return vectors
+
+    return encode
+
+
+def _worst_similarity(model: Any, encode: Encode) -> float:
+    """The lowest cosine between sentence-transformers' vectors of PROBES and `encode`'s, the probes encoded
+    one at a time and all together."""
+    expected = np.asarray(model.encode(PROBES, normalize_embeddings=True, show_progress_bar=False))
+    alone = np.vstack([encode([probe]) for probe in PROBES])
+    together = encode(PROBES)
+    return min(float((expected * alone).sum(1).min()), float((expected * together).sum(1).min()))
 
 
 def _trace(torch: Any, backbone: Any, tokenizer: Any) -> Any:
