@@ -1,4 +1,5 @@
-"""Files kept in the index folder between starts (fitted models, example vectors): written whole or not at all."""
+"""Files kept in the index folder between starts (fitted models, example vectors): written whole or not at
+all."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def replace_cached(folder: Path, pattern: str, path: Path, write: Callable[[Path
 
 def cached_embeddings(embedder: Embedder, texts: Sequence[str], cache_dir: Path | None,
                       kind: str = "example-vectors") -> np.ndarray:
-    """The texts' embeddings, kept in `cache_dir` (one file per `kind`, keyed by the embedder and the texts)."""
+    """The texts' embeddings, kept in `cache_dir` (one file per `kind`, keyed by the embedder and the
+    texts)."""
     if cache_dir is None:
         return np.asarray(embedder.embed(list(texts)), dtype=np.float64)
     digest = hashlib.sha256("\n".join([embedder.name, *texts]).encode("utf-8")).hexdigest()[:24]

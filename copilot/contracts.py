@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from copilot.errors import InvalidRequestError
 from copilot.guardrails.models import Violation
@@ -44,8 +45,14 @@ def parse_request(model: type[M], data: object) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{'.'.join(str(p) for p in error['loc']) or 'request'}: {error['msg']}" for error in exc.errors()]
+        problems = [_problem(error) for error in exc.errors()]
         raise InvalidRequestError("; ".join(problems)) from exc
+
+
+def _problem(error: ErrorDetails) -> str:
+    """One validation problem, named by its field's path (`request`: the whole body)."""
+    where = ".".join(str(part) for part in error["loc"]) or "request"
+    return f"{where}: {error['msg']}"
 
 
 Tier = Literal["vip", "loyal", "new", "potential"]
@@ -77,10 +84,16 @@ class DraftRequest(BaseModel):
     customer: Customer = Field(default_factory=Customer)
     agent: Agent = Field(default_factory=Agent)
     messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
-    step: str | None = Field(default=None, max_length=64, description="Force this step instead of locating it.")
+    step: str | None = Field(
+        default=None, max_length=64, description="Force this step instead of locating it."
+    )
 
     def slots(self) -> dict[str, str]:
-        values = {"customer_name": self.customer.name, "agent_name": self.agent.name, "brand": self.agent.brand}
+        values = {
+            "customer_name": self.customer.name,
+            "agent_name": self.agent.name,
+            "brand": self.agent.brand,
+        }
         return {name: value.strip() for name, value in values.items() if value and value.strip()}
 
 
@@ -127,5 +140,7 @@ class DraftResponse(BaseModel):
     degraded: bool = False
     latency_ms: float
     acts: list[str] = Field(default_factory=list, description="The flow steps the draft performs, in order.")
-    answer: AnswerRef | None = Field(default=None, description="The answer unit used; null: the draft held back.")
+    answer: AnswerRef | None = Field(
+        default=None, description="The answer unit used; null: the draft held back."
+    )
     need: NeedRef | None = None

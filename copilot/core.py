@@ -75,7 +75,8 @@ class Copilot:
         return self._guardrails
 
     def ingest(self, progress: ProgressCallback | None = None) -> IngestReport:
-        """Reload the knowledge folder (validating every file, rule packs too) and bring the index up to date."""
+        """Reload the knowledge folder (validating every file, rule packs too) and bring the index up to
+        date."""
         with self._lock:
             knowledge = KnowledgeBase.load(self.settings.knowledge_dir)
             guardrails = GuardrailEngine.from_knowledge(knowledge)
@@ -85,7 +86,8 @@ class Copilot:
             if (knowledge.root / REVIEW_FILE).exists():
                 ReviewConfig.load(knowledge.root)
             report = self.index.ingest(knowledge, progress)
-            Understander(knowledge, None)  # validates the answer units and examples before anything is swapped
+            # validates the answer units and examples before anything is swapped
+            Understander(knowledge, None)
             serving_triage, serving_drafts = self._triage is not None, self._drafter is not None
             self._knowledge, self._guardrails, self._drafter, self._triage = knowledge, guardrails, None, None
             self._understander = self._review_config = self._importer = None
@@ -105,15 +107,16 @@ class Copilot:
 
     @property
     def understander(self) -> Understander:
-        """The understanding stage shared by drafts and triage: the answer selector is fitted once per knowledge
-        base, its example vectors kept in the index folder."""
+        """The understanding stage shared by drafts and triage: the answer selector is fitted once per
+        knowledge base, its example vectors kept in the index folder."""
         if self._understander is None:
             self._understander = Understander(self.knowledge, self.index.embedder,
                                               cache_dir=self.settings.index_dir / "answers", needs=self._need)
         return self._understander
 
     def _need(self, text: str) -> NeedReading | None:
-        """The triage model's reading of the customer's words: the need (intent) and whether they are upset."""
+        """The triage model's reading of the customer's words: the need (intent) and whether they are
+        upset."""
         readings = self.triager.model.read(text)
         intent, sentiment = readings.get("intent"), readings.get("sentiment")
         if intent is None:
@@ -151,8 +154,8 @@ class Copilot:
 
     @property
     def importer(self) -> ConversationImporter:
-        """Stores conversations with time (an export, or the Chatwoot webhook), each analysed once: triage with
-        the local model, QA of the human agents' messages, the service-level clock."""
+        """Stores conversations with time (an export, or the Chatwoot webhook), each analysed once: triage
+        with the local model, QA of the human agents' messages, the service-level clock."""
         if self._importer is None:
             analyser = ConversationAnalyser(self.knowledge, self.review_config, self.triager, self.guardrails,
                                             self.index.embedder, self.drafter.tracker)
@@ -164,7 +167,8 @@ class Copilot:
         """The team lead's weekly review of the stored conversations (see `copilot.review.report`)."""
         config = self.review_config
         if channel is not None and channel not in self.knowledge.platforms:
-            raise InvalidRequestError(f"unknown channel '{channel}'; known: {', '.join(self.knowledge.platforms)}")
+            known = ", ".join(self.knowledge.platforms)
+            raise InvalidRequestError(f"unknown channel '{channel}'; known: {known}")
         if not 1 <= page <= MAX_PAGE:
             raise InvalidRequestError(f"page must be between 1 and {MAX_PAGE}, got {page}")
         if agent is not None:
@@ -215,8 +219,9 @@ class Copilot:
         return self._triage is not None or not (self.settings.knowledge_dir / "triage.yaml").exists()
 
     def prepare_triage(self) -> None:
-        """Fit the triage model (or load it from the index folder) and triage one message a policy answers, so the
-        first request is answered at once; a knowledge folder without `triage.yaml` has nothing to prepare."""
+        """Fit the triage model (or load it from the index folder) and triage one message a policy answers, so
+        the first request is answered at once; a knowledge folder without `triage.yaml` has nothing to
+        prepare."""
         if not (self.knowledge.root / "triage.yaml").exists():
             return
         engine = self.triager
@@ -261,8 +266,8 @@ class Copilot:
         return engine.check(request.text, context)
 
     def warm_up(self) -> None:
-        """Bring the index up to date with the knowledge folder (only changed documents are embedded), then load
-        the model and indexes and prepare triage, so the first request is fast."""
+        """Bring the index up to date with the knowledge folder (only changed documents are embedded), then
+        load the model and indexes and prepare triage, so the first request is fast."""
         self.ingest()
         self.index.retriever().search("warm up", k=1)
         self.drafter.prepare()

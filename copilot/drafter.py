@@ -65,8 +65,8 @@ class Drafter:
         self.understander = understander
 
     def tracker(self, flow: Flow) -> StepTracker:
-        """The flow's tracker; a flow with labelled conversations (`flows/<id>.examples.jsonl`) gets the learned
-        step model, which reads them once here."""
+        """The flow's tracker; a flow with labelled conversations (`flows/<id>.examples.jsonl`) gets the
+        learned step model, which reads them once here."""
         if flow.id not in self._trackers:
             tracker = StepTracker(flow, self._embedder)
             examples = self.knowledge.examples.get(flow.id)
@@ -125,7 +125,9 @@ class Drafter:
         """What the conversation needs and whether an answer unit surely answers it; None for a flow or a
         knowledge base without answer units (drafts then follow the step and the retrieved passages)."""
         understander = self.understander
-        if understander is None or not understander.answers_from_units or flow.id not in understander.config.flows:
+        if understander is None or not understander.answers_from_units:
+            return None
+        if flow.id not in understander.config.flows:
             return None
         return understander.read(request.messages, request.platform, language, request.customer.name)
 
@@ -146,8 +148,10 @@ class Drafter:
             passages = self._retrieve(request, step.id) if step.knowledge else []
         else:
             passages = [_answer_hit(reply, language)] if reply.answers else []
-        return DraftContext(step=step, language=language, platform=request.platform, slots=self._slots(request),
-                            passages=passages, customer_text=_recent_customer_text(request), plan=reply)
+        return DraftContext(
+            step=step, language=language, platform=request.platform, slots=self._slots(request),
+            passages=passages, customer_text=_recent_customer_text(request), plan=reply,
+        )
 
     def _slots(self, request: DraftRequest) -> dict[str, str]:
         slots = request.slots()
@@ -155,9 +159,11 @@ class Drafter:
             slots["customer_name"] = bare_name(self.understander.config.address, slots["customer_name"])
         return slots
 
-    def check(self, request: DraftRequest, plan: DraftPlan, completion: Completion) -> tuple[RepairOutcome, bool]:
-        """The guardrails' verdict on the draft, repaired until it passes; False when the model kept breaking the
-        rules and the local composer's template replaced its draft (the draft is then not grounded)."""
+    def check(
+        self, request: DraftRequest, plan: DraftPlan, completion: Completion
+    ) -> tuple[RepairOutcome, bool]:
+        """The guardrails' verdict on the draft, repaired until it passes; False when the model kept breaking
+        the rules and the local composer's template replaced its draft (the draft is then not grounded)."""
         context, step = plan.context, plan.context.step
         used_templates: list[bool] = []
 
@@ -188,13 +194,14 @@ class Drafter:
         citations = _citations(completion, plan.context.passages, only_used) if grounded else []
         understanding = reply.understanding if reply else None
         answered = reply is not None and reply.answers and bool(citations)
+        latency_ms = round((time.perf_counter() - started) * 1000, 1)
         return DraftResponse(
             draft_id=uuid.uuid4().hex, draft=outcome.text, step=step.id,
             next_steps=list(step.next) if reply else plan.location.next_steps,
             steps_done=plan.location.steps_done, language=plan.context.language, citations=citations,
             guardrails=GuardrailVerdict(allowed=outcome.result.allowed, violations=outcome.result.violations,
                                         repairs=outcome.repairs),
-            model=completion.model, degraded=degraded, latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            model=completion.model, degraded=degraded, latency_ms=latency_ms,
             acts=reply.acts if reply else [step.id],
             answer=AnswerRef(id=understanding.answer.id, confidence=round(understanding.confidence, 3))
             if answered and understanding and understanding.answer else None,
@@ -210,7 +217,8 @@ class Drafter:
         return replace(completion, text=text)
 
     def language(self, request: DraftRequest) -> str:
-        """The conversation's language: the customer's words, the agent's, and the platform's usual language."""
+        """The conversation's language: the customer's words, the agent's, and the platform's usual
+        language."""
         if request.language != "auto":
             return request.language
         customer = [m.text for m in request.messages if m.role == "customer"]
@@ -233,7 +241,9 @@ class Drafter:
         query = _recent_customer_text(request, turns=3)
         if not query.strip():
             return []
-        for where in (SearchFilter(platform=request.platform, step=step), SearchFilter(platform=request.platform)):
+        on_step = SearchFilter(platform=request.platform, step=step)
+        on_platform = SearchFilter(platform=request.platform)
+        for where in (on_step, on_platform):
             hits = self.index.search(query, k=PASSAGES, where=where, per_document=2)
             if hits:
                 return hits + self._reply_sections(hits)
@@ -261,14 +271,16 @@ class Drafter:
             log.warning("LLM draft failed, using the local composer: %s", exc)
             return self.composer.complete(prompt), True
 
-    def _llm_prompt(self, request: DraftRequest, context: DraftContext, masker: PiiMasker | None) -> DraftPrompt:
+    def _llm_prompt(
+        self, request: DraftRequest, context: DraftContext, masker: PiiMasker | None
+    ) -> DraftPrompt:
         """The LLM's prompt; with a masker, personal data in the conversation is replaced by tokens."""
         messages = request.messages
         if masker is not None:
             messages = [m.model_copy(update={"text": masker.mask(m.text)}) for m in messages]
         voice = self.understander.config.voice.get(context.language, "") if self.understander else ""
-        return build_prompt(context, messages, self._platform_title(request.platform), self._rules(request, context),
-                            voice)
+        title = self._platform_title(request.platform)
+        return build_prompt(context, messages, title, self._rules(request, context), voice)
 
     def _platform_title(self, platform: str) -> str:
         return self.knowledge.platforms[platform].title
@@ -303,7 +315,8 @@ def _recent_customer_text(request: DraftRequest, turns: int = 1) -> str:
 
 def _citations(completion: Completion, passages: list[SearchHit], only_used: bool) -> list[Citation]:
     """The passages the draft used first, then the other retrieved documents it stands on. A composer draft
-    that used no passage (a template) cites nothing; an LLM that cited none is credited with all it was given."""
+    that used no passage (a template) cites nothing; an LLM that cited none is credited with all it was
+    given."""
     used = list(completion.passages)
     if only_used and not used:
         return []

@@ -57,5 +57,6 @@ class DatasetError(CopilotError):
         self.path = str(path)
         self.line = line
         self.field = field
-        where = (f"{path}:{line}" if line else str(path)) + (f": field '{field}'" if field else "")  # 0: whole file
+        place = f"{path}:{line}" if line else str(path)  # line 0: the whole file
+        where = place + (f": field '{field}'" if field else "")
         super().__init__(f"{where}: {reason}")

@@ -44,7 +44,8 @@ class FeedbackRequest(BaseModel):
 
 def upsert(database: Database, table: Table, keys: list[str], values: dict[str, Any],
            keep: tuple[str, ...] = ()) -> Insert:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE every column but the keys and `keep`, in the database's dialect."""
+    """INSERT ... ON CONFLICT (keys) DO UPDATE every column but the keys and `keep`, in the database's
+    dialect."""
     dialect = sqlite if database.sqlite else postgresql
     statement = dialect.insert(table).values(**values)
     updates = {name: statement.excluded[name] for name in values if name not in keys and name not in keep}
@@ -54,8 +55,8 @@ def upsert(database: Database, table: Table, keys: list[str], values: dict[str, 
 
 class FeedbackStore:
     """Drafts by id and every verdict on them. A write waits up to `busy_timeout` seconds for a lock held
-    elsewhere, then fails with a FeedbackStoreError naming the database; a damaged file fails the same way and is
-    never rewritten or replaced."""
+    elsewhere, then fails with a FeedbackStoreError naming the database; a damaged file fails the same way
+    and is never rewritten or replaced."""
 
     def __init__(self, database: Database | Path, busy_timeout: float = 10.0) -> None:
         if isinstance(database, Path):
@@ -79,7 +80,9 @@ class FeedbackStore:
         with self.database.writing(FeedbackStoreError) as db:
             draft = db.execute(select(drafts.c.draft).where(drafts.c.draft_id == verdict.draft_id)).scalar()
             if draft is None:
-                raise InvalidRequestError(f"unknown draft_id '{verdict.draft_id}': feedback needs a draft it rated")
+                raise InvalidRequestError(
+                    f"unknown draft_id '{verdict.draft_id}': feedback needs a draft it rated"
+                )
             similarity = None
             if verdict.action == "edited" and verdict.final_text is not None:
                 similarity = round(fuzz.ratio(draft, verdict.final_text) / 100, 3)

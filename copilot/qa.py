@@ -60,7 +60,10 @@ class ConversationReview:
 
 
 def review_conversation(
-    transcript: Transcript, tracker: StepTracker, guardrails: GuardrailEngine, weights: QAWeights | None = None
+    transcript: Transcript,
+    tracker: StepTracker,
+    guardrails: GuardrailEngine,
+    weights: QAWeights | None = None,
 ) -> ConversationReview:
     flow = tracker.flow
     names = [n for n in (transcript.customer.name, transcript.agent.name, transcript.agent.brand) if n]
@@ -82,7 +85,8 @@ def review_conversation(
     order = [flow.step_ids.index(s) for s in covered]
     review = ConversationReview(
         id=transcript.id, steps_covered=covered, steps_missing=[s for s in flow.step_ids if s not in covered],
-        in_order=order == sorted(order), review_asked=guardrails.asks_for_review(last_agent), messages=reviews,
+        in_order=order == sorted(order), review_asked=guardrails.asks_for_review(last_agent),
+        messages=reviews,
     )
     review.score = _score(review, len(flow.step_ids), weights or QAWeights())
     return review
@@ -91,7 +95,8 @@ def review_conversation(
 def _score(review: ConversationReview, steps: int, weights: QAWeights) -> float:
     blocking = sum(v.severity == "block" for v in review.violations)
     score = weights.steps * len(review.steps_covered) / steps + weights.order * review.in_order
-    score += weights.review_ask * review.review_asked + max(0.0, weights.clean - weights.per_blocking * blocking)
+    clean = max(0.0, weights.clean - weights.per_blocking * blocking)
+    score += weights.review_ask * review.review_asked + clean
     return round(score, 1)
 
 

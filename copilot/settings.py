@@ -47,7 +47,9 @@ class Settings(BaseModel):
         default="", description="A sentence-transformers model path or name; empty = the packaged model."
     )
     chroma_url: str = Field(default="", description="URL of a Chroma server; empty = embedded Chroma.")
-    llm_base_url: str = Field(default="", description="OpenAI-compatible endpoint; empty = the local composer.")
+    llm_base_url: str = Field(
+        default="", description="OpenAI-compatible endpoint; empty = the local composer."
+    )
     llm_model: str = Field(default="", description="Model name at that endpoint.")
     llm_api_key: str = Field(default="", repr=False, description="API key for the endpoint, if it needs one.")
     llm_timeout: float = Field(default=20.0, gt=0, le=300, description="Seconds before an LLM call gives up.")
@@ -57,20 +59,29 @@ class Settings(BaseModel):
     cors_origins: str = Field(default="", description="Comma-separated origins allowed to call the API.")
     chatwoot_url: str = Field(default="", description="Chatwoot base URL for the Agent Bot integration.")
     chatwoot_token: str = Field(default="", repr=False, description="The Agent Bot's access token.")
-    pii_masking: bool = Field(default=True, description="Mask phones, emails, cards, addresses before an LLM call.")
-    feedback_timeout: float = Field(default=10.0, gt=0, le=300,
-                                    description="Seconds a feedback write waits for a database locked elsewhere.")
-    database_url: str = Field(default="", repr=False, description="A postgresql:// URL shared by every replica; "
-                              "empty = the SQLite file feedback.sqlite3 in the data folder.")
+    pii_masking: bool = Field(
+        default=True, description="Mask phones, emails, cards, addresses before an LLM call."
+    )
+    feedback_timeout: float = Field(
+        default=10.0, gt=0, le=300,
+        description="Seconds a feedback write waits for a database locked elsewhere.",
+    )
+    database_url: str = Field(
+        default="", repr=False,
+        description="A postgresql:// URL shared by every replica; "
+        "empty = the SQLite file feedback.sqlite3 in the data folder.",
+    )
 
     def keys(self) -> list[str]:
-        """Every configured API key, from `api_keys` and the keys file (blank lines and # comments skipped)."""
+        """Every configured API key, from `api_keys` and the keys file (blank lines and # comments
+        skipped)."""
         keys = [key.strip() for key in self.api_keys.split(",") if key.strip()]
         if self.api_keys_file is not None:
             try:
                 lines = self.api_keys_file.read_text(encoding="utf-8").splitlines()
             except OSError as exc:
-                raise CopilotError(f"API keys file {self.api_keys_file}: cannot be read ({exc.strerror})") from exc
+                reason = f"API keys file {self.api_keys_file}: cannot be read ({exc.strerror})"
+                raise CopilotError(reason) from exc
             keys += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
         return keys
 

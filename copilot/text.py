@@ -16,7 +16,8 @@ _TOKEN = re.compile(r"[0-9a-z]+")
 
 @lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """Lower-case `text` and strip diacritics, mapping đ/Đ to d, so accented and plain text compare equal."""
+    """Lower-case `text` and strip diacritics, mapping đ/Đ to d, so accented and plain text compare
+    equal."""
     lowered = text.lower().replace("đ", "d")
     decomposed = unicodedata.normalize("NFD", lowered)
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")

@@ -60,7 +60,8 @@ def load_yaml_mapping(path: Path) -> dict[str, Any]:
 
 
 def validate_model(model: type[M], data: Any, path: Path | str, prefix: str = "") -> M:
-    """Build `model` from `data`, turning the first validation problem into a KnowledgeError with its field."""
+    """Build `model` from `data`, turning the first validation problem into a KnowledgeError with its
+    field."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
