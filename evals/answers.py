@@ -9,11 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from copilot.contracts import DraftRequest
 from copilot.core import Copilot
 from copilot.text import fold
 from copilot.understand.config import load_answer_examples
 from copilot.understand.selector import AnswerSelector
-from evals.drafts import DraftCase, carries, load_draft_cases
+from evals.cases import Case
+from evals.datasets import Known, load_cases
+from evals.drafts import carries
 
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
 
@@ -71,9 +74,7 @@ def on_datasets(copilot: Copilot, datasets: Sequence[Path]) -> list[Pick]:
     """Each answerable or unanswerable draft case drafted as if the threshold were zero: right when the draft
     carries the case's facts and nothing it forbids (an unanswerable case is never answered right)."""
     understander = copilot.understander
-    flows = {flow.id: flow.step_ids for flow in copilot.knowledge.flows.values()}
-    cases = [c for c in load_draft_cases(datasets, {d.id for d in copilot.knowledge.documents}, flows)
-             if "answerable" in c.expected]
+    cases = [c for c in load_cases(datasets, Known.of(copilot), "draft") if "answerable" in c.expected]
     saved = understander.config
     understander.config = saved.model_copy(update={"threshold": 0.0})
     try:
@@ -82,12 +83,12 @@ def on_datasets(copilot: Copilot, datasets: Sequence[Path]) -> list[Pick]:
         understander.config = saved
 
 
-def _pick(copilot: Copilot, case: DraftCase) -> Pick:
-    response = copilot.draft(case.request)
+def _pick(copilot: Copilot, case: Case[DraftRequest]) -> Pick:
+    response = copilot.draft(case.input)
     if response.answer is None:
         return Pick(0.0, False)
     expected = case.expected
     forbidden = any(fold(s) in fold(response.draft) for s in expected.get("must_not_include", []))
-    right = bool(expected["answerable"]) and not forbidden and carries(response.draft,
-                                                                          expected.get("must_include_any", []))
+    right = bool(expected["answerable"]) and not forbidden \
+        and carries(response.draft, expected.get("must_include_any", []))
     return Pick(response.answer.confidence, right)

@@ -1,4 +1,5 @@
-"""Turning agents' accepted and edited drafts into new reference cases (the text they sent is the reference)."""
+"""Turning agents' accepted and edited drafts into new reference cases (the text they sent is the
+reference)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from copilot.knowledge import DEFAULT_FLOW
 
 
 def export_feedback(store: FeedbackStore, out: Path, flow: str | None = None) -> int:
-    """Write one `draft` case per accepted or edited draft (of `flow` only, when given: the file can then be kept
-    as the flow's labelled conversations, `knowledge/flows/<flow>.examples.jsonl`); returns how many were written."""
+    """Write one `draft` case per accepted or edited draft (of `flow` only, when given: the file can then be
+    kept as the flow's labelled conversations, `knowledge/flows/<flow>.examples.jsonl`); returns how many were
+    written."""
     rows = [row for row in store.rated_drafts(("accepted", "edited"))
             if flow is None or row["request"].get("flow", DEFAULT_FLOW) == flow]
     out.parent.mkdir(parents=True, exist_ok=True)

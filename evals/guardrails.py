@@ -1,25 +1,42 @@
-"""Guardrail quality: precision and recall per rule on labelled replies."""
+"""Guardrail quality: whether a labelled reply is allowed, and precision and recall per rule."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from copilot.errors import DatasetError
 from copilot.guardrails.engine import GuardrailEngine
-from evals.datasets import cases_of_kind
+from copilot.guardrails.models import CheckResult
+from evals.cases import Case
+from evals.evaluators import Evaluator, Result, Task
+
+Check = dict[str, Any]  # a /v1/guardrails/check request: "text", and "platform", "flow", "step", "language"
 
 
-@dataclass(frozen=True)
-class GuardrailCase:
-    id: str
-    text: str
-    request: dict[str, Any]
-    expected_rules: frozenset[str] | None
-    expected_allowed: bool | None
-    tags: tuple[str, ...] = ()
+class GuardrailTask(Task[Check, CheckResult]):
+    """A reply checked by the engine; it passes when allowed and the rules found are the expected ones."""
+
+    kind = "guardrail"
+    metrics = "guardrails"
+
+    def __init__(self, engine: GuardrailEngine) -> None:
+        super().__init__([GuardrailChecks([rule.spec.id for rule in engine.rules])])
+        self.engine = engine
+
+    def run(self, case: Case[Check]) -> CheckResult:
+        request, text = case.input, case.input["text"]
+        context = self.engine.context(text, platform=request.get("platform", "livechat"),
+                                      flow=request.get("flow", "livechat"), step=request.get("step"),
+                                      language=request.get("language", "auto"))
+        return self.engine.check(text, context)
+
+    def row(self, result: Result[Check, CheckResult]) -> dict[str, Any]:
+        request, expected = result.case.input, sorted(result.case.expected.get("rules") or [])
+        ok = passed(result)
+        return {"passed": ok, "text": request["text"], "platform": request.get("platform"),
+                "step": request.get("step"), "expected": expected,
+                "got": expected if ok else result.output.rules()}
 
 
 @dataclass
@@ -39,56 +56,46 @@ class RuleScore:
         return self.true_positives / relevant if relevant else 1.0
 
 
-@dataclass
-class GuardrailScores:
-    cases: int = 0
-    allowed_correct: int = 0
-    per_rule: dict[str, RuleScore] = field(default_factory=dict)
-    mistakes: list[tuple[GuardrailCase, list[str]]] = field(default_factory=list)
+class GuardrailChecks(Evaluator[Check, CheckResult]):
+    """`allowed_accuracy` per case (a case that does not say counts as right); per rule, over the cases that
+    list their expected rules, precision and recall (only for the rules some case flags or expects)."""
 
-    @property
-    def allowed_accuracy(self) -> float:
-        return self.allowed_correct / self.cases if self.cases else 1.0
+    version = 1
 
+    def __init__(self, rule_ids: Sequence[str]) -> None:
+        self.rule_ids = list(rule_ids)
 
-def load_guardrail_cases(paths: Iterable[Path], known_rules: set[str]) -> list[GuardrailCase]:
-    return [_parse(raw, path, number, known_rules) for path, number, raw in cases_of_kind(paths, "guardrail")]
+    def evaluate(self, case: Case[Check], output: CheckResult) -> dict[str, float]:
+        allowed = case.expected.get("allowed")
+        return {"allowed_accuracy": float(allowed is None or allowed == output.allowed)}
 
-
-def _parse(raw: dict[str, Any], path: Path, number: int, known_rules: set[str]) -> GuardrailCase:
-    request = raw["input"]
-    if not isinstance(request.get("text"), str):
-        raise DatasetError(path, number, "required, the text to check", "input.text")
-    expected = raw.get("expected", {})
-    rules = expected.get("rules")
-    if rules is not None:
-        unknown = sorted(set(rules) - known_rules)
-        if unknown:
-            raise DatasetError(path, number, f"unknown rule id(s): {', '.join(unknown)}", "expected.rules")
-    allowed = expected.get("allowed")
-    return GuardrailCase(raw["id"], request["text"], request, None if rules is None else frozenset(rules),
-                         allowed, tuple(raw.get("tags", ())))
+    def summarize(self, results: Sequence[Result[Check, CheckResult]]) -> dict[str, float]:
+        metrics = {}
+        for rule, counts in rule_scores(self.rule_ids, results).items():
+            if counts.true_positives + counts.false_negatives + counts.false_positives:
+                metrics[f"guardrails.{rule}.precision"] = round(counts.precision, 3)
+                metrics[f"guardrails.{rule}.recall"] = round(counts.recall, 3)
+        return metrics
 
 
-def score_guardrails(engine: GuardrailEngine, cases: list[GuardrailCase]) -> GuardrailScores:
-    """Run each case through the engine; per-rule counts only for cases that list their expected rules."""
-    scores = GuardrailScores(cases=len(cases))
-    scores.per_rule = {rule.spec.id: RuleScore() for rule in engine.rules}
-    for case in cases:
-        context = engine.context(case.text, platform=case.request.get("platform", "livechat"),
-                                 flow=case.request.get("flow", "livechat"), step=case.request.get("step"),
-                                 language=case.request.get("language", "auto"))
-        result = engine.check(case.text, context)
-        found = set(result.rules())
-        ok = case.expected_allowed is None or case.expected_allowed == result.allowed
-        scores.allowed_correct += ok
-        if case.expected_rules is not None:
-            for rule_id, score in scores.per_rule.items():
-                expected, flagged = rule_id in case.expected_rules, rule_id in found
-                score.true_positives += expected and flagged
-                score.false_positives += flagged and not expected
-                score.false_negatives += expected and not flagged
-            ok = ok and found == case.expected_rules
-        if not ok:
-            scores.mistakes.append((case, sorted(found)))
+def rule_scores(rule_ids: Sequence[str],
+                results: Sequence[Result[Check, CheckResult]]) -> dict[str, RuleScore]:
+    """True and false positives and false negatives of every rule, over the cases that list their rules."""
+    scores = {rule_id: RuleScore() for rule_id in rule_ids}
+    for result in results:
+        expected_rules = result.case.expected.get("rules")
+        if expected_rules is None:
+            continue
+        found = set(result.output.rules())
+        for rule_id, score in scores.items():
+            expected, flagged = rule_id in expected_rules, rule_id in found
+            score.true_positives += expected and flagged
+            score.false_positives += flagged and not expected
+            score.false_negatives += expected and not flagged
     return scores
+
+
+def passed(result: Result[Check, CheckResult]) -> bool:
+    rules = result.case.expected.get("rules")
+    right_rules = rules is None or set(result.output.rules()) == set(rules)
+    return result.scores["allowed_accuracy"] >= 1.0 and right_rules

@@ -10,16 +10,18 @@ STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2430;max-width:1200px}
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}table{border-collapse:collapse;width:100%}
 td,th{border-bottom:1px solid #e3e6ec;padding:6px 8px;text-align:left;vertical-align:top}
-.bad{color:#b42318;font-weight:600}.good{color:#067647}.pair{display:grid;grid-template-columns:1fr 1fr;gap:12px}
+.bad{color:#b42318;font-weight:600}.good{color:#067647}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:12px}
 .box{background:#f7f8fa;border:1px solid #e3e6ec;border-radius:6px;padding:8px}
 ins{background:#d1fadf;text-decoration:none}
-del{background:#fee4e2}.case{border:1px solid #e3e6ec;border-radius:8px;padding:10px;margin:10px 0}.muted{color:#667085}
+del{background:#fee4e2}.case{border:1px solid #e3e6ec;border-radius:8px;padding:10px;margin:10px 0}
+.muted{color:#667085}
 """
 
 
 def render(report: dict[str, Any], comparison: dict[str, Any] | None = None) -> str:
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Eval report</title><style>{STYLE}</style>"
-             "</head><body><h1>Support copilot — eval report</h1>"]
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Eval report</title>"
+             f"<style>{STYLE}</style></head><body><h1>Support copilot — eval report</h1>"]
     failures = report.get("threshold_failures", [])
     if failures:
         items = "".join(f"<li>{_e(f)}</li>" for f in failures)
@@ -27,6 +29,8 @@ def render(report: dict[str, Any], comparison: dict[str, Any] | None = None) -> 
     else:
         parts.append("<p class='good'>Every metric meets its threshold.</p>")
     parts.append(_metrics(report["metrics"], comparison))
+    versions = ", ".join(f"{name} v{version}" for name, version in report.get("evaluators", {}).items())
+    parts.append(f"<p class='muted'>Evaluators: {_e(versions)}</p>")
     cases = sorted(report["cases"], key=lambda c: (c["passed"], c["kind"], c["id"]))
     failing = [c for c in cases if not c["passed"]]
     parts.append(f"<h2>Cases: {len(failing)} failing of {len(cases)} (failing first)</h2>")
@@ -46,7 +50,8 @@ def _metrics(metrics: dict[str, float], comparison: dict[str, Any] | None) -> st
             change = comparison["metrics"][name]["delta"]
             delta = f"<span class='{'bad' if change < 0 else 'good'}'>{change:+.3f}</span>" if change else "="
         rows.append(f"<tr><td>{_e(name)}</td><td>{value:.3f}</td><td>{delta}</td></tr>")
-    return "<h2>Metrics</h2><table><tr><th>metric</th><th>value</th><th>change</th></tr>" + "".join(rows) + "</table>"
+    head = "<h2>Metrics</h2><table><tr><th>metric</th><th>value</th><th>change</th></tr>"
+    return head + "".join(rows) + "</table>"
 
 
 def _case(case: dict[str, Any]) -> str:
@@ -54,9 +59,10 @@ def _case(case: dict[str, Any]) -> str:
     head = f"<div class='case'><b>{_e(case['id'])}</b> · {_e(case['kind'])} · {status}"
     if case["kind"] == "draft":
         body = (f"<div class='muted'>customer: {_e(case['last_message'])}</div>"
-                f"<div>step {_e(case['step'])} (expected {_e(case['expected_step'])}) · scores {_e(case['scores'])}"
-                f" · citations {_e(', '.join(case['citations']))} · violations {_e(case['violations'])}</div>"
-                f"<div class='pair'><div class='box'><b>draft</b><br>{_diff(case['reference'], case['draft'])}</div>"
+                f"<div>step {_e(case['step'])} (expected {_e(case['expected_step'])})"
+                f" · scores {_e(case['scores'])} · citations {_e(', '.join(case['citations']))}"
+                f" · violations {_e(case['violations'])}</div><div class='pair'>"
+                f"<div class='box'><b>draft</b><br>{_diff(case['reference'], case['draft'])}</div>"
                 f"<div class='box'><b>reference</b><br>{_e(case['reference'])}</div></div>")
     elif case["kind"] == "guardrail":
         body = (f"<div>{_e(case['platform'])}/{_e(case['step'])}: expected {_e(case['expected'])}, got "

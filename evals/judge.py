@@ -1,4 +1,5 @@
-"""LLM-judged ragas metrics, when a judge endpoint is configured (COPILOT_JUDGE_BASE_URL, COPILOT_JUDGE_MODEL).
+"""LLM-judged ragas metrics, when a judge endpoint is configured (COPILOT_JUDGE_BASE_URL,
+COPILOT_JUDGE_MODEL).
 
 Faithfulness (the draft against the passages it cites), ResponseRelevancy (against the customer's last
 message), and two AspectCritic checks: "asks for a review" on farewell drafts and "shows empathy" on empathy
@@ -10,11 +11,12 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any
 
-from copilot.contracts import DraftResponse
+from copilot.contracts import DraftRequest, DraftResponse
 from copilot.core import Copilot
-from evals.drafts import DraftCase, ragas_embeddings
+from evals.cases import Case
+from evals.drafts import ragas_embeddings
+from evals.evaluators import Evaluator
 
 log = logging.getLogger(__name__)
 REVIEW = "Does the response ask the customer to leave a review or rating?"
@@ -33,33 +35,38 @@ class JudgeConfig:
         return cls(url, model, os.environ.get("COPILOT_JUDGE_API_KEY", "")) if url and model else None
 
 
-class Judge:
+class Judge(Evaluator[DraftRequest, DraftResponse]):
     """The four judged metrics over one draft."""
+
+    version = 1
 
     def __init__(self, config: JudgeConfig, copilot: Copilot) -> None:
         from langchain_openai import ChatOpenAI
         from ragas.llms import LangchainLLMWrapper
         from ragas.metrics import AspectCritic, Faithfulness, ResponseRelevancy
 
-        chat = ChatOpenAI(base_url=config.base_url, api_key=config.api_key or "not-needed",  # type: ignore[arg-type]
+        key = config.api_key or "not-needed"
+        chat = ChatOpenAI(base_url=config.base_url, api_key=key,  # type: ignore[arg-type]
                           model=config.model, temperature=0, timeout=60, max_retries=2)
         llm = LangchainLLMWrapper(chat)
         self.copilot = copilot
         self.faithfulness = Faithfulness(llm=llm)
-        self.relevancy = ResponseRelevancy(llm=llm, embeddings=ragas_embeddings(copilot.index.embedder), strictness=1)
+        embeddings = ragas_embeddings(copilot.index.embedder)
+        self.relevancy = ResponseRelevancy(llm=llm, embeddings=embeddings, strictness=1)
         self.asks_review = AspectCritic(name="asks_for_review", definition=REVIEW, llm=llm)
         self.empathy = AspectCritic(name="shows_empathy", definition=EMPATHY, llm=llm)
 
-    def score(self, case: DraftCase, response: DraftResponse) -> dict[str, float]:
+    def evaluate(self, case: Case[DraftRequest], output: DraftResponse) -> dict[str, float]:
         from ragas.dataset_schema import SingleTurnSample
 
-        question = case.request.messages[-1].text
-        contexts = [self.copilot.passage(c.id, c.section)["text"] for c in response.citations]
-        plain = SingleTurnSample(user_input=question, response=response.draft)
+        question = case.input.messages[-1].text
+        contexts = [self.copilot.passage(c.id, c.section)["text"] for c in output.citations]
+        plain = SingleTurnSample(user_input=question, response=output.draft)
         scores: dict[str, float] = {}
         try:
             if contexts:
-                grounded = SingleTurnSample(user_input=question, response=response.draft, retrieved_contexts=contexts)
+                grounded = SingleTurnSample(user_input=question, response=output.draft,
+                                            retrieved_contexts=contexts)
                 scores["judge_faithfulness"] = float(self.faithfulness.single_turn_score(grounded))
             scores["judge_relevancy"] = float(self.relevancy.single_turn_score(plain))
             if case.expected.get("step") == "farewell":
@@ -72,6 +79,6 @@ class Judge:
         return scores
 
 
-def judge_from_env(copilot: Copilot) -> Any:
+def judge_from_env(copilot: Copilot) -> Judge | None:
     config = JudgeConfig.from_env()
     return Judge(config, copilot) if config else None

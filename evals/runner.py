@@ -1,14 +1,15 @@
 """`copilot eval`: every case kind of the datasets through the same pipeline the API uses, one report.
 
-Writes `report.json` (a `metrics` object, one number per metric, and a `cases` list) and `report.html`, and
-fails when a metric falls under the `thresholds.yaml` of a dataset's folder.
+Writes `report.json` (a `metrics` object, one number per metric, the version of every evaluator that
+scored, and a `cases` list) and `report.html`, and fails when a metric falls under the `thresholds.yaml` of a
+dataset's folder.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,148 +18,73 @@ import yaml
 
 from copilot.core import Copilot
 from copilot.errors import DatasetError
-from evals.drafts import (
-    BY_DATASET,
-    averages,
-    breakdown,
-    injection_metrics,
-    load_draft_cases,
-    ragas_similarity,
-    score_draft,
-)
-from evals.guardrails import load_guardrail_cases, score_guardrails
+from evals.cases import Case
+from evals.datasets import Known, load_cases
+from evals.drafts import DraftChecks, DraftTask, RagasSimilarity
+from evals.evaluators import Evaluator, Progress, Task, means, score
+from evals.guardrails import GuardrailTask
 from evals.judge import judge_from_env
-from evals.retrieval import CUTOFFS, document_ranking, first_relevant_rank, load_retrieval_cases
-from evals.triage import load_triage_cases, score_triage
+from evals.retrieval import ContextRecall, RetrievalRanks, RetrievalTask
+from evals.triage import TriageTask
 
-Progress = Callable[[str, int, int], None]
+KINDS = ("retrieval", "guardrail", "draft", "triage")  # the order of the report
 
 
 @dataclass
 class EvalReport:
+    """`evaluators` holds the version of every evaluator that scored: numbers compare when versions match."""
+
     metrics: dict[str, float] = field(default_factory=dict)
+    evaluators: dict[str, int] = field(default_factory=dict)
     cases: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"metrics": self.metrics, "cases": self.cases, "threshold_failures": self.failures,
-                "seconds": self.seconds}
+        return {"metrics": self.metrics, "evaluators": self.evaluators, "cases": self.cases,
+                "threshold_failures": self.failures, "seconds": self.seconds}
 
 
 def run_eval(copilot: Copilot, datasets: Sequence[Path], progress: Progress | None = None,
              similarity: bool = True) -> EvalReport:
     started = time.perf_counter()
-    report = EvalReport()
-    known_docs = {d.id for d in copilot.knowledge.documents}
-    flows = {f.id: f.step_ids for f in copilot.knowledge.flows.values()}
-    rules = {rule.spec.id for rule in copilot.guardrails.rules}
-    retrieval = load_retrieval_cases(datasets, known_docs)
-    guardrails = load_guardrail_cases(datasets, rules)
-    drafts = load_draft_cases(datasets, known_docs, flows)
-    triage = load_triage_cases(datasets)
-    if not (retrieval or guardrails or drafts or triage):
+    cases = load_cases(datasets, Known.of(copilot))
+    if not cases:
         raise DatasetError(datasets[0] if datasets else "-", 0, "no evaluation case in the given datasets")
-    _retrieval(copilot, retrieval, report, progress)
-    _guardrails(copilot, guardrails, report)
-    _drafts(copilot, drafts, report, progress, similarity)
-    _triage(copilot, triage, report)
+    report = EvalReport()
+    for kind in KINDS:
+        of_kind = [case for case in cases if case.kind == kind]
+        if of_kind:
+            add(report, task_for(kind, copilot, similarity), of_kind, progress)
     report.seconds = round(time.perf_counter() - started, 2)
     return report
 
 
-def _retrieval(copilot: Copilot, cases: list[Any], report: EvalReport, progress: Progress | None) -> None:
-    from ragas.dataset_schema import SingleTurnSample
-    from ragas.metrics import NonLLMContextRecall
-
-    context_recall, recalls = NonLLMContextRecall(), []
-    lexical = copilot.index.retriever().lexical
-    ranks = []
-    for index, case in enumerate(cases, start=1):
-        hits = copilot.search(case.query, k=20, **case.filters)
-        ranking = document_ranking(hits)
-        rank = first_relevant_rank(ranking, case.expected_ids)
-        ranks.append(rank)
-        sample = SingleTurnSample(retrieved_contexts=[h.chunk.text for h in hits[:5]],
-                                  reference_contexts=[c.text for c in lexical.chunks_of(case.expected_ids[0])])
-        recalls.append(float(context_recall.single_turn_score(sample)))
-        report.cases.append({"id": case.id, "kind": "retrieval", "passed": rank is not None and rank <= 3,
-                             "query": case.query, "expected": list(case.expected_ids), "got": ranking[:5],
-                             "rank": rank})
-        if progress:
-            progress("retrieval", index, len(cases))
-    if ranks:
-        for k in CUTOFFS:
-            report.metrics[f"retrieval.hit@{k}"] = round(sum(r is not None and r <= k for r in ranks) / len(ranks), 3)
-        report.metrics["retrieval.mrr"] = round(sum(1 / r for r in ranks if r) / len(ranks), 3)
-        report.metrics["retrieval.context_recall"] = round(sum(recalls) / len(recalls), 3)
+def task_for(kind: str, copilot: Copilot, similarity: bool = True) -> Task[Any, Any]:
+    """The task `copilot eval` runs for a kind of case, with every evaluator it has."""
+    if kind == "retrieval":
+        return RetrievalTask(copilot, [RetrievalRanks(), ContextRecall(copilot)])
+    if kind == "guardrail":
+        return GuardrailTask(copilot.guardrails)
+    if kind == "triage":
+        return TriageTask(copilot)
+    evaluators: list[Evaluator[Any, Any]] = [DraftChecks(copilot.guardrails)]
+    if similarity:
+        evaluators.append(RagasSimilarity(copilot.index.embedder))
+    judge = judge_from_env(copilot)
+    return DraftTask(copilot, evaluators + ([judge] if judge else []))
 
 
-def _guardrails(copilot: Copilot, cases: list[Any], report: EvalReport) -> None:
-    if not cases:
-        return
-    scores = score_guardrails(copilot.guardrails, cases)
-    report.metrics["guardrails.allowed_accuracy"] = round(scores.allowed_accuracy, 3)
-    for rule, score in scores.per_rule.items():
-        if score.true_positives + score.false_negatives + score.false_positives:
-            report.metrics[f"guardrails.{rule}.precision"] = round(score.precision, 3)
-            report.metrics[f"guardrails.{rule}.recall"] = round(score.recall, 3)
-    wrong = {case.id: found for case, found in scores.mistakes}
-    for case in cases:
-        report.cases.append({"id": case.id, "kind": "guardrail", "passed": case.id not in wrong, "text": case.text,
-                             "platform": case.request.get("platform"), "step": case.request.get("step"),
-                             "expected": sorted(case.expected_rules or []),
-                             "got": wrong.get(case.id, sorted(case.expected_rules or []))})
-
-
-def _drafts(copilot: Copilot, cases: list[Any], report: EvalReport, progress: Progress | None,
-            similarity: bool) -> None:
-    scorer = ragas_similarity(copilot.index.embedder) if similarity and cases else None
-    judge = judge_from_env(copilot) if cases else None
-    outcomes = []
-    for index, case in enumerate(cases, start=1):
-        outcome = score_draft(copilot, case, scorer)
-        if judge is not None:
-            outcome.scores.update(judge.score(case, outcome.response))
-        outcomes.append(outcome)
-        response = outcome.response
-        report.cases.append({
-            "id": case.id, "kind": "draft", "passed": outcome.passed,
-            "scores": outcome.scores, "platform": case.request.platform, "language": response.language,
-            "expected_step": case.expected.get("step"), "step": response.step, "draft": response.draft,
-            "acts": response.acts, "answer": response.answer.id if response.answer else None,
-            "reference": case.expected.get("reference", ""), "citations": [c.id for c in response.citations],
-            "violations": [v.rule for v in response.guardrails.violations], "repairs": response.guardrails.repairs,
-            "last_message": case.request.messages[-1].text,
-        })
-        if progress:
-            progress("drafts", index, len(cases))
-    for name, value in averages(outcomes).items():
-        report.metrics[f"drafts.{name}"] = value
-    for key in ("step", "platform", "language"):
-        for label, value in breakdown(outcomes, "step_accuracy", key).items():
-            name = f"drafts.step_accuracy.{label}" if key == "step" else f"drafts.step_accuracy.{key}.{label}"
-            report.metrics[name] = value
-    for metric in BY_DATASET:
-        for label, value in breakdown(outcomes, metric, "set").items():
-            report.metrics[f"drafts.{metric}.set.{label}"] = value
-    report.metrics.update(injection_metrics(outcomes))
-
-
-def _triage(copilot: Copilot, cases: list[Any], report: EvalReport) -> None:
-    if not cases:
-        return
-    scores = score_triage(copilot, cases)
-    for name, value in scores.accuracy.items():
-        report.metrics[f"triage.{name}"] = value
-    report.metrics["triage.handoff_precision"] = scores.handoff_precision
-    report.metrics["triage.handoff_recall"] = scores.handoff_recall
-    report.metrics["triage.safety_handoff_recall"] = scores.safety_handoff_recall
-    report.metrics["triage.calibration_error"] = scores.calibration_error
-    wrong = {case.id: mistakes for case, _, mistakes in scores.mistakes}
-    for case in cases:
-        report.cases.append({"id": case.id, "kind": "triage", "passed": case.id not in wrong,
-                             "text": case.request.messages[-1].text, "mistakes": wrong.get(case.id, [])})
+def add(report: EvalReport, task: Task[Any, Any], cases: Sequence[Case[Any]],
+        progress: Progress | None = None) -> None:
+    """The one report loop for every kind: each case scored and shown, each score averaged under the task's
+    name, each evaluator's summary and version."""
+    results = score(task, cases, progress)
+    report.cases += [{"id": r.case.id, "kind": r.case.kind, **task.row(r)} for r in results]
+    report.metrics.update({f"{task.metrics}.{name}": value for name, value in means(results).items()})
+    for evaluator in task.evaluators:
+        report.metrics.update(evaluator.summarize(results))
+        report.evaluators[evaluator.name] = evaluator.version
 
 
 def check_thresholds(report: EvalReport, datasets: Sequence[Path]) -> list[str]:
@@ -184,7 +110,8 @@ def check_thresholds(report: EvalReport, datasets: Sequence[Path]) -> list[str]:
 
 
 def compare(report: EvalReport, old_path: Path) -> dict[str, Any]:
-    """Metric deltas and the cases that got worse or better against an earlier report.json."""
+    """Metric deltas and the cases that got worse or better against an earlier report.json, and the evaluators
+    whose version changed since (their metrics do not compare)."""
     try:
         old = json.loads(old_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -195,4 +122,7 @@ def compare(report: EvalReport, old_path: Path) -> dict[str, Any]:
     before = {(c["kind"], c["id"]): c["passed"] for c in old.get("cases", [])}
     worse = [c for c in report.cases if before.get((c["kind"], c["id"])) is True and not c["passed"]]
     better = [c for c in report.cases if before.get((c["kind"], c["id"])) is False and c["passed"]]
-    return {"metrics": deltas, "worse": worse, "better": better}
+    versions = old.get("evaluators", {})
+    changed = sorted(name for name, version in report.evaluators.items()
+                     if versions.get(name, version) != version)
+    return {"metrics": deltas, "worse": worse, "better": better, "changed_evaluators": changed}

@@ -1,91 +1,92 @@
-"""Triage quality: accuracy per field, and whether the confidence means something (calibration)."""
+"""Triage quality: accuracy per field, handoffs, and whether the confidence means something (calibration)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
 from copilot.core import Copilot
-from copilot.errors import DatasetError
 from copilot.triage.engine import TriageRequest, TriageResponse
-from evals.datasets import cases_of_kind
+from evals.cases import Case
+from evals.evaluators import Evaluator, Result, Task
 
 FIELDS = ("urgency", "issue_type", "intent", "sentiment", "handoff", "route")
+SAFETY_TAGS = frozenset({"legal", "fraud", "security"})
+Reliability = list[tuple[str, int, float, float]]  # a confidence bin: label, cases, mean confidence, accuracy
+
+
+class TriageTask(Task[TriageRequest, TriageResponse]):
+    """A conversation triaged; it passes when every expected field is right."""
+
+    kind = "triage"
+    metrics = "triage"
+
+    def __init__(self, copilot: Copilot) -> None:
+        super().__init__([TriageFields()])
+        self.copilot = copilot
+
+    def run(self, case: Case[TriageRequest]) -> TriageResponse:
+        return self.copilot.triage(case.input)
+
+    def row(self, result: Result[TriageRequest, TriageResponse]) -> dict[str, Any]:
+        wrong = mistakes(result)
+        return {"passed": not wrong, "text": result.case.input.messages[-1].text, "mistakes": wrong}
+
+
+class TriageFields(Evaluator[TriageRequest, TriageResponse]):
+    """Each expected field right or wrong; over the set, handoff precision and recall (also on the legal,
+    fraud and security cases alone) and the expected calibration error of the intent confidence."""
+
+    version = 1
+
+    def evaluate(self, case: Case[TriageRequest], output: TriageResponse) -> dict[str, float]:
+        return {name: float(getattr(output, name) == case.expected[name])
+                for name in FIELDS if name in case.expected}
+
+    def summarize(self, results: Sequence[Result[TriageRequest, TriageResponse]]) -> dict[str, float]:
+        scores = handoffs(results)
+        return {"triage.handoff_precision": scores.precision, "triage.handoff_recall": scores.recall,
+                "triage.safety_handoff_recall": scores.safety_recall,
+                "triage.calibration_error": calibration(confidences(results))[0]}
 
 
 @dataclass(frozen=True)
-class TriageCase:
-    id: str
-    request: TriageRequest
-    expected: dict[str, Any]
-    tags: tuple[str, ...] = ()
+class Handoffs:
+    precision: float
+    recall: float
+    safety_recall: float
+    safety_cases: int
 
 
-@dataclass
-class TriageScores:
-    cases: int = 0
-    accuracy: dict[str, float] = field(default_factory=dict)
-    calibration_error: float = 0.0
-    reliability: list[tuple[str, int, float, float]] = field(default_factory=list)
-    mistakes: list[tuple[TriageCase, TriageResponse, list[str]]] = field(default_factory=list)
-    handoff_precision: float = 1.0
-    handoff_recall: float = 1.0
-    safety_handoff_recall: float = 1.0
-    safety_cases: int = 0
+def mistakes(result: Result[TriageRequest, TriageResponse]) -> list[str]:
+    """The wrong fields, each with what triage said and what was expected."""
+    expected = result.case.expected
+    return [f"{name}: {getattr(result.output, name)} (expected {expected[name]})"
+            for name in FIELDS if result.scores.get(name, 1.0) < 1.0]
 
 
-def load_triage_cases(paths: Iterable[Path]) -> list[TriageCase]:
-    cases = []
-    for path, number, raw in cases_of_kind(paths, "triage"):
-        try:
-            request = TriageRequest.model_validate(raw["input"])
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            raise DatasetError(path, number, str(error["msg"]),
-                               "input." + ".".join(str(p) for p in error["loc"])) from exc
-        cases.append(TriageCase(raw["id"], request, raw.get("expected", {}), tuple(raw.get("tags", ()))))
-    return cases
-
-
-def score_triage(copilot: Copilot, cases: list[TriageCase], bins: int = 5) -> TriageScores:
-    """Accuracy of every expected field; expected calibration error of the intent confidence."""
-    scores = TriageScores(cases=len(cases))
-    hits: dict[str, list[bool]] = {name: [] for name in FIELDS}
-    confidences: list[tuple[float, bool]] = []
-    pairs: list[tuple[bool, bool, bool]] = []  # expected handoff, got handoff, a safety case
-    for case in cases:
-        response = copilot.triage(case.request)
-        if "handoff" in case.expected:
-            is_safety = bool({"legal", "fraud", "security"} & set(case.tags))
-            pairs.append((bool(case.expected["handoff"]), response.handoff, is_safety))
-        wrong = []
-        for name in FIELDS:
-            if name in case.expected:
-                ok = getattr(response, name) == case.expected[name]
-                hits[name].append(ok)
-                if not ok:
-                    wrong.append(f"{name}: {getattr(response, name)} (expected {case.expected[name]})")
-        if "intent" in case.expected:
-            confidences.append((response.confidence, response.intent == case.expected["intent"]))
-        if wrong:
-            scores.mistakes.append((case, response, wrong))
-    scores.accuracy = {name: round(sum(v) / len(v), 3) for name, v in hits.items() if v}
+def handoffs(results: Sequence[Result[TriageRequest, TriageResponse]]) -> Handoffs:
+    """Over the cases that say whether to hand off; a safety case is tagged legal, fraud or security."""
+    pairs = [(bool(r.case.expected["handoff"]), r.output.handoff, bool(SAFETY_TAGS & set(r.case.tags)))
+             for r in results if "handoff" in r.case.expected]
     flagged = [expected for expected, got, _ in pairs if got]
     wanted = [got for expected, got, _ in pairs if expected]
-    safety_hits = [got for expected, got, is_safety in pairs if expected and is_safety]
-    scores.handoff_precision = round(sum(flagged) / len(flagged), 3) if flagged else 1.0
-    scores.handoff_recall = round(sum(wanted) / len(wanted), 3) if wanted else 1.0
-    scores.safety_handoff_recall = round(sum(safety_hits) / len(safety_hits), 3) if safety_hits else 1.0
-    scores.safety_cases = len(safety_hits)
-    scores.calibration_error, scores.reliability = _calibration(confidences, bins)
-    return scores
+    safety = [got for expected, got, is_safety in pairs if expected and is_safety]
+    return Handoffs(_share(flagged), _share(wanted), _share(safety), len(safety))
 
 
-def _calibration(pairs: list[tuple[float, bool]], bins: int) -> tuple[float, list[tuple[str, int, float, float]]]:
+def _share(values: list[bool]) -> float:
+    return round(sum(values) / len(values), 3) if values else 1.0
+
+
+def confidences(results: Sequence[Result[TriageRequest, TriageResponse]]) -> list[tuple[float, bool]]:
+    """The intent confidence of every case that names its intent, and whether the intent was right."""
+    return [(r.output.confidence, r.output.intent == r.case.expected["intent"])
+            for r in results if "intent" in r.case.expected]
+
+
+def calibration(pairs: list[tuple[float, bool]], bins: int = 5) -> tuple[float, Reliability]:
     """Expected calibration error: |accuracy - mean confidence| per confidence bin, weighted by its size."""
     rows, error = [], 0.0
     for index in range(bins):

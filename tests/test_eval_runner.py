@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,11 @@ def test_report_has_metrics_and_cases_and_passes_thresholds(shipped_copilot: Cop
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["metrics"]["drafts.review_ask"] == 1.0 and "retrieval.hit@3" in report["metrics"]
     assert {c["kind"] for c in report["cases"]} == {"draft", "guardrail", "retrieval"}
+    assert report["evaluators"] == {"RetrievalRanks": 1, "ContextRecall": 1, "GuardrailChecks": 1,
+                                    "DraftChecks": 1}  # --no-similarity: RagasSimilarity did not score
     html = (tmp_path / "out" / "report.html").read_text()
     assert html.startswith("<!doctype html>") and "Every metric meets its threshold" in html
+    assert "DraftChecks v1" in html
 
 
 def test_removing_the_review_ask_from_the_farewell_template_fails_ci(
@@ -82,30 +86,103 @@ def test_compare_shows_deltas_and_cases_that_got_worse(shipped_copilot: Copilot,
     old["metrics"]["retrieval.hit@3"] = 0.0
     case = next(c for c in old["cases"] if c["kind"] == "guardrail")
     case["passed"] = False
+    old["evaluators"]["GuardrailChecks"] = 0
     (tmp_path / "old" / "report.json").write_text(json.dumps(old))
     result = run("eval", str(dataset), "--out", str(tmp_path / "new"), "--no-similarity", "--index", index,
                  "--compare", str(tmp_path / "old" / "report.json"))
     assert result.exit_code == 0
     comparison = json.loads((tmp_path / "new" / "report.json").read_text())["comparison"]
     assert comparison["metrics"]["retrieval.hit@3"]["delta"] > 0 and case["id"] in comparison["better"]
+    assert comparison["changed_evaluators"] == ["GuardrailChecks"]
+    assert "their metrics do not compare): GuardrailChecks" in " ".join(result.stdout.split())
+
+
+def test_a_bumped_evaluator_version_is_written_into_the_report(
+    shipped_copilot: Copilot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evals.guardrails import GuardrailChecks
+
+    monkeypatch.setattr(GuardrailChecks, "version", 7)
+    dataset = farewell_cases(tmp_path / "ds", {})
+    result = run("eval", str(dataset), "--out", str(tmp_path / "out"), "--no-similarity",
+                 "--index", str(shipped_copilot.settings.index_dir))
+    assert result.exit_code == 0
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["evaluators"]["GuardrailChecks"] == 7
+
+
+def test_every_kind_is_read_into_one_case_shape(tmp_path: Path) -> None:
+    from copilot.contracts import DraftRequest
+    from copilot.triage.engine import TriageRequest
+    from evals.datasets import Known, load_cases
+
+    messages = [{"role": "customer", "text": "huy don giup em"}]
+    lines = [{"id": "d", "kind": "draft", "input": {"messages": messages}, "expected": {"step": "greeting"},
+              "tags": ["vi-unaccented"]},
+             {"id": "g", "kind": "guardrail", "input": {"text": "hi"}, "expected": {"allowed": True}},
+             {"id": "t", "kind": "triage", "input": {"messages": messages}},
+             {"id": "r", "kind": "retrieval", "input": {"q": "huy don"}, "expected": {"ids": ["a"]}}]
+    dataset = tmp_path / "mixed.jsonl"
+    dataset.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    cases = load_cases([dataset], Known())
+    assert [(c.id, c.kind, c.dataset) for c in cases] == [(x["id"], x["kind"], "mixed") for x in lines]
+    assert isinstance(cases[0].input, DraftRequest) and isinstance(cases[2].input, TriageRequest)
+    assert cases[0].expected == {"step": "greeting"} and cases[0].tags == ("vi-unaccented",)
+    assert cases[1].input == {"text": "hi"} and cases[2].expected == {}
+    assert [c.id for c in load_cases([dataset], Known(), "retrieval")] == ["r"]
+
+
+def test_the_report_loop_averages_each_score_and_keeps_summaries_and_versions() -> None:
+    from evals.cases import Case
+    from evals.evaluators import Evaluator, Result, Task
+    from evals.runner import EvalReport, add
+
+    class FitsIn(Evaluator[str, str]):
+        version = 3
+
+        def evaluate(self, case: Case[str], output: str) -> dict[str, float]:
+            return {"fits": float(len(output) <= case.expected["max"])}
+
+        def summarize(self, results: Sequence[Result[str, str]]) -> dict[str, float]:
+            return {"echo.longest": float(max(len(r.output) for r in results))}
+
+    class Echo(Task[str, str]):
+        kind = metrics = "echo"
+
+        def run(self, case: Case[str]) -> str:
+            return case.input * 2
+
+        def row(self, result: Result[str, str]) -> dict[str, Any]:
+            return {"passed": result.scores["fits"] >= 1.0}
+
+    report = EvalReport()
+    cases = [Case("a", "echo", "hi", {"max": 4}), Case("b", "echo", "hey!", {"max": 4})]
+    add(report, Echo([FitsIn()]), cases)
+    assert report.metrics == {"echo.fits": 0.5, "echo.longest": 8.0}
+    assert report.evaluators == {"FitsIn": 3}
+    assert report.cases == [{"id": "a", "kind": "echo", "passed": True},
+                            {"id": "b", "kind": "echo", "passed": False}]
 
 
 def test_a_malformed_line_is_named_with_file_line_and_field(shipped_copilot: Copilot, tmp_path: Path) -> None:
     dataset = tmp_path / "bad.jsonl"
-    dataset.write_text('{"id": "a", "kind": "guardrail", "input": {"text": "hi"}, "expected": {"rules": []}}\n'
-                       '{"id": "b", "kind": "draft", "input": {"messages": [{"role": "robot", "text": "x"}]}}\n')
-    result = run("eval", str(dataset), "--out", str(tmp_path / "o"), "--index", str(shipped_copilot.settings.index_dir))
-    assert result.exit_code == 2 and "bad.jsonl:2" in result.stderr and "input.messages.0.role" in result.stderr
+    lines = ['{"id": "a", "kind": "guardrail", "input": {"text": "hi"}, "expected": {"rules": []}}',
+             '{"id": "b", "kind": "draft", "input": {"messages": [{"role": "robot", "text": "x"}]}}']
+    dataset.write_text("\n".join(lines) + "\n")
+    index = str(shipped_copilot.settings.index_dir)
+    result = run("eval", str(dataset), "--out", str(tmp_path / "o"), "--index", index)
+    assert result.exit_code == 2
+    assert "bad.jsonl:2" in result.stderr and "input.messages.0.role" in result.stderr
 
 
 def test_unknown_rule_and_step_ids_are_named(shipped_copilot: Copilot, tmp_path: Path) -> None:
     dataset = tmp_path / "bad.jsonl"
-    dataset.write_text('{"id": "a", "kind": "guardrail", "input": {"text": "hi"}, "expected": {"rules": ["nope"]}}\n')
+    dataset.write_text('{"id": "a", "kind": "guardrail", "input": {"text": "hi"}, '
+                       '"expected": {"rules": ["nope"]}}\n')
     index = str(shipped_copilot.settings.index_dir)
     result = run("eval", str(dataset), "--out", str(tmp_path / "o"), "--index", index)
     assert result.exit_code == 2 and "nope" in result.stderr
-    dataset.write_text('{"id": "a", "kind": "draft", "input": {"messages": [{"role": "customer", "text": "x"}]},'
-                       ' "expected": {"step": "closing"}}\n')
+    dataset.write_text('{"id": "a", "kind": "draft", "input": {"messages": [{"role": "customer", '
+                       '"text": "x"}]}, "expected": {"step": "closing"}}\n')
     result = run("eval", str(dataset), "--out", str(tmp_path / "o"), "--index", index)
     assert result.exit_code == 2 and "closing" in result.stderr
 
@@ -130,10 +207,11 @@ def test_accepted_and_edited_drafts_become_reference_cases(shipped_copilot: Copi
                                                            "Hi! Glad to help, a review would mean a lot."]
     assert cases[0]["kind"] == "draft" and cases[0]["input"]["messages"] == body["messages"]
     flow = shipped_copilot.knowledge.flows["livechat"]
-    result = run("eval", "export-feedback", "--flow", "livechat", "--out", str(out), "--index", str(settings.index_dir))
+    index = str(settings.index_dir)
+    result = run("eval", "export-feedback", "--flow", "livechat", "--out", str(out), "--index", index)
     assert result.exit_code == 0 and "Exported 2" in result.stdout
     assert [m.step for m in load_examples(out, flow).moments] == [c["expected"]["step"] for c in cases]
-    result = run("eval", "export-feedback", "--flow", "nope", "--out", str(out), "--index", str(settings.index_dir))
+    result = run("eval", "export-feedback", "--flow", "nope", "--out", str(out), "--index", index)
     assert result.exit_code == 2 and "unknown flow 'nope'" in result.stderr
 
 
@@ -190,7 +268,9 @@ def test_a_draft_carries_a_fact_in_any_of_its_wordings_folded() -> None:
     assert clean("Hi Lan, thanks [1].") and not clean("Hi [Customer Name], this is.") and not clean(" ")
 
 
-def test_a_threshold_whose_metric_is_missing_fails_and_names_it(shipped_copilot: Copilot, tmp_path: Path) -> None:
+def test_a_threshold_whose_metric_is_missing_fails_and_names_it(
+    shipped_copilot: Copilot, tmp_path: Path
+) -> None:
     dataset = farewell_cases(tmp_path / "ds", {"drafts.review_ask": 1.0, "drafts.renamed_metric": 0.5})
     result = run("eval", str(dataset), "--out", str(tmp_path / "out"), "--no-similarity",
                  "--index", str(shipped_copilot.settings.index_dir))

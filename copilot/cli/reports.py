@@ -1,11 +1,12 @@
-"""Measuring: the eval gate and the focused reports (retrieval, drafts, answers, triage, intents, steps, guardrails)."""
+"""Measuring: the eval gate and the focused reports (retrieval, drafts, answers, triage, intents, steps,
+guardrails)."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -23,34 +24,35 @@ from copilot.cli.common import (
 from copilot.errors import InvalidRequestError
 from copilot.settings import Settings
 
+if TYPE_CHECKING:
+    from copilot.core import Copilot
+    from evals.runner import EvalReport
+
 PANEL = "Measure"  # where `copilot --help` lists these commands
+StarOpt = Annotated[Path | None, typer.Option(help="The star-dev folder (default: evals/datasets/star-dev).")]
 
 
 @app.command("eval", rich_help_panel=PANEL)
 @friendly_errors
 def evaluate(
-    datasets: Annotated[list[str], typer.Argument(help="JSONL datasets (or: export-feedback --out FILE.jsonl).")],
+    datasets: Annotated[list[str], typer.Argument(
+        help="JSONL datasets (or: export-feedback --out FILE.jsonl).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Report folder (or the export file).")] = Path("out"),
-    compare_with: Annotated[Path | None, typer.Option("--compare", help="An earlier report.json to compare.")] = None,
+    compare_with: Annotated[Path | None, typer.Option("--compare", help="An earlier report.json to compare.")]
+    = None,
     similarity: Annotated[bool, typer.Option(help="Score similarity to references with ragas.")] = True,
-    flow: Annotated[str | None, typer.Option("--flow", help="With export-feedback: only this flow's drafts, to keep "
-                                             "as knowledge/flows/<flow>.examples.jsonl.")] = None,
+    flow: Annotated[str | None, typer.Option("--flow", help="With export-feedback: only this flow's drafts, "
+                                             "to keep as knowledge/flows/<flow>.examples.jsonl.")] = None,
     knowledge: KnowledgeOpt = None,
     index: IndexOpt = None,
 ) -> None:
     """Run every case of the datasets, write report.json and report.html, fail under the thresholds."""
-    from evals.html_report import render
     from evals.runner import check_thresholds, compare, run_eval
 
     copilot = build(knowledge, index)
     copilot.warm_up()
     if datasets and datasets[0] == "export-feedback":
-        from evals.feedback_export import export_feedback
-
-        target = out_dir if out_dir.suffix == ".jsonl" else out_dir / "feedback.jsonl"
-        if flow is not None and flow not in copilot.knowledge.flows:
-            raise InvalidRequestError(f"unknown flow '{flow}'; known: {', '.join(sorted(copilot.knowledge.flows))}")
-        out.print(f"Exported {export_feedback(copilot.feedback, target, flow)} reference cases to {target}")
+        _export_feedback(copilot, out_dir, flow)
         return
     paths = [Path(d) for d in datasets]
     missing = [str(p) for p in paths if not p.is_file()]
@@ -63,17 +65,8 @@ def evaluate(
             task, description=kind, completed=done, total=total), similarity)
     failures = check_thresholds(report, paths)
     comparison = compare(report, compare_with) if compare_with else None
-    out_dir.mkdir(parents=True, exist_ok=True)
-    data = report.to_json()
-    if comparison:
-        data["comparison"] = {"metrics": comparison["metrics"], "worse": [c["id"] for c in comparison["worse"]],
-                              "better": [c["id"] for c in comparison["better"]]}
-    (out_dir / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    (out_dir / "report.html").write_text(render(data, comparison), encoding="utf-8")
+    _write_report(report, comparison, out_dir)
     _print_eval(report, comparison)
-    if not os.environ.get("COPILOT_JUDGE_BASE_URL"):
-        out.print("LLM-judged metrics (ragas Faithfulness, ResponseRelevancy, AspectCritic) skipped: no judge "
-                  "endpoint (COPILOT_JUDGE_BASE_URL, COPILOT_JUDGE_MODEL).", highlight=False)
     out.print(f"{len(report.cases)} cases in {report.seconds:.1f}s; report: {out_dir / 'report.html'}")
     if failures:
         for failure in failures:
@@ -81,7 +74,31 @@ def evaluate(
         raise typer.Exit(1)
 
 
-def _print_eval(report: Any, comparison: dict[str, Any] | None) -> None:
+def _export_feedback(copilot: Copilot, out_dir: Path, flow: str | None) -> None:
+    from evals.feedback_export import export_feedback
+
+    target = out_dir if out_dir.suffix == ".jsonl" else out_dir / "feedback.jsonl"
+    if flow is not None and flow not in copilot.knowledge.flows:
+        known = ", ".join(sorted(copilot.knowledge.flows))
+        raise InvalidRequestError(f"unknown flow '{flow}'; known: {known}")
+    out.print(f"Exported {export_feedback(copilot.feedback, target, flow)} reference cases to {target}")
+
+
+def _write_report(report: EvalReport, comparison: dict[str, Any] | None, out_dir: Path) -> None:
+    from evals.html_report import render
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = report.to_json()
+    if comparison:
+        data["comparison"] = {"metrics": comparison["metrics"],
+                              "worse": [c["id"] for c in comparison["worse"]],
+                              "better": [c["id"] for c in comparison["better"]],
+                              "changed_evaluators": comparison["changed_evaluators"]}
+    (out_dir / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    (out_dir / "report.html").write_text(render(data, comparison), encoding="utf-8")
+
+
+def _print_eval(report: EvalReport, comparison: dict[str, Any] | None) -> None:
     table = Table(title="Evaluation")
     for column in ("metric", "value", "change"):
         table.add_column(column)
@@ -95,13 +112,20 @@ def _print_eval(report: Any, comparison: dict[str, Any] | None) -> None:
         for label in ("worse", "better"):
             for case in comparison[label]:
                 out.print(f"  {label}: {case['kind']} {case['id']}", highlight=False)
+        if comparison["changed_evaluators"]:
+            out.print(f"  changed since the compared report (their metrics do not compare): "
+                      f"{', '.join(comparison['changed_evaluators'])}", highlight=False)
+    if not os.environ.get("COPILOT_JUDGE_BASE_URL"):
+        out.print("LLM-judged metrics (ragas Faithfulness, ResponseRelevancy, AspectCritic) skipped: no "
+                  "judge endpoint (COPILOT_JUDGE_BASE_URL, COPILOT_JUDGE_MODEL).", highlight=False)
 
 
 @app.command("compare-retrieval", rich_help_panel=PANEL)
 @friendly_errors
 def compare_retrieval(
     datasets: Annotated[list[Path], typer.Argument(help="JSONL datasets; their retrieval cases are used.")],
-    show_misses: Annotated[bool, typer.Option(help="List hybrid cases whose answer is not in the top 3.")] = False,
+    show_misses: Annotated[bool, typer.Option(help="List hybrid cases whose answer is not in the top 3.")]
+    = False,
     knowledge: KnowledgeOpt = None,
     index: IndexOpt = None,
 ) -> None:
@@ -125,7 +149,8 @@ def compare_retrieval(
         for case in cases:
             rank = results["hybrid"].ranks[case.id]
             if rank is None or rank > 3:
-                out.print(f"  miss {case.id} (rank {rank}): {case.query!r} -> {', '.join(case.expected_ids)}")
+                out.print(f"  miss {case.id} (rank {rank}): {case.input['q']!r} -> "
+                          f"{', '.join(case.expected['ids'])}")
 
 
 @app.command("draft-report", rich_help_panel=PANEL)
@@ -138,35 +163,38 @@ def draft_report(
     index: IndexOpt = None,
 ) -> None:
     """Step accuracy, review asks, citations, guardrails and similarity of drafts on reference transcripts."""
-    from evals.drafts import averages, breakdown, load_draft_cases, ragas_similarity, score_draft
+    from evals.datasets import Known, load_cases
+    from evals.drafts import DraftChecks, DraftTask, RagasSimilarity, breakdown
+    from evals.evaluators import Evaluator, means, score
 
     copilot = build(knowledge, index)
-    flows = {flow.id: flow.step_ids for flow in copilot.knowledge.flows.values()}
-    cases = load_draft_cases(datasets, {d.id for d in copilot.knowledge.documents}, flows)
-    scorer = ragas_similarity() if similarity else None
-    outcomes = [score_draft(copilot, case, scorer) for case in cases]
+    cases = load_cases(datasets, Known.of(copilot), "draft")
+    evaluators: list[Evaluator[Any, Any]] = [DraftChecks(copilot.guardrails)]
+    results = score(DraftTask(copilot, evaluators + ([RagasSimilarity()] if similarity else [])), cases)
     table = Table(title=f"Drafts on {len(cases)} reference cases")
     table.add_column("metric")
     table.add_column("value")
-    for name, value in averages(outcomes).items():
+    for name, value in means(results).items():
         table.add_row(name, f"{value:.3f}")
     out.print(table)
     for key in ("step", "platform", "language"):
-        parts = ", ".join(f"{label} {value:.2f}" for label, value in breakdown(outcomes, "step_accuracy", key).items())
+        groups = breakdown(results, "step_accuracy", key)
+        parts = ", ".join(f"{label} {value:.2f}" for label, value in groups.items())
         out.print(f"step accuracy by {key}: {parts}", highlight=False)
     if show_misses:
-        for outcome in outcomes:
-            if outcome.scores.get("step_accuracy", 1.0) < 1.0 or outcome.scores.get("guardrails_pass", 1.0) < 1.0:
-                last = outcome.case.request.messages[-1].text
-                out.print(f"  {outcome.case.id}: expected {outcome.case.expected.get('step')} got "
-                          f"{outcome.response.step} (done {outcome.response.steps_done}) allowed "
-                          f"{outcome.response.guardrails.allowed}: {last!r}", highlight=False, markup=False)
+        for result in results:
+            if min(result.scores.get("step_accuracy", 1.0), result.scores.get("guardrails_pass", 1.0)) < 1.0:
+                case, response = result.case, result.output
+                out.print(f"  {case.id}: expected {case.expected.get('step')} got {response.step} (done "
+                          f"{response.steps_done}) allowed {response.guardrails.allowed}: "
+                          f"{case.input.messages[-1].text!r}", highlight=False, markup=False)
 
 
 @app.command("answer-report", rich_help_panel=PANEL)
 @friendly_errors
 def answer_report(
-    datasets: Annotated[list[Path] | None, typer.Argument(help="Draft datasets with `answerable` cases.")] = None,
+    datasets: Annotated[list[Path] | None, typer.Argument(help="Draft datasets with `answerable` cases.")]
+    = None,
     folds: Annotated[int, typer.Option(help="Cross-validation folds over the answer examples.")] = 5,
     knowledge: KnowledgeOpt = None,
     index: IndexOpt = None,
@@ -180,7 +208,8 @@ def answer_report(
     if datasets:
         sources.append((", ".join(path.name for path in datasets), on_datasets(copilot, datasets)))
     for title, picks in sources:
-        table = Table(title=f"{title}: {len(picks)} cases (threshold now {copilot.understander.config.threshold})")
+        threshold = copilot.understander.config.threshold
+        table = Table(title=f"{title}: {len(picks)} cases (threshold now {threshold})")
         for column in ("threshold", "answered", "wrong", "right"):
             table.add_column(column)
         for row in trade_offs(picks):
@@ -198,38 +227,45 @@ def triage_report(
     index: IndexOpt = None,
 ) -> None:
     """Accuracy of every triage field on labelled conversations, and the calibration of its confidence."""
-    from evals.triage import load_triage_cases, score_triage
+    from evals.datasets import Known, load_cases
+    from evals.evaluators import means, score
+    from evals.triage import TriageTask, calibration, confidences, handoffs, mistakes
 
     copilot = build(knowledge, index)
-    scores = score_triage(copilot, load_triage_cases(datasets))
-    table = Table(title=f"Triage on {scores.cases} labelled conversations")
+    results = score(TriageTask(copilot), load_cases(datasets, Known(), "triage"))
+    table = Table(title=f"Triage on {len(results)} labelled conversations")
     table.add_column("field")
     table.add_column("accuracy")
-    for name, value in scores.accuracy.items():
+    for name, value in means(results).items():
         table.add_row(name, f"{value:.3f}")
-    table.add_row("handoff precision", f"{scores.handoff_precision:.3f}")
-    table.add_row("handoff recall", f"{scores.handoff_recall:.3f}")
-    safety = f"handoff recall, legal/fraud/security ({scores.safety_cases})"
-    table.add_row(safety, f"{scores.safety_handoff_recall:.3f}")
+    handoff = handoffs(results)
+    table.add_row("handoff precision", f"{handoff.precision:.3f}")
+    table.add_row("handoff recall", f"{handoff.recall:.3f}")
+    table.add_row(f"handoff recall, legal/fraud/security ({handoff.safety_cases})",
+                  f"{handoff.safety_recall:.3f}")
     out.print(table)
-    bins = ", ".join(f"{label}: n={n} conf {c:.2f} acc {a:.2f}" for label, n, c, a in scores.reliability)
-    out.print(f"intent confidence calibration error (ECE): {scores.calibration_error:.3f}; {bins}", highlight=False)
+    error, reliability = calibration(confidences(results))
+    bins = ", ".join(f"{label}: n={n} conf {c:.2f} acc {a:.2f}" for label, n, c, a in reliability)
+    out.print(f"intent confidence calibration error (ECE): {error:.3f}; {bins}", highlight=False)
     if show_mistakes:
-        for case, _response, wrong in scores.mistakes:
-            text = case.request.messages[-1].text
-            out.print(f"  {case.id} [{case.request.platform}/{case.request.customer.tier}] {'; '.join(wrong)}: "
-                      f"{text!r}", highlight=False, markup=False)
+        for result in results:
+            request, wrong = result.case.input, mistakes(result)
+            if wrong:
+                out.print(f"  {result.case.id} [{request.platform}/{request.customer.tier}] "
+                          f"{'; '.join(wrong)}: {request.messages[-1].text!r}", highlight=False, markup=False)
 
 
 @app.command("intent-report", rich_help_panel=PANEL)
 @friendly_errors
 def intent_report(
-    clinc: Annotated[Path, typer.Option(help="The CLINC150 folder (data_full.json, data_small.json).")] = Path(
-        "../shared/datasets/clinc150"),
-    shots: Annotated[str, typer.Option(help="Examples per intent, comma-separated (10, 50, 100).")] = "10,50,100",
+    clinc: Annotated[Path, typer.Option(help="The CLINC150 folder (data_full.json, data_small.json).")]
+    = Path("../shared/datasets/clinc150"),
+    shots: Annotated[str, typer.Option(help="Examples per intent, comma-separated (10, 50, 100).")]
+    = "10,50,100",
     banking: Annotated[Path | None, typer.Option(
-        help="Read BANKING77's test split instead (the folder of its test.csv, e.g. evals/datasets/banking77): "
-             "the first 10 and 20 queries per intent are the examples, the last 20 the test.")] = None,
+        help="Read BANKING77's test split instead (the folder of its test.csv, e.g. "
+             "evals/datasets/banking77): the first 10 and 20 queries per intent are the examples, the last "
+             "20 the test.")] = None,
     index: IndexOpt = None,
 ) -> None:
     """The need model on CLINC150: in-scope accuracy and out-of-scope recall, threshold chosen on validation
@@ -260,8 +296,10 @@ def _banking_report(folder: Path, index: Path | None) -> None:
 
     copilot = build(None, index)
     rows = banking_rows(folder, copilot.index.embedder, copilot.settings.index_dir / "banking77")
-    table = Table(title="BANKING77 test split: the first N queries per intent are the examples, the last 20 the test")
-    for column in ("examples per intent", "examples (with the names)", "fit s", "test queries", "intent accuracy"):
+    table = Table(title="BANKING77 test split: the first N queries per intent are the examples, the last 20 "
+                        "the test")
+    for column in ("examples per intent", "examples (with the names)", "fit s", "test queries",
+                   "intent accuracy"):
         table.add_column(column)
     for row in rows:
         table.add_row(str(row.shots), str(row.examples), f"{row.fit_seconds}", str(row.test_queries),
@@ -272,9 +310,10 @@ def _banking_report(folder: Path, index: Path | None) -> None:
 @app.command("step-report", rich_help_panel=PANEL)
 @friendly_errors
 def step_report(
-    star: Annotated[Path | None, typer.Option(help="The star-dev folder (default: evals/datasets/star-dev).")] = None,
+    star: StarOpt = None,
     limit: Annotated[int | None, typer.Option(help="Conversations per task (default: all).", min=1)] = None,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Write the table as Markdown here too.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the table as Markdown here too.")]
+    = None,
     index: IndexOpt = None,
 ) -> None:
     """The step model on flows it has never seen: leave-one-domain-out over star-dev, per domain, next to the
@@ -292,13 +331,13 @@ def step_report(
 @app.command("step-train", rich_help_panel=PANEL)
 @friendly_errors
 def step_train(
-    star: Annotated[Path | None, typer.Option(help="The star-dev folder (default: evals/datasets/star-dev).")] = None,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Where the weights go (default: the packaged file).")]
-    = None,
+    star: StarOpt = None,
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Where the weights go (default: the packaged file).")] = None,
     index: IndexOpt = None,
 ) -> None:
-    """Fit the step model's weights on all of star-dev and write them (the packaged `copilot/step_model.json` is
-    this command's output: run it again to rebuild the file)."""
+    """Fit the step model's weights on all of star-dev and write them (the packaged `copilot/step_model.json`
+    is this command's output: run it again to rebuild the file)."""
     from copilot.flow.step_model import PACKAGED
     from evals.steps import STAR_DEV, read_star, train
 
@@ -320,21 +359,26 @@ def guardrail_report(
     """Precision and recall of every guardrail rule on labelled replies."""
     from copilot.guardrails.engine import GuardrailEngine
     from copilot.knowledge import KnowledgeBase
-    from evals.guardrails import load_guardrail_cases, score_guardrails
+    from evals.datasets import Known, load_cases
+    from evals.evaluators import means, score
+    from evals.guardrails import GuardrailTask, rule_scores
 
-    engine = GuardrailEngine.from_knowledge(KnowledgeBase.load(Settings.load(knowledge_dir=knowledge).knowledge_dir))
-    cases = load_guardrail_cases(datasets, {rule.spec.id for rule in engine.rules})
-    scores = score_guardrails(engine, cases)
-    table = Table(title=f"Guardrails on {len(cases)} labelled replies; allowed/blocked right: "
-                        f"{scores.allowed_accuracy:.3f}")
+    settings = Settings.load(knowledge_dir=knowledge)
+    engine = GuardrailEngine.from_knowledge(KnowledgeBase.load(settings.knowledge_dir))
+    rule_ids = [rule.spec.id for rule in engine.rules]
+    task = GuardrailTask(engine)
+    results = score(task, load_cases(datasets, Known(rules=frozenset(rule_ids)), "guardrail"))
+    table = Table(title=f"Guardrails on {len(results)} labelled replies; allowed/blocked right: "
+                        f"{means(results).get('allowed_accuracy', 1.0):.3f}")
     for column in ("rule", "precision", "recall", "TP", "FP", "FN"):
         table.add_column(column)
-    for rule_id, score in scores.per_rule.items():
-        table.add_row(rule_id, f"{score.precision:.3f}", f"{score.recall:.3f}", str(score.true_positives),
-                      str(score.false_positives), str(score.false_negatives))
+    for rule_id, counts in rule_scores(rule_ids, results).items():
+        table.add_row(rule_id, f"{counts.precision:.3f}", f"{counts.recall:.3f}", str(counts.true_positives),
+                      str(counts.false_positives), str(counts.false_negatives))
     out.print(table)
     if show_mistakes:
-        for case, found in scores.mistakes:
-            expected = sorted(case.expected_rules or [])
-            out.print(f"  {case.id} [{case.request.get('platform')}/{case.request.get('step')}] expected {expected} "
-                      f"got {found}: {case.text}", highlight=False, markup=False)
+        for result in results:
+            row = task.row(result)
+            if not row["passed"]:
+                out.print(f"  {result.case.id} [{row['platform']}/{row['step']}] expected {row['expected']} "
+                          f"got {row['got']}: {row['text']}", highlight=False, markup=False)
