@@ -40,8 +40,8 @@ class GrowthCell:
 
 
 def copilot_over(settings: Settings, retriever: HybridRetriever, store: VectorStore) -> Copilot:
-    """A copilot with the knowledge folder of `settings` (flows, rules, platforms) searching `retriever`, whose
-    vectors `store` holds."""
+    """A copilot with the knowledge folder of `settings` (flows, rules, platforms) searching `retriever`,
+    whose vectors `store` holds."""
     copilot = Copilot(settings, embedder=retriever.embedder, store=store)
     copilot.index = PrebuiltIndex(settings, retriever, store)
     return copilot
@@ -49,8 +49,8 @@ def copilot_over(settings: Settings, retriever: HybridRetriever, store: VectorSt
 
 def growth_row(copilot: Copilot, chunks: int, workload: Workload, lengths: Sequence[int], conversations: int,
                rounds: int) -> list[GrowthCell]:
-    """For each length, `conversations` generated conversations: drafted as the next message (each first drafted
-    once, then `rounds` times with its last agent and customer messages new) and as new conversations."""
+    """For each length, `conversations` generated conversations: drafted as the next message (each
+    first drafted once, then `rounds` times with its last agent and customer messages new) and as new ones."""
     cells = []
     for length in lengths:
         bases = [long_conversation(workload.drafts, length, seed=seed) for seed in range(conversations)]
@@ -67,6 +67,8 @@ def growth_row(copilot: Copilot, chunks: int, workload: Workload, lengths: Seque
     return cells
 
 
-def _requests(bases: list[dict[str, Any]], workload: Workload, rounds: int, whole: bool) -> list[DraftRequest]:
+def _requests(
+    bases: list[dict[str, Any]], workload: Workload, rounds: int, whole: bool
+) -> list[DraftRequest]:
     return [DraftRequest.model_validate(renewed(body, workload.order(), whole)) for _ in range(rounds)
             for body in bases]

@@ -72,7 +72,7 @@ def _run(name: str, server: ServedCopilot, make: RequestMaker, concurrency: int,
 
 def served_copilot(index_dir: Path, knowledge_dir: Path, workdir: Path, extra: dict[str, str] | None = None
                    ) -> ServedCopilot:
-    """`copilot serve` over a copy of `index_dir` (an index of the same knowledge, so the start only checks it)."""
+    """`copilot serve` over a copy of `index_dir` (of the same knowledge, so the start only checks it)."""
     name = "llm" if extra else "local"
     copy = workdir / f"serve-{name}-index"
     shutil.rmtree(copy, ignore_errors=True)
@@ -84,8 +84,9 @@ def served_copilot(index_dir: Path, knowledge_dir: Path, workdir: Path, extra: d
 
 def serve_and_load(server: ServedCopilot, workload: Workload, counts: Sequence[tuple[int, int]],
                    load_seconds: float) -> ServedResults:
-    """Warm up (every dataset conversation once), then drafts at each (concurrency, requests) as the next message
-    of a conversation, new conversations and checks at 8, then `load_seconds` of drafts and checks at 32."""
+    """Warm up (every dataset conversation once), then drafts at each (concurrency, requests) as the next
+    message of a conversation, new conversations and checks at 8, then `load_seconds` of drafts and checks
+    at 32."""
     results = ServedResults(cold_start_s=server.cold_start_s)
     _run("warm-up", server, workload.draft_call, 4, total=len(workload.drafts))
     results.rss_after_warm_up, results.peak_after_warm_up = server.memory_mb()
@@ -93,8 +94,8 @@ def serve_and_load(server: ServedCopilot, workload: Workload, counts: Sequence[t
         results.runs.append(_run(f"draft over HTTP, next message, concurrency {concurrency}", server,
                                  workload.next_draft_call, concurrency, total=total))
     middle = counts[len(counts) // 2][1]
-    results.runs.append(_run("draft over HTTP, new conversation, concurrency 8", server, workload.draft_call, 8,
-                             total=middle))
+    results.runs.append(_run("draft over HTTP, new conversation, concurrency 8", server, workload.draft_call,
+                             8, total=middle))
     results.runs.append(_run("guardrail check over HTTP, concurrency 8", server, workload.check_call, 8,
                              total=middle * 2))
 
@@ -107,7 +108,9 @@ def serve_and_load(server: ServedCopilot, workload: Workload, counts: Sequence[t
     return results
 
 
-def llm_overhead(index_dir: Path, knowledge_dir: Path, workdir: Path, workload: Workload, drafts: int) -> Overhead:
+def llm_overhead(
+    index_dir: Path, knowledge_dir: Path, workdir: Path, workload: Workload, drafts: int
+) -> Overhead:
     """Sequential drafts (the next message of a conversation) with the copilot pointed at an instant LLM. The
     overhead of a draft is its latency at the client minus the time the LLM server spent answering its calls
     (from reading a request to writing its answer): everything the copilot adds in front of a real model."""
@@ -129,7 +132,8 @@ def llm_overhead(index_dir: Path, knowledge_dir: Path, workdir: Path, workload: 
                 llm_times.append((busy_after - busy_before) * 1000)
                 calls += calls_after - calls_before
     overheads = [total - spent for total, spent in zip(totals, llm_times, strict=True)]
-    return Overhead(Timing.of("draft with an instant LLM", totals), Timing.of("the LLM server's time", llm_times),
+    return Overhead(Timing.of("draft with an instant LLM", totals),
+                    Timing.of("the LLM server's time", llm_times),
                     Timing.of("overhead in front of the LLM", overheads), round(calls / max(drafts, 1), 2))
 
 

@@ -47,10 +47,10 @@ def enlarged_knowledge(source: Path, copies: int, target: Path) -> Path:
 
 def ingest_speed(knowledge_dir: Path, embedder: Embedder, workdir: Path) -> tuple[IngestSpeed, list[Chunk],
                                                                                    np.ndarray]:
-    """Chunks per second of a raw `embed` of every chunk text (one call, the mean of one before and one after),
-    and of a whole ingest into an empty index (load and validate the folder, chunk, embed, store, BM25) with the
-    same, already loaded, model. Also returns the chunks and their vectors, the seed of the synthetic knowledge
-    bases."""
+    """Chunks per second of a raw `embed` of every chunk text (one call, the mean of one before and one
+    after), and of a whole ingest into an empty index (load and validate the folder, chunk, embed, store,
+    BM25) with the same, already loaded, model. Also returns the chunks and their vectors, the seed of the
+    synthetic knowledge bases."""
     chunks = MarkdownChunker().split_all(KnowledgeBase.load(knowledge_dir).documents)
     texts = [chunk.embedding_text for chunk in chunks]
     vectors, encode_before = _timed_encode(embedder, texts)
@@ -61,13 +61,14 @@ def ingest_speed(knowledge_dir: Path, embedder: Embedder, workdir: Path) -> tupl
     ingest_seconds = time.perf_counter() - started
     _, encode_after = _timed_encode(embedder, texts)
     encode_seconds = (encode_before + encode_after) / 2
-    speed = IngestSpeed(report.chunks, round(len(texts) / encode_seconds, 1), round(report.chunks / ingest_seconds, 1))
+    speed = IngestSpeed(report.chunks, round(len(texts) / encode_seconds, 1),
+                        round(report.chunks / ingest_seconds, 1))
     return speed, chunks, vectors
 
 
 def _timed_encode(embedder: Embedder, texts: list[str]) -> tuple[np.ndarray, float]:
-    """The raw encode is timed before and after the ingest, so a machine slowing down or speeding up in between
-    does not tilt the ratio."""
+    """The raw encode is timed before and after the ingest, so a machine slowing down or speeding up in
+    between does not tilt the ratio."""
     started = time.perf_counter()
     vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
     return vectors, time.perf_counter() - started

@@ -13,13 +13,14 @@ from copilot.core import Copilot
 
 
 def guardrail_timing(copilot: Copilot, workload: Workload, rounds: int) -> Timing:
-    """One reply checked against every rule of its platform, flow and step (what `/v1/guardrails/check` does)."""
+    """One reply checked against every rule of its platform, flow and step (as `/v1/guardrails/check`)."""
     checks = [GuardrailRequest.model_validate(body) for body in workload.checks]
-    return measure("guardrail check (one reply, all rules)", [partial(copilot.check, c) for c in checks], rounds)
+    return measure("guardrail check (one reply, all rules)", [partial(copilot.check, c) for c in checks],
+                   rounds)
 
 
 def search_timing(copilot: Copilot, workload: Workload, rounds: int) -> Timing:
-    """Hybrid search, k=5, with the platform the query was asked for; the query's embedding computed each time."""
+    """Hybrid search, k=5, with the platform the query was asked for; its embedding computed each time."""
     calls = [partial(copilot.search, text, k=5, platform=platform) for text, platform in workload.queries]
     return measure("search, hybrid, shipped knowledge base (new query)", calls, rounds, copilot.clear_caches)
 

@@ -1,8 +1,8 @@
 """A throw-away PostgreSQL server for the tests and the bench: Debian's binaries (`make postgres`), a fresh
 cluster in a temporary folder on a free loopback port, trust authentication, stopped and removed afterwards.
 
-As root, `initdb` refuses to run: the cluster then belongs to the `postgres` user and every command runs through
-`runuser`. The tests start one server per session; each test makes a database of its own.
+As root, `initdb` refuses to run: the cluster then belongs to the `postgres` user and every command runs
+through `runuser`. The tests start one server per session; each test makes a database of its own.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ def free_port() -> int:
 
 def binaries() -> Path:
     """The newest installed PostgreSQL's bin folder (`make postgres` installs Debian's package)."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parent.parent.name))
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                   key=lambda p: int(Path(p).parent.parent.name))
     if not found:
         raise RuntimeError("PostgreSQL is not installed: run `make postgres` (Debian's postgresql package)")
     return Path(found[-1]).parent
@@ -39,7 +40,7 @@ def _as_owner(command: list[str]) -> list[str]:
 
 @contextmanager
 def postgres_server() -> Iterator[str]:
-    """`postgresql://postgres@127.0.0.1:PORT` while a fresh cluster runs (trust authentication, loopback only)."""
+    """`postgresql://postgres@127.0.0.1:PORT` while a fresh cluster runs (trust authentication, loopback)."""
     bin_dir, port = binaries(), free_port()
     root = Path(tempfile.mkdtemp(prefix="copilot-pg-"))
     data, log = root / "data", root / "server.log"
@@ -50,8 +51,8 @@ def postgres_server() -> Iterator[str]:
         subprocess.run(_as_owner([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
                                   "-E", "UTF8", "--no-instructions"]), **run)
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        subprocess.run(_as_owner([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w",
-                                  "-t", "60", "start"]), **run)
+        subprocess.run(_as_owner([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
+                                  "-w", "-t", "60", "start"]), **run)
         yield f"postgresql://postgres@127.0.0.1:{port}"
     except subprocess.CalledProcessError as exc:
         server_log = log.read_text(errors="replace")[-2000:] if log.exists() else ""

@@ -1,5 +1,5 @@
-"""`copilot bench --review`: a synthetic week of conversations (`bench.week`) imported and reviewed on
-SQLite and on PostgreSQL, written into BENCHMARKS.md between markers (a full `copilot bench` keeps the section).
+"""`copilot bench --review`: a synthetic week of conversations (`bench.week`) imported and reviewed on SQLite
+and on PostgreSQL, written into BENCHMARKS.md between markers (a full `copilot bench` keeps the section).
 
 The analysis of a conversation (triage, QA, the clock) does not depend on the database: it is measured once,
 and its results stored into each backend, whose storing is measured on its own; the import of a backend is the
@@ -56,8 +56,8 @@ class ReviewBench:
 
 def run_review_bench(copilot: Copilot, count: int, workdir: Path, progress: Progress,
                      postgres_url: str | None = None) -> ReviewBench:
-    """Generate, analyse once, then per backend: store, import again, and review (three times, plus a filter and
-    a later page of the lists)."""
+    """Generate, analyse once, then per backend: store, import again, and review (three times, plus a filter
+    and a later page of the lists)."""
     load = os.getloadavg()[0]
     started = time.perf_counter()
     path = workdir / "week.jsonl"
@@ -147,24 +147,26 @@ def review_markdown(bench: ReviewBench) -> str:
     lines = [BEGIN, "## The weekly review at scale (`copilot bench --review`)", "",
              f"A synthetic week of {bench.conversations:,} conversations ({bench.messages:,} messages; "
              f"`bench/week.py`, generated in {bench.generate_seconds} s) on this machine, measured "
-             f"{date.today().isoformat()}; load average {bench.load_average[0]} before and {bench.load_average[1]} "
-             "after, on 2 cores shared with other work.", "",
-             f"Analysis (local triage in batches, QA of the human agents' messages, the service-level clock; the "
-             f"same for every backend): {bench.analyse_seconds:,} s, **{per_second:,.0f} conversations a second**. "
-             "Most of it is the sentence embeddings of the customers' messages.", "",
+             f"{date.today().isoformat()}; load average {bench.load_average[0]} before and "
+             f"{bench.load_average[1]} after, on 2 cores shared with other work.", "",
+             "Analysis (local triage in batches, QA of the human agents' messages, the service-level clock; "
+             f"the same for every backend): {bench.analyse_seconds:,} s, **{per_second:,.0f} conversations a "
+             "second**. Most of it is the sentence embeddings of the customers' messages.", "",
              "| backend | storing s | import s (analysis + storing) | import conversations/s | second import "
              "(nothing new) s | review s (3 runs) | review, one channel and agent s | review, page 20 s |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for run in bench.runs:
         total = bench.analyse_seconds + run.store_seconds
-        lines.append(f"| {run.backend} | {run.store_seconds} | {total:,.1f} | {bench.conversations / total:,.0f} | "
-                     f"{run.reimport_seconds} | {' / '.join(f'{s:.3f}' for s in run.review_seconds)} (median "
+        lines.append(f"| {run.backend} | {run.store_seconds} | {total:,.1f} | "
+                     f"{bench.conversations / total:,.0f} | {run.reimport_seconds} | "
+                     f"{' / '.join(f'{s:.3f}' for s in run.review_seconds)} (median "
                      f"{statistics.median(run.review_seconds):.3f}) | {run.filtered_seconds:.3f} | "
                      f"{run.page_seconds:.3f} |")
-    lines += ["", *bench.notes, "Every number of the review is a GROUP BY in the database (one per day, channel and "
-              "agent, summed up for the team, channels and agents; response times counted per tenth of a minute for "
-              "the percentiles); the lists come a page at a time (LIMIT/OFFSET on an index); only the knowledge-gap "
-              "questions of the period (at most `knowledge_gaps.limit`) are grouped in Python.", END]
+    lines += ["", *bench.notes, "Every number of the review is a GROUP BY in the database (one per day, "
+              "channel and agent, summed up for the team, channels and agents; response times counted per "
+              "tenth of a minute for the percentiles); the lists come a page at a time (LIMIT/OFFSET on an "
+              "index); only the knowledge-gap questions of the period (at most `knowledge_gaps.limit`) are "
+              "grouped in Python.", END]
     return "\n".join(line for line in lines if line is not None) + "\n"
 
 
@@ -183,7 +185,7 @@ def with_section(text: str, section: str, begin: str = BEGIN, end: str = END) ->
 
 
 def kept_section(path: Path, begin: str = BEGIN, end: str = END) -> str:
-    """A section (the review's by default) of an existing BENCHMARKS.md (a full `copilot bench` run keeps it)."""
+    """A section (the review's by default) of an existing BENCHMARKS.md (a full `copilot bench` keeps it)."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     if begin in text and end in text:
         return begin + text.split(begin, 1)[1].split(end, 1)[0] + end + "\n"

@@ -50,7 +50,8 @@ class BenchConfig:
         if quick:
             return cls(True, 1, (1_000, 10_000), 1, 1, (2, 20, 200), 2, 3, ((1, 60), (8, 160), (32, 192)),
                        30.0 if load_seconds is None else load_seconds, 40, False)
-        return cls(False, 5, (1_000, 10_000, 100_000), 3, 2, (2, 20, 200), 4, 6, ((1, 200), (8, 480), (32, 640)),
+        return cls(False, 5, (1_000, 10_000, 100_000), 3, 2, (2, 20, 200), 4, 6,
+                   ((1, 200), (8, 480), (32, 640)),
                    120.0 if load_seconds is None else load_seconds, 150, True)
 
 
@@ -93,7 +94,8 @@ def run_bench(copilot: Copilot, config: BenchConfig, datasets: Path, workdir: Pa
         _in_process(copilot, config, workload, results, progress)
         if (copilot.settings.knowledge_dir / "triage.yaml").exists():
             progress("triage model: fit on 10,000 examples, load from the index folder")
-            results.triage_fit = triage_fit_speed(copilot.settings.knowledge_dir, copilot.index.embedder, workdir)
+            results.triage_fit = triage_fit_speed(copilot.settings.knowledge_dir, copilot.index.embedder,
+                                                  workdir)
         _over_http(copilot.settings, config, workload, workdir, results, progress)
         _ingest_and_scale(copilot, config, workload, workdir, results, progress)
         if config.evaluation:
@@ -114,8 +116,8 @@ def _in_process(copilot: Copilot, config: BenchConfig, workload: Workload, resul
     results.draft_next, results.draft_new = draft_timings(copilot, workload, config.rounds)
 
 
-def _over_http(settings: Settings, config: BenchConfig, workload: Workload, workdir: Path, results: BenchResults,
-               progress: Progress) -> None:
+def _over_http(settings: Settings, config: BenchConfig, workload: Workload, workdir: Path,
+               results: BenchResults, progress: Progress) -> None:
     progress("over HTTP: copilot serve in a child process, drafts at concurrency 1, 8, 32, load test")
     with served_copilot(settings.index_dir, settings.knowledge_dir, workdir) as server:
         results.served = serve_and_load(server, workload, config.http_counts, config.load_seconds)
@@ -127,14 +129,16 @@ def _over_http(settings: Settings, config: BenchConfig, workload: Workload, work
 def _ingest_and_scale(copilot: Copilot, config: BenchConfig, workload: Workload, workdir: Path,
                       results: BenchResults, progress: Progress) -> None:
     progress("ingest throughput against raw encode")
-    folder = enlarged_knowledge(copilot.settings.knowledge_dir, config.ingest_copies, workdir / "ingest-knowledge")
+    folder = enlarged_knowledge(copilot.settings.knowledge_dir, config.ingest_copies,
+                                workdir / "ingest-knowledge")
     results.ingest, base, base_vectors = ingest_speed(folder, copilot.index.embedder, workdir)
     for size in config.sizes:
         progress(f"synthetic knowledge base of {size:,} chunks: build, search, drafts")
         built = build_index(base, base_vectors, size, copilot.index.embedder, workdir / f"kb-{size}")
         timing = scaled_search_timing(f"{size:,} chunks, embedded Chroma", built.retriever, workload.queries,
                                       config.search_rounds)
-        results.scaled.append(ScaledSearch(size, "embedded", timing, built.store_seconds, built.lexical_seconds))
+        results.scaled.append(ScaledSearch(size, "embedded", timing, built.store_seconds,
+                                           built.lexical_seconds))
         if built.exact is not None:
             exact = scaled_search_timing(f"{size:,} chunks, exact in memory", built.exact, workload.queries,
                                          config.search_rounds)
@@ -143,7 +147,7 @@ def _ingest_and_scale(copilot: Copilot, config: BenchConfig, workload: Workload,
             served = served_search_timing(built, workload.queries, config.search_rounds, workdir)
             results.scaled.append(ScaledSearch(size, "server", served))
         grown = copilot_over(copilot.settings, built.served, built.store)
-        results.growth += growth_row(grown, size, workload, config.growth_lengths, config.growth_conversations,
-                                     config.growth_rounds)
+        results.growth += growth_row(grown, size, workload, config.growth_lengths,
+                                     config.growth_conversations, config.growth_rounds)
         del built, grown
         gc.collect()

@@ -1,5 +1,5 @@
-"""Search over 1k, 10k and 100k chunks: the real Chroma store (embedded, and a `chroma run` server) and the real
-BM25 index and hybrid retriever, over a synthetic help centre (see `bench.synthetic`)."""
+"""Search over 1k, 10k and 100k chunks: the real Chroma store (embedded, and a `chroma run` server) and the
+real BM25 index and hybrid retriever, over a synthetic help centre (see `bench.synthetic`)."""
 
 from __future__ import annotations
 

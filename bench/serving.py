@@ -113,7 +113,8 @@ class ChromaServer(ChildProcess):
     def __enter__(self) -> ChromaServer:
         binary = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
         if binary is None:
-            raise CopilotError("the `chroma` command is not installed next to this Python (pip install chromadb)")
+            raise CopilotError("the `chroma` command is not installed next to this Python "
+                               "(pip install chromadb)")
         self.start([binary, "run", "--path", str(self.data), "--host", "127.0.0.1", "--port", str(self.port)])
         return self
 

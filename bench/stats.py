@@ -76,8 +76,10 @@ def measure(
     return Timing.of(name, values)
 
 
-def timed(name: str, call: Callable[[T], Any], inputs: Sequence[T], reset: Callable[[], None] = lambda: None) -> Timing:
-    """Time `call` on each input (prepared beforehand, so building it is not timed), `reset` (untimed) first."""
+def timed(name: str, call: Callable[[T], Any], inputs: Sequence[T],
+          reset: Callable[[], None] = lambda: None) -> Timing:
+    """Time `call` on each input (prepared beforehand, so building it is not timed), after an untimed
+    `reset`."""
     values = []
     for item in inputs:
         reset()

@@ -2,12 +2,12 @@
 from the shipped draft cases, for measuring how cost grows. The bench writes no business text of its own:
 every sentence comes from `knowledge/` or `evals/datasets/`.
 
-Chunks: the shipped chunks first, then documents of `CHUNKS_PER_DOCUMENT` chunks, each chunk built on a shipped
-one (same title, section, platforms, steps, languages, kind, tags) from some of its sentences plus sentences of
-other chunks in the same language; a quarter of them folded (Vietnamese typed without accents, as agents do).
-Vectors: the shipped chunk's real embedding plus Gaussian noise, unit-normalised (cosine about 0.85 to it), so
-the dense index has the clustered shape of real embeddings without encoding 100,000 texts; the embedder's
-encode speed is measured separately.
+Chunks: the shipped chunks first, then documents of `CHUNKS_PER_DOCUMENT` chunks, each chunk built on a
+shipped one (same title, section, platforms, steps, languages, kind, tags) from some of its sentences plus
+sentences of other chunks in the same language; a quarter of them folded (Vietnamese typed without accents, as
+agents do). Vectors: the shipped chunk's real embedding plus Gaussian noise, unit-normalised (cosine about
+0.85 to it), so the dense index has the clustered shape of real embeddings without encoding 100,000 texts; the
+embedder's encode speed is measured separately.
 """
 
 from __future__ import annotations
@@ -68,14 +68,14 @@ class SyntheticKnowledge:
             chunks.append(Chunk(
                 id=f"{document}::{number % CHUNKS_PER_DOCUMENT:03d}", doc_id=document, title=model.title,
                 section=model.section, kind=model.kind, text=text, fingerprint="synthetic",
-                source=f"{document}.md", platforms=model.platforms, steps=model.steps, languages=model.languages,
-                tags=model.tags,
+                source=f"{document}.md", platforms=model.platforms, steps=model.steps,
+                languages=model.languages, tags=model.tags,
             ))
             origins.append(origin)
         return cls(chunks, origins, real)
 
     def vectors(self, base_vectors: np.ndarray, seed: int = 0) -> np.ndarray:
-        """The real vector for base chunks; for generated ones, their base chunk's plus noise, unit-normalised."""
+        """The real vector for base chunks; for generated ones, their base chunk's plus noise, normalised."""
         rng = np.random.default_rng(seed)
         vectors = base_vectors[self.origins].astype(np.float32)
         generated = len(self.chunks) - self.real
@@ -86,8 +86,8 @@ class SyntheticKnowledge:
 
 
 def long_conversation(cases: Sequence[dict[str, Any]], length: int, seed: int = 0) -> dict[str, Any]:
-    """A draft request of `length` messages, ending with the customer: one case's platform, customer and agent,
-    with messages drawn from every case of that platform, agent and customer turns alternating."""
+    """A draft request of `length` messages, ending with the customer: one case's platform, customer and
+    agent, with messages drawn from every case of that platform, agent and customer turns alternating."""
     if length < 1:
         raise ValueError("a conversation has at least one message")
     rng = random.Random(seed)

@@ -1,4 +1,4 @@
-"""How long the triage model takes to fit on many examples, and to load once it is kept in the index folder."""
+"""How long the triage model takes to fit on many examples, and to load once kept in the index folder."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ class TriageFit:
 
 
 class _TiledEmbedder:
-    """The real embedder's vectors of the shipped examples, reused for their numbered copies: the fit is timed,
-    not the embedding (done once at ingest and kept by content)."""
+    """The real embedder's vectors of the shipped examples, reused for their numbered copies: the fit is
+    timed, not the embedding (done once at ingest and kept by content)."""
 
     def __init__(self, embedder: Embedder, originals: list[str]) -> None:
         self._vectors = dict(zip(originals, np.asarray(embedder.embed(originals)), strict=True))
@@ -45,8 +45,8 @@ class _TiledEmbedder:
 def triage_fit_speed(knowledge: Path, embedder: Embedder, workdir: Path, count: int = 10_000) -> TriageFit:
     """Fit on `count` examples (the shipped ones, numbered copies to reach the count), then load it back."""
     config = TriageConfig.load(knowledge / "triage.yaml")
-    shipped = [(e.text, e.model_dump(include=set(FIELDS))) for e in load_examples(knowledge / "triage-examples",
-                                                                                   config.intents)]
+    examples = load_examples(knowledge / "triage-examples", config.intents)
+    shipped = [(e.text, e.model_dump(include=set(FIELDS))) for e in examples]
     labelled = [(f"{text} #{i // len(shipped)}" if i >= len(shipped) else text, labels)
                 for i, (text, labels) in enumerate(shipped[i % len(shipped)] for i in range(count))]
     tiled = _TiledEmbedder(embedder, [text for text, _ in shipped])

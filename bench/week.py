@@ -25,8 +25,8 @@ ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 PLATFORMS = (("shopee", 0.42), ("lazada", 0.18), ("tiktok", 0.15), ("livechat", 0.25))
 AGENTS = {"livechat": ("minh", "linh", "an"), "shopee": ("hoa", "tuan", "mai", "minh"),
           "lazada": ("tuan", "mai"), "tiktok": ("hoa", "linh")}
-CUSTOMERS = ("Lan", "Hùng", "Trang", "Nam", "Vy", "Phúc", "Thảo", "Quân", "Ngọc", "Bảo", "Anna", "Tom",
-             "Priya", "Marco", "Sofia", "Kenji")
+CUSTOMERS = ("Lan", "Hùng", "Trang", "Nam", "Vy", "Phúc", "Thảo", "Quân", "Ngọc", "Bảo", "Anna",
+             "Tom", "Priya", "Marco", "Sofia", "Kenji")
 
 PHRASES = Path(__file__).with_name("week.yaml")
 

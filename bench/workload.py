@@ -32,8 +32,8 @@ class Workload:
         request model, so a broken case is named before anything is measured."""
         drafts = _inputs(datasets / "drafts.jsonl", "draft", DraftRequest)
         checks = _inputs(datasets / "guardrails.jsonl", "guardrail", GuardrailRequest)
-        queries = [(str(q["q"]), q.get("platform")) for q in _inputs(datasets / "retrieval.jsonl", "retrieval",
-                                                                     SearchCase)]
+        cases = _inputs(datasets / "retrieval.jsonl", "retrieval", SearchCase)
+        queries = [(str(q["q"]), q.get("platform")) for q in cases]
         return cls(drafts, checks, queries)
 
     def order(self) -> int:
