@@ -1,5 +1,6 @@
-"""`knowledge/triage.yaml`, validated: the intents, the urgency rules, repeat contacts, sentiment cues, routing,
-who goes senior, service levels and the bot's messages. Every decision triage takes comes from here."""
+"""`knowledge/triage.yaml`, validated: the intents, the urgency rules, repeat contacts, sentiment cues,
+routing, who goes senior, service levels and the bot's messages. Every decision triage takes comes from
+here."""
 
 from __future__ import annotations
 
@@ -39,8 +40,9 @@ class UrgencyRule(BaseModel):
     level: Urgency
     reason: str
     patterns: Patterns = Field(min_length=1)
-    # Found earlier in the same sentence as the match ("if it arrives damaged", "nếu muốn hủy"), these make it a
-    # question about what could happen, not a report of what did: the rule does not fire on that match.
+    # Found earlier in the same sentence as the match ("if it arrives damaged", "nếu muốn hủy"), these
+    # make it a question about what could happen, not a report of what did: the rule does not fire on that
+    # match.
     not_after: Patterns = ()
     route: str | None = None
     handoff: bool = False
@@ -58,8 +60,8 @@ class Routing(BaseModel):
 
 
 class Senior(BaseModel):
-    """Who goes to the senior level: a customer of one of `tiers` with a problem (an issue of one of `problems`,
-    upset, or more than a plain question), raised to high and routed to `routing.vip_problem`."""
+    """Who goes to the senior level: a customer of one of `tiers` with a problem (an issue of one of
+    `problems`, upset, or more than a plain question), raised to high and routed to `routing.vip_problem`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -82,8 +84,11 @@ class TriageConfig(BaseModel):
     sentiment: dict[Literal["negative", "positive"], Patterns] = Field(default_factory=dict)
     routing: Routing
     senior: Senior = Field(default_factory=Senior)
-    feedback_issue_types: tuple[IssueType, ...] = Field(default=(), description="Ideas and praise: low, unless the "
-                                                        "message is high or urgent (then the next likely type).")
+    feedback_issue_types: tuple[IssueType, ...] = Field(
+        default=(),
+        description="Ideas and praise: low, unless the message is high or urgent "
+        "(then the next likely type).",
+    )
     sla_minutes: dict[str, dict[Urgency, int]]
     sla_channel: dict[str, str] = Field(default_factory=dict)
     holding_message: dict[str, str]
@@ -101,7 +106,8 @@ class TriageConfig(BaseModel):
 
     def examples(self) -> list[tuple[str, dict[str, str]]]:
         """Each intent's exemplars, as examples of that intent alone."""
-        return [(text, {"intent": name}) for name, intent in self.intents.items() for text in intent.exemplars]
+        return [(text, {"intent": name})
+                for name, intent in self.intents.items() for text in intent.exemplars]
 
     def names(self) -> list[tuple[str, str]]:
         """Each intent's name (in words) and description, with the intent: what the need model also learns."""

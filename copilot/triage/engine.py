@@ -63,8 +63,11 @@ class TriageResponse(BaseModel):
     holding_message: str | None = None
     confidence: float = Field(ge=0, le=1)
     reasons: list[str]
-    out_of_scope: bool = Field(default=False, description="The message is none of the team's intents: `intent` "
-                               "is the configured fallback and a person answers.")
+    out_of_scope: bool = Field(
+        default=False,
+        description="The message is none of the team's intents: `intent` is the configured fallback and a "
+        "person answers.",
+    )
 
 
 class LLMTriage(BaseModel):
@@ -115,9 +118,10 @@ class TriageEngine:
         self.model = fitted_model(labelled, embedder, cache_dir, rejects, config.names())
         self.drafter = drafter
         self.llm = llm
-        self._intent_patterns = {name: [re.compile(p) for p in i.patterns] for name, i in config.intents.items()}
-        self._rules = [_CompiledRule(rule, [re.compile(p) for p in rule.patterns],
-                                     [re.compile(p) for p in rule.not_after]) for rule in config.urgency_rules]
+        self._intent_patterns = {
+            name: [re.compile(p) for p in i.patterns] for name, i in config.intents.items()
+        }
+        self._rules = [_CompiledRule.compile(rule) for rule in config.urgency_rules]
         self._repeat = [re.compile(p) for p in config.repeat_contact]
         self._sentiment = {k: [re.compile(p) for p in v] for k, v in config.sentiment.items()}
 
@@ -129,8 +133,11 @@ class TriageEngine:
         what the weekly review keeps for each imported conversation (no call to a language model)."""
         read = [self.asked(request) for request in requests]
         readings = self.model.read_many([asked for _, asked in read])
-        return [self.respond(request, self.decide(request, texts, self._local_reading(asked, fold(asked), found)))
-                for request, (texts, asked), found in zip(requests, read, readings, strict=True)]
+        responses: list[TriageResponse] = []
+        for request, (texts, asked), found in zip(requests, read, readings, strict=True):
+            reading = self._local_reading(asked, fold(asked), found)
+            responses.append(self.respond(request, self.decide(request, texts, reading)))
+        return responses
 
     def asked(self, request: TriageRequest) -> tuple[list[str], str]:
         """The customer's messages, and what they ask: the model reads that, not instructions aimed at the bot
@@ -152,8 +159,8 @@ class TriageEngine:
         guess = reading.intent
         intent = self.config.intents[guess.intent]
         issue_type = cast(IssueType, reading.issue_type.label if reading.issue_type else intent.issue_type)
-        decision = TriageDecision(guess, detect_language(texts), self._sentiment_of(reading, folded), issue_type,
-                                  reading.source)
+        language, sentiment = detect_language(texts), self._sentiment_of(reading, folded)
+        decision = TriageDecision(guess, language, sentiment, issue_type, reading.source)
         if guess.out_of_scope:
             decision.reasons.append(guess.reason)
             decision.handoff("none of the team's needs: a person answers")
@@ -166,12 +173,14 @@ class TriageEngine:
         decision.thanks = self._thanks(request, decision.language, decision, decision.sentiment)
         if not intent.answerable and decision.thanks is None:
             decision.handoff(f"no policy answers '{guess.intent}' on its own: a person must check")
-        if guess.confidence < self.config.auto_reply_threshold:
-            decision.handoff(f"intent confidence {guess.confidence:.2f} is under {self.config.auto_reply_threshold}")
+        threshold = self.config.auto_reply_threshold
+        if guess.confidence < threshold:
+            decision.handoff(f"intent confidence {guess.confidence:.2f} is under {threshold}")
         return decision
 
     def reply(self, request: TriageRequest, decision: TriageDecision) -> AutoReply | None:
-        """What the bot sends alone: the thanks, else a cited answer from policy; None when a person answers."""
+        """What the bot sends alone: the thanks, else a cited answer from policy; None when a person
+        answers."""
         if decision.needs_human:
             return None
         return decision.thanks or self._answer(request, decision)
@@ -194,7 +203,8 @@ class TriageEngine:
         local = self._local(text, folded)
         if self.llm is None:
             return local
-        prompt = prompts.render("triage", intents=", ".join(self.config.intents), message=PiiMasker().mask(text))
+        intents = ", ".join(self.config.intents)
+        prompt = prompts.render("triage", intents=intents, message=PiiMasker().mask(text))
         try:
             answer = self.llm([{"role": "user", "content": prompt}])
             view = LLMTriage.model_validate(answer)
@@ -205,23 +215,28 @@ class TriageEngine:
         if view.intent not in self.config.intents:
             log.warning("LLM triage named an unknown intent, using local classification")
             return local
-        return TriageReading(IntentGuess(view.intent, view.confidence), Reading(view.urgency, view.confidence, {}),
-                        None, Reading(view.sentiment, view.confidence, {}), "language model")
+        return TriageReading(IntentGuess(view.intent, view.confidence),
+                             Reading(view.urgency, view.confidence, {}), None,
+                             Reading(view.sentiment, view.confidence, {}), "language model")
 
     def _local(self, text: str, folded: str) -> TriageReading:
         return self._local_reading(text, folded, self.model.read(text))
 
     def _local_reading(self, text: str, folded: str, readings: dict[str, Reading]) -> TriageReading:
-        if "intent" in readings:
-            guess = self._guess(readings["intent"])
-        else:
-            matched = [name for name, found in self._intent_patterns.items() if any(p.search(folded) for p in found)]
-            guess = IntentGuess(matched[0], 0.5) if matched else IntentGuess(_fallback_intent(self.config), 0.0)
-        return TriageReading(guess, readings.get("urgency"), readings.get("issue_type"), readings.get("sentiment"),
-                        "local model")
+        guess = self._guess(readings["intent"]) if "intent" in readings else self._matched_intent(folded)
+        return TriageReading(guess, readings.get("urgency"), readings.get("issue_type"),
+                             readings.get("sentiment"), "local model")
+
+    def _matched_intent(self, folded: str) -> IntentGuess:
+        """Without an intent model: the first intent one of whose patterns matches, else the fallback."""
+        for name, patterns in self._intent_patterns.items():
+            if any(p.search(folded) for p in patterns):
+                return IntentGuess(name, 0.5)
+        return IntentGuess(_fallback_intent(self.config), 0.0)
 
     def _guess(self, intent: Reading) -> IntentGuess:
-        """The intent read, or the fallback intent when the message is none of the intents (with the reason)."""
+        """The intent read, or the fallback intent when the message is none of the intents (with the
+        reason)."""
         if not intent.out_of_scope or self.config.out_of_scope is None:
             return IntentGuess(intent.label, round(intent.probability, 3))
         fallback = self.config.out_of_scope.intent or _fallback_intent(self.config)
@@ -241,10 +256,12 @@ class TriageEngine:
         return "neutral"
 
     def _urgency(self, decision: TriageDecision, reading: TriageReading, folded: str) -> None:
-        """The reading's level, raised by every matching rule (the first sets the team) and by a repeat contact."""
+        """The reading's level, raised by every matching rule (the first sets the team) and by a repeat
+        contact."""
         if reading.urgency is not None:
-            decision.urgency = cast(Urgency, reading.urgency.label)
-            decision.reasons.append(f"the message reads as {reading.urgency.label} ({reading.urgency.probability:.2f})")
+            label, probability = reading.urgency.label, reading.urgency.probability
+            decision.urgency = cast(Urgency, label)
+            decision.reasons.append(f"the message reads as {label} ({probability:.2f})")
         else:
             decision.urgency = "medium"
         if decision.issue_type == "idea_suggestion" and decision.urgency == "medium":
@@ -259,28 +276,32 @@ class TriageEngine:
                 if rule.handoff:
                     decision.handoff(rule.reason)
         if any(p.search(folded) for p in self._repeat):
-            # The model was taught "writing again" one level above the issue itself; a repeat is at least high.
+            # The model was taught "writing again" one level above the issue itself; a repeat is at
+            # least high.
             decision.raise_to("high", "repeated contact about the same issue")
             decision.handoff("repeated contact: escalate one level")
             decision.escalate = True
 
     def _escalations(self, decision: TriageDecision, request: TriageRequest, sentiment: str) -> None:
-        """A customer of a senior tier (`senior` in triage.yaml: VIP) with a problem (something broken or wrong,
-        or upset; not a plain question) goes senior."""
+        """A customer of a senior tier (`senior` in triage.yaml: VIP) with a problem (something broken or
+        wrong, or upset; not a plain question) goes senior."""
         senior = self.config.senior
-        problem = decision.issue_type in senior.problems or sentiment == "negative" or decision.urgency != "medium"
+        problem = (decision.issue_type in senior.problems or sentiment == "negative"
+                   or decision.urgency != "medium")
         if request.customer.tier in senior.tiers and problem and decision.urgency != "low":
             tier = request.customer.tier
             decision.raise_to("high", f"a '{tier}' customer with a problem")
             decision.handoff(f"a '{tier}' customer with a problem: senior level")
             decision.route = decision.route or self.config.routing.vip_problem or ""
         if decision.urgency in ("urgent", "high"):
-            decision.handoff(f"urgency {decision.urgency}: the bot answers alone only medium and low questions")
+            decision.handoff(
+                f"urgency {decision.urgency}: the bot answers alone only medium and low questions"
+            )
 
     def _not_an_idea_when_pressing(self, decision: TriageDecision, reading: TriageReading) -> None:
-        """Ideas, feedback and compliments (`feedback_issue_types`) are low (triage-categories); a message that
-        is high or urgent is not one ("thanks for nothing, still broken after a week!!"): it takes the next most
-        likely issue type."""
+        """Ideas, feedback and compliments (`feedback_issue_types`) are low (triage-categories); a message
+        that is high or urgent is not one ("thanks for nothing, still broken after a week!!"): it takes the
+        next most likely issue type."""
         feedback = self.config.feedback_issue_types
         if decision.issue_type not in feedback or decision.urgency not in ("high", "urgent") \
                 or reading.issue_type is None:
@@ -288,13 +309,15 @@ class TriageEngine:
         others = {label: p for label, p in reading.issue_type.probabilities.items() if label not in feedback}
         if others:
             decision.issue_type = cast(IssueType, max(others, key=lambda label: others[label]))
-            decision.reasons.append(f"{decision.urgency} is not an idea or a compliment: {decision.issue_type}")
+            reason = f"{decision.urgency} is not an idea or a compliment: {decision.issue_type}"
+            decision.reasons.append(reason)
 
     def _route(self, issue_type: str, intent: str, platform: str) -> str:
         routing = self.config.routing
         if intent in routing.by_intent:
             return routing.by_intent[intent]
-        if issue_type == "order_request" and platform in self.marketplaces and routing.marketplace_order_request:
+        marketplace_order = issue_type == "order_request" and platform in self.marketplaces
+        if marketplace_order and routing.marketplace_order_request:
             return routing.marketplace_order_request
         return routing.by_issue_type.get(issue_type, routing.default)
 
@@ -308,8 +331,8 @@ class TriageEngine:
             decision.handoff("no drafter to answer with")
             return None
         bot = self.config.bot
-        draft = self.drafter(DraftRequest(platform=request.platform, customer=request.customer,
-                                          agent=Agent(name=bot.get("name") or None, brand=bot.get("brand") or None),
+        agent = Agent(name=bot.get("name") or None, brand=bot.get("brand") or None)
+        draft = self.drafter(DraftRequest(platform=request.platform, customer=request.customer, agent=agent,
                                           messages=request.messages, step=self.config.answer_step))
         if not draft.guardrails.allowed or not draft.citations:
             decision.handoff("no passage of the knowledge base answers it safely")
@@ -333,7 +356,8 @@ class TriageEngine:
     def _holding(self, request: TriageRequest, language: str, decision: TriageDecision) -> str:
         minutes = self._sla(request.platform, decision.urgency)
         words = self.config.wait_words.get(language) or self.config.wait_words["en"]
-        wait = words["hours"].format(n=minutes // 60) if minutes >= 120 else words["minutes"].format(n=minutes)
+        wait = (words["hours"].format(n=minutes // 60) if minutes >= 120
+                else words["minutes"].format(n=minutes))
         template = self.config.holding_message.get(language) or self.config.holding_message["en"]
         values = {"customer_name": request.customer.name or ""}
         return write_around_slots(template.replace("{wait}", wait), values)
@@ -349,8 +373,13 @@ class _CompiledRule:
     patterns: list[re.Pattern[str]]
     not_after: list[re.Pattern[str]]
 
+    @classmethod
+    def compile(cls, rule: UrgencyRule) -> _CompiledRule:
+        return cls(rule, [re.compile(p) for p in rule.patterns], [re.compile(p) for p in rule.not_after])
+
     def first_report(self, folded: str) -> re.Match[str] | None:
-        """The first match that is not preceded, in its sentence, by one of the rule's hypothetical markers."""
+        """The first match that is not preceded, in its sentence, by one of the rule's hypothetical
+        markers."""
         for pattern in self.patterns:
             for match in pattern.finditer(folded):
                 start = max(folded.rfind(mark, 0, match.start()) for mark in SENTENCE_ENDS) + 1

@@ -69,8 +69,9 @@ def load_examples(folder: Path, intents: Collection[str]) -> list[TriageExample]
         loaded = validate_model(ExampleFile, load_yaml_mapping(path), path)
         for number, example in enumerate(loaded.examples):
             if example.intent not in intents:
-                raise KnowledgeError(path, f"unknown intent '{example.intent}'; the intents of triage.yaml are: "
-                                     f"{', '.join(sorted(intents))}", field=f"examples.{number}.intent")
+                known = ", ".join(sorted(intents))
+                reason = f"unknown intent '{example.intent}'; the intents of triage.yaml are: {known}"
+                raise KnowledgeError(path, reason, field=f"examples.{number}.intent")
         examples.extend(loaded.examples)
     return examples
 
@@ -78,8 +79,8 @@ def load_examples(folder: Path, intents: Collection[str]) -> list[TriageExample]
 @dataclass(frozen=True)
 class Reading:
     """The model's answer for one field: the most likely label, its probability, and every label's. For the
-    intent, `scope` is the closest need's similarity and `out_of_scope` says it is under the scope threshold: the
-    message is none of the team's needs (`label` is still the most likely one)."""
+    intent, `scope` is the closest need's similarity and `out_of_scope` says it is under the scope threshold:
+    the message is none of the team's needs (`label` is still the most likely one)."""
 
     label: str
     probability: float
@@ -89,16 +90,17 @@ class Reading:
 
 
 class TriageModel:
-    """One logistic regression per field over n-grams of the folded text and sentence embeddings; the intent is
-    blended with a few-shot need model over the embeddings alone (`copilot.understand.needs`)."""
+    """One logistic regression per field over n-grams of the folded text and sentence embeddings; the intent
+    is blended with a few-shot need model over the embeddings alone (`copilot.understand.needs`)."""
 
     DENSE_WEIGHT = 0.6
     STRENGTH = 30.0  # inverse regularisation (scikit-learn's C)
     CLASS_WEIGHT: str | None = None  # "balanced" over-reads the rarer levels
-    # The n-gram regression's share of the intent blend when a median intent has at most FEW_SHOT examples (the
-    # need model has the rest); above it the regression alone gives the intent's probabilities (the need model
-    # still gives the scope). CLINC150 validation, 10 per intent: 0.779 alone, 0.887 blended; the shipped
-    # examples (about 145 per intent) on triage.jsonl: 0.883 alone, 0.850 blended and far less calibrated.
+    # The n-gram regression's share of the intent blend when a median intent has at most FEW_SHOT examples
+    # (the need model has the rest); above it the regression alone gives the intent's probabilities (the need
+    # model still gives the scope). CLINC150 validation, 10 per intent: 0.779 alone, 0.887 blended; the
+    # shipped examples (about 145 per intent) on triage.jsonl: 0.883 alone, 0.850 blended and far less
+    # calibrated.
     NGRAM_SHARE = 1 / 3
     FEW_SHOT = 100
 
@@ -108,16 +110,12 @@ class TriageModel:
         """`labelled`: (text, {field: label}) pairs; a field missing from a pair is not learned from it.
         `cache_dir` keeps the examples' embeddings between starts (keyed by the model and the texts).
         `scope_rejects`: the share of held-out examples the scope threshold would reject (None: no threshold).
-        `names`: (text, intent) pairs, the intents' names and descriptions, that only the need model learns."""
+        `names`: (text, intent) pairs, the intents' names and descriptions, that only the need model
+        learns."""
         texts = [text for text, _ in labelled]
         self.embedder = embedder
         self.cache_dir = cache_dir
-        # single precision: the regressions' sparse products take half the time, the probabilities move by
-        # under 0.02 (10,000 examples, every label the same)
-        self.words = TfidfVectorizer(analyzer=folded_words, ngram_range=(1, 1), sublinear_tf=True, dtype=np.float32)
-        self.pairs = TfidfVectorizer(analyzer=folded_word_pairs, sublinear_tf=True, dtype=np.float32)
-        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
-                                     preprocessor=fold, dtype=np.float32)
+        self.words, self.pairs, self.chars = _vectorizers()
         every = [*texts, *(text for text, _ in names)]
         vectors = self._embeddings(embedder, every) if embedder is not None else np.zeros((len(every), 0))
         features = sparse.hstack([
@@ -135,7 +133,8 @@ class TriageModel:
             return NeedModel(vectors[rows + [i for i, _ in extra]], intents + [intent for _, intent in extra])
 
         self.models, self.needs = _fit_fields(features, labelled, self.STRENGTH, self.CLASS_WEIGHT, needs)
-        # the need model's share of the intent blend (by the written examples per intent) and the scope threshold
+        # the need model's share of the intent blend (by the written examples per intent) and the
+        # scope threshold
         per_intent = float(np.median(list(Counter(intents).values()))) if intents else 0.0
         self.ngram_share = self.NGRAM_SHARE if self.needs is not None and per_intent <= self.FEW_SHOT else 1.0
         self.scope_threshold: float | None = None
@@ -181,7 +180,9 @@ class TriageModel:
         intents = self.read_intents(texts, vectors, features) if "intent" in fields else None
         every = []
         for row in range(len(texts)):
-            readings = {name: _reading(labels, probabilities[row]) for name, (labels, probabilities) in fields.items()}
+            readings = {
+                name: _reading(labels, probabilities[row]) for name, (labels, probabilities) in fields.items()
+            }
             if intents is not None:
                 readings["intent"] = intents[row]
             if "issue_type" in readings:
@@ -212,8 +213,8 @@ class TriageModel:
     def _issue_in_context(self, readings: dict[str, Reading]) -> Reading:
         """The issue type read together with the intent and the tone: each issue type's probability times, per
         paired field, how often the examples give it to the labels that field may have (add-one smoothed),
-        normalised. Words that lean to "order request" in a message read as a product question, or to "technical
-        support" in a message read as warm thanks, decide only when they are much surer."""
+        normalised. Words that lean to "order request" in a message read as a product question, or to
+        "technical support" in a message read as warm thanks, decide only when they are much surer."""
         issue = readings["issue_type"]
         joint = dict(issue.probabilities)
         for field, fit in self.issue_fit.items():
@@ -229,9 +230,9 @@ class TriageModel:
 
 def _issue_fit(labelled: Sequence[tuple[str, dict[str, str]]],
                models: dict[str, LogisticRegression]) -> dict[str, dict[str, dict[str, float]]]:
-    """For each field paired with the issue type and each of its labels: the share of that label's examples that
-    carry each issue type, add-one smoothed (a label no example pairs with an issue type gives every type alike).
-    Empty when the issue type or the paired field was not learned."""
+    """For each field paired with the issue type and each of its labels: the share of that label's examples
+    that carry each issue type, add-one smoothed (a label no example pairs with an issue type gives every type
+    alike). Empty when the issue type or the paired field was not learned."""
     if "issue_type" not in models:
         return {}
     issues = [str(label) for label in models["issue_type"].classes_]
@@ -243,17 +244,21 @@ def _issue_fit(labelled: Sequence[tuple[str, dict[str, str]]],
         for _, labels in labelled:
             if field in labels and "issue_type" in labels:
                 seen[labels[field]][labels["issue_type"]] += 1
-        fit[field] = {str(name): {issue: (seen[str(name)][issue] + 1) / (seen[str(name)].total() + len(issues))
-                                  for issue in issues} for name in models[field].classes_}
+        fit[field] = {str(name): _smoothed(seen[str(name)], issues) for name in models[field].classes_}
     return fit
+
+
+def _smoothed(counts: Counter[str], issues: list[str]) -> dict[str, float]:
+    """Each issue type's share of `counts`, add-one smoothed."""
+    return {issue: (counts[issue] + 1) / (counts.total() + len(issues)) for issue in issues}
 
 
 def _fit_fields(features: sparse.csr_matrix, labelled: Sequence[tuple[str, dict[str, str]]], strength: float,
                 class_weight: str | None, needs: Callable[[], NeedModel | None],
                 ) -> tuple[dict[str, LogisticRegression], NeedModel | None]:
-    """One regression per field with at least two labels, and the need model, on two threads, the costliest first
-    (the need model's dense products release the interpreter lock, so it runs beside a field's sparse ones; each
-    fit is the same as alone)."""
+    """One regression per field with at least two labels, and the need model, on two threads, the costliest
+    first (the need model's dense products release the interpreter lock, so it runs beside a field's sparse
+    ones; each fit is the same as alone)."""
 
     def fit(name: str) -> LogisticRegression | None:
         rows = [i for i, (_, labels) in enumerate(labelled) if name in labels]
@@ -269,6 +274,17 @@ def _fit_fields(features: sparse.csr_matrix, labelled: Sequence[tuple[str, dict[
         fields.update({name: pool.submit(fit, name) for name in FIELDS[1:]})
         fitted = {name: future.result() for name, future in fields.items()}
         return {name: model for name, model in fitted.items() if model is not None}, need_model.result()
+
+
+def _vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer, TfidfVectorizer]:
+    """The n-gram views of the folded text: words, word pairs and characters. Single precision: the
+    regressions' sparse products take half the time, the probabilities move by under 0.02 (10,000 examples,
+    every label the same)."""
+    words = TfidfVectorizer(analyzer=folded_words, ngram_range=(1, 1), sublinear_tf=True, dtype=np.float32)
+    pairs = TfidfVectorizer(analyzer=folded_word_pairs, sublinear_tf=True, dtype=np.float32)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
+                            preprocessor=fold, dtype=np.float32)
+    return words, pairs, chars
 
 
 def _reading(labels: list[str], probabilities: np.ndarray, scope: float | None = None,
