@@ -1,4 +1,4 @@
-"""What every `copilot` command shares: the Typer app, the consoles, the options, one clear line for an error."""
+"""What every `copilot` command shares: the Typer app, the consoles, the options, one clear error line."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ out = Console()
 err = Console(stderr=True)
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-KnowledgeOpt = Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: knowledge/).")]
+KnowledgeOpt = Annotated[
+    Path | None, typer.Option("--knowledge", help="Knowledge folder (default: knowledge/).")
+]
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder (default: .copilot/index).")]
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -39,9 +39,10 @@ def ingest(knowledge: KnowledgeOpt = None, index: IndexOpt = None) -> None:
         task = bar.add_task("embed", total=None)
         report = copilot.ingest(progress=lambda done, total: bar.update(task, completed=done, total=total))
     out.print(
-        f"Indexed {report.documents} documents ({report.chunks} chunks) from {copilot.settings.knowledge_dir} "
-        f"in {report.seconds:.1f}s: {len(report.added)} added, {len(report.updated)} updated, "
-        f"{len(report.removed)} removed, {report.unchanged} unchanged; {report.embedded_chunks} chunks embedded.",
+        f"Indexed {report.documents} documents ({report.chunks} chunks) from "
+        f"{copilot.settings.knowledge_dir} in {report.seconds:.1f}s: {len(report.added)} added, "
+        f"{len(report.updated)} updated, {len(report.removed)} removed, {report.unchanged} unchanged; "
+        f"{report.embedded_chunks} chunks embedded.",
         highlight=False,
     )
     for label, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
@@ -57,7 +58,9 @@ def ingest(knowledge: KnowledgeOpt = None, index: IndexOpt = None) -> None:
 @app.command(rich_help_panel=PANEL)
 @friendly_errors
 def search(
-    query: Annotated[str, typer.Argument(help="What to look for, in English or Vietnamese (accents optional).")],
+    query: Annotated[
+        str, typer.Argument(help="What to look for, in English or Vietnamese (accents optional).")
+    ],
     platform: Annotated[str | None, typer.Option(help="Only documents for this platform.")] = None,
     kind: Annotated[str | None, typer.Option(help="Only this kind: playbook, policy, macro, faq...")] = None,
     step: Annotated[str | None, typer.Option(help="Only documents for this flow step.")] = None,
@@ -71,12 +74,11 @@ def search(
 ) -> None:
     """Search the knowledge base: ranked passages with score, document id and section."""
     copilot = build(knowledge, index)
-    hits = copilot.search(
-        query, k=k, mode=mode, per_document=per_doc, platform=platform, kind=kind, step=step, language=language
-    )
+    hits = copilot.search(query, k=k, mode=mode, per_document=per_doc, platform=platform, kind=kind,
+                          step=step, language=language)
     if as_json:
-        rows = [{"id": h.chunk.doc_id, "title": h.chunk.title, "section": h.chunk.section, "kind": h.chunk.kind,
-                 "score": h.score, "text": h.chunk.text} for h in hits]
+        rows = [{"id": h.chunk.doc_id, "title": h.chunk.title, "section": h.chunk.section,
+                 "kind": h.chunk.kind, "score": h.score, "text": h.chunk.text} for h in hits]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
     if not hits:
