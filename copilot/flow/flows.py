@@ -26,21 +26,28 @@ class FlowStep(BaseModel):
     title: str = Field(min_length=1)
     goal: str = Field(min_length=1, description="What a message at this step does; used to recognise it.")
     next: tuple[str, ...] = Field(default=(), description="Steps that may follow; empty = any.")
-    templates: dict[str, tuple[str, ...]] = Field(default_factory=dict, description="Example replies per language.")
+    templates: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="Example replies per language."
+    )
     review_ask: bool = Field(default=False, description="Drafts for this step must ask for a review.")
-    knowledge: bool = Field(default=False, description="Drafts at this step are grounded in retrieved passages.")
+    knowledge: bool = Field(
+        default=False, description="Drafts at this step are grounded in retrieved passages."
+    )
     cues: Patterns = Field(
-        default=(), description="Regular expressions on the customer's last message (folded) that call for this step."
+        default=(),
+        description="Regular expressions on the customer's last message (folded) that call for this step.",
     )
     cue_exceptions: Patterns = Field(
-        default=(), description="If one of these matches the customer's message, this step's cues are ignored."
+        default=(),
+        description="If one of these matches the customer's message, this step's cues are ignored.",
     )
     only_on_cue: bool = Field(default=False, description="Chosen only when one of its cues matches.")
     repeat: bool = Field(
         default=True, description="False: a cue does not pick this step right after the agent performed it."
     )
     prompt: str = Field(
-        default="generic", pattern=r"^[a-z_]+$", description="Prompt family in copilot/prompts (step_<prompt>.txt)."
+        default="generic", pattern=r"^[a-z_]+$",
+        description="Prompt family in copilot/prompts (step_<prompt>.txt).",
     )
 
     @field_validator("id")
@@ -172,8 +179,8 @@ def _names(*people: Mapping[str, object]) -> tuple[str, ...]:
 
 def _check_step(step: str, flow: Flow, where: str, field: str) -> None:
     if step not in flow.step_ids:
-        raise KnowledgeError(where, f"unknown step '{step}' for flow '{flow.id}'; known: {', '.join(flow.step_ids)}",
-                             field=field)
+        raise KnowledgeError(where, f"unknown step '{step}' for flow '{flow.id}'; "
+                             f"known: {', '.join(flow.step_ids)}", field=field)
 
 
 def _from_case(case: dict[str, Any], where: str, flow: Flow) -> LabelledMoment:
@@ -181,14 +188,17 @@ def _from_case(case: dict[str, Any], where: str, flow: Flow) -> LabelledMoment:
         fields = {"messages": case["input"]["messages"], "step": case["expected"]["step"],
                   "names": _names(case["input"].get("customer") or {}, case["input"].get("agent") or {})}
     except (KeyError, TypeError, AttributeError) as exc:
-        raise KnowledgeError(where, "a labelled moment needs input.messages and expected.step (the draft case "
-                             "format), or a transcript's messages with a step on agent messages") from exc
+        raise KnowledgeError(where, "a labelled moment needs input.messages and expected.step (the draft "
+                             "case format), or a transcript's messages with a step on agent "
+                             "messages") from exc
     moment = validate_model(LabelledMoment, fields, where, prefix="input")
     _check_step(moment.step, flow, where, "expected.step")
     return moment
 
 
-def _from_transcript(data: dict[str, Any], where: str, flow: Flow) -> tuple[list[LabelledMoment], list[LabelledTurn]]:
+def _from_transcript(
+    data: dict[str, Any], where: str, flow: Flow
+) -> tuple[list[LabelledMoment], list[LabelledTurn]]:
     """Every labelled agent message of a transcript: the moment before it, and its text with its acts."""
     transcript = validate_model(_Transcript, data, where)
     names = _names(transcript.customer, transcript.agent)
@@ -209,8 +219,8 @@ def _from_transcript(data: dict[str, Any], where: str, flow: Flow) -> tuple[list
 
 def load_examples(path: Path, flow: Flow) -> FlowExamples:
     """A flow's labelled conversations (`flows/<id>.examples.jsonl`): one draft case a line (`input.messages`
-    and `expected.step`), or one transcript (`messages`, each agent message with its `step` and `acts`); a line
-    that is neither, or names a step the flow does not have, is named with its number."""
+    and `expected.step`), or one transcript (`messages`, each agent message with its `step` and `acts`); a
+    line that is neither, or names a step the flow does not have, is named with its number."""
     moments: list[LabelledMoment] = []
     turns: list[LabelledTurn] = []
     try:
@@ -240,6 +250,7 @@ def load_flow_examples(flows_dir: Path, flows: dict[str, Flow]) -> dict[str, Flo
     for path in sorted(flows_dir.glob(f"*{EXAMPLES_SUFFIX}")):
         flow_id = path.name.removesuffix(EXAMPLES_SUFFIX)
         if flow_id not in flows:
-            raise KnowledgeError(path, f"no flow '{flow_id}' for these examples; flows: {', '.join(sorted(flows))}")
+            raise KnowledgeError(path, f"no flow '{flow_id}' for these examples; "
+                                 f"flows: {', '.join(sorted(flows))}")
         examples[flow_id] = load_examples(path, flows[flow_id])
     return examples

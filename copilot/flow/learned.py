@@ -1,14 +1,15 @@
 """What a flow's labelled conversations teach its tracker, when it has enough of them.
 
 - `ActModel`: which steps an agent message performs, learned from the agent messages of labelled transcripts
-  (each with its `acts`): one logistic regression per step over the message's sentence embedding and its folded
-  character n-grams. It replaces matching the message against the steps' templates, which misses most of what
-  agents actually write ("Open the popup, go to Display rules..." performs troubleshoot in no template's words).
+  (each with its `acts`): one logistic regression per step over the message's sentence embedding and its
+  folded character n-grams. It replaces matching the message against the steps' templates, which misses most
+  of what agents actually write ("Open the popup, go to Display rules..." performs troubleshoot in no
+  template's words).
 - `MomentModel`: which step the next reply performs, learned from the labelled moments (a multinomial logistic
   regression over what the tracker read: the customer's words since the last agent message and that message,
   embedded and as character n-grams; the step just performed, the steps done, the flow's cue, the similarities
-  to each step's goal and templates, turn position). Its classes are the flow's own steps, so it serves the flow
-  it was fitted on; the step model of `step_model.py` is what carries to flows with few examples.
+  to each step's goal and templates, turn position). Its classes are the flow's own steps, so it serves the
+  flow it was fitted on; the step model of `step_model.py` is what carries to flows with few examples.
 
 Both are small (a few thousand weights), fitted in a few seconds on two cores, and deterministic.
 """
@@ -23,6 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from copilot.flow.flows import Flow, FlowExamples, FlowStep
+from copilot.flow.step_model import base_step
 from copilot.flow.tracker import Reading, StepTracker, without_names
 from copilot.text import fold, words
 
@@ -37,8 +39,8 @@ AGENT_WEIGHT = 0.7  # of the agent's last message against the customer's words
 
 
 def _ngrams() -> TfidfVectorizer:
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True, max_features=20000,
-                           dtype=np.float32)
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True,
+                           max_features=20000, dtype=np.float32)
 
 
 def _regression(strength: float, balanced: bool) -> LogisticRegression:
@@ -106,7 +108,7 @@ class MomentModel:
         customer, agent = reading.customer_vector, reading.agent_vector
         zeros = np.zeros(self._dimension, dtype=np.float32)
         base = np.zeros(size + 1, dtype=np.float32)
-        last = reading.last_performed[-1] if reading.last_performed else reading.done[-1] if reading.done else None
+        last = base_step(reading)
         base[self._index[last] if last else size] = 1.0
         cued = np.zeros(size + 1, dtype=np.float32)
         cued[self._index[reading.cued] if reading.cued else size] = 1.0

@@ -2,13 +2,14 @@
 conversation and from the team's labelled conversations of that flow.
 
 Every candidate step is described by features that never name a step, so one set of weights serves every flow:
-where the candidate lies in the graph from the step the agent just performed (next, two steps on, done before),
-how much the last agent message and the customer's words since then resemble its goal and templates, what the
-customer did (said nothing yet, gave a short answer to a question, asked one), whether the flow's cues call for
-it, and, from the flow's labelled conversations (`Examples`): how often the step was taken at the most similar
-moments (the customer's words and the agent's last message, embedded) and after the same step. A conditional
-logit scores the candidates; the best is chosen. The weights are fitted on star-dev's six domains and shipped
-(`step_model.json`, rebuilt by `copilot step-train`); the examples are the team's (`flows/<id>.examples.jsonl`).
+where the candidate lies in the graph from the step the agent just performed (next, two steps on, done
+before), how much the last agent message and the customer's words since then resemble its goal and templates,
+what the customer did (said nothing yet, gave a short answer to a question, asked one), whether the flow's
+cues call for it, and, from the flow's labelled conversations (`Examples`): how often the step was taken at
+the most similar moments (the customer's words and the agent's last message, embedded) and after the same
+step. A conditional logit scores the candidates; the best is chosen. The weights are fitted on star-dev's six
+domains and shipped (`step_model.json`, rebuilt by `copilot step-train`); the examples are the team's
+(`flows/<id>.examples.jsonl`).
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from copilot.flow.tracker import Reading, graph_next, successors
 from copilot.text import words
 
 GRAPH_FEATURES = (
-    "same", "next", "two_on", "further_on", "unreachable", "graph_choice", "next_share", "done", "done_earlier",
-    "in_last_message", "agent_similarity", "agent_best", "agent_gap", "customer_similarity", "customer_best",
-    "customer_gap", "silent_x_same", "silent_x_next", "answered_x_next", "answered_x_same",
+    "same", "next", "two_on", "further_on", "unreachable", "graph_choice", "next_share", "done",
+    "done_earlier", "in_last_message", "agent_similarity", "agent_best", "agent_gap", "customer_similarity",
+    "customer_best", "customer_gap", "silent_x_same", "silent_x_next", "answered_x_next", "answered_x_same",
     "question_x_customer_similarity", "question_x_asks", "asks", "cued", "other_cued", "no_repeat_x_same",
     "only_on_cue", "no_agent_x_first",
 )
@@ -90,7 +91,9 @@ def _asks(step: FlowStep) -> bool:
 
 def base_step(reading: Reading) -> str | None:
     """The step the conversation stands on: the last one the agent performed, else the last one done."""
-    return reading.last_performed[-1] if reading.last_performed else reading.done[-1] if reading.done else None
+    if reading.last_performed:
+        return reading.last_performed[-1]
+    return reading.done[-1] if reading.done else None
 
 
 def graph_choice(flow: Flow, reading: Reading) -> str:
@@ -154,7 +157,8 @@ class Examples:
         share = np.zeros(self.size, dtype=np.float32)
         if vector is None or not len(self):
             return share
-        similarity = np.einsum("ij,j->i", self.vectors, vector)  # not BLAS: its spinning threads slow the encoder
+        # not BLAS: its spinning threads slow the encoder
+        similarity = np.einsum("ij,j->i", self.vectors, vector)
         count = min(NEIGHBOURS, len(similarity))
         top = np.argpartition(-similarity, count - 1)[:count]
         weight = np.exp((similarity[top] - similarity[top].max()) / TEMPERATURE)
@@ -191,6 +195,7 @@ def features(flow: Flow, reading: Reading, examples: Examples | None = None,
     same = (np.arange(size) == b).astype(np.float32)
     is_next = graph.successors[b] if b >= 0 else np.zeros(size, dtype=np.float32)
     done = _mask(graph, reading.done, size)
+    cued = _mask(graph, [reading.cued] if reading.cued else [], size)
     rows = np.zeros((size, len(FEATURES)), dtype=np.float32)
     columns = (
         same, is_next, hops == 2, hops >= 3, (hops < 0) & (b >= 0),
@@ -199,22 +204,28 @@ def features(flow: Flow, reading: Reading, examples: Examples | None = None,
         agent, (agent >= agent.max()) & (agent.max() > 0), agent - agent.max(),
         customer, (customer >= customer.max()) & (customer.max() > 0), customer - customer.max(),
         silent * same, silent * is_next, answered * is_next, answered * same, question * customer,
-        question * graph.asks, graph.asks, _mask(graph, [reading.cued] if reading.cued else [], size),
-        np.full(size, float(reading.cued is not None)) - _mask(graph, [reading.cued] if reading.cued else [], size),
+        question * graph.asks, graph.asks, cued, np.full(size, float(reading.cued is not None)) - cued,
         graph.no_repeat * same, graph.only_on_cue, (np.arange(size) == 0) & (reading.agent_turns == 0),
     )
     for column, values in enumerate(columns):
         rows[:, column] = values
     if examples is not None and len(examples.transitions):
-        votes = examples.votes(reading)
-        rows[:, len(GRAPH_FEATURES)] = votes
-        rows[:, len(GRAPH_FEATURES) + 1] = votes - votes.max()
-        rows[:, len(GRAPH_FEATURES) + 2] = (votes >= votes.max()) & (votes.max() > 0)
-        shares = examples.transition(reading)
-        if shares is not None:
-            rows[:, len(GRAPH_FEATURES) + 3] = np.log(shares)
-            rows[:, len(GRAPH_FEATURES) + 4] = shares >= shares.max()
+        _fill_example_columns(rows, examples, reading)
     return rows
+
+
+def _fill_example_columns(rows: np.ndarray, examples: Examples, reading: Reading) -> None:
+    """The columns after GRAPH_FEATURES: the labelled moments' votes, and the transitions they took from the
+    same base step (left at zero when there are none)."""
+    first = len(GRAPH_FEATURES)
+    votes = examples.votes(reading)
+    rows[:, first] = votes
+    rows[:, first + 1] = votes - votes.max()
+    rows[:, first + 2] = (votes >= votes.max()) & (votes.max() > 0)
+    shares = examples.transition(reading)
+    if shares is not None:
+        rows[:, first + 3] = np.log(shares)
+        rows[:, first + 4] = shares >= shares.max()
 
 
 class StepModel:

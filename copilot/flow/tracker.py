@@ -91,7 +91,8 @@ class StepTracker:
     def __init__(self, flow: Flow, embedder: Embedder | None = None, threshold: float = THRESHOLD,
                  model: StepChooser | None = None, acts: ActRecogniser | None = None) -> None:
         """`model` chooses the next step from the tracker's reading; without one the flow's cues and graph do.
-        `acts` recognises the steps an agent message performs; without it the steps' templates and goals do."""
+        `acts` recognises the steps an agent message performs; without it, the steps' templates and
+        goals do."""
         self.flow = flow
         self.model = model
         self.acts = acts
@@ -101,7 +102,9 @@ class StepTracker:
         for step in flow.steps:
             for text in _exemplar_texts(step):
                 self._exemplars.append((step.id, _bag(text)))
-        self._vectors = embedder.embed([fold(t) for s in flow.steps for t in _exemplar_texts(s)]) if embedder else None
+        self._vectors = (
+            embedder.embed([fold(t) for s in flow.steps for t in _exemplar_texts(s)]) if embedder else None
+        )
         self._cues = {s.id: [re.compile(c) for c in s.cues] for s in flow.steps}
         self._exceptions = {s.id: [re.compile(c) for c in s.cue_exceptions] for s in flow.steps}
         self.performed = lru_cache(maxsize=4096)(self._performed)
@@ -162,8 +165,8 @@ class StepTracker:
             self._embedded(self.embedder, [part for text in agent_texts for part in _parts(text)])
 
     def _embedded(self, embedder: Embedder, parts: list[str]) -> np.ndarray:
-        """Vectors of the sentences, folded; each sentence goes to the model once, and all the new ones of a call
-        go together."""
+        """Vectors of the sentences, folded; each sentence goes to the model once, and all the new ones
+        of a call go together."""
         folded = [fold(part) for part in parts]
         found = self._sentence_vectors.get(folded)
         missing = list(dict.fromkeys(text for text in folded if text not in found))
@@ -173,18 +176,22 @@ class StepTracker:
             found.update(zip(missing, vectors, strict=True))
         return np.stack([found[text] for text in folded]) if folded else np.zeros((0, 0), dtype=np.float32)
 
-    def read(self, messages: Sequence[Message], names: Sequence[str] = (), similarities: bool = True) -> Reading:
+    def read(
+        self, messages: Sequence[Message], names: Sequence[str] = (), similarities: bool = True
+    ) -> Reading:
         """What the conversation shows of the flow: the steps done, the last agent message's steps and
         similarities, and the customer's words since then with their similarity and cue hits per step.
         `names` (customer, agent, brand) are removed from agent messages, as slots are from templates;
-        `similarities=False` leaves the similarity arrays at zero (the cues and the graph do not need them)."""
+        `similarities=False` leaves the similarity arrays at zero (neither the cues nor the graph needs
+        them)."""
         agent_turns = [i for i, m in enumerate(messages) if m.role == "agent"]
         since = agent_turns[-1] + 1 if agent_turns else 0
         customer_text = " ".join(m.text for m in messages[since:] if m.role == "customer")
         texts = [without_names(messages[index].text, names) for index in agent_turns]
         cleaned = without_directives(customer_text).strip() if similarities else ""
         if self.embedder is not None:  # the new sentences and the customer's words at once
-            self._embedded(self.embedder, [*(p for text in texts for p in _parts(text)), *filter(None, [cleaned])])
+            parts = [p for text in texts for p in _parts(text)]
+            self._embedded(self.embedder, [*parts, *filter(None, [cleaned])])
         done: list[str] = []
         last_performed: tuple[str, ...] = ()
         ids = self.flow.step_ids
@@ -232,7 +239,8 @@ class StepTracker:
         return None
 
     def _follow_graph(self, done: list[str], last_performed: tuple[str, ...]) -> tuple[FlowStep, str]:
-        base = self.flow.step(last_performed[-1] if last_performed else done[-1] if done else self.flow.steps[0].id)
+        stands_on = last_performed[-1] if last_performed else done[-1] if done else self.flow.steps[0].id
+        base = self.flow.step(stands_on)
         chosen = graph_next(self.flow, base, done)
         if chosen is None:
             return base, f"no step follows {base.id}: stay there"
