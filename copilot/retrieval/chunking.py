@@ -32,7 +32,7 @@ class Chunk:
 
     @property
     def search_text(self) -> str:
-        """What the lexical index sees: title and section give a short passage its context, tags its synonyms."""
+        """What the lexical index sees: title and section give a short passage context, tags synonyms."""
         return f"{self.title}\n{self.section}\n{' '.join(self.tags)}\n{self.text}"
 
     @property

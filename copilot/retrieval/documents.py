@@ -46,7 +46,8 @@ class FrontMatter(BaseModel):
     @classmethod
     def _id_shape(cls, value: str) -> str:
         if not DOCUMENT_ID.match(value):
-            raise ValueError("must be 2-128 lower-case letters, digits, '.', '_' or '-' (e.g. shopee-cancel-policy)")
+            raise ValueError("must be 2-128 lower-case letters, digits, '.', '_' or '-' "
+                             "(e.g. shopee-cancel-policy)")
         return value
 
     @field_validator("platforms", "steps", "language", "tags", "answers", mode="before")
@@ -113,7 +114,8 @@ def load_documents(paths: Iterable[Path]) -> list[KnowledgeDocument]:
     for path in paths:
         document = parse_document(read_text(path), path)
         if document.id in seen:
-            raise KnowledgeError(path, f"id '{document.id}' is already used by {seen[document.id]}", field="id")
+            raise KnowledgeError(path, f"id '{document.id}' is already used by {seen[document.id]}",
+                                 field="id")
         seen[document.id] = path
         documents.append(document)
     return documents

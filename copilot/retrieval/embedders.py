@@ -137,7 +137,8 @@ def _load_sentence_transformer(location: str) -> Any:
             from transformers.utils import logging as transformers_logging
 
             transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-            # its notices ("loss_type=None ... unrecognized") would be a second line under a command's one-line error
+            # its notices ("loss_type=None ... unrecognized") would be a second line under a
+            # command's one-line error
             transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
             _MODELS[location] = SentenceTransformer(location, device="cpu")
         return _MODELS[location]
@@ -162,11 +163,12 @@ def _batcher(location: str, batch_size: int) -> EncodeBatcher:
             torch.set_num_threads(1)
             if traced is not None:
                 return traced(texts)
-            vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+            vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                   show_progress_bar=False)
             return np.asarray(vectors, dtype=np.float32)
 
         def encode(texts: list[str]) -> np.ndarray:
-            """A long list (an ingest) is dealt out to one thread per core, texts of similar length together."""
+            """A long list (an ingest) is dealt to one thread per core, texts of similar length together."""
             if len(texts) <= SMALL_BATCH or cores == 1:
                 return on_one_core(texts)
             order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -229,8 +231,8 @@ class SentenceTransformerEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Short texts (customer messages, the sentences of agent replies) come back from one draft request to
-        the next: their vectors are kept, and only the new ones are encoded, together. Documents and long lists
-        (an ingest) always are."""
+        the next: their vectors are kept, and only the new ones are encoded, together. Documents and long
+        lists (an ingest) always are."""
         batcher = _batcher(self._location, self.batch_size)
         if not texts or len(texts) > CACHED_BATCH or any(len(text) > CACHED_CHARS for text in texts):
             return batcher.encode(texts)

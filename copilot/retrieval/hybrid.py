@@ -23,8 +23,8 @@ RRF_K = 30
 DENSE_WEIGHT = {"en": 1.5, "vi": 0.3}
 LEXICAL_WEIGHT = 1.0
 SECTION_BONUS = 0.5
-# Filtered dense search asks the store for twice the neighbours the filter's share of chunks should need, up to
-# MAX_WIDE; beyond that the store filters.
+# Filtered dense search asks the store for twice the neighbours the filter's share of chunks should need, up
+# to MAX_WIDE; beyond that the store filters.
 OVERFETCH = 2.0
 MAX_WIDE = 1000
 
@@ -42,7 +42,9 @@ class SearchHit:
 class HybridRetriever:
     """Searches one knowledge index in `hybrid`, `dense` or `bm25` mode, with metadata filters."""
 
-    def __init__(self, embedder: Embedder, store: NearestVectors, lexical: BM25Index, depth: int = 40) -> None:
+    def __init__(
+        self, embedder: Embedder, store: NearestVectors, lexical: BM25Index, depth: int = 40
+    ) -> None:
         self.embedder = embedder
         self.store = store
         self.lexical = lexical
@@ -65,7 +67,8 @@ class HybridRetriever:
         if mode in ("hybrid", "dense"):
             rankings["dense"] = self._dense(query, depth, where)
         if mode in ("hybrid", "bm25"):
-            rankings["lexical"] = [self.lexical.chunks[i].id for i, _ in self.lexical.search(query, depth, where)]
+            found = self.lexical.search(query, depth, where)
+            rankings["lexical"] = [self.lexical.chunks[i].id for i, _ in found]
         hits = self._fuse(rankings, detect_language([query]))
         if per_document is not None:
             hits = _cap_per_document(hits, per_document)

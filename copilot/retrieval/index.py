@@ -2,8 +2,8 @@
 
 An ingest never changes what searches see until it commits. Vectors are stored under ids that name their
 document version, so a new version sits beside the old one; the lexical index is written to a new folder; then
-one atomic rename of `manifest.json` switches searches to the new index, and only after that are the vectors the
-manifest no longer names deleted. A failed or killed ingest leaves the old manifest serving; the next one
+one atomic rename of `manifest.json` switches searches to the new index, and only after that are the vectors
+the manifest no longer names deleted. A failed or killed ingest leaves the old manifest serving; the next one
 reuses the vectors it had already stored and deletes the rest.
 """
 
@@ -32,7 +32,13 @@ from copilot.retrieval.chunking import Chunk, MarkdownChunker
 from copilot.retrieval.embedders import Embedder, SentenceTransformerEmbedder
 from copilot.retrieval.hybrid import HybridRetriever, Mode, SearchHit
 from copilot.retrieval.lexical import BM25Index, best_positions
-from copilot.retrieval.vector_store import ChromaVectorStore, SearchFilter, VectorHit, VectorStore, chroma_client
+from copilot.retrieval.vector_store import (
+    ChromaVectorStore,
+    SearchFilter,
+    VectorHit,
+    VectorStore,
+    chroma_client,
+)
 from copilot.settings import Settings
 
 ProgressCallback = Callable[[int, int], None]
@@ -115,8 +121,8 @@ def _fsync_dir(folder: Path) -> None:
 
 
 class SearchGate:
-    """Lets searches run side by side, and lets an ingest switch indexes between searches, never during one, so
-    no search reads the old index's vectors after the ingest has deleted them."""
+    """Lets searches run side by side, and lets an ingest switch indexes between searches, never during one,
+    so no search reads the old index's vectors after the ingest has deleted them."""
 
     def __init__(self) -> None:
         self._state = threading.Condition()
@@ -156,7 +162,8 @@ class LiveVectors:
         self._store, self._live = store, live
 
     def query(
-        self, vector: np.ndarray, k: int, where: SearchFilter | None = None, ids: Collection[str] | None = None
+        self, vector: np.ndarray, k: int, where: SearchFilter | None = None,
+        ids: Collection[str] | None = None,
     ) -> list[VectorHit]:
         if ids is None:  # one plain query, unless it meets vectors of another version
             hits = self._store.query(vector, k, where)
@@ -180,8 +187,8 @@ class LiveVectors:
 class ExactVectors:
     """The vectors of one committed index held in memory and searched exactly: a matrix product over 10,000
     chunks takes well under a millisecond, against a few for Chroma's approximate index and its Python client
-    (which also holds the interpreter lock that concurrent requests need). Read-only: a new ingest builds a new
-    one. Used up to `EXACT_LIMIT` chunks; larger knowledge bases search the store."""
+    (which also holds the interpreter lock that concurrent requests need). Read-only: a new ingest builds a
+    new one. Used up to `EXACT_LIMIT` chunks; larger knowledge bases search the store."""
 
     def __init__(self, chunks: Sequence[Chunk], vectors: dict[str, np.ndarray]) -> None:
         self._chunks = list(chunks)
@@ -192,13 +199,14 @@ class ExactVectors:
 
     @classmethod
     def of(cls, store: VectorStore, chunks: Sequence[Chunk]) -> ExactVectors | None:
-        """A snapshot of `chunks`' vectors, or None when the store lacks some (another replica's ingest removed
-        them): the store is then searched directly."""
+        """A snapshot of `chunks`' vectors, or None when the store lacks some (another replica's ingest
+        removed them): the store is then searched directly."""
         vectors = store.vectors([chunk.id for chunk in chunks])
         return cls(chunks, vectors) if len(vectors) == len(chunks) else None
 
     def query(
-        self, vector: np.ndarray, k: int, where: SearchFilter | None = None, ids: Collection[str] | None = None
+        self, vector: np.ndarray, k: int, where: SearchFilter | None = None,
+        ids: Collection[str] | None = None,
     ) -> list[VectorHit]:
         if k <= 0 or not self._chunks:
             return []
@@ -207,7 +215,8 @@ class ExactVectors:
             return [VectorHit(self._chunks[i].id, float(scores[i])) for i in best_positions(scores, k)]
         kept = np.ones(len(self._chunks), dtype=bool) if where is None else self._mask(where)
         if ids is not None:
-            kept = kept & np.fromiter((chunk.id in ids for chunk in self._chunks), dtype=bool, count=len(kept))
+            wanted = (chunk.id in ids for chunk in self._chunks)
+            kept = kept & np.fromiter(wanted, dtype=bool, count=len(kept))
         positions = np.flatnonzero(kept)
         if not len(positions):
             return []
@@ -218,7 +227,8 @@ class ExactVectors:
         """Which chunks `where` keeps, computed once per filter (a few platforms x steps x kinds)."""
         mask = self._masks.get(where)
         if mask is None:
-            mask = np.fromiter((where.matches(chunk) for chunk in self._chunks), dtype=bool, count=len(self._chunks))
+            matches = (where.matches(chunk) for chunk in self._chunks)
+            mask = np.fromiter(matches, dtype=bool, count=len(self._chunks))
             self._masks[where] = mask
         return mask
 
@@ -255,8 +265,9 @@ class KnowledgeIndex:
         return self.settings.index_dir / str(manifest["lexical"] if manifest else "lexical")
 
     def ingest(self, knowledge: KnowledgeBase, progress: ProgressCallback | None = None) -> IngestReport:
-        """Embed what the store lacks, commit the new index in one rename, switch to it, then delete the vectors it
-        no longer names. Ingests of one index folder wait for each other (threads and processes alike)."""
+        """Embed what the store lacks, commit the new index in one rename, switch to it, then delete the
+        vectors it no longer names. Ingests of one index folder wait for each other (threads and
+        processes alike)."""
         with ingest_lock(self.settings.index_dir):
             started = time.perf_counter()
             chunks = [_versioned(chunk) for chunk in self.chunker.split_all(knowledge.documents)]
@@ -282,7 +293,8 @@ class KnowledgeIndex:
 
     def _embed_and_store(self, chunks: Sequence[Chunk], progress: ProgressCallback | None) -> None:
         # Shortest first: each batch holds texts of similar length, so little padding and cores that finish
-        # together (batches of mixed lengths made an ingest 1.3 times slower than one encode of the same texts).
+        # together (batches of mixed lengths made an ingest 1.3 times slower than one encode of the
+        # same texts).
         chunks = sorted(chunks, key=lambda chunk: len(chunk.embedding_text))
         for start in range(0, len(chunks), EMBED_BATCH):
             batch = chunks[start : start + EMBED_BATCH]
@@ -314,20 +326,21 @@ class KnowledgeIndex:
         return manifest
 
     def _commit(self, lexical: BM25Index, manifest: dict[str, Any]) -> None:
-        """Write the lexical index to its own folder, then switch to it by renaming the manifest over the old one."""
+        """Write the lexical index to its own folder, then switch to it: the manifest renamed over the old."""
         folder = self.settings.index_dir / manifest["lexical"]
         staging = folder.with_name(f".staging-{folder.name}")
         lexical.save(staging)
-        (staging / "index.json").write_text(json.dumps({k: v for k, v in manifest.items() if k != "documents"},
-                                                       indent=2), encoding="utf-8")
+        described = {k: v for k, v in manifest.items() if k != "documents"}
+        (staging / "index.json").write_text(json.dumps(described, indent=2), encoding="utf-8")
         _fsync_tree(staging)
         staging.rename(folder)
         _write_durably(self.settings.index_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
 
     def _drop_uncommitted(self, current: str) -> None:
-        """Remove lexical folders the manifest does not name: older versions, and those of failed or killed ingests."""
+        """Remove lexical folders the manifest does not name (older versions, failed or killed ingests)."""
         for path in self.settings.index_dir.iterdir():
-            if path.name != current and path.name.startswith(("lexical", ".staging-lexical")) and path.is_dir():
+            is_lexical = path.name.startswith(("lexical", ".staging-lexical"))
+            if path.name != current and is_lexical and path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
 
     @staticmethod
@@ -348,7 +361,7 @@ class KnowledgeIndex:
         )
 
     def retriever(self) -> HybridRetriever:
-        """The searcher over the last committed ingest; loaded once and reused until the next ingest commits."""
+        """The searcher over the last committed ingest; loaded once, reused until the next ingest commits."""
         with self._loading:
             if self._retriever is None:
                 self._retriever = self._load_retriever()
@@ -357,7 +370,8 @@ class KnowledgeIndex:
     def _load_retriever(self, attempts: int = 3) -> HybridRetriever:
         manifest = self._manifest()
         if manifest is None:
-            raise IndexNotReadyError(f"no search index in {self.settings.index_dir}: run `copilot ingest` first")
+            raise IndexNotReadyError(f"no search index in {self.settings.index_dir}: "
+                                     "run `copilot ingest` first")
         if manifest.get("embedder") != self.embedder.name:
             raise IndexNotReadyError(
                 f"the index was built with embedder '{manifest.get('embedder')}' but '{self.embedder.name}' "
@@ -366,14 +380,15 @@ class KnowledgeIndex:
         folder = self.settings.index_dir / manifest["lexical"]
         try:
             lexical = BM25Index.load(folder)
-        except FileNotFoundError as exc:  # another process committed a newer index and removed this one: reread
+        except FileNotFoundError as exc:
+            # another process committed a newer index and removed this one: reread
             if attempts <= 1:
                 raise IndexNotReadyError(f"{folder} is missing: run `copilot ingest` again") from exc
             return self._load_retriever(attempts - 1)
         self._serving = folder.name
         exact = ExactVectors.of(self.store, lexical.chunks) if len(lexical.chunks) <= EXACT_LIMIT else None
-        return HybridRetriever(self.embedder, exact or LiveVectors(self.store, {c.id for c in lexical.chunks}),
-                               lexical)
+        vectors = exact or LiveVectors(self.store, {c.id for c in lexical.chunks})
+        return HybridRetriever(self.embedder, vectors, lexical)
 
     def search(
         self,

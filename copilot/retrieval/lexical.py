@@ -137,7 +137,8 @@ def _chunk_to_json(chunk: Chunk) -> dict[str, object]:
 
 
 def _chunk_from_json(data: dict[str, object]) -> Chunk:
-    return Chunk(**{name: tuple(v) if isinstance(v, list) else v for name, v in data.items()})  # type: ignore[arg-type]
+    fields = {name: tuple(v) if isinstance(v, list) else v for name, v in data.items()}
+    return Chunk(**fields)  # type: ignore[arg-type]
 
 
 def expand_shorthand(folded: str) -> str:

@@ -49,7 +49,8 @@ class NearestVectors(Protocol):
     """What a search needs of a vector index: the nearest chunks."""
 
     def query(
-        self, vector: np.ndarray, k: int, where: SearchFilter | None = None, ids: Collection[str] | None = None
+        self, vector: np.ndarray, k: int, where: SearchFilter | None = None,
+        ids: Collection[str] | None = None,
     ) -> list[VectorHit]: ...
 
 
@@ -61,7 +62,8 @@ class VectorStore(Protocol):
     def delete(self, chunk_ids: Sequence[str]) -> None: ...
 
     def query(
-        self, vector: np.ndarray, k: int, where: SearchFilter | None = None, ids: Collection[str] | None = None
+        self, vector: np.ndarray, k: int, where: SearchFilter | None = None,
+        ids: Collection[str] | None = None,
     ) -> list[VectorHit]:
         """The `k` nearest chunks matching `where`, among `ids` only when given."""
         ...
@@ -79,7 +81,9 @@ class VectorStore(Protocol):
 
 def chunk_metadata(chunk: Chunk) -> dict[str, str | bool]:
     """Flat metadata (Chroma takes scalars): one boolean flag per platform, step and language."""
-    metadata: dict[str, str | bool] = {"doc_id": chunk.doc_id, "fingerprint": chunk.fingerprint, "kind": chunk.kind}
+    metadata: dict[str, str | bool] = {
+        "doc_id": chunk.doc_id, "fingerprint": chunk.fingerprint, "kind": chunk.kind,
+    }
     for prefix, values in (("pf_", chunk.platforms), ("st_", chunk.steps), ("lang_", chunk.languages)):
         for value in values or (ANY,):
             metadata[prefix + value] = True
@@ -125,7 +129,8 @@ class ChromaVectorStore:
             self._collection.delete(ids=list(chunk_ids[start : start + _BATCH]))
 
     def query(
-        self, vector: np.ndarray, k: int, where: SearchFilter | None = None, ids: Collection[str] | None = None
+        self, vector: np.ndarray, k: int, where: SearchFilter | None = None,
+        ids: Collection[str] | None = None,
     ) -> list[VectorHit]:
         """Chroma returns at most what it holds (nothing when empty): no count first, which costs a round trip
         to a Chroma server on every search."""
@@ -136,7 +141,8 @@ class ChromaVectorStore:
             where=chroma_where(where), ids=None if ids is None else list(ids), include=["distances"],
         )
         ids, distances = result["ids"][0], result["distances"][0]
-        return [VectorHit(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(ids, distances, strict=True)]
+        return [VectorHit(chunk_id, 1.0 - float(distance))
+                for chunk_id, distance in zip(ids, distances, strict=True)]
 
     def count(self) -> int:
         return int(self._collection.count())
@@ -144,7 +150,8 @@ class ChromaVectorStore:
     def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         for start in range(0, len(chunk_ids), _BATCH * 5):
-            page = self._collection.get(ids=list(chunk_ids[start : start + _BATCH * 5]), include=["embeddings"])
+            page = self._collection.get(ids=list(chunk_ids[start : start + _BATCH * 5]),
+                                        include=["embeddings"])
             for chunk_id, vector in zip(page["ids"], page["embeddings"], strict=True):
                 found[chunk_id] = np.asarray(vector, dtype=np.float32)
         return found
@@ -200,7 +207,8 @@ class InMemoryVectorStore:
             self._vectors.pop(chunk_id, None)
 
     def query(
-        self, vector: np.ndarray, k: int, where: SearchFilter | None = None, ids: Collection[str] | None = None
+        self, vector: np.ndarray, k: int, where: SearchFilter | None = None,
+        ids: Collection[str] | None = None,
     ) -> list[VectorHit]:
         found = [cid for cid, chunk in self._chunks.items()
                  if (where is None or where.matches(chunk)) and (ids is None or cid in ids)]
