@@ -1,5 +1,6 @@
-"""How a Vietnamese reply addresses the customer: the form the conversation already uses ("chị Lan", "dạ anh"),
-else the generic one ("anh/chị"). The forms are the knowledge base's (`answers.yaml`, `address`)."""
+"""How a Vietnamese reply addresses the customer: the form the conversation already uses ("chị Lan",
+"dạ anh"), else the generic one ("anh/chị"). The forms are the knowledge base's (`answers.yaml`,
+`address`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ def _form_pattern(forms: Sequence[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w/])({alternatives})(?![\w/])", re.IGNORECASE)
 
 
-def address_form(address: Address | None, agent_texts: Sequence[str], customer_name: str | None) -> str | None:
+def address_form(
+    address: Address | None, agent_texts: Sequence[str], customer_name: str | None
+) -> str | None:
     """The form to call the customer, or None when nothing in the conversation or the request tells."""
     if address is None or not address.forms:
         return None

@@ -1,11 +1,11 @@
 """What a conversation already tells about a declared condition ("the order is already with the carrier",
 "only one of the three mugs is cracked"), so a draft answers for it instead of asking again.
 
-Each message of the conversation, the customer's and the agent's, is read sentence by sentence by one classifier
-per condition, learned from `condition-examples/*.yaml`: sentences labelled with the value they state, or `none`
-(questions about it, other topics). Word, word-pair and character n-grams of the folded text (unaccented
-Vietnamese and shorthand land near their accented forms), one logistic regression. The latest sentence that
-states a value with at least `sure` probability gives it.
+Each message of the conversation, the customer's and the agent's, is read sentence by sentence by one
+classifier per condition, learned from `condition-examples/*.yaml`: sentences labelled with the value they
+state, or `none` (questions about it, other topics). Word, word-pair and character n-grams of the folded text
+(unaccented Vietnamese and shorthand land near their accented forms), one logistic regression. The latest
+sentence that states a value with at least `sure` probability gives it.
 """
 
 from __future__ import annotations
@@ -47,9 +47,11 @@ class ConditionExampleFile(BaseModel):
     examples: tuple[ConditionExample, ...] = Field(min_length=1)
 
 
-def load_condition_examples(root: Path, conditions: Mapping[str, Sequence[str]]) -> dict[str, list[tuple[str, str]]]:
-    """Per declared condition, its (sentence, value) examples; a file naming an undeclared condition or value is
-    named with the field."""
+def load_condition_examples(
+    root: Path, conditions: Mapping[str, Sequence[str]]
+) -> dict[str, list[tuple[str, str]]]:
+    """Per declared condition, its (sentence, value) examples; a file naming an undeclared condition or value
+    is named with the field."""
     folder = root / EXAMPLES_DIR
     found: dict[str, list[tuple[str, str]]] = {}
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
@@ -68,7 +70,8 @@ def load_condition_examples(root: Path, conditions: Mapping[str, Sequence[str]])
 
 @dataclass(frozen=True)
 class Told:
-    """A value of a condition the conversation states, how sure the reader is, and the sentence that says it."""
+    """A value of a condition the conversation states, how sure the reader is, and the sentence that says
+    it."""
 
     value: str
     probability: float
@@ -101,15 +104,16 @@ def _learnable(rows: Sequence[tuple[str, str]]) -> bool:
 
 
 class ConditionReader:
-    """Reads the declared conditions a conversation states; fitted once per knowledge base (well under a second
-    for a few hundred examples)."""
+    """Reads the declared conditions a conversation states; fitted once per knowledge base (well under a
+    second for a few hundred examples)."""
 
     def __init__(self, examples: Mapping[str, Sequence[tuple[str, str]]], sure: float) -> None:
         self.sure = sure
         self.models = {name: _ConditionModel(rows) for name, rows in examples.items() if _learnable(rows)}
 
     def read(self, messages: Sequence[Message]) -> dict[str, Told]:
-        """Each condition whose value a sentence of the conversation states surely; the latest such sentence."""
+        """Each condition whose value a sentence of the conversation states surely; the latest such
+        sentence."""
         said = [piece.text for message in messages for piece in sentences(without_directives(message.text))]
         if not said or not self.models:
             return {}

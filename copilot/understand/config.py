@@ -15,8 +15,9 @@ ANSWERS_FILE = "answers.yaml"
 EXAMPLES_DIR = "answer-examples"
 UNKNOWN_NEED = "_unknown"
 
-# `when: {order_state: any}`: the unit's reply is right whatever the condition's value (it explains each case),
-# so it answers when the conversation does not tell the value and the units for each value are the likely ones.
+# `when: {order_state: any}`: the unit's reply is right whatever the condition's value (it explains each
+# case), so it answers when the conversation does not tell the value and the units for each value are the
+# likely ones.
 ANY = "any"
 
 
@@ -56,14 +57,20 @@ class AnswersConfig(BaseModel):
 
     threshold: float = Field(default=0.5, ge=0, le=1)
     recent_turns: int = Field(default=3, ge=1, le=20)
-    told_threshold: float = Field(default=0.6, ge=0, le=1, description="The probability above which a sentence of "
-                                  "the conversation is read as stating a condition's value (`condition-examples/`).")
+    told_threshold: float = Field(
+        default=0.6, ge=0, le=1,
+        description="The probability above which a sentence of the conversation is read as stating a "
+        "condition's value (`condition-examples/`).",
+    )
     conditions: dict[str, Condition] = Field(default_factory=dict)
     questions: dict[str, dict[str, str]] = Field(default_factory=dict)
     address: Address | None = None
     flows: dict[str, FlowActs] = Field(default_factory=dict)
-    voice: dict[str, str] = Field(default_factory=dict, description="Per language, how an LLM is told to write it "
-                                  "(diacritics, how to call the customer and oneself): a note after its name.")
+    voice: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per language, how an LLM is told to write it (diacritics, how to call the customer and "
+        "oneself): a note after its name.",
+    )
 
     @classmethod
     def load(cls, root: Path) -> AnswersConfig:
@@ -97,26 +104,31 @@ def load_answer_examples(root: Path, units: Collection[str]) -> list[AnswerExamp
         loaded = validate_model(AnswerExampleFile, load_yaml_mapping(path), path)
         for number, example in enumerate(loaded.examples):
             if example.answer not in units:
-                raise KnowledgeError(path, f"'{example.answer}' is not an answer unit (a document with `answers:` "
-                                     "in its front matter)", field=f"examples.{number}.answer")
+                raise KnowledgeError(path, f"'{example.answer}' is not an answer unit (a document with "
+                                     "`answers:` in its front matter)", field=f"examples.{number}.answer")
         examples.extend(loaded.examples)
     return examples
 
 
-def check_units_vocabulary(config: AnswersConfig, units: Iterable[tuple[Path, Mapping[str, str], Collection[str]]],
-                           intents: Collection[str]) -> None:
-    """Each unit's needs must be intents (when the knowledge base has any), and its conditions and their values
-    declared in answers.yaml; an error names the document and the field."""
+def check_units_vocabulary(
+    config: AnswersConfig,
+    units: Iterable[tuple[Path, Mapping[str, str], Collection[str]]],
+    intents: Collection[str],
+) -> None:
+    """Each unit's needs must be intents (when the knowledge base has any), and its conditions and their
+    values declared in answers.yaml; an error names the document and the field."""
     for path, when, needs in units:
         unknown = [need for need in needs if intents and need not in intents]
         if unknown:
-            raise KnowledgeError(path, f"unknown need(s) {', '.join(unknown)}; the intents of triage.yaml are: "
-                                 f"{', '.join(sorted(intents))}", field="answers")
+            known = ", ".join(sorted(intents))
+            reason = f"unknown need(s) {', '.join(unknown)}; the intents of triage.yaml are: {known}"
+            raise KnowledgeError(path, reason, field="answers")
         for name, value in when.items():
             condition = config.conditions.get(name)
             if condition is None:
                 raise KnowledgeError(path, f"unknown condition '{name}'; answers.yaml declares: "
                                      f"{', '.join(sorted(config.conditions)) or 'none'}", field="when")
             if value not in condition.values and value != ANY:
-                raise KnowledgeError(path, f"'{value}' is not a value of '{name}' ({', '.join(condition.values)}, "
+                values = ", ".join(condition.values)
+                raise KnowledgeError(path, f"'{value}' is not a value of '{name}' ({values}, "
                                      f"or {ANY} for a reply right under every value)", field=f"when.{name}")

@@ -15,7 +15,10 @@ from copilot.text import words
 
 LANGUAGES = ("en", "vi")
 _VIETNAMESE_LETTERS = re.compile(
-    "[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.IGNORECASE
+    "[ăâđêôơư"
+    "àáảãạằắẳẵặầấẩẫậ" "èéẻẽẹềếểễệ" "ìíỉĩị"
+    "òóỏõọồốổỗộờớởỡợ" "ùúủũụừứửữự" "ỳýỷỹỵ]",
+    re.IGNORECASE,
 )
 
 
@@ -50,8 +53,10 @@ def detect_language(texts: Iterable[str], default: str = "en") -> str:
     return "vi" if totals["vi"] > totals["en"] else "en"
 
 
-AGENT_WEIGHT = 0.5  # the agent's own messages say which language the conversation is held in, less than the customer's
-PRIOR_WEIGHT = 1.5  # the platform's usual language decides only when the messages say little (a URL, an order code)
+# the agent's own messages say which language the conversation is held in, less than the customer's
+AGENT_WEIGHT = 0.5
+# the platform's usual language decides only when the messages say little (a URL, an order code)
+PRIOR_WEIGHT = 1.5
 
 
 def conversation_language(customer: Iterable[str], agent: Iterable[str] = (), prior: str | None = None,

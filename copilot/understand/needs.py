@@ -1,11 +1,11 @@
 """A few-shot reading of the customer's need from the sentence embeddings of a team's examples.
 
-With ten examples per need, n-grams see too few words; the sentence embeddings generalise. Two views of them are
-kept: each need's centroid (cosine similarity, softmax at `TEMPERATURE`) and a logistic regression over the
-embeddings alone. Their average is blended with the n-gram model by the triage model. The centroid similarity of
-the closest need is also the scope score: a message far from every need is none of them. Its threshold comes
-from the examples themselves: each example is scored against its need's centroid without it (leave-one-out), and
-the threshold is the level that would reject a given share of those held-out examples.
+With ten examples per need, n-grams see too few words; the sentence embeddings generalise. Two views of them
+are kept: each need's centroid (cosine similarity, softmax at `TEMPERATURE`) and a logistic regression over
+the embeddings alone. Their average is blended with the n-gram model by the triage model. The centroid
+similarity of the closest need is also the scope score: a message far from every need is none of them. Its
+threshold comes from the examples themselves: each example is scored against its need's centroid without it
+(leave-one-out), and the threshold is the level that would reject a given share of those held-out examples.
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ def _normalised(rows: np.ndarray) -> np.ndarray:
 
 
 def _held_out_similarities(vectors: np.ndarray, members: np.ndarray, sums: np.ndarray) -> np.ndarray:
-    """Each example's cosine to its need's centroid computed without it (needs with one example are skipped)."""
+    """Each example's cosine to its need's centroid computed without it (needs with one example are
+    skipped)."""
     counts = np.bincount(members, minlength=sums.shape[0])
     keep = counts[members] > 1
     without = _normalised(sums[members[keep]] - vectors[keep])

@@ -1,9 +1,9 @@
 """Which answer unit, if any, answers what the customer needs: a classifier learned at start-up.
 
-It learns from the team's answer examples (`answer-examples/*.yaml`: customer messages and the unit that answers
-each) and from the units themselves (title, tags, when-to-use): word, word-pair and character n-grams of the
-folded text, plus sentence embeddings, in one multinomial logistic regression. Its probability, restricted to
-the units that serve the conversation's platform, is the confidence a draft answers with.
+It learns from the team's answer examples (`answer-examples/*.yaml`: customer messages and the unit that
+answers each) and from the units themselves (title, tags, when-to-use): word, word-pair and character n-grams
+of the folded text, plus sentence embeddings, in one multinomial logistic regression. Its probability,
+restricted to the units that serve the conversation's platform, is the confidence a draft answers with.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from copilot.understand.config import ANY
 from copilot.understand.units import AnswerUnit
 
 DENSE_WEIGHT = 0.7
-STRENGTH = 300.0  # inverse regularisation (scikit-learn's C): chosen by cross-validation on the answer examples
+# inverse regularisation (scikit-learn's C): chosen by cross-validation on the answer examples
+STRENGTH = 300.0
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,8 @@ class Ranked:
         return self.units[0] if self.units else None
 
     def given(self, told: Mapping[str, str]) -> Ranked:
-        """Without the units that hold under another value of a condition the conversation states (a unit right
-        under any value stays), renormalised."""
+        """Without the units that hold under another value of a condition the conversation states (a unit
+        right under any value stays), renormalised."""
         kept = [(unit, p) for unit, p in self.units
                 if all(unit.when.get(name) in (None, ANY, value) for name, value in told.items())]
         if len(kept) == len(self.units) or not kept:
@@ -85,8 +86,11 @@ class AnswerSelector:
         return Ranked(ranked)
 
     def _features(self, text: str) -> sparse.csr_matrix:
-        dense = (sparse.csr_matrix(np.asarray(self.embedder.embed_query(text), dtype=np.float64)[None, :]
-                                   * DENSE_WEIGHT) if self.embedder is not None else sparse.csr_matrix((1, 0)))
+        if self.embedder is None:
+            dense = sparse.csr_matrix((1, 0))
+        else:
+            vector = np.asarray(self.embedder.embed_query(text), dtype=np.float64)[None, :]
+            dense = sparse.csr_matrix(vector * DENSE_WEIGHT)
         return sparse.hstack([self.words.transform([text]), self.pairs.transform([text]),
                               self.chars.transform([text]), dense]).tocsr()
 

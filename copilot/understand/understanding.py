@@ -1,10 +1,10 @@
-"""The understanding stage: what the customer needs, whether the knowledge base surely answers it, and what to
-ask when it does not; read once per conversation, for drafts and triage alike."""
+"""The understanding stage: what the customer needs, whether the knowledge base surely answers it, and what
+to ask when it does not; read once per conversation, for drafts and triage alike."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,8 @@ from copilot.yamlio import load_yaml_mapping
 NeedReader = Callable[[str], "NeedReading | None"]
 CANDIDATES = 3
 ALREADY_SENT = 0.6  # share of a reply's words found in one agent message: the reply was already sent
-FACET_MARGIN = 0.05  # a facet is sent when the customer's words are this much closer to it than to the main reply
+# a facet is sent when the customer's words are this much closer to it than to the main reply
+FACET_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ class Understanding:
     told: dict[str, Told] = field(default_factory=dict)  # the conditions the conversation already states
 
     def reply(self) -> tuple[str, str] | None:
-        """(heading, text) of what the answer sends: the unit's reply, led by the facet the customer asks about
-        (the specific answer first, then the procedure the unit always gives)."""
+        """(heading, text) of what the answer sends: the unit's reply, led by the facet the customer asks
+        about (the specific answer first, then the procedure the unit always gives)."""
         main = self.answer.reply(self.language) if self.answer is not None else None
         if main is None:
             return None
@@ -72,9 +73,11 @@ class Understander:
                  needs: NeedReader | None = None) -> None:
         self.config = AnswersConfig.load(knowledge.root)
         self.units = answer_units(knowledge.documents, knowledge.sections)
-        check_units_vocabulary(self.config, [(u.path, u.when, u.needs) for u in self.units], _intents(knowledge.root))
+        vocabulary = [(u.path, u.when, u.needs) for u in self.units]
+        check_units_vocabulary(self.config, vocabulary, _intents(knowledge.root))
         examples = load_answer_examples(knowledge.root, {unit.id for unit in self.units})
-        self.selector = AnswerSelector(self.units, [(e.text, e.answer) for e in examples], embedder, cache_dir)
+        labelled = [(e.text, e.answer) for e in examples]
+        self.selector = AnswerSelector(self.units, labelled, embedder, cache_dir)
         self.needs = needs
         told_examples = load_condition_examples(knowledge.root, {name: c.values for name, c in
                                                                  self.config.conditions.items()})
@@ -101,49 +104,74 @@ class Understander:
 
     def read(self, messages: Sequence[Message], platform: str, language: str,
              customer_name: str | None = None) -> Understanding:
+        """What the conversation needs and how the draft meets it: the unit that surely answers it, else a
+        unit right whatever the conversation leaves open, else the question to ask."""
         text = self.customer_text(messages)
         told = self.conditions.read(messages)
         ranked = self.selector.rank(text, platform).given({name: t.value for name, t in told.items()})
-        reading = self.needs(text) if self.needs and text else None
         agent = [m.text for m in messages if m.role == "agent"]
-        form = address_form(self.config.address, agent, customer_name)
+        undecided = self._undecided(text, told, ranked, language, agent, customer_name)
+        return (self._sure_answer(undecided, ranked, text, agent)
+                or self._covering_answer(undecided, ranked, text, agent)
+                or self._question(undecided, ranked))
+
+    def _undecided(self, text: str, told: dict[str, Told], ranked: Ranked, language: str,
+                   agent: list[str], customer_name: str | None) -> Understanding:
+        """The reading before anything is chosen: the need, the candidates and the first reasons, no
+        answer and no question."""
+        reading = self.needs(text) if self.needs and text else None
         best = ranked.best
-        confidence = best[1] if best else 0.0
-        candidates = [(unit.id, round(p, 3)) for unit, p in ranked.units[:CANDIDATES]]
         need, need_confidence = _need(reading, best, self.config.threshold)
-        upset = bool(reading and reading.upset)
-        reasons = _first_reasons(told, best, self.config.threshold)
-        if best and confidence >= self.config.threshold:
-            facet = self.facet(best[0], language, text)
-            if facet is not None:
-                reasons.append(f"the customer asks: {facet[0]}")
-            if not (_sent(facet[1], agent) if facet else _already_sent(best[0], agent)):
-                return Understanding(language, need, need_confidence, best[0], confidence, candidates,
-                                     upset=upset, address=form, reasons=reasons, facet=facet,
-                                     told=told)
-            reasons.append(f"{best[0].id} was already sent in this conversation")
-            return Understanding(language, need, need_confidence, None, confidence, candidates, upset=upset,
-                                 address=form, reasons=reasons, told=told)
+        return Understanding(
+            language, need, need_confidence, None, best[1] if best else 0.0,
+            [(unit.id, round(p, 3)) for unit, p in ranked.units[:CANDIDATES]],
+            upset=bool(reading and reading.upset),
+            address=address_form(self.config.address, agent, customer_name),
+            reasons=_first_reasons(told, best, self.config.threshold), told=told,
+        )
+
+    def _sure_answer(self, undecided: Understanding, ranked: Ranked, text: str,
+                     agent: list[str]) -> Understanding | None:
+        """The likeliest unit when it reaches the threshold, led by the facet the customer asks about; held
+        back (no answer) when the conversation already carries it. None under the threshold."""
+        best = ranked.best
+        if not best or undecided.confidence < self.config.threshold:
+            return None
+        unit = best[0]
+        facet = self.facet(unit, undecided.language, text)
+        reasons = [*undecided.reasons, f"the customer asks: {facet[0]}"] if facet else undecided.reasons
+        if not (_sent(facet[1], agent) if facet else _already_sent(unit, agent)):
+            return replace(undecided, answer=unit, reasons=reasons, facet=facet)
+        return replace(undecided, reasons=[*reasons, f"{unit.id} was already sent in this conversation"])
+
+    def _covering_answer(self, undecided: Understanding, ranked: Ranked, text: str,
+                         agent: list[str]) -> Understanding | None:
+        """A unit right whatever the conversation leaves open, likely enough with the answers it covers and
+        not sent yet; None when there is none."""
         covering = _covering(ranked, self.config.threshold)
-        if covering is not None and not _already_sent(covering[0], agent):
-            unit, mass = covering
-            reasons.append(f"{unit.id} is right whatever the conversation leaves open; it and the answers it covers "
-                           f"are together {mass:.2f} likely")
-            return Understanding(language, need, need_confidence, unit, mass, candidates, upset=upset,
-                                 address=form, reasons=reasons, facet=self.facet(unit, language, text), told=told)
+        if covering is None or _already_sent(covering[0], agent):
+            return None
+        unit, mass = covering
+        reason = (f"{unit.id} is right whatever the conversation leaves open; it and the answers it covers "
+                  f"are together {mass:.2f} likely")
+        return replace(undecided, answer=unit, confidence=mass, reasons=[*undecided.reasons, reason],
+                       facet=self.facet(unit, undecided.language, text))
+
+    def _question(self, undecided: Understanding, ranked: Ranked) -> Understanding:
+        """No answer: ask the condition the closest answers differ in, else the need's targeted question."""
+        language, need = undecided.language, undecided.need
         condition = _telling_condition(ranked, self.config)
-        if condition is not None:
-            ask = self.config.conditions[condition].ask
-            reasons.append(f"the closest answers differ in '{condition}': ask it")
-            return Understanding(language, need, need_confidence, None, confidence, candidates,
-                                 question=ask.get(language) or ask.get("en", ""), condition=condition,
-                                 upset=upset, address=form, reasons=reasons, told=told)
-        question = self.config.question(need, language) if need else ""
-        return Understanding(language, need, need_confidence, None, confidence, candidates, question=question,
-                             upset=upset, address=form, reasons=reasons, told=told)
+        if condition is None:
+            return replace(undecided, question=self.config.question(need, language) if need else "")
+        ask = self.config.conditions[condition].ask
+        reason = f"the closest answers differ in '{condition}': ask it"
+        return replace(undecided, question=ask.get(language) or ask.get("en", ""), condition=condition,
+                       reasons=[*undecided.reasons, reason])
 
 
-def _first_reasons(told: dict[str, Told], best: tuple[AnswerUnit, float] | None, threshold: float) -> list[str]:
+def _first_reasons(
+    told: dict[str, Told], best: tuple[AnswerUnit, float] | None, threshold: float
+) -> list[str]:
     """What the conversation told, and the likeliest answer against the threshold."""
     reasons = [f"the conversation says {name} is {t.value} ({t.probability:.2f}): {t.sentence!r}"
                for name, t in told.items()]
@@ -177,7 +205,8 @@ def _covering(ranked: Ranked, threshold: float) -> tuple[AnswerUnit, float] | No
         open_conditions = {name for name, value in unit.when.items() if value == ANY}
         if not open_conditions:
             continue
-        covered = sum(q for other, q in ranked.units if other is not unit and set(other.needs) & set(unit.needs)
+        covered = sum(q for other, q in ranked.units
+                      if other is not unit and set(other.needs) & set(unit.needs)
                       and _covers(unit, other, open_conditions))
         if p + covered >= threshold:
             return unit, p + covered
@@ -188,7 +217,8 @@ def _covers(general: AnswerUnit, other: AnswerUnit, open_conditions: set[str]) -
     """`other` holds under one value of the open conditions and agrees with `general` on the rest."""
     if not all(other.when.get(name) not in (None, ANY) for name in open_conditions):
         return False
-    return all(other.when.get(name) == value for name, value in general.when.items() if name not in open_conditions)
+    return all(other.when.get(name) == value
+               for name, value in general.when.items() if name not in open_conditions)
 
 
 def _telling_condition(ranked: Ranked, config: AnswersConfig) -> str | None:

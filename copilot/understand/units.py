@@ -1,8 +1,8 @@
 """Answer units: the documents whose reply a draft can send, with the needs and conditions they answer.
 
-A unit is a document whose front matter names the needs it answers (`answers: [cancel_order]`) and, where close
-units differ, the condition it holds under (`when: {order_state: handed_over}`). Its first reply section per
-language is what a draft sends; a reply section whose heading names a question after a colon ("## Reply
+A unit is a document whose front matter names the needs it answers (`answers: [cancel_order]`) and, where
+close units differ, the condition it holds under (`when: {order_state: handed_over}`). Its first reply section
+per language is what a draft sends; a reply section whose heading names a question after a colon ("## Reply
 (English): downgrading keeps the data"), placed after its language's reply, is a facet: when the customer asks
 that, it leads the reply; its first section per language (when to use it), title and tags describe it.
 """
@@ -34,7 +34,8 @@ class AnswerUnit:
     platforms: tuple[str, ...]
     replies: dict[str, tuple[str, str]]  # language -> (section heading, reply text)
     descriptions: tuple[str, ...]
-    facets: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # language -> (question, reply)
+    # language -> (question, reply)
+    facets: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def serves(self, platform: str) -> bool:
         return not self.platforms or platform in self.platforms
