@@ -19,10 +19,12 @@ ACTIONS: tuple[Action, ...] = ("accepted", "edited", "rejected")
 
 def draft_pair(draft_id: str) -> tuple[DraftRequest, DraftResponse]:
     """A stored draft's request and response, as the drafting route records them."""
-    request = DraftRequest.model_validate({"platform": "shopee", "messages": [{"role": "customer", "text": "hi"}]})
-    response = DraftResponse(draft_id=draft_id, draft="Dạ em chào chị ạ.", step="greeting", next_steps=[],
-                             steps_done=[], language="vi", citations=[], guardrails=GuardrailVerdict(allowed=True),
-                             model="local", latency_ms=1.0)
+    request = DraftRequest.model_validate(
+        {"platform": "shopee", "messages": [{"role": "customer", "text": "hi"}]}
+    )
+    response = DraftResponse(draft_id=draft_id, draft="Dạ em chào chị ạ.", step="greeting",
+                             next_steps=[], steps_done=[], language="vi", citations=[],
+                             guardrails=GuardrailVerdict(allowed=True), model="local", latency_ms=1.0)
     return request, response
 
 

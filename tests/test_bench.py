@@ -41,7 +41,8 @@ SYSTEM = "You write replies.\nRules:\n- Never ask the buyer to cancel.\n\nExampl
 
 
 def test_instant_reply_is_the_first_example_line_with_the_first_passage_cited() -> None:
-    with_passage = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "<passages>\n[1] A — B"}]
+    with_passage = [{"role": "system", "content": SYSTEM},
+                    {"role": "user", "content": "<passages>\n[1] A — B"}]
     assert instant_reply(with_passage) == "Hi , thanks for reaching out! [1]"
     assert instant_reply([{"role": "system", "content": "Examples:\n- (none)"}]) == "OK."
 
@@ -57,19 +58,21 @@ def test_the_fake_llm_answers_at_once_the_openai_client_plain_and_streamed() -> 
         elsewhere = httpx.post(f"{llm.base_url}/embeddings", json={"input": "x"})
     assert (broken.status_code, elsewhere.status_code) == (400, 404)
     assert answer.choices[0].message.content == "Hi , thanks for reaching out!"
-    assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices) == "Hi , thanks for reaching out!"
+    pieces = [c.choices[0].delta.content or "" for c in streamed if c.choices]
+    assert "".join(pieces) == "Hi , thanks for reaching out!"
     assert streamed[-1].choices[0].finish_reason == "stop"
     assert calls == 2 and busy > 0
 
 
 def chunk(number: int, language: str, text: str) -> Chunk:
-    return Chunk(id=f"doc{number}::000", doc_id=f"doc{number}", title=f"Title {number}", section="Reply", kind="faq",
-                 text=text, fingerprint="f", source="x.md", platforms=("shopee",), steps=("troubleshoot",),
-                 languages=(language,))
+    return Chunk(id=f"doc{number}::000", doc_id=f"doc{number}", title=f"Title {number}", section="Reply",
+                 kind="faq", text=text, fingerprint="f", source="x.md", platforms=("shopee",),
+                 steps=("troubleshoot",), languages=(language,))
 
 
 BASE = [chunk(0, "en", "Open the theme editor. Enable the app embed. Save."),
-        chunk(1, "vi", "Anh/chị vào mục Đơn hàng. Bấm Hủy đơn. Shop sẽ xác nhận ngay ạ.")]
+        chunk(1, "vi", "Anh/chị vào mục Đơn hàng. Bấm Hủy đơn. "
+                       "Shop sẽ xác nhận ngay ạ.")]
 
 
 def test_synthetic_knowledge_has_the_size_asked_with_the_metadata_of_real_chunks() -> None:
@@ -81,7 +84,8 @@ def test_synthetic_knowledge_has_the_size_asked_with_the_metadata_of_real_chunks
         assert (chunk_.title, chunk_.platforms, chunk_.steps, chunk_.languages) == (
             model.title, model.platforms, model.steps, model.languages)
     vietnamese = [c.text for c, o in zip(grown.chunks[2:], grown.origins[2:], strict=True) if o == 1]
-    assert any("đơn" in text for text in vietnamese) and any("don" in text and "đơn" not in text for text in vietnamese)
+    assert any("đơn" in text for text in vietnamese)
+    assert any("don" in text and "đơn" not in text for text in vietnamese)
     assert len(SyntheticKnowledge.grow(BASE, 1).chunks) == 1
 
 
@@ -120,10 +124,12 @@ def test_a_renewed_request_changes_only_the_messages_asked() -> None:
 
 def test_a_broken_dataset_case_is_named(tmp_path: Path) -> None:
     write_datasets(tmp_path)
-    (tmp_path / "drafts.jsonl").write_text(json.dumps({"id": "d9", "kind": "draft", "input": {"messages": []}}))
+    broken = {"id": "d9", "kind": "draft", "input": {"messages": []}}
+    (tmp_path / "drafts.jsonl").write_text(json.dumps(broken))
     with pytest.raises(Exception, match=r"drafts.jsonl, case d9: messages"):
         Workload.load(tmp_path)
-    result = CliRunner().invoke(app, ["bench", "--datasets", str(tmp_path / "missing")], catch_exceptions=False)
+    result = CliRunner().invoke(app, ["bench", "--datasets", str(tmp_path / "missing")],
+                                catch_exceptions=False)
     assert result.exit_code == 2 and "drafts.jsonl: cannot be read" in result.stderr
 
 
@@ -134,13 +140,15 @@ def timing(name: str, p95: float) -> Timing:
 def results(quick: bool, draft_p95: float = 20.0) -> BenchResults:
     config = BenchConfig.for_run(quick)
     largest = max(config.sizes)
-    run = LoadRun("draft over HTTP, next message, concurrency 8", LoadResult(8, 1.0, [5.0] * 10), timing("h", 60))
+    run = LoadRun("draft over HTTP, next message, concurrency 8", LoadResult(8, 1.0, [5.0] * 10),
+                  timing("h", 60))
     load = LoadRun("load", LoadResult(32, 2.0, [9.0] * 20), timing("l", 90))
     served = ServedResults(2.5, 800.0, 810.0, [run], load, MemoryTrace([800.0, 805.0, 806.0], 900.0))
     return BenchResults(
-        config, [0.5, 0.6], 100.0, timing("guardrail check", 0.3), timing("search", 12), timing("next", draft_p95),
-        timing("new", 40), served, Overhead(timing("t", 10), timing("llm", 1), timing("o", 9), 1.0),
-        IngestSpeed(400, 40.0, 36.0), [ScaledSearch(size, "embedded", timing("s", 20)) for size in config.sizes]
+        config, [0.5, 0.6], 100.0, timing("guardrail check", 0.3), timing("search", 12),
+        timing("next", draft_p95), timing("new", 40), served,
+        Overhead(timing("t", 10), timing("llm", 1), timing("o", 9), 1.0), IngestSpeed(400, 40.0, 36.0),
+        [ScaledSearch(size, "embedded", timing("s", 20)) for size in config.sizes]
         + [ScaledSearch(largest, "server", timing("s", 25))], [], (1000, 20.0) if not quick else None,
     )
 
@@ -152,14 +160,16 @@ def test_every_goal_is_reported_with_its_measured_value_and_verdict() -> None:
     assert "| warm draft p95, in-process (next message) | <= 50 ms | 75 ms | **FAIL** |" in report
     assert "| retrieval p95 at 100,000 chunks, embedded Chroma | <= 30 ms | 20 ms | pass |" in report
     assert "| ingest throughput / raw encode throughput | >= 0.8 | 0.9 | pass |" in report
-    assert "| serving memory (peak RSS of copilot serve after the load test) | <= 1536 MB | 900 MB | pass |" in report
-    assert "Load average 0.5 before and 0.6 after" in report and "start 800.0, middle 805.0, end 806.0" in report
+    assert ("| serving memory (peak RSS of copilot serve after the load test) | <= 1536 MB | 900 MB | pass |"
+            in report)
+    assert "Load average 0.5 before and 0.6 after" in report
+    assert "start 800.0, middle 805.0, end 806.0" in report
 
 
 def test_quick_run_says_it_did_not_build_100k_chunks() -> None:
     report = markdown(results(quick=True))
-    assert "10,000 chunks, embedded Chroma | <= 30 ms | 20 ms (--quick: 100,000 chunks not built) | not measured" \
-        in report
+    assert ("10,000 chunks, embedded Chroma | <= 30 ms | 20 ms (--quick: 100,000 chunks not built) | "
+            "not measured") in report
     assert "| `copilot bench --quick` run time | <= 300 s | 100 s | pass |" in report
 
 
@@ -170,7 +180,8 @@ def write_datasets(folder: Path) -> Path:
         "guardrails.jsonl": [{"id": "g1", "kind": "guardrail", "input": {
             "text": "Please cancel the order yourself.", "platform": "shopee", "step": "troubleshoot"}}],
         "retrieval.jsonl": [{"id": "r1", "kind": "retrieval", "input": {"q": "popup not showing"}},
-                            {"id": "r2", "kind": "retrieval", "input": {"q": "huy don", "platform": "shopee"}}],
+                            {"id": "r2", "kind": "retrieval",
+                             "input": {"q": "huy don", "platform": "shopee"}}],
     }
     for name, lines in cases.items():
         (folder / name).write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n")
@@ -189,7 +200,8 @@ def test_a_tiny_bench_run_reports_every_part(make_knowledge: Callable[..., Path]
     done = run_bench(copilot, config, write_datasets(tmp_path / "datasets"), tmp_path / "work")
     assert done.served is not None and done.served.load is not None and done.overhead is not None
     assert done.served.load.result.errors == 0 and done.served.load.result.requests > 0
-    assert done.served.memory.samples and done.served.cold_start_s > 0 and done.overhead.llm_calls_per_draft >= 1
+    assert done.served.memory.samples and done.served.cold_start_s > 0
+    assert done.overhead.llm_calls_per_draft >= 1
     assert [(s.chunks, s.store) for s in done.scaled] == [(20, "embedded"), (20, "exact"), (40, "embedded"),
                                                           (40, "exact"), (40, "server")]
     assert [(c.chunks, c.messages) for c in done.growth] == [(20, 2), (20, 6), (40, 2), (40, 6)]

@@ -1,4 +1,4 @@
-"""The local composer: templates in the customer's language, slots filled or written around, knowledge lines."""
+"""The local composer: templates in the customer's language, slots filled or written around, passage lines."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from copilot.retrieval.hybrid import SearchHit
 
 FLOW = load_flow(SHIPPED_KNOWLEDGE / "flows" / "livechat.yaml")
 SLOTS = {"customer_name": "Anna", "agent_name": "Minh", "brand": "Avada"}
-SECTIONS = Sections(reply=("reply", "trả lời mẫu", "compliant example"), forbidden=("don't", "không nên"))
+SECTIONS = Sections(reply=("reply", "trả lời mẫu", "compliant example"),
+                    forbidden=("don't", "không nên"))
 
 
 def compose(step: str, language: str, slots: dict[str, str], passages: list[SearchHit] | None = None) -> str:
@@ -49,16 +50,17 @@ def test_unknown_slots_are_written_around_never_left() -> None:
 
 
 def test_write_around_slots_drops_dangling_words() -> None:
-    assert write_around_slots("Hi {customer_name}, this is {agent_name} from {brand}.", {"agent_name": "Minh"}) == (
-        "Hi, this is Minh.")
+    template = "Hi {customer_name}, this is {agent_name} from {brand}."
+    assert write_around_slots(template, {"agent_name": "Minh"}) == "Hi, this is Minh."
 
 
 def test_knowledge_step_uses_the_reply_section_in_the_customer_language() -> None:
     passages = [
         SearchHit(chunk("Don't say", "- \"Please cancel the order for us.\""), 0.9),
-        SearchHit(chunk("Reply (English)", "You can cancel it yourself with the Cancel order button, {customer_name}."),
-                  0.8),
-        SearchHit(chunk("Trả lời mẫu (Tiếng Việt)", "Dạ anh/chị có thể tự hủy đơn bằng nút Hủy đơn hàng ạ."), 0.7),
+        SearchHit(chunk("Reply (English)",
+                        "You can cancel it yourself with the Cancel order button, {customer_name}."), 0.8),
+        SearchHit(chunk("Trả lời mẫu (Tiếng Việt)",
+                        "Dạ anh/chị có thể tự hủy đơn bằng nút Hủy đơn hàng ạ."), 0.7),
     ]
     assert compose("troubleshoot", "en", SLOTS, passages) == (
         "You can cancel it yourself with the Cancel order button, Anna.")
@@ -66,8 +68,10 @@ def test_knowledge_step_uses_the_reply_section_in_the_customer_language() -> Non
 
 
 def test_forbidden_example_sections_are_never_used() -> None:
-    assert customer_lines(chunk("Không nên nói", "- \"Anh/chị hủy đơn giúp shop nhé.\""), "vi", SECTIONS) == []
-    assert customer_lines(chunk("Reply lines", "- \"Hi there!\""), "en", Sections()) == []  # none named: none sent
+    forbidden = chunk("Không nên nói", "- \"Anh/chị hủy đơn giúp shop nhé.\"")
+    assert customer_lines(forbidden, "vi", SECTIONS) == []
+    # no section named: no line sent
+    assert customer_lines(chunk("Reply lines", "- \"Hi there!\""), "en", Sections()) == []
 
 
 def test_the_sendable_headings_are_the_knowledge_bases_folded() -> None:
@@ -78,9 +82,9 @@ def test_the_sendable_headings_are_the_knowledge_bases_folded() -> None:
 
 
 def test_example_lines_pick_the_closest_to_the_customer() -> None:
-    lines = customer_lines(chunk("Compliant example lines", "- \"If you want to cancel, use the Cancel button.\"\n"
-                                 "- \"Your refund arrives in 3 days.\"\n- \"Exchanges take a week.\""), "en",
-                           SECTIONS)
+    examples = chunk("Compliant example lines", "- \"If you want to cancel, use the Cancel button.\"\n"
+                     "- \"Your refund arrives in 3 days.\"\n- \"Exchanges take a week.\"")
+    lines = customer_lines(examples, "en", SECTIONS)
     assert len(lines) == 3 and lines[0].startswith("If you want to cancel")
 
 
@@ -106,12 +110,13 @@ def test_a_step_without_templates_or_ready_replies_answers_from_the_best_faq_onl
         return completion.text, completion.passages
 
     def hit(kind: str, section: str, text: str) -> SearchHit:
-        return SearchHit(Chunk(id=f"{kind}::000", doc_id=kind, title="T", section=section, kind=kind, text=text,
-                               fingerprint="f", source="x.md"), 0.9)
+        return SearchHit(Chunk(id=f"{kind}::000", doc_id=kind, title="T", section=section, kind=kind,
+                               text=text, fingerprint="f", source="x.md"), 0.9)
 
     policy = hit("policy", "Rule", "Agents must never promise a refund before the check is done.")
-    faq = hit("faq", "Fix", "Enable the app embed in the theme editor. Then clear the cache and reload the page.")
+    faq = hit("faq", "Fix",
+              "Enable the app embed in the theme editor. Then clear the cache and reload the page.")
     assert draft([policy]) == ("", [])
-    assert draft([policy, faq]) == ("Enable the app embed in the theme editor. Then clear the cache and reload the "
-                                    "page.", [1])
+    assert draft([policy, faq]) == ("Enable the app embed in the theme editor. Then clear the cache and "
+                                    "reload the page.", [1])
     assert draft([hit("faq", "Don't say", "Please cancel the order for us.")]) == ("", [])

@@ -1,5 +1,5 @@
-"""The feedback store under concurrent writers (processes, threads, HTTP clients of a real server) loses nothing,
-and a damaged or locked database gives a clear error naming the file without touching its rows."""
+"""The feedback store under concurrent writers (processes, threads, HTTP clients of a real server) loses
+nothing, and a damaged or locked database gives a clear error naming the file without touching its rows."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ WORKER = Path(__file__).with_name("feedback_worker.py")
 PROCESSES, PROCESS_DRAFTS = 4, 100  # 4 processes x 200 writes
 THREADS, THREAD_DRAFTS = 4, 50  # 4 threads x 100 writes
 CLIENTS, CLIENT_DRAFTS = 2, 40  # 2 HTTP clients x 80 writes
-CONVERSATION = {"platform": "shopee", "messages": [{"role": "customer", "text": "shop oi don cua em bao gio giao"}]}
+CONVERSATION = {"platform": "shopee",
+                "messages": [{"role": "customer", "text": "shop oi don cua em bao gio giao"}]}
 
 
 def make_app(knowledge: Path, tmp_path: Path, feedback_timeout: float = 10.0) -> FastAPI:
@@ -46,7 +47,8 @@ def rate_over_http(base: str, drafts: int) -> None:
         for number in range(drafts):
             draft = client.post("/v1/drafts", json=CONVERSATION)
             assert draft.status_code == 200, draft.text
-            verdict = {"draft_id": draft.json()["draft_id"], "action": "accepted" if number % 2 else "rejected"}
+            verdict = {"draft_id": draft.json()["draft_id"],
+                       "action": "accepted" if number % 2 else "rejected"}
             assert client.post("/v1/feedback", json=verdict).status_code == 200
 
 
@@ -63,8 +65,9 @@ def test_writers_in_processes_threads_and_http_clients_at_once_lose_nothing(
 ) -> None:
     database = tmp_path / "data" / "feedback.sqlite3"
     with serving(make_app(make_knowledge(), tmp_path)) as base:
-        processes = [subprocess.Popen([sys.executable, WORKER, "write", str(database), f"p{n}", str(PROCESS_DRAFTS)],
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        processes = [subprocess.Popen([sys.executable, WORKER, "write", str(database), f"p{n}",
+                                       str(PROCESS_DRAFTS)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True)
                      for n in range(PROCESSES)]
         store = FeedbackStore(database)
         with ThreadPoolExecutor(THREADS + CLIENTS) as pool:
@@ -112,10 +115,13 @@ def test_a_damaged_database_is_named_over_http_and_left_as_it_is(
     damage(database, how)
     before = digest(database)
     with TestClient(make_app(make_knowledge(), tmp_path)) as client:
-        responses = [client.get("/v1/stats"), client.post("/v1/feedback", json={"draft_id": "kept-0",
-                                                                              "action": "rejected"})]
-        drafted = client.post("/v1/drafts", json={"messages": [{"role": "customer", "text": "hi, popup gone"}]})
-    assert drafted.status_code == 200 and drafted.json()["draft"], "a broken feedback store must not cost the draft"
+        responses = [client.get("/v1/stats"),
+                     client.post("/v1/feedback", json={"draft_id": "kept-0", "action": "rejected"})]
+        drafted = client.post("/v1/drafts",
+                              json={"messages": [{"role": "customer", "text": "hi, popup gone"}]})
+    assert drafted.status_code == 200 and drafted.json()["draft"], (
+        "a broken feedback store must not cost the draft"
+    )
     for response in responses:
         assert response.status_code == 503, response.text
         error = response.json()["error"]
@@ -134,7 +140,8 @@ def test_a_damaged_database_is_one_line_from_the_command_line(
     before = digest(database)
     monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path / "data"))
     result = CliRunner().invoke(cli, ["eval", "export-feedback", "--out", str(tmp_path / "out.jsonl"),
-                                      "--knowledge", str(make_knowledge()), "--index", str(tmp_path / "index")])
+                                      "--knowledge", str(make_knowledge()),
+                                      "--index", str(tmp_path / "index")])
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(database) in lines[0] and "damaged" in lines[0], result.stderr
@@ -144,8 +151,8 @@ def test_a_damaged_database_is_one_line_from_the_command_line(
 @contextmanager
 def locked(database: Path, seconds: float) -> Iterator[None]:
     """Another process holding an EXCLUSIVE lock on the database."""
-    holder = subprocess.Popen([sys.executable, WORKER, "lock", str(database), str(seconds)], stdout=subprocess.PIPE,
-                              text=True)
+    holder = subprocess.Popen([sys.executable, WORKER, "lock", str(database), str(seconds)],
+                              stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         yield
@@ -174,11 +181,14 @@ def test_a_locked_database_is_a_503_over_http_and_keeps_its_rows(
 ) -> None:
     database = tmp_path / "data" / "feedback.sqlite3"
     stored_rows(database)
-    with TestClient(make_app(make_knowledge(), tmp_path, feedback_timeout=0.3)) as client, locked(database, 20):
+    app = make_app(make_knowledge(), tmp_path, feedback_timeout=0.3)
+    with TestClient(app) as client, locked(database, 20):
         feedback = client.post("/v1/feedback", json={"draft_id": "kept-2", "action": "rejected"})
         drafted = client.post("/v1/drafts", json=CONVERSATION)
         stats = client.get("/v1/stats")
-    assert drafted.status_code == 200 and drafted.json()["draft"], "a locked feedback store must not cost the draft"
+    assert drafted.status_code == 200 and drafted.json()["draft"], (
+        "a locked feedback store must not cost the draft"
+    )
     assert feedback.status_code == 503, feedback.text
     error = feedback.json()["error"]
     assert error["code"] == "feedback_store_unavailable"

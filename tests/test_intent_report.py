@@ -17,14 +17,17 @@ from copilot.retrieval.embedders import HashingEmbedder
 from evals.intents import banking_rows, clinc_rows, load_banking, load_clinc
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "clinc150"
-NEEDS = {"cancel_order": ["cancel my order", "please cancel the order", "i want to cancel it", "stop my order"],
-         "order_status": ["where is my parcel", "track my order", "when does my order arrive", "parcel status"]}
+NEEDS = {
+    "cancel_order": ["cancel my order", "please cancel the order", "i want to cancel it", "stop my order"],
+    "order_status": ["where is my parcel", "track my order", "when does my order arrive", "parcel status"],
+}
 
 
 def tiny_clinc(folder: Path) -> Path:
     folder.mkdir()
     train = [[text, intent] for intent, texts in NEEDS.items() for text in texts]
-    data = {"train": train, "val": [["cancel the order now", "cancel_order"], ["track the parcel", "order_status"]],
+    data = {"train": train,
+            "val": [["cancel the order now", "cancel_order"], ["track the parcel", "order_status"]],
             "test": [["please cancel my order", "cancel_order"], ["where is the parcel", "order_status"]],
             "oos_train": [], "oos_val": [["sing me a song", "oos"]],
             "oos_test": [["what is the capital of peru", "oos"]]}
@@ -48,7 +51,8 @@ def test_a_missing_dataset_folder_is_one_clear_line(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "--shots" in bad.output
 
 
-@pytest.mark.skipif(not (REAL / "data_full.json").exists(), reason=f"CLINC150 is not at {REAL} (kept outside the repo)")
+@pytest.mark.skipif(not (REAL / "data_full.json").exists(),
+                    reason=f"CLINC150 is not at {REAL} (kept outside the repo)")
 def test_the_real_clinc150_has_the_splits_the_report_reads() -> None:
     data = load_clinc(REAL, "data_full.json")
     assert {len(data[s]) for s in ("val", "test", "oos_val", "oos_test")} == {3000, 4500, 100, 1000}
@@ -81,9 +85,11 @@ def test_a_banking_folder_without_its_csv_is_one_clear_line(tmp_path: Path) -> N
 
 def test_the_shipped_banking77_split_is_the_published_one() -> None:
     data = (SHIPPED_BANKING / "test.csv").read_bytes()
-    assert hashlib.sha256(data).hexdigest() == "d12d6e3bc4c3103966ae786dc435913c0c563dfa328f5a3646d0e62cfeeb474d"
+    published = "d12d6e3bc4c3103966ae786dc435913c0c563dfa328f5a3646d0e62cfeeb474d"
+    assert hashlib.sha256(data).hexdigest() == published
+    categories = json.loads((SHIPPED_BANKING / "categories.json").read_text(encoding="utf-8"))
     assert Counter(intent for _, intent in load_banking(SHIPPED_BANKING)) == Counter(
-        {intent: 40 for intent in json.loads((SHIPPED_BANKING / "categories.json").read_text(encoding="utf-8"))})
+        {intent: 40 for intent in categories})
 
 
 @pytest.mark.slow

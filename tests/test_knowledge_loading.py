@@ -113,12 +113,15 @@ platforms:
 """
 
 
-def test_the_platforms_name_their_chatwoot_channels_and_the_default(make_knowledge: Callable[..., Path]) -> None:
+def test_the_platforms_name_their_chatwoot_channels_and_the_default(
+    make_knowledge: Callable[..., Path],
+) -> None:
     knowledge = KnowledgeBase.load(make_knowledge({"platforms.yaml": CHANNELLED}))
     assert knowledge.chatwoot_platform("Channel::Api") == "shopee"
     assert knowledge.chatwoot_platform("Channel::WebWidget") == "livechat"
     assert knowledge.chatwoot_platform("Channel::Telegram") == "shopee"  # named by none: the default
-    first = KnowledgeBase.load(make_knowledge({"platforms.yaml": CHANNELLED.replace("default: shopee\n", "")}))
+    undefaulted = CHANNELLED.replace("default: shopee\n", "")
+    first = KnowledgeBase.load(make_knowledge({"platforms.yaml": undefaulted}))
     assert first.chatwoot_platform("Channel::Telegram") == "livechat"  # no default: the first listed
 
 
@@ -127,4 +130,5 @@ def test_a_channel_named_twice_or_an_unknown_default_is_named(make_knowledge: Ca
     with pytest.raises(KnowledgeError, match=r"platforms.shopee.chatwoot.*already the channel of 'livechat'"):
         KnowledgeBase.load(make_knowledge({"platforms.yaml": twice}))
     with pytest.raises(KnowledgeError, match=r"field 'default'.*'tiki' is not one of the platforms"):
-        KnowledgeBase.load(make_knowledge({"platforms.yaml": CHANNELLED.replace("default: shopee", "default: tiki")}))
+        unknown = CHANNELLED.replace("default: shopee", "default: tiki")
+        KnowledgeBase.load(make_knowledge({"platforms.yaml": unknown}))

@@ -60,7 +60,8 @@ def test_cli_prints_the_table_and_json(shipped_copilot: Copilot) -> None:
 
 def test_a_bad_line_is_named_with_its_number(tmp_path: Path, shipped_copilot: Copilot) -> None:
     path = tmp_path / "t.jsonl"
-    path.write_text('{"id": "a", "messages": [{"role": "customer", "text": "hi"}]}\n{"id": "b", "messages": []}\n')
+    path.write_text('{"id": "a", "messages": [{"role": "customer", "text": "hi"}]}\n'
+                    '{"id": "b", "messages": []}\n')
     with pytest.raises(DatasetError, match=r"t.jsonl:2: field 'messages'"):
         load_transcripts(path, shipped_copilot.knowledge)
 
@@ -89,7 +90,8 @@ def test_the_scores_weights_are_the_knowledge_folders(reviews: dict[str, Any], s
     transcripts = load_transcripts(SAMPLE, shipped_copilot.knowledge)
     tracker = shipped_copilot.drafter.tracker(shipped_copilot.knowledge.flows["livechat"])
     only_ask = QAWeights(steps=0, order=0, review_ask=100, clean=0, per_blocking=0)
-    scored = {t.id: review_conversation(t, tracker, shipped_copilot.guardrails, only_ask).score for t in transcripts}
+    scored = {t.id: review_conversation(t, tracker, shipped_copilot.guardrails, only_ask).score
+              for t in transcripts}
     assert scored == {key: 100.0 if review.review_asked else 0.0 for key, review in reviews.items()}
     folder = tmp_path / "kb"
     folder.mkdir()

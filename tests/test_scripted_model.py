@@ -1,4 +1,4 @@
-"""The scripted ChatModel, the seam's in-process double: what it answers, what it records, how callers use it."""
+"""The scripted ChatModel, the seam's in-process double: what it answers and records, how callers use it."""
 
 from __future__ import annotations
 
@@ -57,8 +57,11 @@ def test_every_model_declares_what_it_can_do() -> None:
 
 
 @pytest.mark.slow
-def test_a_draft_through_the_scripted_model_is_its_reply_with_the_prompt_it_was_given(shipped_copilot: Any) -> None:
-    model = ScriptedChatModel("Hi Anna, this is Minh from Avada. Could you share your store URL so I can check?")
+def test_a_draft_through_the_scripted_model_is_its_reply_with_the_prompt_it_was_given(
+    shipped_copilot: Any
+) -> None:
+    model = ScriptedChatModel("Hi Anna, this is Minh from Avada. "
+                              "Could you share your store URL so I can check?")
     response = scripted_copilot(shipped_copilot, model).draft(DraftRequest.model_validate(CHAT))
     assert response.model == "scripted" and not response.degraded
     assert response.draft.startswith("Hi Anna, this is Minh from Avada")
@@ -68,23 +71,29 @@ def test_a_draft_through_the_scripted_model_is_its_reply_with_the_prompt_it_was_
 
 
 @pytest.mark.slow
-def test_a_failing_scripted_model_leaves_the_local_composer_to_draft_marked_degraded(shipped_copilot: Any) -> None:
+def test_a_failing_scripted_model_leaves_the_local_composer_to_draft_marked_degraded(
+    shipped_copilot: Any
+) -> None:
     model = ScriptedChatModel(ChatModelError("the endpoint is down"))
     response = scripted_copilot(shipped_copilot, model).draft(DraftRequest.model_validate(CHAT))
     assert response.degraded and response.draft and len(model.history) == 1
 
 
 @pytest.mark.slow
-def test_triage_asks_a_model_that_writes_json_and_falls_back_when_it_names_no_intent(shipped_copilot: Any) -> None:
+def test_triage_asks_a_model_that_writes_json_and_falls_back_when_it_names_no_intent(
+    shipped_copilot: Any
+) -> None:
     intent = next(iter(shipped_copilot.triager.config.intents))
     model = ScriptedChatModel().enqueue_json(
         {"intent": intent, "urgency": "low", "sentiment": "neutral", "confidence": 0.9},
         {"intent": "no_such_intent", "urgency": "low", "sentiment": "neutral", "confidence": 0.9})
     copilot = scripted_copilot(shipped_copilot, model)
-    request = TriageRequest(platform="livechat", messages=[Message(role="customer", text="hello, a question")])
+    request = TriageRequest(platform="livechat",
+                            messages=[Message(role="customer", text="hello, a question")])
     first, second = copilot.triage(request), copilot.triage(request)
     asked = [call for call in model.history if call.method == "complete_json"]
-    assert first.intent == intent and len(asked) == 2 and "hello, a question" in asked[0].messages[0]["content"]
+    assert first.intent == intent and len(asked) == 2
+    assert "hello, a question" in asked[0].messages[0]["content"]
     assert second.intent != "no_such_intent"  # the local model read it instead
 
 
@@ -95,13 +104,14 @@ def test_the_llm_is_told_how_to_write_the_language_in_the_knowledge_bases_words(
     shutil.copytree(shipped_copilot.settings.knowledge_dir, knowledge)
     answers = knowledge / "answers.yaml"
     text = answers.read_text(encoding="utf-8")
-    answers.write_text(re.sub(r"(?m)^  vi: .*diacritics.*$", '  vi: "xưng mình, gọi khách là bạn"', text, count=1),
-                       encoding="utf-8")
+    team_words = '  vi: "xưng mình, gọi khách là bạn"'
+    answers.write_text(re.sub(r"(?m)^  vi: .*diacritics.*$", team_words, text, count=1), encoding="utf-8")
     model = ScriptedChatModel("Dạ mình kiểm tra ngay ạ.")
     copilot = Copilot(Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index"),
                       embedder=shipped_copilot.index.embedder, model=model)
     copilot.ingest()
-    request = {"platform": "shopee", "messages": [{"role": "customer", "text": "Shop ơi đơn của mình đến đâu rồi?"}]}
+    request = {"platform": "shopee",
+               "messages": [{"role": "customer", "text": "Shop ơi đơn của mình đến đâu rồi?"}]}
     copilot.draft(DraftRequest.model_validate(request))
     system = model.history[0].messages[0]["content"]
     assert "(xưng mình, gọi khách là bạn)" in system and "full diacritics" not in system

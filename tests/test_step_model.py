@@ -1,4 +1,4 @@
-"""The learned step model: flow-agnostic features, the fit, a flow's labelled conversations, and the report."""
+"""The learned step model: flow-agnostic features, the fit, a flow's labelled conversations, the report."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ DESK = {
         {"id": "return_reason", "title": "Return reason", "goal": "Ask why the item goes back.",
          "next": ["refund"], "templates": {"en": ["May I ask why you would like to send it back?"]}},
         {"id": "replacement", "title": "Replacement", "goal": "Offer a new unit for a broken item.",
-         "next": ["closing"], "templates": {"en": ["I am sorry it came damaged: we will ship you a new one."]}},
+         "next": ["closing"],
+         "templates": {"en": ["I am sorry it came damaged: we will ship you a new one."]}},
         {"id": "refund", "title": "Refund", "goal": "Start the refund.", "next": ["closing"],
          "templates": {"en": ["I have started your refund, it reaches your card within five days."]}},
         {"id": "closing", "title": "Closing", "goal": "Close the chat.",
@@ -66,7 +67,8 @@ def labelled() -> list[tuple[list[Message], str]]:
 
 
 def test_the_features_never_name_a_step(tmp_path: Path) -> None:
-    """Renaming every step of a flow leaves every candidate's features unchanged: the weights carry to any flow."""
+    """Renaming every step of a flow leaves every candidate's features unchanged: the weights carry to
+    any flow."""
     flow = desk(tmp_path)
     renamed = json.loads(json.dumps(DESK).replace("order_number", "s2").replace("return_reason", "s3")
                          .replace("replacement", "s4").replace("refund", "s5").replace("closing", "s6"))
@@ -79,7 +81,8 @@ def test_the_features_never_name_a_step(tmp_path: Path) -> None:
                        for messages, step in labelled()]
     conversation = opening("the teapot lid is chipped")
     mine = features(flow, StepTracker(flow, embedder).read(conversation), Examples.build(flow, moments))
-    theirs = features(other, StepTracker(other, embedder).read(conversation), Examples.build(other, renamed_moments))
+    theirs = features(other, StepTracker(other, embedder).read(conversation),
+                      Examples.build(other, renamed_moments))
     assert mine.shape == (len(flow.steps), len(FEATURES))
     np.testing.assert_array_equal(mine, theirs)
 
@@ -144,7 +147,8 @@ def test_a_labelled_transcript_gives_a_moment_and_an_agent_message_per_labelled_
                                {"role": "agent", "text": "Welcome Ana! Which order is it?", "step": "welcome",
                                 "acts": ["welcome", "order_number"]},
                                {"role": "customer", "text": "A-12"},
-                               {"role": "agent", "text": "Sorry! A new one ships today.", "step": "replacement"},
+                               {"role": "agent", "text": "Sorry! A new one ships today.",
+                                "step": "replacement"},
                                {"role": "agent", "text": "an unlabelled aside"}]}
     path.write_text(json.dumps(transcript) + "\n", encoding="utf-8")
     examples = load_examples(path, flow)
@@ -197,8 +201,9 @@ def test_enough_labelled_transcripts_teach_the_flow_its_own_acts_and_next_steps(
     model), and picks the next step with the flow's own moment model; with too few it keeps the templates."""
     flow = desk(tmp_path)
     path = tmp_path / "returns_desk.examples.jsonl"
+    stories = [*((t, True) for t in BROKEN), *((t, False) for t in CHANGED)]
     lines = [json.dumps({"messages": desk_transcript(text, broken, n)})
-             for n, (text, broken) in enumerate([*((t, True) for t in BROKEN), *((t, False) for t in CHANGED)])]
+             for n, (text, broken) in enumerate(stories)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     examples = load_examples(path, flow)
     assert (len(examples.moments), len(examples.turns)) == (24, 24)
@@ -257,16 +262,19 @@ def test_a_team_adds_a_flow_and_its_labelled_conversations_and_drafts_follow_the
     copilot.warm_up()
     assert copilot.drafter.tracker(copilot.knowledge.flows["returns_desk"]).model is not None
     body = {"platform": "livechat", "flow": "returns_desk", "language": "en",
-            "messages": [m.model_dump(exclude_none=True) for m in opening("the mirror arrived with a crack across it")]}
+            "messages": [m.model_dump(exclude_none=True)
+                         for m in opening("the mirror arrived with a crack across it")]}
     response = copilot.draft(DraftRequest.model_validate(body))
     assert response.step == "replacement"
     assert "new one" in response.draft
     (root / "flows" / "returns_desk.examples.jsonl").write_text(lines + '\n{"input": {}}\n', encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"returns_desk.examples.jsonl:13"):
         copilot.ingest()
-    assert copilot.draft(DraftRequest.model_validate(body)).step == "replacement"  # the old knowledge still serves
+    # the old knowledge still serves
+    assert copilot.draft(DraftRequest.model_validate(body)).step == "replacement"
     (root / "flows" / "returns_desk.examples.jsonl").write_text(lines + "\n", encoding="utf-8")
-    copilot.ingest()  # a reindex while serving reads the labelled conversations again before any draft needs them
+    # a reindex while serving reads the labelled conversations again before any draft needs them
+    copilot.ingest()
     assert "returns_desk" in copilot.drafter._trackers
 
 

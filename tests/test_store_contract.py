@@ -1,5 +1,6 @@
-"""The store's contract, run on SQLite and on a real PostgreSQL server: drafts are kept once by id, the latest
-verdict counts, statistics are computed in the database, and replicas sharing one database count every draft once."""
+"""The store's contract, run on SQLite and on a real PostgreSQL server: drafts are kept once by id, the
+latest verdict counts, statistics are computed in the database, and replicas sharing one database count
+every draft once."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def test_a_draft_recorded_twice_is_one_draft_and_its_latest_verdict_counts(datab
     store.record_draft(*draft_pair("d0"))  # a retry, or a second replica recording the same draft
     store.record_feedback(FeedbackRequest(draft_id="d0", action="rejected"))
     store.record_feedback(FeedbackRequest(draft_id="d0", action="accepted"))
-    store.record_feedback(FeedbackRequest(draft_id="d1", action="edited", final_text="Dạ em chào chị Lan ạ."))
+    store.record_feedback(FeedbackRequest(draft_id="d1", action="edited",
+                                          final_text="Dạ em chào chị Lan ạ."))
     store.record_feedback(FeedbackRequest(draft_id="d2", action="rejected"))
     stats = store.stats()
     assert stats["total"] == {"drafts": 4, "feedback": 3, "accepted_rate": 0.333, "edited_rate": 0.333,
@@ -71,7 +73,8 @@ def test_replicas_opening_a_new_database_at_once_migrate_it_once(database_url: s
         thread.join()
     assert not errors and len(opened) == 4
     tables = set(inspect(opened[0].engine).get_table_names())
-    assert {"drafts", "feedback", "conversations", "messages", "message_violations", "alembic_version"} <= tables
+    expected = {"drafts", "feedback", "conversations", "messages", "message_violations", "alembic_version"}
+    assert expected <= tables
 
 
 def app_on(url: str, make_knowledge: Callable[..., Path], tmp_path: Path, name: str) -> TestClient:
@@ -87,8 +90,10 @@ def test_two_replicas_on_one_postgresql_count_every_draft_once(
     from helpers.postgres import create_database
 
     url = create_database(postgres, "replicas")
-    conversation = {"platform": "shopee", "messages": [{"role": "customer", "text": "shop oi don em bao gio giao"}]}
-    with app_on(url, make_knowledge, tmp_path, "a") as first, app_on(url, make_knowledge, tmp_path, "b") as second:
+    conversation = {"platform": "shopee",
+                    "messages": [{"role": "customer", "text": "shop oi don em bao gio giao"}]}
+    with (app_on(url, make_knowledge, tmp_path, "a") as first,
+          app_on(url, make_knowledge, tmp_path, "b") as second):
         ids = []
         for number in range(10):
             replica = (first, second)[number % 2]
@@ -98,12 +103,15 @@ def test_two_replicas_on_one_postgresql_count_every_draft_once(
         for number, draft_id in enumerate(ids):  # the verdict reaches the other replica
             other = (second, first)[number % 2]
             action = "accepted" if number < 6 else "rejected"
-            assert other.post("/v1/feedback", json={"draft_id": draft_id, "action": action}).status_code == 200
+            verdict = {"draft_id": draft_id, "action": action}
+            assert other.post("/v1/feedback", json=verdict).status_code == 200
         stats = [replica.get("/v1/stats").json()["total"] for replica in (first, second)]
     assert stats[0] == stats[1] == {"drafts": 10, "feedback": 10, "accepted_rate": 0.6, "edited_rate": 0.0,
                                     "rejected_rate": 0.4}
     for name in ("a", "b"):
-        assert not (tmp_path / name / "data" / "feedback.sqlite3").exists(), "a replica wrote to its own SQLite"
+        assert not (tmp_path / name / "data" / "feedback.sqlite3").exists(), (
+            "a replica wrote to its own SQLite"
+        )
 
 
 def test_a_store_written_before_the_migrations_keeps_its_rows(tmp_path: Path) -> None:
@@ -116,8 +124,10 @@ def test_a_store_written_before_the_migrations_keeps_its_rows(tmp_path: Path) ->
             CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, draft_id TEXT NOT NULL REFERENCES
                 drafts(draft_id), action TEXT NOT NULL CHECK (action IN ('accepted', 'edited', 'rejected')),
                 final_text TEXT, created_at REAL NOT NULL);
-            INSERT INTO drafts VALUES ('old', 1.0, 'shopee', 'livechat', 'greeting', 'vi', 'local', 'Dạ', '{}');
-            INSERT INTO feedback (draft_id, action, final_text, created_at) VALUES ('old', 'accepted', NULL, 2.0);
+            INSERT INTO drafts VALUES
+                ('old', 1.0, 'shopee', 'livechat', 'greeting', 'vi', 'local', 'Dạ', '{}');
+            INSERT INTO feedback (draft_id, action, final_text, created_at)
+                VALUES ('old', 'accepted', NULL, 2.0);
         """)
     store = FeedbackStore(path)
     assert store.stats()["total"]["drafts"] == 1 and store.stats()["total"]["accepted_rate"] == 1.0

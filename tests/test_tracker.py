@@ -39,7 +39,8 @@ GREETING_VI = "Dạ em chào chị Lan, em là Minh bên Đậu Shop ạ. Chị 
     (["hi, my popup is broken!!"], "greeting"),
     (["hello", GREETING, "the popup is not working on my store"], "probing"),
     (["hello", GREETING, "This is the third time it breaks, this is ridiculous!!"], "empathy"),
-    (["Shop ơi", GREETING_VI, "Shop ơi em đặt nhầm size, muốn hủy đơn được không?"], "troubleshoot"),
+    (["Shop ơi", GREETING_VI, "Shop ơi em đặt nhầm size, muốn hủy đơn được không?"],
+     "troubleshoot"),
     (["hi", GREETING, "my popup stopped showing", "Could you tell me which page and since when?",
       "homepage, since yesterday, store is anna-shop.myshopify.com"], "set_expectation"),
     (["hi", GREETING, "popup gone", "Please enable the app embed in Online Store > Themes > Customize.",
@@ -52,11 +53,16 @@ GREETING_VI = "Dạ em chào chị Lan, em là Minh bên Đậu Shop ạ. Chị 
       "yes, another issue: the countdown timer shows the wrong time"], "probing"),
     (["chao shop", GREETING_VI, "don cua minh giao 6 ngay roi van chua nhan duoc, ma don 230512ABC"],
      "set_expectation"),
-    # "điện thoại" (phone) folds to the letters of "điên" (mad): asking for a phone number is not anger.
-    (["Shop ơi", GREETING_VI, "cho mình xin số điện thoại của shop để hỏi đơn hàng"], "probing"),
+    # "điện thoại" (phone) folds to the letters of "điên" (mad): asking for a phone number is not
+    # anger.
+    (["Shop ơi", GREETING_VI, "cho mình xin số điện thoại của shop để hỏi đơn hàng"],
+     "probing"),
 ])
-def test_next_step_follows_the_customer_and_the_flow(tracker: StepTracker, turns: list[str], step: str) -> None:
-    assert tracker.locate(conversation(*turns), names=["Anna", "Lan", "Minh", "Avada", "Đậu Shop"]).step == step
+def test_next_step_follows_the_customer_and_the_flow(
+    tracker: StepTracker, turns: list[str], step: str
+) -> None:
+    names = ["Anna", "Lan", "Minh", "Avada", "Đậu Shop"]
+    assert tracker.locate(conversation(*turns), names=names).step == step
 
 
 def test_one_agent_message_can_perform_several_steps(tracker: StepTracker) -> None:
@@ -67,7 +73,8 @@ def test_one_agent_message_can_perform_several_steps(tracker: StepTracker) -> No
 
 
 def test_location_reports_steps_done_next_steps_and_a_reason(tracker: StepTracker) -> None:
-    location = tracker.locate(conversation("hello", GREETING, "the popup is not working"), names=["Anna", "Minh"])
+    location = tracker.locate(conversation("hello", GREETING, "the popup is not working"),
+                              names=["Anna", "Minh"])
     assert location.steps_done == ["greeting"]
     assert location.next_steps == ["set_expectation", "troubleshoot", "probing"]
     assert location.reasons and "probing" in location.reasons[0]
@@ -81,10 +88,11 @@ UNSEEN_FLOW = {
          "templates": {"en": ["Hello, welcome to Lotus Bank verification."]}},
         {"id": "ask_name", "title": "Ask name", "goal": "Ask for the customer's full legal name.",
          "next": ["ask_account_number"], "templates": {"en": ["May I have your full legal name, please?"]}},
-        {"id": "ask_account_number", "title": "Ask account number", "goal": "Ask for the bank account number.",
-         "next": ["confirm"], "templates": {"en": ["Could you type your account number?"]}},
-        {"id": "confirm", "title": "Confirm", "goal": "Confirm the identity is verified.", "next": ["goodbye"],
-         "templates": {"en": ["Thank you, your identity is verified."]}},
+        {"id": "ask_account_number", "title": "Ask account number",
+         "goal": "Ask for the bank account number.", "next": ["confirm"],
+         "templates": {"en": ["Could you type your account number?"]}},
+        {"id": "confirm", "title": "Confirm", "goal": "Confirm the identity is verified.",
+         "next": ["goodbye"], "templates": {"en": ["Thank you, your identity is verified."]}},
         {"id": "goodbye", "title": "Goodbye", "goal": "Close the conversation.",
          "templates": {"en": ["Have a nice day, goodbye."]}},
     ],
@@ -103,8 +111,8 @@ def unseen(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransform
     (["hi", "Hello there, welcome to Lotus Bank verification!", "ok"], "ask_name", ["hello"]),
     (["hi", "Hello, welcome to Lotus Bank verification. What is your full legal name?", "Tran Van An"],
      "ask_account_number", ["hello", "ask_name"]),
-    (["hi", "Welcome to Lotus Bank verification.", "hey", "Can I have your full legal name please?", "Tran Van An",
-      "Thanks! Now please type your bank account number.", "0123456789"], "confirm",
+    (["hi", "Welcome to Lotus Bank verification.", "hey", "Can I have your full legal name please?",
+      "Tran Van An", "Thanks! Now please type your bank account number.", "0123456789"], "confirm",
      ["hello", "ask_name", "ask_account_number"]),
 ])
 def test_a_flow_never_seen_before_is_followed_from_its_yaml(
@@ -129,4 +137,5 @@ def test_names_are_removed_as_whole_words() -> None:
 
     removed = without_names("Hi Lan, An here. Is there anything else?", ["An", "Lan"])
     assert removed == "Hi ,  here. Is there anything else?"
-    assert without_names("Dạ em chào chị Ánh, em là An ạ", ["Ánh", "An"]) == "Dạ em chào chị , em là  ạ"
+    assert without_names("Dạ em chào chị Ánh, em là An ạ", ["Ánh", "An"]) == (
+        "Dạ em chào chị , em là  ạ")

@@ -21,12 +21,14 @@ ROWS = [  # text, intent, issue type, urgency, sentiment
     ("the popup is not showing on my store", "app_bug", "technical_support", "medium", "neutral"),
     ("popup không hiện trên điện thoại", "app_bug", "technical_support", "medium", "neutral"),
     ("your app broke our checkout, nobody can pay!!", "app_bug", "technical_support", "urgent", "negative"),
-    ("app làm sập trang thanh toán, khách không trả tiền được", "app_bug", "technical_support", "urgent", "negative"),
+    ("app làm sập trang thanh toán, khách không trả tiền được", "app_bug", "technical_support",
+     "urgent", "negative"),
     ("thank you so much, great app", "other", "idea_suggestion", "low", "positive"),
     ("cảm ơn shop nhiều, hàng đẹp lắm", "other", "idea_suggestion", "low", "positive"),
 ]
 EXAMPLES = "examples:\n" + "".join(
-    f'  - {{text: "{t}", intent: {i}, issue_type: {k}, urgency: {u}, sentiment: {s}}}\n' for t, i, k, u, s in ROWS)
+    f'  - {{text: "{t}", intent: {i}, issue_type: {k}, urgency: {u}, sentiment: {s}}}\n'
+    for t, i, k, u, s in ROWS)
 
 
 def write_examples(folder: Path, text: str = EXAMPLES) -> Path:
@@ -45,14 +47,17 @@ def test_examples_load_and_a_missing_folder_is_no_examples(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(("change", "field", "reason"), [
-    (lambda t: t.replace("intent: app_bug", "intent: app_bugs", 1), "examples.4.intent", "unknown intent 'app_bugs'"),
+    (lambda t: t.replace("intent: app_bug", "intent: app_bugs", 1), "examples.4.intent",
+     "unknown intent 'app_bugs'"),
     (lambda t: t.replace("urgency: high", "urgency: critical", 1), "examples.2.urgency", "urgent"),
     (lambda t: t.replace("sentiment: positive", "sentiment: positive, mood: happy", 1), "examples.8.mood",
      "unknown field"),
     (lambda t: t.replace('text: "how do I cancel my order", ', "", 1), "examples.0.text", "missing"),
     (lambda t: "examples: []\n", "examples", "at least 1"),
 ])
-def test_a_bad_example_is_named_with_file_and_field(tmp_path: Path, change: object, field: str, reason: str) -> None:
+def test_a_bad_example_is_named_with_file_and_field(
+    tmp_path: Path, change: object, field: str, reason: str
+) -> None:
     folder = write_examples(tmp_path / "ex", change(EXAMPLES))  # type: ignore[operator]
     with pytest.raises(KnowledgeError) as caught:
         load_examples(folder, INTENTS)
@@ -82,7 +87,8 @@ def test_the_issue_type_is_read_together_with_the_intent() -> None:
     words = [("order page popup not showing", {"issue_type": "order_request"}),
              ("order widget broken", {"issue_type": "order_request"}),
              ("order popup broken", {"issue_type": "order_request"})]
-    intents = [("order popup not showing", {"intent": "app_bug"}), ("order widget not showing", {"intent": "app_bug"}),
+    intents = [("order popup not showing", {"intent": "app_bug"}),
+               ("order widget not showing", {"intent": "app_bug"}),
                ("order popup broken", {"intent": "app_bug"})]
     model = TriageModel([*both, *words, *intents])
     alone = model.models["issue_type"].predict_proba(model._features("order popup not showing"))[0]
@@ -115,7 +121,8 @@ def test_example_vectors_are_cached_between_starts_and_refreshed_when_examples_c
     first = TriageModel(labelled(folder), embedder, cache)
     second = TriageModel(labelled(folder), embedder, cache)
     assert embedder.batches == 1 and len(list(cache.glob("*.npy"))) == 1
-    assert first.read("popup ko hien")["intent"].probabilities == second.read("popup ko hien")["intent"].probabilities
+    read_first, read_second = first.read("popup ko hien"), second.read("popup ko hien")
+    assert read_first["intent"].probabilities == read_second["intent"].probabilities
     write_examples(folder, EXAMPLES.replace("great app", "great app!!"))
     TriageModel(labelled(folder), embedder, cache)
     assert embedder.batches == 2 and len(list(cache.glob("*.npy"))) == 1
@@ -135,7 +142,8 @@ NEEDS = [  # ten-ish examples of three needs, as a new team writes them
 
 
 def test_a_message_far_from_every_need_is_out_of_scope_with_its_score() -> None:
-    model = TriageModel([(text, {"intent": intent}) for text, intent in NEEDS], HashingEmbedder(), scope_rejects=0.1)
+    model = TriageModel([(text, {"intent": intent}) for text, intent in NEEDS], HashingEmbedder(),
+                        scope_rejects=0.1)
     inside = model.read("can you cancel my order")["intent"]
     outside = model.read("what will the weather be in Paris tomorrow")["intent"]
     assert inside.label == "cancel_order" and not inside.out_of_scope

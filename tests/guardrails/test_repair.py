@@ -1,4 +1,5 @@
-"""Repair: the review ask is appended from the flow, placeholders filled or dropped, the rest rewritten or cut."""
+"""Repair: the review ask appended from the flow, placeholders filled or dropped, the rest rewritten or
+cut."""
 
 from __future__ import annotations
 
@@ -23,16 +24,20 @@ def repairer(kb: KnowledgeBase) -> Repairer:
     return Repairer(GuardrailEngine.from_knowledge(kb))
 
 
-def run(repairer: Repairer, kb: KnowledgeBase, text: str, platform: str, step: str, **kwargs: object) -> object:
+def run(
+    repairer: Repairer, kb: KnowledgeBase, text: str, platform: str, step: str, **kwargs: object
+) -> object:
     engine = repairer.engine
     context = engine.context(text, platform=platform, step=step)
-    return repairer.repair(text, context, kwargs.pop("slots", SLOTS), kb.flows["livechat"].step(step), **kwargs)
+    flow_step = kb.flows["livechat"].step(step)
+    return repairer.repair(text, context, kwargs.pop("slots", SLOTS), flow_step, **kwargs)
 
 
 def test_missing_review_ask_is_appended_in_english(repairer: Repairer, kb: KnowledgeBase) -> None:
     outcome = run(repairer, kb, "Thanks so much, have a great day!", "livechat", "farewell")
     assert outcome.result.allowed and outcome.text.startswith("Thanks so much, have a great day! ")
-    assert "review" in outcome.text.lower() and outcome.repairs == ["appended the review ask from the flow's template"]
+    assert "review" in outcome.text.lower()
+    assert outcome.repairs == ["appended the review ask from the flow's template"]
 
 
 def test_missing_review_ask_is_appended_in_vietnamese(repairer: Repairer, kb: KnowledgeBase) -> None:
@@ -42,7 +47,8 @@ def test_missing_review_ask_is_appended_in_vietnamese(repairer: Repairer, kb: Kn
 
 
 def test_placeholders_are_filled_from_the_request(repairer: Repairer, kb: KnowledgeBase) -> None:
-    outcome = run(repairer, kb, "Hi [Customer's Name], this is {agent_name} from <brand>.", "livechat", "greeting")
+    outcome = run(repairer, kb, "Hi [Customer's Name], this is {agent_name} from <brand>.", "livechat",
+                  "greeting")
     assert outcome.text == "Hi Anna, this is Minh from Avada." and outcome.result.allowed
 
 
@@ -52,14 +58,18 @@ def test_sentence_with_an_unfillable_placeholder_is_removed(repairer: Repairer, 
     assert outcome.text == "Glad it works now! Anything else?" and outcome.result.allowed
 
 
-def test_rule_breaking_sentence_is_rewritten_by_the_drafter_when_it_can(repairer: Repairer, kb: KnowledgeBase) -> None:
+def test_rule_breaking_sentence_is_rewritten_by_the_drafter_when_it_can(
+    repairer: Repairer, kb: KnowledgeBase
+) -> None:
     calls: list[list[str]] = []
 
     def regenerate(text: str, violations: list[Violation]) -> str:
         calls.append([v.rule for v in violations])
-        return "Nếu anh/chị muốn hủy, anh/chị có thể tự gửi yêu cầu Hủy đơn trên ứng dụng ạ."
+        return ("Nếu anh/chị muốn hủy, anh/chị có thể tự gửi yêu cầu Hủy đơn "
+                "trên ứng dụng ạ.")
 
-    outcome = run(repairer, kb, "Anh/chị hủy đơn giúp shop nhé.", "shopee", "troubleshoot", regenerate=regenerate)
+    outcome = run(repairer, kb, "Anh/chị hủy đơn giúp shop nhé.", "shopee", "troubleshoot",
+                  regenerate=regenerate)
     assert calls == [["buyer_cancel_request"]] and outcome.result.allowed
     assert outcome.text.startswith("Nếu anh/chị muốn hủy")
 

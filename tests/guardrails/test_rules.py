@@ -14,7 +14,9 @@ def engine() -> GuardrailEngine:
     return GuardrailEngine.from_knowledge(KnowledgeBase.load(SHIPPED_KNOWLEDGE))
 
 
-def rules(engine: GuardrailEngine, text: str, platform: str = "shopee", step: str = "troubleshoot") -> list[str]:
+def rules(
+    engine: GuardrailEngine, text: str, platform: str = "shopee", step: str = "troubleshoot"
+) -> list[str]:
     return engine.check(text, engine.context(text, platform=platform, step=step)).rules()
 
 
@@ -30,7 +32,8 @@ def test_asking_the_buyer_to_cancel_is_blocked(engine: GuardrailEngine, text: st
 
 
 @pytest.mark.parametrize("text", [
-    "Nếu anh/chị muốn hủy, anh/chị có thể tự gửi yêu cầu Hủy đơn trên ứng dụng ạ.",
+    ("Nếu anh/chị muốn hủy, anh/chị có thể tự gửi yêu cầu Hủy đơn "
+     "trên ứng dụng ạ."),
     "Đơn đã giao cho đơn vị vận chuyển nên không thể hủy được ạ.",
     "neu ban muon huy thi ban co the tu bam Huy don trong chi tiet don hang nhe",
     "If you'd like to cancel, you can send the request yourself with the Cancel order button.",
@@ -171,13 +174,14 @@ def test_violation_has_message_severity_and_the_span_of_the_offending_text(engin
 
 
 @pytest.mark.parametrize(("text", "platform", "step"), [
-    ("Dạ đơn của chị đã được bàn giao cho đơn vị vận chuyển nên hệ thống không còn cho phép hủy nữa ạ.",
-     "shopee", "troubleshoot"),
+    ("Dạ đơn của chị đã được bàn giao cho đơn vị vận chuyển nên hệ thống "
+     "không còn cho phép hủy nữa ạ.", "shopee", "troubleshoot"),
     ("Dạ em hiểu, quyền lợi của anh vẫn được đảm bảo ạ.", "shopee", "empathy"),
     ("Dạ chờ lâu như vậy thì đúng là rất khó chịu ạ.", "shopee", "empathy"),
-    ("Chị bấm Trả hàng/Hoàn tiền, shop đồng ý, sau đó chị đặt lại đơn mới nhé.", "shopee", "troubleshoot"),
-    ("Thanks Anna! If you have a minute, a quick review of our app on the Shopify App Store would really help "
-     "our team.", "livechat", "farewell"),
+    ("Chị bấm Trả hàng/Hoàn tiền, shop đồng ý, sau đó chị đặt lại đơn mới nhé.",
+     "shopee", "troubleshoot"),
+    ("Thanks Anna! If you have a minute, a quick review of our app on the Shopify App Store would really "
+     "help our team.", "livechat", "farewell"),
 ])
 def test_compliant_lines_that_once_tripped_a_rule_stay_allowed(
     engine: GuardrailEngine, text: str, platform: str, step: str

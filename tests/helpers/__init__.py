@@ -50,14 +50,17 @@ def document(doc_id: str, title: str, body: str, **meta: Any) -> str:
 MINI_DOCS = {
     "policies/shopee-cancel.md": document(
         "shopee-cancel", "Shopee: hủy đơn hàng",
-        "# Shopee cancel\n\n## Hủy đơn\nNgười mua tự gửi yêu cầu hủy đơn trên ứng dụng. "
-        "Đơn đã giao cho đơn vị vận chuyển thì không thể hủy.\n\n## Don't\nNever ask the buyer to cancel.",
+        "# Shopee cancel\n\n## Hủy đơn\n"
+        "Người mua tự gửi yêu cầu hủy đơn trên ứng dụng. "
+        "Đơn đã giao cho đơn vị vận chuyển thì không thể hủy.\n\n"
+        "## Don't\nNever ask the buyer to cancel.",
         platforms="[shopee]", steps="[troubleshoot]", language="[vi, en]",
     ),
     "faqs/popup.md": document(
         "popup-not-showing", "Popup not showing on the store",
-        "# Popup\n\n## Common causes\nThe app embed is disabled in the theme editor, or display rules exclude "
-        "the page.\n\n## Fix\nEnable the app embed and clear the cache.",
+        "# Popup\n\n## Common causes\n"
+        "The app embed is disabled in the theme editor, or display rules exclude the page.\n\n"
+        "## Fix\nEnable the app embed and clear the cache.",
         kind="faq", platforms="[livechat]", language="[en]",
     ),
     "playbooks/tone.md": document(

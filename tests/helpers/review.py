@@ -26,5 +26,7 @@ def review_copilot(shipped: Copilot, tmp_path: Path, database_url: str = "", **s
 def counts(copilot: Copilot) -> tuple[int, int, int]:
     """Conversations, messages and violations stored."""
     with copilot.database.reading() as db:
-        return tuple(int(db.execute(select(func.count()).select_from(table)).scalar() or 0)  # type: ignore[return-value]
-                     for table in (conversations, messages, message_violations_table))
+        tables = (conversations, messages, message_violations_table)
+        return tuple(  # type: ignore[return-value]
+            int(db.execute(select(func.count()).select_from(table)).scalar() or 0) for table in tables
+        )

@@ -16,8 +16,10 @@ from fastapi import FastAPI
 @contextmanager
 def serving(app: FastAPI, **config: Any) -> Iterator[str]:
     """The app's base URL while it is served; `config` goes to `uvicorn.Config` (e.g. `log_config=None` to let
-    the access log reach the root logger). The start (the copilot warming up) is given two minutes on a busy machine."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, **{"log_level": "warning", **config}))
+    the access log reach the root logger). The start (the copilot warming up) is given two minutes on a
+    busy machine."""
+    options = {"log_level": "warning", **config}
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 120

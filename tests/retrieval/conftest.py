@@ -23,7 +23,8 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
     log = (data / "server.log").open("wb")
-    process = subprocess.Popen([binary, "run", "--path", str(data), "--port", str(port)], stdout=log, stderr=log)
+    process = subprocess.Popen([binary, "run", "--path", str(data), "--port", str(port)],
+                               stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

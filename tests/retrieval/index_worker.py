@@ -1,7 +1,9 @@
 """A separate process for the reindex tests, so they can kill it, or search from a fresh one.
 
-    python index_worker.py ingest KNOWLEDGE INDEX          # prints "embedded N/TOTAL" per batch, then the report
-    python index_worker.py search KNOWLEDGE INDEX QUERY... # prints {"results": ..., "vectors": N} as JSON
+    python index_worker.py ingest KNOWLEDGE INDEX
+        prints "embedded N/TOTAL" per batch, then the report
+    python index_worker.py search KNOWLEDGE INDEX QUERY...
+        prints {"results": ..., "vectors": N} as JSON
     python index_worker.py hold-lock KNOWLEDGE INDEX SECONDS
 """
 
@@ -23,8 +25,10 @@ def main(command: str, knowledge: str, index: str, *rest: str) -> None:
     settings = Settings(knowledge_dir=Path(knowledge), index_dir=Path(index))
     knowledge_index = KnowledgeIndex(settings, embedder=HashingEmbedder())
     if command == "ingest":
-        report = knowledge_index.ingest(KnowledgeBase.load(settings.knowledge_dir),
-                                        progress=lambda done, total: print(f"embedded {done}/{total}", flush=True))
+        def progress(done: int, total: int) -> None:
+            print(f"embedded {done}/{total}", flush=True)
+
+        report = knowledge_index.ingest(KnowledgeBase.load(settings.knowledge_dir), progress=progress)
         print(json.dumps(report.to_dict()), flush=True)
     elif command == "search":
         results = {f"{mode}: {query}": [[hit.chunk.doc_id, hit.chunk.section, hit.score]

@@ -30,18 +30,21 @@ Không xin số điện thoại.
 
 
 def chunks(max_chars: int = 1000) -> list:  # type: ignore[type-arg]
-    return MarkdownChunker(max_chars=max_chars, overlap=0).split(parse_document(TEXT, Path("exchange-guide.md")))
+    document = parse_document(TEXT, Path("exchange-guide.md"))
+    return MarkdownChunker(max_chars=max_chars, overlap=0).split(document)
 
 
 def test_sections_follow_headings_and_keep_the_heading_path() -> None:
     sections = [chunk.section for chunk in chunks()]
-    assert sections == ["Exchange guide", "Full exchange", "Đổi một phần", "Đổi một phần > Lưu ý"]
+    assert sections == ["Exchange guide", "Full exchange", "Đổi một phần",
+                        "Đổi một phần > Lưu ý"]
 
 
 def test_chunks_carry_document_metadata_for_filters_and_citations() -> None:
     first = chunks()[1]
     assert first.id == "exchange-guide::001" and first.doc_id == "exchange-guide"
-    assert first.platforms == ("shopee",) and first.steps == ("troubleshoot",) and first.languages == ("en", "vi")
+    assert first.platforms == ("shopee",) and first.steps == ("troubleshoot",)
+    assert first.languages == ("en", "vi")
     assert first.text.startswith("The buyer presses Return/Refund")
     assert "Exchange guide" in first.search_text and "Full exchange" in first.search_text
 
@@ -49,7 +52,8 @@ def test_chunks_carry_document_metadata_for_filters_and_citations() -> None:
 def test_long_sections_are_split_by_size() -> None:
     long_text = TEXT.replace("Intro line before any section.", " ".join(["word"] * 400))
     document = parse_document(long_text, Path("exchange-guide.md"))
-    pieces = [c for c in MarkdownChunker(max_chars=300, overlap=0).split(document) if c.section == "Exchange guide"]
+    split = MarkdownChunker(max_chars=300, overlap=0).split(document)
+    pieces = [c for c in split if c.section == "Exchange guide"]
     assert len(pieces) >= 6 and all(len(piece.text) <= 300 for piece in pieces)
 
 

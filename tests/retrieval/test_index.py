@@ -24,7 +24,9 @@ def embedded_texts(embedder: HashingEmbedder) -> list[str]:
     return [text for call in embedder.calls for text in call]
 
 
-def test_first_ingest_embeds_everything_and_reports_it(make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
+def test_first_ingest_embeds_everything_and_reports_it(
+    make_knowledge: Callable[..., Path], tmp_path: Path
+) -> None:
     embedder = HashingEmbedder()
     report = make_copilot(make_knowledge(), tmp_path, embedder).ingest()
     assert report.documents == 3 and report.chunks == report.embedded_chunks > 0
@@ -32,7 +34,9 @@ def test_first_ingest_embeds_everything_and_reports_it(make_knowledge: Callable[
     assert len(embedded_texts(embedder)) == report.chunks
 
 
-def test_unchanged_documents_are_not_embedded_again(make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
+def test_unchanged_documents_are_not_embedded_again(
+    make_knowledge: Callable[..., Path], tmp_path: Path
+) -> None:
     root = make_knowledge()
     make_copilot(root, tmp_path).ingest()
     embedder = HashingEmbedder()
@@ -40,11 +44,13 @@ def test_unchanged_documents_are_not_embedded_again(make_knowledge: Callable[...
     assert report.embedded_chunks == 0 and report.unchanged == 3 and embedder.calls == []
 
 
-def test_changed_document_alone_is_embedded_again(make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
+def test_changed_document_alone_is_embedded_again(
+    make_knowledge: Callable[..., Path], tmp_path: Path
+) -> None:
     root = make_knowledge()
     make_copilot(root, tmp_path).ingest()
-    changed = document("tone", "Tone of voice", "# Tone\n\n## Always\nStay calm, warm and never blame anyone.",
-                       kind="playbook")
+    changed = document("tone", "Tone of voice",
+                       "# Tone\n\n## Always\nStay calm, warm and never blame anyone.", kind="playbook")
     make_knowledge({"playbooks/tone.md": changed})
     embedder = HashingEmbedder()
     copilot = make_copilot(root, tmp_path, embedder)
@@ -55,7 +61,9 @@ def test_changed_document_alone_is_embedded_again(make_knowledge: Callable[..., 
     assert found[0].chunk.text.startswith("Stay calm")
 
 
-def test_removed_document_disappears_from_results(make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
+def test_removed_document_disappears_from_results(
+    make_knowledge: Callable[..., Path], tmp_path: Path
+) -> None:
     root = make_knowledge()
     copilot = make_copilot(root, tmp_path)
     copilot.ingest()
@@ -68,16 +76,21 @@ def test_removed_document_disappears_from_results(make_knowledge: Callable[..., 
     assert copilot.index.store.count() == report.chunks
 
 
-def test_hybrid_finds_unaccented_vietnamese_and_english(make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
+def test_hybrid_finds_unaccented_vietnamese_and_english(
+    make_knowledge: Callable[..., Path], tmp_path: Path
+) -> None:
     copilot = make_copilot(make_knowledge(), tmp_path)
     copilot.ingest()
-    assert copilot.search("khach muon huy don da giao van chuyen", platform="shopee")[0].chunk.doc_id == "shopee-cancel"
+    unaccented = copilot.search("khach muon huy don da giao van chuyen", platform="shopee")
+    assert unaccented[0].chunk.doc_id == "shopee-cancel"
     top = copilot.search("popup not showing on my store", platform="livechat")[0]
     assert top.chunk.doc_id == "popup-not-showing" and 0 < top.score <= 1
     assert top.dense_rank is not None and top.lexical_rank is not None
 
 
-def test_platform_filter_excludes_other_platforms(make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
+def test_platform_filter_excludes_other_platforms(
+    make_knowledge: Callable[..., Path], tmp_path: Path
+) -> None:
     copilot = make_copilot(make_knowledge(), tmp_path)
     copilot.ingest()
     ids = {hit.chunk.doc_id for hit in copilot.search("popup theme app embed", k=10, platform="shopee")}
@@ -122,7 +135,8 @@ def test_a_small_index_is_searched_exactly_in_memory_and_a_large_one_in_the_stor
     in_memory = copilot.index.retriever()
     assert isinstance(in_memory.store, ExactVectors)
 
-    def ranked(hits: list[Any]) -> tuple[str, set[str]]:  # the best, then the rest in any order (equal scores)
+    def ranked(hits: list[Any]) -> tuple[str, set[str]]:
+        """The best, then the rest in any order (equal scores)."""
         return hits[0].chunk.id, {hit.chunk.id for hit in hits}
 
     exact = [ranked(in_memory.search(q, k=4, mode="dense")) for q in queries]

@@ -13,16 +13,17 @@ def chunk(cid: str, text: str, platforms: tuple[str, ...] = ()) -> Chunk:
 
 
 CHUNKS = [
-    chunk("cancel", "Người mua tự gửi yêu cầu hủy đơn. Đơn đã giao cho đơn vị vận chuyển thì không hủy được.",
-          ("shopee",)),
+    chunk("cancel", "Người mua tự gửi yêu cầu hủy đơn. "
+          "Đơn đã giao cho đơn vị vận chuyển thì không hủy được.", ("shopee",)),
     chunk("refund", "Khách bấm Trả hàng/Hoàn tiền, shop bấm Đồng ý.", ("shopee",)),
     chunk("popup", "Popup not showing: enable the app embed in the theme editor.", ("livechat",)),
 ]
 
 
 def test_tokens_are_folded_with_word_pairs_and_no_stop_words() -> None:
-    assert lexical_tokens("Đơn của tôi bị giao trễ") == ["don", "toi", "bi", "giao", "tre", "don_toi", "toi_bi",
-                                                        "bi_giao", "giao_tre"]
+    assert lexical_tokens("Đơn của tôi bị giao trễ") == [
+        "don", "toi", "bi", "giao", "tre", "don_toi", "toi_bi", "bi_giao", "giao_tre"
+    ]
 
 
 def test_chat_shorthand_is_expanded_and_kept() -> None:
@@ -38,7 +39,8 @@ def test_unaccented_query_finds_accented_text() -> None:
 
 def test_filter_excludes_other_platforms() -> None:
     index = BM25Index(CHUNKS)
-    found = [CHUNKS[i].id for i, _ in index.search("popup hoan tien", k=3, where=SearchFilter(platform="shopee"))]
+    hits = index.search("popup hoan tien", k=3, where=SearchFilter(platform="shopee"))
+    found = [CHUNKS[i].id for i, _ in hits]
     assert found == ["refund"]
 
 

@@ -1,5 +1,5 @@
-"""A reindex is atomic: searches see the old index until it commits, a failed or killed one leaves the old index
-serving and the next one finishes the job, and reindexes of one index folder run one at a time."""
+"""A reindex is atomic: searches see the old index until it commits, a failed or killed one leaves the old
+index serving and the next one finishes the job, and reindexes of one index folder run one at a time."""
 
 from __future__ import annotations
 
@@ -30,11 +30,11 @@ from copilot.retrieval.lexical import BM25Index
 
 WORKER = Path(__file__).with_name("index_worker.py")
 # Each query names every old document too, so no two of their passages tie (ties come back in any order). The
-# changed document's dense rank for the third query drops after the change, so a search that used its new vector
-# before the commit would show.
+# changed document's dense rank for the third query drops after the change, so a search that used its new
+# vector before the commit would show.
 QUERIES = [f"{query} (shopee, popup, tone)" for query in (
-    "popup app embed theme", "khach muon huy don da giao van chuyen", "be friendly and never argue with the customer",
-    "parcel courier route3 depot5")]
+    "popup app embed theme", "khach muon huy don da giao van chuyen",
+    "be friendly and never argue with the customer", "parcel courier route3 depot5")]
 POPUP, PARCEL = QUERIES[0], QUERIES[3]
 NEW_TONE = document("tone", "Tone of voice", "# Tone\n\n## Always\nStay calm, warm and never blame anyone.",
                     kind="playbook")
@@ -61,7 +61,8 @@ def second_version(make_knowledge: Callable[..., Path], root: Path, count: int =
 
 
 def worker(*args: str | Path) -> str:
-    done = subprocess.run([sys.executable, WORKER, *map(str, args)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, WORKER, *map(str, args)], capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
@@ -84,8 +85,8 @@ def test_a_killed_reindex_leaves_the_old_index_serving_and_the_next_one_finishes
     before = search_in_process(root, index)
     to_embed = second_version(make_knowledge, root)
 
-    killed = subprocess.Popen([sys.executable, WORKER, "ingest", str(root), str(index)], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True)
+    killed = subprocess.Popen([sys.executable, WORKER, "ingest", str(root), str(index)],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert killed.stdout is not None and killed.stdout.readline().startswith("embedded ")
     killed.send_signal(signal.SIGKILL)
     assert killed.wait(timeout=30) == -signal.SIGKILL
@@ -122,7 +123,8 @@ def searches(index: KnowledgeIndex) -> dict[str, list[tuple[str, str, float]]]:
 
 
 def fresh_index(root: Path, tmp_path: Path, embedder: HashingEmbedder | None = None) -> KnowledgeIndex:
-    return KnowledgeIndex(Settings(knowledge_dir=root, index_dir=tmp_path / "index"), embedder or HashingEmbedder())
+    settings = Settings(knowledge_dir=root, index_dir=tmp_path / "index")
+    return KnowledgeIndex(settings, embedder or HashingEmbedder())
 
 
 def test_a_reindex_failing_halfway_leaves_the_old_index_serving(
@@ -160,7 +162,8 @@ def test_a_reindex_failing_at_the_switch_leaves_the_old_index_serving(
     index = fresh_index(root, tmp_path)
     report = index.ingest(KnowledgeBase.load(root))
     assert report.embedded_chunks == 0 and len(report.added) == 20 and to_embed > 0
-    assert sorted(p.name for p in (tmp_path / "index").iterdir() if "lexical" in p.name) == [index.lexical_dir.name]
+    lexical_folders = sorted(p.name for p in (tmp_path / "index").iterdir() if "lexical" in p.name)
+    assert lexical_folders == [index.lexical_dir.name]
 
 
 def test_a_damaged_manifest_is_named_and_the_next_ingest_repairs_it(
@@ -244,7 +247,9 @@ class SlowEmbedder(HashingEmbedder):
 
 
 @pytest.fixture
-def two_servers(make_knowledge: Callable[..., Path], tmp_path: Path) -> Iterator[tuple[Path, list[TestClient]]]:
+def two_servers(
+    make_knowledge: Callable[..., Path], tmp_path: Path
+) -> Iterator[tuple[Path, list[TestClient]]]:
     """Two API processes' worth of apps (separate Copilot objects) over one knowledge folder and index."""
     root = make_knowledge()
     settings = Settings(knowledge_dir=root, index_dir=tmp_path / "index", data_dir=tmp_path / "data")

@@ -1,5 +1,5 @@
-"""Scale-out: API replicas, each with its own index folder, share one `chroma run` server. The first replica
-to start embeds the knowledge base; the others only build their BM25 index, and every replica answers alike."""
+"""Scale-out: API replicas, each with its own index folder, share one `chroma run` server. The first
+replica to start embeds the knowledge base; the others only build their BM25 index, and all answer alike."""
 
 from __future__ import annotations
 
@@ -40,16 +40,24 @@ def test_replicas_share_the_vectors_of_one_chroma_server_and_answer_alike(
                                 data_dir=tmp_path / name / "data", chroma_url=chroma_server))
 
     first, second = replica("first"), replica("second")
+    query = {"q": "popup not showing", "mode": "dense"}
     with serving(create_app(copilot=first)) as first_url, serving(create_app(copilot=second)) as second_url:
-        reindexed = [httpx.post(f"{url}/v1/knowledge/reindex", timeout=60).json() for url in (first_url, second_url)]
-        drafts = [httpx.post(f"{url}/v1/drafts", json=DRAFT, timeout=60).json() for url in (first_url, second_url)]
-        searches = [httpx.get(f"{url}/v1/knowledge/search", params={"q": "popup not showing", "mode": "dense"},
-                              timeout=60).json() for url in (first_url, second_url)]
-    store = ChromaVectorStore(chroma_client(tmp_path, chroma_server), collection_name(first.index.embedder.name))
+        urls = (first_url, second_url)
+        reindexed = [httpx.post(f"{url}/v1/knowledge/reindex", timeout=60).json() for url in urls]
+        drafts = [httpx.post(f"{url}/v1/drafts", json=DRAFT, timeout=60).json() for url in urls]
+        searches = [httpx.get(f"{url}/v1/knowledge/search", params=query, timeout=60).json() for url in urls]
+    store = ChromaVectorStore(chroma_client(tmp_path, chroma_server),
+                              collection_name(first.index.embedder.name))
     chunks = reindexed[0]["chunks"]
-    assert store.count() == chunks > 0, "one copy of each chunk in the server, whatever the number of replicas"
-    assert [report["embedded_chunks"] for report in reindexed] == [0, 0], "both started on vectors already there"
-    assert not (tmp_path / "first" / "index" / "chroma.sqlite3").exists(), "no embedded store beside the server"
+    assert store.count() == chunks > 0, (
+        "one copy of each chunk in the server, whatever the number of replicas"
+    )
+    assert [report["embedded_chunks"] for report in reindexed] == [0, 0], (
+        "both started on vectors already there"
+    )
+    assert not (tmp_path / "first" / "index" / "chroma.sqlite3").exists(), (
+        "no embedded store beside the server"
+    )
     assert searches[0]["results"] and searches[0] == searches[1]
     assert drafts[0]["draft"] == drafts[1]["draft"] and drafts[0]["citations"] == drafts[1]["citations"]
     assert drafts[0]["draft"] and drafts[0]["citations"], drafts[0]

@@ -13,7 +13,12 @@ import pytest
 
 from copilot.retrieval import embedders
 from copilot.retrieval.chunking import Chunk
-from copilot.retrieval.embedders import EncodeBatcher, HashingEmbedder, SentenceTransformerEmbedder, VectorCache
+from copilot.retrieval.embedders import (
+    EncodeBatcher,
+    HashingEmbedder,
+    SentenceTransformerEmbedder,
+    VectorCache,
+)
 from copilot.retrieval.hybrid import HybridRetriever
 from copilot.retrieval.index import ExactVectors
 from copilot.retrieval.lexical import BM25Index
@@ -183,8 +188,8 @@ def test_a_filter_too_selective_to_over_fetch_is_left_to_the_store() -> None:
 
 
 class FakeModel:
-    """Answers each text with its length and the thread that encoded it (numbered 1, 2, ...); calls of more than
-    three texts wait until two run at once."""
+    """Answers each text with its length and the thread that encoded it (numbered 1, 2, ...); calls of more
+    than three texts wait until two run at once."""
 
     def __init__(self) -> None:
         self.threads: dict[int, int] = {}
@@ -197,7 +202,9 @@ class FakeModel:
         return np.array([[float(len(text)), float(thread)] for text in texts])
 
 
-def test_a_long_list_is_dealt_out_to_every_core_and_comes_back_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_long_list_is_dealt_out_to_every_core_and_comes_back_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     model = FakeModel()
     monkeypatch.setattr(embedders, "_load_sentence_transformer", lambda location: model)
     monkeypatch.setattr(embedders.os, "cpu_count", lambda: 2)

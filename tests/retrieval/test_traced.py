@@ -41,7 +41,8 @@ def test_the_packaged_model_traced_gives_the_vectors_of_encode(model: Any) -> No
 
 
 def test_other_pooling_is_left_to_encode(model: Any) -> None:
-    cls_pooled = SentenceTransformer(modules=[model[0], Pooling(384, pooling_mode="cls"), Normalize()], device="cpu")
+    cls_pooled = SentenceTransformer(modules=[model[0], Pooling(384, pooling_mode="cls"), Normalize()],
+                                     device="cpu")
     assert traced_encoder(cls_pooled, batch_size=64) is None
     assert traced_encoder(object(), batch_size=64) is None
 

@@ -73,7 +73,8 @@ class TestVectorStoreContract:
     def test_vectors_are_returned_as_stored_and_unknown_ids_left_out(self, store: VectorStore) -> None:
         found = filled(store).vectors(["tone::000", "cancel::000", "does-not-exist::000"])
         assert sorted(found) == ["cancel::000", "tone::000"]
-        assert np.allclose(found["tone::000"], VECTORS[2], atol=1e-6) and found["tone::000"].dtype == np.float32
+        assert np.allclose(found["tone::000"], VECTORS[2], atol=1e-6)
+        assert found["tone::000"].dtype == np.float32
         assert store.vectors([]) == {}
 
     def test_k_limits_the_results(self, store: VectorStore) -> None:
@@ -93,7 +94,8 @@ class TestVectorStoreContract:
 
     def test_upsert_replaces_vector_and_fingerprint(self, store: VectorStore) -> None:
         filled(store)
-        store.upsert([chunk("cancel::000", fingerprint="v2", platforms=("shopee",))], np.stack([unit(0, 0, 1)]))
+        store.upsert([chunk("cancel::000", fingerprint="v2", platforms=("shopee",))],
+                     np.stack([unit(0, 0, 1)]))
         assert store.count() == 3
         assert store.fingerprints()["cancel::000"] == "v2"
         assert store.query(unit(0, 0, 1), k=1)[0].chunk_id == "cancel::000"
