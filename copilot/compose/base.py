@@ -52,15 +52,16 @@ class Completion:
 
 
 def words_of(text: str) -> Iterator[str]:
-    """A whole reply as a stream, a word (with its trailing space) at a time: for models that cannot stream."""
+    """A whole reply as a stream, a word (with its trailing space) at a time: for models that cannot
+    stream."""
     for match in re.finditer(r"\S+\s*", text):
         yield match.group(0)
 
 
 class ChatModel(Protocol):
-    """Writes the agent's next message for a prompt. Its capabilities are declared: `can_stream` (tokens as they
-    come; otherwise `stream` yields the whole reply's words) and `supports_json` (`complete_json` answers a JSON
-    object, as triage asks; otherwise it raises `ChatModelError`)."""
+    """Writes the agent's next message for a prompt. Its capabilities are declared: `can_stream` (tokens as
+    they come; otherwise `stream` yields the whole reply's words) and `supports_json` (`complete_json` answers
+    a JSON object, as triage asks; otherwise it raises `ChatModelError`)."""
 
     can_stream: bool
     supports_json: bool

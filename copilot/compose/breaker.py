@@ -17,7 +17,9 @@ T = TypeVar("T")
 
 
 class CircuitBreaker:
-    def __init__(self, failures: int = 3, cooldown: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, failures: int = 3, cooldown: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.threshold, self.cooldown, self.clock = failures, cooldown, clock
         self.failures = 0
         self.opened_at: float | None = None

@@ -66,7 +66,8 @@ class LocalComposer:
 
     def from_templates(self, context: DraftContext) -> str:
         """A template of the step in the customer's language, rotated by `variant`, slots filled."""
-        templates = context.step.templates.get(context.language) or next(iter(context.step.templates.values()), ())
+        by_language = context.step.templates
+        templates = by_language.get(context.language) or next(iter(by_language.values()), ())
         if not templates:
             return ""
         ordered = [templates[(context.variant + i) % len(templates)] for i in range(len(templates))]

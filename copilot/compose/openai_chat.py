@@ -76,7 +76,10 @@ class OpenAIChatModel:
 
         try:
             return self._client.chat.completions.create(
-                model=self.model, messages=prompt.messages, temperature=self.temperature, stream=stream  # type: ignore[arg-type]
+                model=self.model,
+                messages=prompt.messages,  # type: ignore[arg-type]
+                temperature=self.temperature,
+                stream=stream,
             )
         except (openai.OpenAIError, ValueError) as exc:  # ValueError: a body that is not JSON
             raise ChatModelError(f"{self.model} failed: {type(exc).__name__}: {exc}") from exc

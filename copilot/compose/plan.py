@@ -50,7 +50,8 @@ def plan_reply(flow: Flow, acts: FlowActs, tracked: str, understanding: Understa
     ask = Part(flow.step(acts.ask), u.question) if u.question else None
     step = flow.step(tracked)
     if forced:
-        return ReplyPlan((answer,) if answer and tracked in (acts.answer, acts.hold) else (Part(step),), u, step)
+        parts = (answer,) if answer and tracked in (acts.answer, acts.hold) else (Part(step),)
+        return ReplyPlan(parts, u, step)
     if tracked == acts.open:
         extra = [Part(flow.step(acts.empathy))] if u.upset and acts.empathy else []
         follow = answer or (ask if u.need else None)

@@ -21,9 +21,22 @@ def build_prompt(
 ) -> DraftPrompt:
     """System prompt (voice, language, rules), step instructions, passages and the conversation as data.
     `voice`: the knowledge base's note on writing the reply's language (`answers.yaml`, `voice`)."""
-    step = context.step
     language = LANGUAGE_NAMES.get(context.language, context.language)
-    system = prompts.render(
+    system = _system(context, platform_title, rules, voice, language)
+    instructions = _instructions(context)
+    user = _user(context, conversation, language)
+    messages = [
+        {"role": "system", "content": f"{system}\n\n{instructions}"},
+        {"role": "user", "content": user},
+    ]
+    return DraftPrompt(messages=messages, context=context)
+
+
+def _system(
+    context: DraftContext, platform_title: str, rules: Sequence[str], voice: str, language: str
+) -> str:
+    """The system prompt: who writes, for which platform, in which language, under which rules."""
+    return prompts.render(
         "system",
         agent_name=context.slots.get("agent_name") or "the agent",
         brand=context.slots.get("brand") or "the company",
@@ -32,9 +45,14 @@ def build_prompt(
         language_note=f" ({voice})" if voice else "",
         rules="\n".join(f"- {rule}" for rule in rules) or "- (none beyond the voice above)",
     )
+
+
+def _instructions(context: DraftContext) -> str:
+    """The step's instructions, from its prompt family, with the step's templates as examples."""
+    step = context.step
     family = f"step_{step.prompt}" if prompts.exists(f"step_{step.prompt}") else "step_generic"
     examples = step.templates.get(context.language) or next(iter(step.templates.values()), ())
-    instructions = prompts.render(
+    return prompts.render(
         family,
         step_title=step.title,
         step_id=step.id,
@@ -43,17 +61,19 @@ def build_prompt(
         review_instruction="You MUST ask the customer for a review or rating in this message."
         if step.review_ask else "",
     )
-    user = prompts.render(
+
+
+def _user(context: DraftContext, conversation: Sequence[Message], language: str) -> str:
+    """The user message: the passages, the conversation as data, the guardrails' feedback and the plan."""
+    return prompts.render(
         "user",
         passages=_passages(context),
         conversation="\n".join(f"[{m.role}] {_turn(m.text)}" for m in conversation),
         feedback=_feedback(context),
         plan=_plan(context),
         language_name=language,
-        step_title=step.title,
+        step_title=context.step.title,
     )
-    messages = [{"role": "system", "content": f"{system}\n\n{instructions}"}, {"role": "user", "content": user}]
-    return DraftPrompt(messages=messages, context=context)
 
 
 def _data(text: str) -> str:
@@ -73,20 +93,22 @@ def _passages(context: DraftContext) -> str:
     blocks = []
     for number, hit in enumerate(context.passages, start=1):
         chunk = hit.chunk
-        blocks.append(f"[{number}] {chunk.title} — {chunk.section} (id: {chunk.doc_id})\n{_data(chunk.text)}")
+        heading = f"[{number}] {chunk.title} — {chunk.section} (id: {chunk.doc_id})"
+        blocks.append(f"{heading}\n{_data(chunk.text)}")
     return "\n\n".join(blocks)
 
 
 def _plan(context: DraftContext) -> str:
-    """What the understanding stage decided: the acts in order, and the answer to give or the question to ask."""
+    """What the understanding stage decided: the acts in order, and the answer to give or the question to
+    ask."""
     plan = context.plan
     if plan is None:
         return ""
     lines = [f"This message performs, in order: {', then '.join(part.step.title for part in plan.parts)}."]
     need = plan.understanding.need
     if plan.answers:
-        lines.append(f"The customer's need ({need or 'as read'}) is answered by passage [1]: give that answer, "
-                     "keeping every fact of it, in your own words.")
+        lines.append(f"The customer's need ({need or 'as read'}) is answered by passage [1]: give that "
+                     "answer, keeping every fact of it, in your own words.")
     elif plan.understanding.question:
         lines.append("No answer of the knowledge base is sure enough for this conversation: do not state any "
                      f"policy or procedure; ask this one question instead: {plan.understanding.question}")

@@ -1,9 +1,9 @@
 """The scripted `ChatModel`: the test double of the seam, in process, with no server.
 
-A test enqueues what the model answers, replies (a text or a `Completion`) with `enqueue` and JSON objects with
-`enqueue_json`, each queue in order and either able to hold an exception to raise, and reads back every request
-it was given in `history`. A call with nothing enqueued is a `ChatModelError`, the error a real endpoint raises,
-so the caller's fallback path runs.
+A test enqueues what the model answers, replies (a text or a `Completion`) with `enqueue` and JSON objects
+with `enqueue_json`, each queue in order and either able to hold an exception to raise, and reads back every
+request it was given in `history`. A call with nothing enqueued is a `ChatModelError`, the error a real
+endpoint raises, so the caller's fallback path runs.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ JsonAnswer = dict[str, Any] | Exception
 
 @dataclass(frozen=True)
 class Call:
-    """One request the scripted model was given: the method and its messages (and the draft prompt, if any)."""
+    """One request the scripted model was given: the method and its messages (and the draft prompt, if
+    any)."""
 
     method: str
     messages: list[dict[str, str]]
