@@ -1,4 +1,5 @@
-"""The guardrail engine: which rules apply to a text, given its platform, flow and step, and what they find."""
+"""The guardrail engine: which rules apply to a text, given its platform, flow and step, and what they
+find."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ class GuardrailEngine:
         steps = {step.id for flow in knowledge.flows.values() for step in flow.steps}
         rules_dir = knowledge.root / "rules"
         if not rules_dir.is_dir():
-            raise KnowledgeError(rules_dir, "missing: the guardrail rule packs live in knowledge/rules/*.yaml")
+            raise KnowledgeError(
+                rules_dir, "missing: the guardrail rule packs live in knowledge/rules/*.yaml"
+            )
         specs = load_rule_specs(rules_dir, set(knowledge.platforms), steps)
         return cls(knowledge, [build_rule(spec) for spec in specs])
 
@@ -38,8 +41,9 @@ class GuardrailEngine:
         resolved_flow = self.knowledge.resolve(platform, flow, step)
         review_ask = step is not None and resolved_flow.step(step).review_ask
         resolved = detect_language([text]) if language == "auto" else language
+        marketplace = self.knowledge.platforms[platform].marketplace
         return CheckContext(platform=platform, flow=flow, step=step, language=resolved,
-                            review_ask_required=review_ask, marketplace=self.knowledge.platforms[platform].marketplace)
+                            review_ask_required=review_ask, marketplace=marketplace)
 
     def check(self, text: str, context: CheckContext) -> CheckResult:
         prepared = PreparedText.of(text)

@@ -50,7 +50,8 @@ class RuleSpec(BaseModel):
     severity: Severity = "block"
     scope: Scope = Scope()
     match: Literal["folded", "raw"] = Field(
-        default="folded", description="folded: lower case without diacritics (so 'huy' matches 'hủy'); raw: as typed"
+        default="folded",
+        description="folded: lower case without diacritics (so 'huy' matches 'hủy'); raw: as typed",
     )
     patterns: Patterns = Field(min_length=1)
     unless: Patterns = Field(default=(), description="A match here in the same sentence clears the rule.")
@@ -79,7 +80,8 @@ def load_rule_specs(rules_dir: Path, platforms: set[str], steps: set[str]) -> li
         for number, spec in enumerate(pack.rules):
             field = f"rules.{number}"
             if spec.id in origin:
-                raise KnowledgeError(path, f"rule '{spec.id}' is already defined in {origin[spec.id]}", f"{field}.id")
+                defined = f"rule '{spec.id}' is already defined in {origin[spec.id]}"
+                raise KnowledgeError(path, defined, f"{field}.id")
             _check_scope(spec.scope, platforms, steps, path, field)
             origin[spec.id] = path
             specs.append(spec)

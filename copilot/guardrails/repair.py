@@ -54,7 +54,8 @@ class Repairer:
                 regenerated = regenerate(outcome.text, blocking)
                 if regenerated:
                     outcome.text = regenerated
-                    outcome.repairs.append("rewrote the draft: " + ", ".join(sorted({v.rule for v in blocking})))
+                    rules = ", ".join(sorted({v.rule for v in blocking}))
+                    outcome.repairs.append(f"rewrote the draft: {rules}")
                     outcome.result = self.engine.check(outcome.text, context)
         if not outcome.result.allowed:
             outcome.text = self._drop_blocking(outcome, context, slots, step)
@@ -72,8 +73,11 @@ class Repairer:
                 text = self._append_review_ask(text, step, context.language, slots, outcome)
         return text
 
-    def _fill_placeholders(self, text: str, spec: RuleSpec, slots: dict[str, str], outcome: RepairOutcome) -> str:
-        """Fill each placeholder from the request; a sentence whose placeholder cannot be filled is removed."""
+    def _fill_placeholders(
+        self, text: str, spec: RuleSpec, slots: dict[str, str], outcome: RepairOutcome
+    ) -> str:
+        """Fill each placeholder from the request; a sentence whose placeholder cannot be filled is
+        removed."""
         for pattern in spec.patterns:
             for match in reversed(list(re.finditer(pattern, text, re.IGNORECASE))):
                 slot = slot_for(match.group(0))
@@ -108,8 +112,8 @@ class Repairer:
     def _drop_blocking(
         self, outcome: RepairOutcome, context: CheckContext, slots: dict[str, str], step: FlowStep | None
     ) -> str:
-        """Last resort: remove every sentence holding a blocking violation (a phrase a required rule misses cannot
-        be removed: it is appended)."""
+        """Last resort: remove every sentence holding a blocking violation (a phrase a required rule misses
+        cannot be removed: it is appended)."""
         spans = [v.span for v in outcome.result.violations
                  if v.severity == "block" and v.rule not in self.engine.required]
         kept = [s.text for s in sentences(outcome.text) if not any(s.start <= a < s.end for a, _ in spans)]

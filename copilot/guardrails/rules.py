@@ -86,7 +86,8 @@ class RequiredPhraseRule(ForbiddenPhraseRule):
         return [self._violation(span, context)]
 
     def present(self, text: PreparedText) -> bool:
-        """A sentence matches a pattern and no exception (a review mentioned, not asked for, does not count)."""
+        """A sentence matches a pattern and no exception (a review mentioned, not asked for, does not
+        count)."""
         view = text.view(self.spec.match)
         for sentence in sentences(text.raw):
             part = view[sentence.start : sentence.end]
