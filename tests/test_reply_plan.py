@@ -57,6 +57,22 @@ def test_probing_when_the_answer_is_sure_answers_instead() -> None:
     assert (plan.step.id, plan.acts) == ("questions", ["solution"])
 
 
+def test_an_upset_customer_gets_empathy_before_the_answer_or_the_question() -> None:
+    answering = plan_reply(FLOW, ACTS, "solution", _understanding(answer=True, upset=True))
+    assert answering.acts == ["sympathy", "solution"] and answering.parts[1].answer
+    asking = plan_reply(FLOW, ACTS, "questions", _understanding(question="Which order?", upset=True))
+    assert asking.acts == ["sympathy", "questions"] and asking.parts[1].text == "Which order?"
+
+
+def test_an_upset_customer_is_not_soothed_when_the_draft_only_says_what_the_agent_will_check() -> None:
+    holding = plan_reply(FLOW, ACTS, "solution", _understanding(question="Which order?", upset=True))
+    assert holding.acts == ["expectation"]
+
+
+def test_a_calm_customer_gets_the_answer_alone() -> None:
+    assert plan_reply(FLOW, ACTS, "solution", _understanding(answer=True)).acts == ["solution"]
+
+
 def test_a_sure_answer_waits_while_the_agent_is_checking() -> None:
     assert plan_reply(FLOW, ACTS, "expectation", _understanding(answer=True)).acts == ["expectation"]
 

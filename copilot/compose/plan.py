@@ -60,8 +60,17 @@ def plan_reply(flow: Flow, acts: FlowActs, tracked: str, understanding: Understa
         follow = answer or (ask if u.condition else None)
         return ReplyPlan((Part(step), *([follow] if follow else [])), u, step)
     if tracked in (acts.ask, acts.answer):
-        return ReplyPlan((_answering(flow, acts, tracked, answer, ask, u),), u, step)
+        part = _answering(flow, acts, tracked, answer, ask, u)
+        return ReplyPlan((*_soothing(flow, acts, u, part), part), u, step)
     return ReplyPlan((Part(step),), u, step)
+
+
+def _soothing(flow: Flow, acts: FlowActs, u: Understanding, part: Part) -> list[Part]:
+    """Empathy before the answer or the question when the customer is upset; not before a holding reply,
+    which is the step that already says the agent is on it."""
+    if not (u.upset and acts.empathy) or part.step.id == acts.hold:
+        return []
+    return [Part(flow.step(acts.empathy))]
 
 
 def _answering(flow: Flow, acts: FlowActs, tracked: str, answer: Part | None, ask: Part | None,
