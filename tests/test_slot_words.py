@@ -61,7 +61,8 @@ def test_a_folder_without_language_yaml_cuts_only_the_missing_slots_clause(tmp_p
 def test_callers_without_a_knowledge_base_get_the_shipped_words() -> None:
     shipped = SlotWords.load(SHIPPED_KNOWLEDGE)
     assert "là" in shipped.ends and ("this", "is") in shipped.pairs
-    for template in ("Dạ em là {agent_name} bên {brand} ạ.", "Hi, I'm {agent_name} from the {brand} team."):
+    for template in ("Dạ em là {agent_name} bên {brand} ạ.",
+                     "Hi, I'm {agent_name} from the {brand} team."):
         for values in ({}, {"agent_name": "Minh"}, {"brand": "Avada"}):
             assert write_around_slots(template, values) == write_around_slots(template, values, shipped)
 
