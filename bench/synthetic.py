@@ -20,9 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from copilot.guardrails.sentences import sentences
 from copilot.retrieval.chunking import Chunk
-from copilot.text import fold
+from copilot.text import fold, sentences
 from copilot.understand.language import detect_language
 
 CHUNKS_PER_DOCUMENT = 5

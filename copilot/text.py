@@ -1,4 +1,4 @@
-"""Text normalisation shared by retrieval and the guardrails: Vietnamese folding and tokenising.
+"""Text shared by every stage: Vietnamese folding, tokenising, and sentences with their offsets.
 
 Agents and customers often type Vietnamese without diacritics ("khach muon huy don"), so every lexical
 comparison happens on folded text: lower case, diacritics removed, "đ" turned into "d".
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
@@ -41,3 +42,35 @@ def folded_words(text: str) -> list[str]:
 def folded_word_pairs(text: str) -> list[str]:
     """Each pair of neighbouring `folded_words`, joined by a space."""
     return [f"{a} {b}" for a, b in pairwise(folded_words(text))]
+
+
+_SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?;…])\s+|\n+|(?<=[a-zà-ỹ][.!?])(?=[A-ZÀ-Ỹ][a-zà-ỹ])")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence and its [start, end) offsets in its text (rules judge a phrase with its sentence)."""
+
+    start: int
+    end: int
+    text: str
+
+
+def sentences(text: str) -> list[Sentence]:
+    """Non-empty sentences of `text` with their [start, end) offsets in `text`."""
+    found = []
+    start = 0
+    for boundary in _SENTENCE_BOUNDARY.finditer(text):
+        found.extend(_piece(text, start, boundary.start()))
+        start = boundary.end()
+    found.extend(_piece(text, start, len(text)))
+    return found
+
+
+def _piece(text: str, start: int, end: int) -> list[Sentence]:
+    chunk = text[start:end]
+    stripped = chunk.strip()
+    if not stripped:
+        return []
+    offset = start + chunk.index(stripped)
+    return [Sentence(offset, offset + len(stripped), stripped)]

@@ -18,10 +18,9 @@ from typing import Any
 from copilot.compose.base import ChatModelError, Completion, DraftContext, DraftPrompt, words_of
 from copilot.compose.slots import fill
 from copilot.compose.slots import write_around_slots as write_around_slots  # triage's holding messages use it
-from copilot.guardrails.sentences import sentences
 from copilot.knowledge import Sections
 from copilot.retrieval.chunking import Chunk
-from copilot.text import words
+from copilot.text import sentences, words
 from copilot.understand.directives import without_directives
 from copilot.understand.language import detect_language
 

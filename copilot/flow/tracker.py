@@ -22,10 +22,9 @@ import numpy as np
 from copilot.compose.slots import SLOT
 from copilot.contracts import Message
 from copilot.flow.flows import Flow, FlowStep
-from copilot.guardrails.sentences import sentences
 from copilot.retrieval.embedders import Embedder, VectorCache
 from copilot.retrieval.lexical import expand_shorthand
-from copilot.text import fold, words
+from copilot.text import fold, sentences, words
 from copilot.understand.directives import without_directives
 
 DENSE_WEIGHT = 0.6

@@ -17,7 +17,7 @@ from copilot.flow.flows import FlowStep
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import CheckContext, CheckResult, Violation
 from copilot.guardrails.packs import RuleSpec
-from copilot.guardrails.sentences import sentences
+from copilot.text import sentences
 
 Regenerate = Callable[[str, list[Violation]], str | None]
 MAX_ATTEMPTS = 2

@@ -8,8 +8,7 @@ from typing import Protocol
 
 from copilot.guardrails.models import CheckContext, Violation
 from copilot.guardrails.packs import RuleSpec
-from copilot.guardrails.sentences import sentences
-from copilot.text import fold_preserving_length
+from copilot.text import fold_preserving_length, sentences
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from copilot.contracts import Message
 from copilot.errors import KnowledgeError
-from copilot.guardrails.sentences import sentences
-from copilot.text import fold, folded_word_pairs, folded_words
+from copilot.text import fold, folded_word_pairs, folded_words, sentences
 from copilot.understand.directives import without_directives
 from copilot.yamlio import load_yaml_mapping, validate_model
 
