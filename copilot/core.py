@@ -244,7 +244,8 @@ class Copilot:
             llm = model.complete_json if model is not None and model.supports_json else None
             examples = load_examples(knowledge.root / EXAMPLES_DIR, config.intents)
             self._triage = TriageEngine(config, platforms, self.index.embedder, self.draft, llm, examples,
-                                        cache_dir=self.settings.index_dir / "triage")
+                                        cache_dir=self.settings.index_dir / "triage",
+                                        words=self.knowledge.slot_words)
         return self._triage
 
     def triage(self, request: TriageRequest) -> TriageResponse:

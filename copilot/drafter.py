@@ -57,7 +57,7 @@ class Drafter:
         self.index = index
         self.guardrails = guardrails
         self.repairer = Repairer(guardrails)
-        self.composer = LocalComposer(knowledge.sections)
+        self.composer = LocalComposer(knowledge.sections, knowledge.slot_words)
         self.model: ChatModel = model or self.composer
         self._embedder = embedder
         self._trackers: dict[str, StepTracker] = {}

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from copilot.compose.slots import SLOT, dangling_words
+from copilot.compose.slots import NO_WORDS, SLOT, SlotWords, dangling_words
 from copilot.contracts import DraftRequest, DraftResponse
 from copilot.core import Copilot
 from copilot.guardrails.engine import GuardrailEngine
@@ -68,8 +68,9 @@ class DraftChecks(Evaluator[DraftRequest, DraftResponse]):
 
     version = 1
 
-    def __init__(self, guardrails: GuardrailEngine) -> None:
+    def __init__(self, guardrails: GuardrailEngine, words: SlotWords = NO_WORDS) -> None:
         self.guardrails = guardrails
+        self.words = words  # the knowledge base's: what a missing slot may not leave behind
 
     def evaluate(self, case: Case[DraftRequest], output: DraftResponse) -> dict[str, float]:
         expected, scores = case.expected, {}
@@ -89,7 +90,7 @@ class DraftChecks(Evaluator[DraftRequest, DraftResponse]):
             scores["must_not_include"] = float(not forbidden)
         if expected.get("must_include_any"):
             scores["must_include_any"] = float(carries(output.draft, expected["must_include_any"]))
-        scores["clean_text"] = float(clean(output.draft))
+        scores["clean_text"] = float(clean(output.draft, self.words))
         if "acts" in expected:
             scores["acts_accuracy"] = float(output.acts == expected["acts"])
         scores.update(answer_scores(expected, output))
@@ -148,10 +149,10 @@ def carries(draft: str, groups: list[list[str]]) -> bool:
     return all(any(fold(alternative) in folded for alternative in group) for group in groups)
 
 
-def clean(draft: str) -> bool:
+def clean(draft: str, words: SlotWords = NO_WORDS) -> bool:
     """A text a customer can receive: not empty, no template slot or placeholder, no clause left dangling."""
     return bool(draft.strip()) and not _LEFT_OVER.search(draft) and not SLOT.search(draft) \
-        and not dangling_words(draft)
+        and not dangling_words(draft, words)
 
 
 def answer_scores(expected: dict[str, Any], response: DraftResponse) -> dict[str, float]:

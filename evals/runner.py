@@ -68,7 +68,7 @@ def task_for(kind: str, copilot: Copilot, similarity: bool = True) -> Task[Any, 
         return GuardrailTask(copilot.guardrails)
     if kind == "triage":
         return TriageTask(copilot)
-    evaluators: list[Evaluator[Any, Any]] = [DraftChecks(copilot.guardrails)]
+    evaluators: list[Evaluator[Any, Any]] = [DraftChecks(copilot.guardrails, copilot.knowledge.slot_words)]
     if similarity:
         evaluators.append(RagasSimilarity(copilot.index.embedder))
     judge = judge_from_env(copilot)

@@ -13,6 +13,7 @@ from copilot.knowledge import KnowledgeBase
 from copilot.understand.units import answer_units
 
 VALUES = {"customer_name": "Lan", "agent_name": "Minh", "brand": "Avada"}
+WORDS = KnowledgeBase.load(SHIPPED_KNOWLEDGE).slot_words  # the shipped language.yaml
 SUBSETS = [set(missing) for size in range(len(VALUES) + 1) for missing in combinations(VALUES, size)]
 
 
@@ -33,30 +34,30 @@ def _shipped_texts() -> list[str]:
 ])
 def test_a_missing_name_takes_its_dangling_words_with_it(template: str) -> None:
     for missing in SUBSETS:
-        text = write_around_slots(template, {k: v for k, v in VALUES.items() if k not in missing})
-        assert text and not SLOT.search(text) and not dangling_words(text), (missing, text)
+        text = write_around_slots(template, {k: v for k, v in VALUES.items() if k not in missing}, WORDS)
+        assert text and not SLOT.search(text) and not dangling_words(text, WORDS), (missing, text)
         if "customer_name" not in missing and "{customer_name}" in template:
             assert "Lan" in text, text  # the customer's name is kept whatever else is missing
 
 
 def test_no_agent_name_leaves_no_gap_in_the_greetings_users_reported() -> None:
-    assert write_around_slots("Hi {customer_name}, this is {agent_name}. Thanks for reaching out!", {}) == \
+    assert write_around_slots("Hi {customer_name}, this is {agent_name}. Thanks for reaching out!", {}, WORDS) == \
         "Hi. Thanks for reaching out!"
-    assert write_around_slots("Dạ em chào anh/chị, em là {agent_name}. Cảm ơn anh/chị ạ!", {}) == \
+    assert write_around_slots("Dạ em chào anh/chị, em là {agent_name}. Cảm ơn anh/chị ạ!", {}, WORDS) == \
         "Dạ em chào anh/chị. Cảm ơn anh/chị ạ!"
 
 
 def test_the_dangling_check_finds_what_a_removed_slot_leaves() -> None:
-    assert dangling_words("Hi, this is. Thanks") == ["this is"]
-    assert dangling_words("Dạ em chào anh/chị, em là. Cảm ơn") == ["em là"]
-    assert dangling_words("Thanks for waiting, Lan. I found what is causing this.") == []
+    assert dangling_words("Hi, this is. Thanks", WORDS) == ["this is"]
+    assert dangling_words("Dạ em chào anh/chị, em là. Cảm ơn", WORDS) == ["em là"]
+    assert dangling_words("Thanks for waiting, Lan. I found what is causing this.", WORDS) == []
 
 
 def test_every_shipped_template_and_reply_reads_whole_with_any_name_missing() -> None:
     problems = []
     for template in _shipped_texts():
         for missing in SUBSETS:
-            text = write_around_slots(template, {k: v for k, v in VALUES.items() if k not in missing})
-            if not text or SLOT.search(text) or dangling_words(text):
+            text = write_around_slots(template, {k: v for k, v in VALUES.items() if k not in missing}, WORDS)
+            if not text or SLOT.search(text) or dangling_words(text, WORDS):
                 problems.append((sorted(missing), template[:60], text[:80]))
     assert not problems

@@ -7,6 +7,7 @@ from helpers import SHIPPED_KNOWLEDGE
 
 from copilot.compose.base import DraftContext, DraftPrompt
 from copilot.compose.local import LocalComposer, customer_lines, write_around_slots
+from copilot.compose.slots import SlotWords
 from copilot.flow.flows import load_flow
 from copilot.knowledge import Sections
 from copilot.retrieval.chunking import Chunk
@@ -51,7 +52,8 @@ def test_unknown_slots_are_written_around_never_left() -> None:
 
 def test_write_around_slots_drops_dangling_words() -> None:
     template = "Hi {customer_name}, this is {agent_name} from {brand}."
-    assert write_around_slots(template, {"agent_name": "Minh"}) == "Hi, this is Minh."
+    words = SlotWords.load(SHIPPED_KNOWLEDGE)  # "from" is cut with the missing brand
+    assert write_around_slots(template, {"agent_name": "Minh"}, words) == "Hi, this is Minh."
 
 
 def test_knowledge_step_uses_the_reply_section_in_the_customer_language() -> None:

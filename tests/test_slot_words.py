@@ -10,8 +10,10 @@ import pytest
 import yaml
 from helpers import SHIPPED_KNOWLEDGE
 
-from copilot import KnowledgeBase, KnowledgeError
+from copilot import Copilot, KnowledgeBase, KnowledgeError, Settings
+from copilot.compose.base import DraftContext, DraftPrompt
 from copilot.compose.slots import LANGUAGE_FILE, SlotWords, dangling_words, write_around_slots
+from copilot.flow.flows import FlowStep
 
 VIA = "Hi {customer_name}, this is {agent_name} via {brand}. Thanks for reaching out!"
 QUA = "Dạ em chào chị {customer_name}, em là {agent_name} qua {brand}. Em cảm ơn chị ạ!"
@@ -42,7 +44,7 @@ def test_a_preposition_added_to_language_yaml_is_cut_with_its_missing_slot(
 
 
 def test_a_dangling_end_added_to_language_yaml_is_found(make_knowledge: Callable[..., Path]) -> None:
-    assert dangling_words("Hi, this is Minh via. Thanks") == []
+    assert dangling_words("Hi, this is Minh via. Thanks", SlotWords.load(SHIPPED_KNOWLEDGE)) == []
     taught = KnowledgeBase.load(with_words(make_knowledge, dangling_ends="en via")).slot_words
     assert dangling_words("Hi, this is Minh via. Thanks", taught) == ["this is Minh via"]
     assert dangling_words("Hi, this is. Thanks", taught) == ["this is"]  # the shipped words are still there
@@ -53,18 +55,21 @@ def test_a_folder_without_language_yaml_cuts_only_the_missing_slots_clause(tmp_p
     template = "Hi {customer_name}, this is {agent_name} from {brand}. Thanks!"
     values = {"customer_name": "Lan", "agent_name": "Minh"}
     assert write_around_slots(template, values, none) == "Hi Lan. Thanks!"
-    assert write_around_slots(template, values) == \
+    assert write_around_slots(template, values, SlotWords.load(SHIPPED_KNOWLEDGE)) == \
         "Hi Lan, this is Minh. Thanks!"  # the shipped words cut "from" with the missing brand
     assert dangling_words("Hi, this is. Thanks", none) == []
 
 
-def test_callers_without_a_knowledge_base_get_the_shipped_words() -> None:
-    shipped = SlotWords.load(SHIPPED_KNOWLEDGE)
-    assert "là" in shipped.ends and ("this", "is") in shipped.pairs
-    for template in ("Dạ em là {agent_name} bên {brand} ạ.",
-                     "Hi, I'm {agent_name} from the {brand} team."):
-        for values in ({}, {"agent_name": "Minh"}, {"brand": "Avada"}):
-            assert write_around_slots(template, values) == write_around_slots(template, values, shipped)
+def test_drafts_write_around_slots_with_the_words_of_the_folder_they_serve(
+        make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
+    """The composer of a copilot over a team's folder cuts by that folder's language.yaml, not the shipped one."""
+    settings = Settings(knowledge_dir=with_words(make_knowledge, prepositions="en via"), index_dir=tmp_path / "i")
+    composer = Copilot(settings).drafter.composer
+    step = FlowStep(id="greeting", title="Greeting", goal="greet", templates={"en": (VIA,)})
+    context = DraftContext(step=step, language="en", platform="livechat", passages=[], customer_text="hi",
+                           slots={"customer_name": "Lan", "agent_name": "Minh"})
+    assert composer.complete(DraftPrompt(messages=[], context=context)).text == \
+        "Hi Lan, this is Minh. Thanks for reaching out!"
 
 
 @pytest.mark.parametrize(("text", "field"), [

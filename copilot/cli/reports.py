@@ -169,7 +169,7 @@ def draft_report(
 
     copilot = build(knowledge, index)
     cases = load_cases(datasets, Known.of(copilot), "draft")
-    evaluators: list[Evaluator[Any, Any]] = [DraftChecks(copilot.guardrails)]
+    evaluators: list[Evaluator[Any, Any]] = [DraftChecks(copilot.guardrails, copilot.knowledge.slot_words)]
     results = score(DraftTask(copilot, evaluators + ([RagasSimilarity()] if similarity else [])), cases)
     table = Table(title=f"Drafts on {len(cases)} reference cases")
     table.add_column("metric")

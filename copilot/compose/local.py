@@ -16,8 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from copilot.compose.base import ChatModelError, Completion, DraftContext, DraftPrompt, words_of
-from copilot.compose.slots import fill
-from copilot.compose.slots import write_around_slots as write_around_slots  # triage's holding messages use it
+from copilot.compose.slots import NO_WORDS, SlotWords, fill, write_around_slots
 from copilot.knowledge import Sections
 from copilot.retrieval.chunking import Chunk
 from copilot.text import sentences, words
@@ -33,14 +32,16 @@ _CONTACT = re.compile(r"\d[\d .-]{4,}\d|@|https?://|www\.", re.IGNORECASE)
 
 class LocalComposer:
     """The default `ChatModel`: deterministic, offline, grounded in the knowledge base. `sections`: which
-    document sections it may send (the knowledge base's `sections.yaml`)."""
+    document sections it may send (the knowledge base's `sections.yaml`); `words`: what a missing slot may not
+    leave behind (its `language.yaml`)."""
 
     name = "local"
     can_stream = False
     supports_json = False
 
-    def __init__(self, sections: Sections | None = None) -> None:
+    def __init__(self, sections: Sections | None = None, words: SlotWords = NO_WORDS) -> None:
         self.sections = sections or Sections()
+        self.words = words
 
     def complete_json(self, messages: list[dict[str, str]]) -> dict[str, Any]:
         raise ChatModelError("the local composer writes replies, not JSON answers")
@@ -74,7 +75,7 @@ class LocalComposer:
             filled = fill(template, context.slots)
             if filled is not None:
                 return filled
-        return write_around_slots(ordered[0], context.slots)
+        return write_around_slots(ordered[0], context.slots, self.words)
 
     def _from_plan(self, context: DraftContext) -> Completion:
         """Each act of the plan in order: its fixed text (the answer, the question) or its step's template. A
@@ -84,7 +85,7 @@ class LocalComposer:
         used: list[int] = []
         for part in context.plan.parts:
             if part.text and not (part.answer and context.feedback):
-                texts.append(write_around_slots(part.text, context.slots))
+                texts.append(write_around_slots(part.text, context.slots, self.words))
                 used += [0] if part.answer else []
             else:
                 texts.append(self.from_templates(replace(context, step=part.step)))
@@ -102,7 +103,7 @@ class LocalComposer:
             lines = lines_of(hit.chunk, context.language, self.sections)
             if lines:
                 chosen = best_lines(lines, context.customer_text)
-                text = " ".join(write_around_slots(line, context.slots) for line in chosen)
+                text = " ".join(write_around_slots(line, context.slots, self.words) for line in chosen)
                 return Completion(text=text, model=self.name, passages=[index])
         return None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -43,7 +43,6 @@ VOCATIVE_SLOTS = frozenset({"customer_name"})
 _MISSING = "\x00"
 _CLAUSE = re.compile(r"[^,.!?;:]*[,.!?;:]*")
 LANGUAGE_FILE = "language.yaml"
-SHIPPED_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 Words = dict[str, tuple[str, ...]]  # by language
 
 
@@ -102,17 +101,13 @@ def _every(words: Words) -> list[str]:
     return [word.lower() for listed in words.values() for word in listed]
 
 
-@cache
-def shipped_words() -> SlotWords:
-    """The words of the knowledge folder shipped with the copilot, for callers that pass no knowledge base's
-    own."""
-    return SlotWords.load(SHIPPED_KNOWLEDGE)
+NO_WORDS = SlotWords()
 
 
-def write_around_slots(template: str, values: dict[str, str], words: SlotWords | None = None) -> str:
+def write_around_slots(template: str, values: dict[str, str], words: SlotWords = NO_WORDS) -> str:
     """Fill known slots; a missing name is left out, any other missing slot with its clause, so no customer
-    ever reads "Hi, this is." (`words`: the knowledge base's, by default the shipped ones)."""
-    words = words or shipped_words()
+    ever reads "Hi, this is." (`words`: the knowledge base's `language.yaml`; without them only the missing
+    slot's clause goes)."""
     text = SLOT.sub(lambda m: values.get(m.group(1)) or ("" if m.group(1) in VOCATIVE_SLOTS else _MISSING),
                     template)
     if words.preposition is not None:
@@ -135,9 +130,9 @@ def _capitalised_sentences(text: str) -> str:
     return re.sub(r"(^|[.!?]\s+)([a-z\u00e0-\u1ef9\u0111])", lambda m: m.group(1) + m.group(2).upper(), text)
 
 
-def dangling_words(text: str, words: SlotWords | None = None) -> list[str]:
-    """Clauses of `text` that end on a word a missing slot would have completed ("this is.", "from,")."""
-    words = words or shipped_words()
+def dangling_words(text: str, words: SlotWords = NO_WORDS) -> list[str]:
+    """Clauses of `text` that end on a word a missing slot would have completed ("this is.", "from,"), by the
+    knowledge base's `words`."""
     found = []
     for clause in re.split(r"[,.!?;:]", text):
         tokens = re.findall(r"\w+", clause.lower())

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot import pipeline, prompts
 from copilot.compose.base import ChatModelError
-from copilot.compose.local import write_around_slots
+from copilot.compose.slots import NO_WORDS, SlotWords, write_around_slots
 from copilot.contracts import MAX_MESSAGES, Agent, Citation, Customer, DraftRequest, DraftResponse, Message
 from copilot.errors import InvalidRequestError
 from copilot.retrieval.embedders import Embedder
@@ -109,8 +109,10 @@ class TriageEngine:
 
     def __init__(self, config: TriageConfig, platforms: dict[str, bool], embedder: Embedder | None,
                  drafter: Drafter | None, llm: JsonModel | None = None,
-                 examples: Sequence[TriageExample] = (), cache_dir: Path | None = None) -> None:
+                 examples: Sequence[TriageExample] = (), cache_dir: Path | None = None,
+                 words: SlotWords = NO_WORDS) -> None:
         self.config = config
+        self.words = words  # what a missing slot may not leave behind in the thanks and holding messages
         self.marketplaces = {name for name, marketplace in platforms.items() if marketplace}
         self.platforms = set(platforms)
         labelled = [(e.text, e.model_dump(include=set(FIELDS))) for e in examples] + config.examples()
@@ -350,8 +352,8 @@ class TriageEngine:
         if decision.issue_type != "idea_suggestion" or decision.urgency != "low":
             return None
         decision.reasons.append("thanks or feedback with nothing to do: the bot thanks the customer")
-        return AutoReply(text=write_around_slots(template, {"customer_name": request.customer.name or ""}),
-                         citations=[])
+        name = {"customer_name": request.customer.name or ""}
+        return AutoReply(text=write_around_slots(template, name, self.words), citations=[])
 
     def _holding(self, request: TriageRequest, language: str, decision: TriageDecision) -> str:
         minutes = self._sla(request.platform, decision.urgency)
@@ -360,7 +362,7 @@ class TriageEngine:
                 else words["minutes"].format(n=minutes))
         template = self.config.holding_message.get(language) or self.config.holding_message["en"]
         values = {"customer_name": request.customer.name or ""}
-        return write_around_slots(template.replace("{wait}", wait), values)
+        return write_around_slots(template.replace("{wait}", wait), values, self.words)
 
 
 def _fallback_intent(config: TriageConfig) -> str:
