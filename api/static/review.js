@@ -14,14 +14,8 @@
   function t(key) { return (I18N[state.lang] || I18N.en || {})[key] || I18N.en?.[key] || key; }
 
   async function loadLocales() {
-    const buttons = document.querySelectorAll("button[data-lang]");
-    const languages = [...new Set([...buttons].map((button) => button.dataset.lang))];
-    const files = await Promise.all(languages.map(async (lang) => {
-      const response = await fetch(`/static/review.${lang}.json`);
-      if (!response.ok) throw new Error(`review.${lang}.json: HTTP ${response.status}`);
-      return response.json();
-    }));
-    languages.forEach((lang, index) => { I18N[lang] = files[index].strings; });
+    const files = await window.loadLocaleFiles("review");
+    for (const [lang, file] of Object.entries(files)) I18N[lang] = file.strings;
   }
 
   function setLanguage(lang) {

@@ -91,14 +91,9 @@
 
   /** Every language's file; a line prefix of any language marks who wrote it, whatever the page shows. */
   async function loadLocales() {
-    const buttons = document.querySelectorAll("button[data-lang]");
-    const languages = [...new Set([...buttons].map((button) => button.dataset.lang))];
-    const files = await Promise.all(languages.map(async (lang) => {
-      const response = await fetch(`/static/sidebar.${lang}.json`);
-      if (!response.ok) throw new Error(`sidebar.${lang}.json: HTTP ${response.status}`);
-      return response.json();
-    }));
-    languages.forEach((lang, index) => { I18N[lang] = files[index].strings; });
+    const byLanguage = await window.loadLocaleFiles("sidebar");
+    const files = Object.values(byLanguage);
+    for (const [lang, file] of Object.entries(byLanguage)) I18N[lang] = file.strings;
     for (const role of Object.keys(PREFIXES)) {
       const words = files.flatMap((file) => (file.prefixes && file.prefixes[role]) || []);
       const escaped = words.map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
