@@ -30,7 +30,9 @@ def install_error_handlers(app: FastAPI) -> None:
         problems = []
         for error in exc.errors():
             if error["type"] == "json_invalid":
-                problems.append(f"the body is not valid JSON: {error['ctx']['error']} at character {error['loc'][-1]}")
+                problems.append(
+                    f"the body is not valid JSON: {error['ctx']['error']} at character {error['loc'][-1]}"
+                )
                 continue
             where = ".".join(str(part) for part in error["loc"] if part != "body") or "request"
             problems.append(f"{where}: {error['msg']}")

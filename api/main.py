@@ -11,7 +11,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
-from api.routers import catalog, drafts, feedback, guardrails, health, integrations, knowledge, review, sidebar, triage
+from api.routers import (
+    catalog,
+    drafts,
+    feedback,
+    guardrails,
+    health,
+    integrations,
+    knowledge,
+    review,
+    sidebar,
+    triage,
+)
 from api.security import protect_logs, require_api_key, require_webhook_key
 from copilot.core import Copilot
 from copilot.settings import Settings

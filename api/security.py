@@ -1,5 +1,5 @@
-"""API keys: when keys are configured every /v1 route needs `Authorization: Bearer <key>`. Keys and customer text
-stay out of the logs."""
+"""API keys: when keys are configured every /v1 route needs `Authorization: Bearer <key>`. Keys and customer
+text stay out of the logs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from fastapi import Request
 
 from copilot.errors import UnauthorizedError
 
-# Query parameters whose values never reach a log line: the webhook's key, and search text (often the customer's).
+# Query parameters whose values never reach a log line: the webhook's key, and search text (often the
+# customer's).
 SECRET_QUERY = re.compile(r"((?:^|[?&])(?:api_key|access_token|token|q)=)[^&\s\"]*", re.IGNORECASE)
 
 
@@ -58,7 +59,8 @@ class DropRequestBodies(logging.Filter):
 
 
 def protect_logs() -> None:
-    """Install the filters once per process, on the loggers that would otherwise write keys or customer text."""
+    """Install the filters once per process,
+    on the loggers that would otherwise write keys or customer text."""
     for name, kind in (("uvicorn.access", RedactQuerySecrets), ("openai._base_client", DropRequestBodies)):
         logger = logging.getLogger(name)
         if not any(isinstance(existing, kind) for existing in logger.filters):

@@ -1,4 +1,5 @@
-"""Chatwoot Agent Bot integration: triage each incoming message, then reply or hand over through Chatwoot's API.
+"""Chatwoot Agent Bot integration: triage each incoming message,
+then reply or hand over through Chatwoot's API.
 
 Without a Chatwoot URL and token the webhook only returns the triage result (useful to try it out).
 """
@@ -61,7 +62,11 @@ class ChatwootEvent(BaseModel):
     def _numeric_id(cls, value: dict[str, Any]) -> dict[str, Any]:
         """The ids go into Chatwoot API paths: a number only, never a path like `1/../../admin`."""
         ident = value.get("id", 0)
-        if isinstance(ident, bool) or not isinstance(ident, int | str) or not re.fullmatch(r"[0-9]+", str(ident)):
+        if (
+            isinstance(ident, bool)
+            or not isinstance(ident, int | str)
+            or not re.fullmatch(r"[0-9]+", str(ident))
+        ):
             raise ValueError(f"id must be a Chatwoot id (a number), got {str(ident)[:40]!r}")
         return value
 
@@ -78,22 +83,35 @@ class ChatwootEvent(BaseModel):
             return None
         bot = self.sender.get("type") == "agent_bot"
         name = self.sender.get("name") if isinstance(self.sender.get("name"), str) else None
-        author = "bot" if bot else (name or str(self.sender.get("id", "")) or None) if kind == "agent" else None
+        author = (
+            "bot" if bot else (name or str(self.sender.get("id", "")) or None) if kind == "agent" else None
+        )
         status = self.conversation.get("status")
         return IncomingMessage(
-            conversation=self.conversation_key(self.conversation["id"]), external_id=str(self.id)[:64], role=kind,
-            text=text[:MAX_TEXT], at=_moment(self.created_at), author=author[:100] if author else None,
+            conversation=self.conversation_key(self.conversation["id"]),
+            external_id=str(self.id)[:64],
+            role=kind,
+            text=text[:MAX_TEXT],
+            at=_moment(self.created_at),
+            author=author[:100] if author else None,
             platform=platform_of(str(self.conversation.get("channel", ""))),
             customer=self._sender_name() if kind == "customer" else None,
-            status=status if isinstance(status, str) else None, link=self.link(chatwoot_url, self.conversation["id"]))
+            status=status if isinstance(status, str) else None,
+            link=self.link(chatwoot_url, self.conversation["id"]),
+        )
 
     def status_change(self) -> tuple[str, str, datetime] | None:
         """(conversation key, new status, when) of a `conversation_status_changed` event, else None."""
         if self.event != "conversation_status_changed" or self.id is None or self.status is None:
             return None
-        account = self.account.get("id") or next((m.get("account_id") for m in self.messages if isinstance(m, dict)
-                                                  and m.get("account_id")), None)
-        if account is None or not re.fullmatch(r"[0-9]+", str(account)) or not re.fullmatch(r"[0-9]+", str(self.id)):
+        account = self.account.get("id") or next(
+            (m.get("account_id") for m in self.messages if isinstance(m, dict) and m.get("account_id")), None
+        )
+        if (
+            account is None
+            or not re.fullmatch(r"[0-9]+", str(account))
+            or not re.fullmatch(r"[0-9]+", str(self.id))
+        ):
             return None
         return f"{account}:{self.id}", self.status, _moment(self.timestamp)
 
@@ -112,7 +130,9 @@ class ChatwootEvent(BaseModel):
         messages = []
         history = self.conversation.get("messages")
         for item in history if isinstance(history, list) else []:
-            kind, text = (item.get("message_type"), item.get("content")) if isinstance(item, dict) else (None, None)
+            kind, text = (
+                (item.get("message_type"), item.get("content")) if isinstance(item, dict) else (None, None)
+            )
             if isinstance(text, str) and text.strip() and kind in (0, 1, "incoming", "outgoing"):
                 messages.append(Message(role="customer" if kind in (0, "incoming") else "agent",
                                         text=text.strip()[:MAX_TEXT]))
@@ -150,7 +170,9 @@ class ChatwootClient:
 
     def _post(self, url: str, body: dict[str, Any]) -> None:
         try:
-            response = httpx.post(url, json=body, headers={"api_access_token": self.token}, timeout=self.timeout)
+            response = httpx.post(
+                url, json=body, headers={"api_access_token": self.token}, timeout=self.timeout
+            )
         except httpx.HTTPError as exc:
             raise ChatwootError(f"cannot reach Chatwoot at {self.url}: {exc}") from exc
         if response.status_code >= 400:
@@ -158,8 +180,8 @@ class ChatwootClient:
 
 
 def _moment(value: str | int | float | None) -> datetime:
-    """Chatwoot's times: ISO 8601 (`...Z`), `2020-03-03 13:05:57 UTC`, or seconds since the epoch; now if absent
-    or unreadable."""
+    """Chatwoot's times: ISO 8601 (`...Z`), `2020-03-03 13:05:57 UTC`, or seconds since the epoch; now if
+    absent or unreadable."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.fromtimestamp(value, UTC)
     if isinstance(value, str) and value.strip():

@@ -47,7 +47,9 @@ def _events(copilot: Copilot, request: DraftRequest) -> Iterator[str]:
             else:
                 yield _event(kind, json.dumps({"text": payload}, ensure_ascii=False))
     except CopilotError as exc:
-        yield _event("error", json.dumps({"error": {"code": exc.code, "message": str(exc)}}, ensure_ascii=False))
+        yield _event(
+            "error", json.dumps({"error": {"code": exc.code, "message": str(exc)}}, ensure_ascii=False)
+        )
 
 
 def _record(copilot: Copilot, request: DraftRequest, response: DraftResponse) -> None:

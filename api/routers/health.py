@@ -18,9 +18,14 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(copilot: CopilotDep) -> dict[str, object]:
-    """The knowledge index is loaded and searchable and triage answers at once (503 with the reason otherwise)."""
+    """The knowledge index is loaded and searchable and triage answers at once
+    (503 with the reason otherwise)."""
     retriever = copilot.index.retriever()
     if not copilot.triage_ready:
         raise IndexNotReadyError("the triage model is being prepared")
-    return {"status": "ready", "documents": len(copilot.knowledge.documents), "chunks": len(retriever.lexical.chunks),
-            "triage": "ready"}
+    return {
+        "status": "ready",
+        "documents": len(copilot.knowledge.documents),
+        "chunks": len(retriever.lexical.chunks),
+        "triage": "ready",
+    }

@@ -19,8 +19,8 @@ router = APIRouter(prefix="/integrations", tags=["integrations"])
 
 @router.post("/chatwoot/webhook")
 def chatwoot_webhook(event: ChatwootEvent, copilot: CopilotDep) -> dict[str, Any]:
-    """Keep every message of the conversation for the weekly review (customers' and agents', with their time and
-    author; a status change too); then triage a customer's new message and, with a Chatwoot URL and token
+    """Keep every message of the conversation for the weekly review (customers' and agents', with their time
+    and author; a status change too); then triage a customer's new message and, with a Chatwoot URL and token
     configured, post the answer or the holding message and hand the conversation to a person (status `open`).
     Other events are acknowledged and ignored. A store that is down costs the review, never the reply."""
     stored = _store(event, copilot)

@@ -47,11 +47,20 @@ def search(
     language: str | None = None,
     k: Annotated[int, Query(ge=1, le=50)] = 5,
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid",
-    per_document: Annotated[int, Query(ge=1, le=50, description="At most this many passages per document.")] = 2,
+    per_document: Annotated[
+        int, Query(ge=1, le=50, description="At most this many passages per document.")
+    ] = 2,
 ) -> SearchResponse:
     """Ranked passages from playbooks and policies, filtered by platform, kind, step or language."""
     hits = copilot.search(
-        q, k=k, mode=mode, per_document=per_document, platform=platform, kind=kind, step=step, language=language
+        q,
+        k=k,
+        mode=mode,
+        per_document=per_document,
+        platform=platform,
+        kind=kind,
+        step=step,
+        language=language,
     )
     results = [
         Passage(id=h.chunk.doc_id, title=h.chunk.title, section=h.chunk.section, kind=h.chunk.kind,

@@ -13,7 +13,9 @@ from copilot.review.labels import LABELS
 
 router = APIRouter(prefix="/review", tags=["review"])
 
-Since = Annotated[str, Query(max_length=12, description="`7d` (the days ending on `until`) or a date YYYY-MM-DD.")]
+Since = Annotated[
+    str, Query(max_length=12, description="`7d` (the days ending on `until`) or a date YYYY-MM-DD.")
+]
 Until = Annotated[str | None, Query(max_length=10, description="The last day, YYYY-MM-DD; default today.")]
 Channel = Annotated[str | None, Query(max_length=64, description="Only this channel (a platform).")]
 Agent = Annotated[str | None, Query(max_length=100, description="Only this agent's conversations.")]
@@ -25,8 +27,8 @@ Language = Annotated[str, Query(pattern="^(" + "|".join(LABELS) + ")$", descript
 def review(copilot: CopilotDep, since: Since = "7d", until: Until = None, channel: Channel = None,
            agent: Agent = None, page: Page = 1) -> dict[str, Any]:
     """Per channel, per agent and for the team: response rate within the service levels and the days at the
-    target, response and resolution times, who waits unanswered or past a promise (with links), flow compliance,
-    returns and refunds by reason, knowledge gaps, and draft acceptance."""
+    target, response and resolution times, who waits unanswered or past a promise (with links), flow
+    compliance, returns and refunds by reason, knowledge gaps, and draft acceptance."""
     return copilot.weekly_review(since, until, channel or None, agent or None, page)
 
 
@@ -38,7 +40,9 @@ def review_html(copilot: CopilotDep, since: Since = "7d", until: Until = None, c
     return HTMLResponse(fragment(data, copilot.review_config, lang, copilot.channel_titles))
 
 
-Source = Annotated[str, Query(min_length=1, max_length=16, description="Where it came from: import, chatwoot.")]
+Source = Annotated[
+    str, Query(min_length=1, max_length=16, description="Where it came from: import, chatwoot.")
+]
 Conversation = Annotated[str, Query(min_length=1, max_length=200, description="Its id there.")]
 
 

@@ -12,6 +12,6 @@ router = APIRouter(tags=["triage"])
 
 @router.post("/triage", response_model=TriageResponse)
 def triage(request: TriageRequest, copilot: CopilotDep) -> TriageResponse:
-    """Urgency, issue type, intent, sentiment, route and service level of a conversation; an answer from policy
-    with citations when the bot can reply alone, otherwise `handoff: true` with a holding message."""
+    """Urgency, issue type, intent, sentiment, route and service level of a conversation; an answer from
+    policy with citations when the bot can reply alone, otherwise `handoff: true` with a holding message."""
     return copilot.triage(request)

@@ -1,5 +1,5 @@
-"""The browser the page tests drive: Debian's Chromium through Playwright (Playwright's own browser download does
-not work offline), launched the same way for every page."""
+"""The browser the page tests drive: Debian's Chromium through Playwright (Playwright's own browser download
+does not work offline), launched the same way for every page."""
 
 from __future__ import annotations
 
@@ -10,8 +10,15 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")

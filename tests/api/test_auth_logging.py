@@ -33,8 +33,17 @@ from copilot.retrieval.embedders import HashingEmbedder
 KEY, OTHER_KEY = "k-7f3a9c-SECRET-e21d", "k-second-team-key"
 CUSTOMER_TEXT = "Zebra-Quokka 4471 shop oi em muon huy don"
 LLM_KEY = "sk-llm-5d8e-SECRET"
-PUBLIC = {"/healthz", "/readyz", "/sidebar", "/review", "/static", "/openapi.json", "/docs", "/docs/oauth2-redirect",
-          "/redoc"}
+PUBLIC = {
+    "/healthz",
+    "/readyz",
+    "/sidebar",
+    "/review",
+    "/static",
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+}
 
 
 def requests_for(route: RouteContext) -> list[tuple[str, str]]:
@@ -63,11 +72,17 @@ def test_the_guarded_routes_are_the_v1_routes() -> None:
 
 
 @pytest.mark.parametrize(("method", "path"), GUARDED, ids=[f"{method} {path}" for method, path in GUARDED])
-def test_a_missing_or_wrong_key_is_a_401_and_the_right_one_passes(keyed_app: FastAPI, method: str, path: str) -> None:
+def test_a_missing_or_wrong_key_is_a_401_and_the_right_one_passes(
+    keyed_app: FastAPI, method: str, path: str
+) -> None:
     with TestClient(keyed_app) as client:
         missing = client.request(method, path)
-        wrong = client.request(method, path, params={"api_key": "k-wrong"}, headers={"Authorization": "Bearer k-wrong"})
-        right = client.request(method, path, params={"api_key": KEY}, headers={"Authorization": f"Bearer {KEY}"})
+        wrong = client.request(
+            method, path, params={"api_key": "k-wrong"}, headers={"Authorization": "Bearer k-wrong"}
+        )
+        right = client.request(
+            method, path, params={"api_key": KEY}, headers={"Authorization": f"Bearer {KEY}"}
+        )
     for response in (missing, wrong):
         assert response.status_code == 401, response.text
         assert response.json()["error"]["code"] == "unauthorized"
@@ -117,7 +132,10 @@ def every_kind_of_request(base: str) -> None:
         (("POST", "/v1/triage", conversation), 200),
         (("POST", "/v1/guardrails/check", {"text": CUSTOMER_TEXT}), 200),
         (("GET", f"/v1/knowledge/search?q={CUSTOMER_TEXT.replace(' ', '+')}&platform=shopee", None), 200),
-        (("POST", "/v1/feedback", {"draft_id": draft_id, "action": "edited", "final_text": CUSTOMER_TEXT}), 200),
+        (
+            ("POST", "/v1/feedback", {"draft_id": draft_id, "action": "edited", "final_text": CUSTOMER_TEXT}),
+            200,
+        ),
         (("POST", f"/v1/integrations/chatwoot/webhook?api_key={KEY}", webhook), 200),
         (("POST", f"/v1/integrations/chatwoot/webhook?api_key=x{KEY}", webhook), 401),
         (("POST", "/v1/drafts", {**conversation, "platform": CUSTOMER_TEXT}), 400),
@@ -133,14 +151,18 @@ def test_keys_and_customer_text_never_reach_any_log(
     caplog.set_level(logging.DEBUG)
     with FakeOpenAIServer(default='{"intent": "cancel_order"}') as llm:
         llm.enqueue("Dạ em chào chị ạ.", Reply(status=500), Reply(status=500), Reply(status=500))
-        knowledge = make_knowledge({"triage.yaml": (SHIPPED_KNOWLEDGE / "triage.yaml").read_text(encoding="utf-8")})
+        knowledge = make_knowledge(
+            {"triage.yaml": (SHIPPED_KNOWLEDGE / "triage.yaml").read_text(encoding="utf-8")}
+        )
         settings = Settings.load(knowledge_dir=knowledge, api_keys=KEY, llm_base_url=llm.base_url,
                                  llm_model="fake", llm_api_key=LLM_KEY)
         app = create_app(copilot=Copilot(settings, embedder=HashingEmbedder()))
         with serving(app, log_config=None, log_level="debug") as base:
             every_kind_of_request(base)
     lines = [record.getMessage() for record in caplog.records]
-    access = [line for line, record in zip(lines, caplog.records, strict=True) if record.name == "uvicorn.access"]
+    access = [
+        line for line, record in zip(lines, caplog.records, strict=True) if record.name == "uvicorn.access"
+    ]
     assert any("webhook?api_key=[redacted]" in line for line in access) and len(access) >= 10
     assert any("Request options" not in line and "chat/completions" in line for line in lines)
     for secret in (KEY, LLM_KEY, "Zebra-Quokka", "Zebra+Quokka"):
@@ -148,7 +170,9 @@ def test_keys_and_customer_text_never_reach_any_log(
 
 
 @pytest.fixture
-def copilot_serve(make_knowledge: Callable[..., Path], tmp_path: Path) -> Iterator[tuple[str, Callable[[], str]]]:
+def copilot_serve(
+    make_knowledge: Callable[..., Path], tmp_path: Path
+) -> Iterator[tuple[str, Callable[[], str]]]:
     """`copilot serve` in a child process with API keys set; yields its URL and a function that stops it and
     returns what it wrote (stdout and stderr)."""
     port, logs = free_port(), tmp_path / "serve.log"

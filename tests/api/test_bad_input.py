@@ -25,7 +25,9 @@ JSON_ROUTES = ["/v1/drafts", "/v1/drafts/stream", "/v1/triage", "/v1/guardrails/
 
 @pytest.fixture
 def client(make_knowledge: Callable[..., Path], tmp_path: Path) -> Iterator[TestClient]:
-    knowledge = make_knowledge({"triage.yaml": (SHIPPED_KNOWLEDGE / "triage.yaml").read_text(encoding="utf-8")})
+    knowledge = make_knowledge(
+        {"triage.yaml": (SHIPPED_KNOWLEDGE / "triage.yaml").read_text(encoding="utf-8")}
+    )
     config = Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index", data_dir=tmp_path / "data")
     with TestClient(create_app(copilot=Copilot(config, embedder=HashingEmbedder()))) as test_client:
         yield test_client
@@ -35,11 +37,25 @@ BODIES = {
     # limits on message count and length
     "too many messages": ("/v1/drafts", {"messages": SAY * 201}, 422, "messages"),
     "too many messages to triage": ("/v1/triage", {"messages": SAY * 201}, 422, "messages"),
-    "message too long": ("/v1/drafts", {"messages": [{"role": "customer", "text": "x" * 20_001}]}, 422, "text"),
-    "triage message too long": ("/v1/triage", {"messages": [{"role": "agent", "text": "x" * 20_001}]}, 422, "text"),
+    "message too long": (
+        "/v1/drafts",
+        {"messages": [{"role": "customer", "text": "x" * 20_001}]},
+        422,
+        "text",
+    ),
+    "triage message too long": (
+        "/v1/triage",
+        {"messages": [{"role": "agent", "text": "x" * 20_001}]},
+        422,
+        "text",
+    ),
     "reply too long to check": ("/v1/guardrails/check", {"text": "x" * 20_001}, 422, "text"),
-    "edited text too long": ("/v1/feedback", {"draft_id": "d", "action": "edited", "final_text": "x" * 20_001},
-                             422, "final_text"),
+    "edited text too long": (
+        "/v1/feedback",
+        {"draft_id": "d", "action": "edited", "final_text": "x" * 20_001},
+        422,
+        "final_text",
+    ),
     "no messages": ("/v1/drafts", {"messages": []}, 422, "messages"),
     # unknown enum values
     "unknown role": ("/v1/drafts", {"messages": [{"role": "bot", "text": "hi"}]}, 422, "role"),
@@ -58,16 +74,29 @@ BODIES = {
     "unknown step": ("/v1/drafts", {"messages": SAY, "step": "closing"}, 400, "closing"),
     "unknown platform to triage": ("/v1/triage", {"messages": SAY, "platform": "amazon"}, 400, "amazon"),
     "unknown flow to check": ("/v1/guardrails/check", {"text": "hi", "flow": "nope"}, 400, "nope"),
-    "unknown platform to stream": ("/v1/drafts/stream", {"messages": SAY, "platform": "amazon"}, 400, "amazon"),
+    "unknown platform to stream": (
+        "/v1/drafts/stream",
+        {"messages": SAY, "platform": "amazon"},
+        400,
+        "amazon",
+    ),
     # path-like ids
     "path as flow": ("/v1/drafts", {"messages": SAY, "flow": TRAVERSAL}, 400, TRAVERSAL),
     "path as platform": ("/v1/triage", {"messages": SAY, "platform": TRAVERSAL}, 400, TRAVERSAL),
     "path as step": ("/v1/guardrails/check", {"text": "hi", "step": TRAVERSAL}, 400, TRAVERSAL),
     "path as draft id": ("/v1/feedback", {"draft_id": TRAVERSAL, "action": "accepted"}, 400, TRAVERSAL),
-    "path as conversation id": ("/v1/integrations/chatwoot/webhook",
-                                {**CHATWOOT, "conversation": {"id": "1/../../admin"}}, 422, "conversation"),
-    "path as account id": ("/v1/integrations/chatwoot/webhook", {**CHATWOOT, "account": {"id": TRAVERSAL}},
-                           422, "account"),
+    "path as conversation id": (
+        "/v1/integrations/chatwoot/webhook",
+        {**CHATWOOT, "conversation": {"id": "1/../../admin"}},
+        422,
+        "conversation",
+    ),
+    "path as account id": (
+        "/v1/integrations/chatwoot/webhook",
+        {**CHATWOOT, "account": {"id": TRAVERSAL}},
+        422,
+        "account",
+    ),
 }
 
 
@@ -93,7 +122,12 @@ QUERIES = {
     "unknown kind": ("/v1/knowledge/search", {"q": "popup", "kind": "poem"}, 400, "poem"),
     "path as search step": ("/v1/knowledge/search", {"q": "popup", "step": TRAVERSAL}, 400, TRAVERSAL),
     "path as document id": ("/v1/knowledge/passages", {"id": TRAVERSAL, "section": "Fix"}, 404, TRAVERSAL),
-    "path as section": ("/v1/knowledge/passages", {"id": "popup-not-showing", "section": TRAVERSAL}, 404, TRAVERSAL),
+    "path as section": (
+        "/v1/knowledge/passages",
+        {"id": "popup-not-showing", "section": TRAVERSAL},
+        404,
+        TRAVERSAL,
+    ),
     "document id too long": ("/v1/knowledge/passages", {"id": "x" * 129, "section": "Fix"}, 422, "id"),
 }
 
@@ -115,9 +149,13 @@ def test_bad_queries_are_refused_naming_the_problem(
 def test_broken_json_is_refused_on_every_route_that_takes_json(
     client: TestClient, path: str, raw: bytes, status: int, named: str
 ) -> None:
-    assert_refused(client.post(path, content=raw, headers={"content-type": "application/json"}), status, named)
+    assert_refused(
+        client.post(path, content=raw, headers={"content-type": "application/json"}), status, named
+    )
 
 
 def test_a_numeric_chatwoot_id_still_reaches_triage(client: TestClient) -> None:
-    response = client.post("/v1/integrations/chatwoot/webhook", json={**CHATWOOT, "conversation": {"id": "42"}})
+    response = client.post(
+        "/v1/integrations/chatwoot/webhook", json={**CHATWOOT, "conversation": {"id": "42"}}
+    )
     assert response.status_code == 200 and response.json()["triage"]["intent"]

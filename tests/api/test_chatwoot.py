@@ -57,15 +57,22 @@ def client_for(shipped_copilot: Copilot, tmp_path: Path, **settings: Any) -> Tes
 
 
 def event(text: str, channel: str = "Channel::WebWidget") -> dict[str, Any]:
-    return {"event": "message_created", "message_type": "incoming", "content": text,
-            "conversation": {"id": 42, "channel": channel, "messages": [{"message_type": 0, "content": text}]},
-            "account": {"id": 7}, "sender": {"name": "Lan"}}
+    return {
+        "event": "message_created",
+        "message_type": "incoming",
+        "content": text,
+        "conversation": {"id": 42, "channel": channel, "messages": [{"message_type": 0, "content": text}]},
+        "account": {"id": 7},
+        "sender": {"name": "Lan"},
+    }
 
 
 def test_a_policy_question_is_answered_in_the_conversation(
     shipped_copilot: Copilot, tmp_path: Path, chatwoot: FakeChatwoot
 ) -> None:
-    with client_for(shipped_copilot, tmp_path, chatwoot_url=chatwoot.url, chatwoot_token="bot-token") as client:
+    with client_for(
+        shipped_copilot, tmp_path, chatwoot_url=chatwoot.url, chatwoot_token="bot-token"
+    ) as client:
         reply = client.post("/v1/integrations/chatwoot/webhook",
                             json=event("Cho mình hỏi gỡ app ra thì có bị tính phí tiếp không?"))
     assert reply.status_code == 200 and reply.json()["actions"] == ["replied"], reply.json()
@@ -74,7 +81,9 @@ def test_a_policy_question_is_answered_in_the_conversation(
     assert body["message_type"] == "outgoing" and "Uninstall" in body["content"]
 
 
-def test_a_legal_threat_is_handed_to_a_person(shipped_copilot: Copilot, tmp_path: Path, chatwoot: FakeChatwoot) -> None:
+def test_a_legal_threat_is_handed_to_a_person(
+    shipped_copilot: Copilot, tmp_path: Path, chatwoot: FakeChatwoot
+) -> None:
     with client_for(shipped_copilot, tmp_path, chatwoot_url=chatwoot.url, chatwoot_token="t") as client:
         data = client.post("/v1/integrations/chatwoot/webhook",
                            json=event("Tôi sẽ kiện shop vì giao hàng giả!")).json()
@@ -85,7 +94,9 @@ def test_a_legal_threat_is_handed_to_a_person(shipped_copilot: Copilot, tmp_path
 
 def test_without_configuration_it_only_returns_the_triage(shipped_copilot: Copilot, tmp_path: Path) -> None:
     with client_for(shipped_copilot, tmp_path) as client:
-        data = client.post("/v1/integrations/chatwoot/webhook", json=event("how do I translate the widget?")).json()
+        data = client.post(
+            "/v1/integrations/chatwoot/webhook", json=event("how do I translate the widget?")
+        ).json()
     assert data["actions"] == ["none: Chatwoot is not configured"] and "urgency" in data["triage"]
 
 
@@ -98,7 +109,9 @@ def test_other_events_and_outgoing_messages_are_ignored(shipped_copilot: Copilot
 
 
 def test_chatwoot_down_is_a_502_not_a_crash(shipped_copilot: Copilot, tmp_path: Path) -> None:
-    with client_for(shipped_copilot, tmp_path, chatwoot_url="http://127.0.0.1:9", chatwoot_token="t") as client:
+    with client_for(
+        shipped_copilot, tmp_path, chatwoot_url="http://127.0.0.1:9", chatwoot_token="t"
+    ) as client:
         response = client.post("/v1/integrations/chatwoot/webhook", json=event("Tôi sẽ kiện shop!"))
     assert response.status_code == 502 and response.json()["error"]["code"] == "chatwoot_unreachable"
 

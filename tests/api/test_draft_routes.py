@@ -18,7 +18,10 @@ def client(shipped_copilot: Copilot) -> Iterator[TestClient]:
 
 
 def test_draft_route_returns_the_contract_shape(client: TestClient) -> None:
-    body = {"platform": "shopee", "messages": [{"role": "customer", "text": "shop oi don cua em bao gio giao"}]}
+    body = {
+        "platform": "shopee",
+        "messages": [{"role": "customer", "text": "shop oi don cua em bao gio giao"}],
+    }
     response = client.post("/v1/drafts", json=body)
     assert response.status_code == 200
     data = response.json()
@@ -34,6 +37,8 @@ def test_draft_route_returns_the_contract_shape(client: TestClient) -> None:
     ({"messages": [{"role": "customer", "text": "x"}], "platform": "amazon"}, "amazon"),
     ({"messages": [{"role": "customer", "text": "x" * 20_001}]}, "text"),
 ])
-def test_bad_draft_requests_are_4xx_naming_the_problem(client: TestClient, body: dict[str, object], named: str) -> None:
+def test_bad_draft_requests_are_4xx_naming_the_problem(
+    client: TestClient, body: dict[str, object], named: str
+) -> None:
     response = client.post("/v1/drafts", json=body)
     assert 400 <= response.status_code < 500 and named in response.json()["error"]["message"]

@@ -19,7 +19,13 @@ def client(make_knowledge: Callable[..., Path], tmp_path: Path) -> Iterator[Test
 
 
 def test_check_returns_the_contract_shape(client: TestClient) -> None:
-    body = {"text": "Thanks, bye!", "platform": "livechat", "flow": "livechat", "step": "farewell", "language": "auto"}
+    body = {
+        "text": "Thanks, bye!",
+        "platform": "livechat",
+        "flow": "livechat",
+        "step": "farewell",
+        "language": "auto",
+    }
     response = client.post("/v1/guardrails/check", json=body)
     assert response.status_code == 200
     verdict = response.json()
@@ -42,12 +48,16 @@ def test_allowed_text_has_no_violations(client: TestClient) -> None:
     ({"platform": "shopee"}, "text"),
     ({"text": "x", "colour": "red"}, "colour"),
 ])
-def test_bad_requests_are_4xx_naming_the_problem(client: TestClient, body: dict[str, str], named: str) -> None:
+def test_bad_requests_are_4xx_naming_the_problem(
+    client: TestClient, body: dict[str, str], named: str
+) -> None:
     response = client.post("/v1/guardrails/check", json=body)
     assert 400 <= response.status_code < 500
     assert named in response.json()["error"]["message"]
 
 
 def test_broken_json_is_a_4xx(client: TestClient) -> None:
-    response = client.post("/v1/guardrails/check", content=b"{bad", headers={"content-type": "application/json"})
+    response = client.post(
+        "/v1/guardrails/check", content=b"{bad", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422 and "error" in response.json()

@@ -21,7 +21,9 @@ def knowledge(make_knowledge: Callable[..., Path]) -> Path:
 
 @pytest.fixture
 def client(knowledge: Path, tmp_path: Path) -> Iterator[TestClient]:
-    copilot = Copilot(Settings(knowledge_dir=knowledge, index_dir=tmp_path / "api-index"), embedder=HashingEmbedder())
+    copilot = Copilot(
+        Settings(knowledge_dir=knowledge, index_dir=tmp_path / "api-index"), embedder=HashingEmbedder()
+    )
     with TestClient(create_app(copilot=copilot)) as test_client:
         yield test_client
 
@@ -33,7 +35,9 @@ def test_app_builds_its_index_at_start_and_is_ready(client: TestClient) -> None:
 
 
 def test_search_returns_cited_passages(client: TestClient) -> None:
-    response = client.get("/v1/knowledge/search", params={"q": "huy don da giao", "platform": "shopee", "k": 2})
+    response = client.get(
+        "/v1/knowledge/search", params={"q": "huy don da giao", "platform": "shopee", "k": 2}
+    )
     assert response.status_code == 200
     first = response.json()["results"][0]
     assert first["id"] == "shopee-cancel" and first["section"] == "Hủy đơn" and 0 < first["score"] <= 1
@@ -56,8 +60,17 @@ def test_missing_query_is_a_422_in_the_error_shape(client: TestClient) -> None:
 def test_reindex_picks_up_a_new_document(
     client: TestClient, knowledge: Path, make_knowledge: Callable[..., Path]
 ) -> None:
-    make_knowledge({"faqs/voucher.md": document("voucher-faq", "Voucher", "# V\n\n## Apply\nVoucher codes apply at "
-                                                "checkout before payment.", kind="faq")}, root=knowledge)
+    make_knowledge(
+        {
+            "faqs/voucher.md": document(
+                "voucher-faq",
+                "Voucher",
+                "# V\n\n## Apply\nVoucher codes apply at checkout before payment.",
+                kind="faq",
+            )
+        },
+        root=knowledge,
+    )
     report = client.post("/v1/knowledge/reindex").json()
     assert report["added"] == ["voucher-faq"] and report["unchanged"] == 3
     found = client.get("/v1/knowledge/search", params={"q": "voucher checkout"}).json()["results"]

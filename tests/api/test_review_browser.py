@@ -1,7 +1,7 @@
-"""The weekly review page in a real browser (Debian's Chromium through Playwright) over the hand-computed week of
-tests/fixtures/review_week.jsonl (see tests/test_review.py for how each number comes about), served by the real
-app under uvicorn with an API key: the numbers, the charts' bars and target line, the links, the filters and
-the Vietnamese page."""
+"""The weekly review page in a real browser (Debian's Chromium through Playwright) over the hand-computed week
+of tests/fixtures/review_week.jsonl (see tests/test_review.py for how each number comes about), served by the
+real app under uvicorn with an API key: the numbers, the charts' bars and target line, the links, the filters
+and the Vietnamese page."""
 
 from __future__ import annotations
 

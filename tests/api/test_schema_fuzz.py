@@ -32,9 +32,14 @@ FUZZ = settings(derandomize=True, deadline=None, database=None, suppress_health_
                 print_blob=False)
 # Names the test knowledge base knows: half of the valid cases use them, so requests get past the vocabulary
 # checks and reach retrieval, drafting, guardrails, triage and the feedback store.
-KNOWN = {"platform": ["livechat", "shopee"], "flow": ["livechat"], "step": ["greeting", "troubleshoot", "farewell"],
-         "kind": ["policy", "faq", "playbook"], "id": ["shopee-cancel", "popup-not-showing"],
-         "section": ["Hủy đơn", "Fix"]}
+KNOWN = {
+    "platform": ["livechat", "shopee"],
+    "flow": ["livechat"],
+    "step": ["greeting", "troubleshoot", "farewell"],
+    "kind": ["policy", "faq", "playbook"],
+    "id": ["shopee-cancel", "popup-not-showing"],
+    "section": ["Hủy đơn", "Fix"],
+}
 
 
 @pytest.fixture
@@ -46,7 +51,9 @@ def app(make_knowledge: Callable[..., Path], tmp_path: Path) -> Iterator[FastAPI
     knowledge = make_knowledge({"triage.yaml": triage, "review.yaml": review})
     config = Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index", data_dir=tmp_path / "data")
     with TestClient(create_app(copilot=Copilot(config, embedder=HashingEmbedder()))) as client:
-        draft = client.post("/v1/drafts", json={"messages": [{"role": "customer", "text": "popup not showing"}]})
+        draft = client.post(
+            "/v1/drafts", json={"messages": [{"role": "customer", "text": "popup not showing"}]}
+        )
         KNOWN["draft_id"] = [draft.json()["draft_id"]]
         yield client.app  # type: ignore[misc]
 
@@ -88,7 +95,9 @@ def fuzz(operation: Operation, mode: GenerationMode) -> str | None:
     @settings(FUZZ, max_examples=EXAMPLES[mode])
     def run(case: Case) -> None:
         response = case.call()
-        problem = refusal_problem(response.status_code, str(response.headers.get("content-type", "")), response.text)
+        problem = refusal_problem(
+            response.status_code, str(response.headers.get("content-type", "")), response.text
+        )
         assert problem is None, f"{problem}: {case.method} {case.formatted_path} {case.query or ''} " \
                                 f"{str(case.body)[:300]} -> {response.status_code}: {response.text[:300]}"
 
@@ -112,14 +121,25 @@ def test_no_input_makes_any_operation_fail_and_every_refusal_says_why(operations
 
 
 SCALAR = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
-JSON = st.recursive(SCALAR, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                                       max_size=4), max_leaves=12)
-HISTORY_ITEM = st.fixed_dictionaries({}, optional={"message_type": st.sampled_from([0, 1, "incoming", True]) | JSON,
-                                                   "content": st.text(max_size=60) | JSON})
+JSON = st.recursive(
+    SCALAR,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+HISTORY_ITEM = st.fixed_dictionaries(
+    {},
+    optional={
+        "message_type": st.sampled_from([0, 1, "incoming", True]) | JSON,
+        "content": st.text(max_size=60) | JSON,
+    },
+)
 CONVERSATION = st.fixed_dictionaries(
     {"id": st.integers(0, 10**6) | st.sampled_from(["12", "../../admin", "1/toggle_status", ""]) | JSON},
-    optional={"messages": st.lists(HISTORY_ITEM, max_size=5) | JSON, "channel": JSON | st.just("Channel::Email"),
-              "meta": st.fixed_dictionaries({"sender": JSON}) | JSON},
+    optional={
+        "messages": st.lists(HISTORY_ITEM, max_size=5) | JSON,
+        "channel": JSON | st.just("Channel::Email"),
+        "meta": st.fixed_dictionaries({"sender": JSON}) | JSON,
+    },
 )
 WEBHOOK = st.fixed_dictionaries({
     "event": st.just("message_created"), "message_type": st.sampled_from(["incoming", 0]),
@@ -136,7 +156,9 @@ def test_chatwoot_payloads_of_any_shape_are_triaged_or_refused_clearly(app: Fast
     @settings(FUZZ, max_examples=60)
     def run(payload: dict[str, Any]) -> None:
         response = client.post("/v1/integrations/chatwoot/webhook", json=payload)
-        problem = refusal_problem(response.status_code, str(response.headers.get("content-type", "")), response.text)
+        problem = refusal_problem(
+            response.status_code, str(response.headers.get("content-type", "")), response.text
+        )
         assert problem is None, f"{problem}: {payload} -> {response.status_code}: {response.text[:300]}"
 
     run()

@@ -61,7 +61,10 @@ def test_stream_rejects_bad_requests_before_streaming(client: TestClient) -> Non
 def test_feedback_is_stored_and_counted_per_step_and_platform(client: TestClient) -> None:
     first = client.post("/v1/drafts", json=CANCEL).json()
     second = client.post("/v1/drafts", json={**CANCEL, "platform": "lazada"}).json()
-    assert client.post("/v1/feedback", json={"draft_id": first["draft_id"], "action": "accepted"}).status_code == 200
+    assert (
+        client.post("/v1/feedback", json={"draft_id": first["draft_id"], "action": "accepted"}).status_code
+        == 200
+    )
     edited = {"draft_id": second["draft_id"], "action": "edited", "final_text": "Dạ chị tự hủy được ạ."}
     assert client.post("/v1/feedback", json=edited).json()["action"] == "edited"
     stats = client.get("/v1/stats").json()
@@ -76,7 +79,9 @@ def test_feedback_is_stored_and_counted_per_step_and_platform(client: TestClient
     ({"draft_id": "x", "action": "loved"}, 422, "action"),
     ({"action": "accepted"}, 422, "draft_id"),
 ])
-def test_bad_feedback_is_refused_clearly(client: TestClient, body: dict[str, str], status: int, named: str) -> None:
+def test_bad_feedback_is_refused_clearly(
+    client: TestClient, body: dict[str, str], status: int, named: str
+) -> None:
     response = client.post("/v1/feedback", json=body)
     assert response.status_code == status and named in response.json()["error"]["message"]
 
@@ -90,7 +95,9 @@ def test_catalog_lists_platforms_and_flow_steps(client: TestClient) -> None:
 
 def test_a_cited_passage_can_be_read(client: TestClient) -> None:
     citation = client.post("/v1/drafts", json=CANCEL).json()["citations"][0]
-    passage = client.get("/v1/knowledge/passages", params={"id": citation["id"], "section": citation["section"]})
+    passage = client.get(
+        "/v1/knowledge/passages", params={"id": citation["id"], "section": citation["section"]}
+    )
     assert passage.status_code == 200 and passage.json()["text"]
     missing = client.get("/v1/knowledge/passages", params={"id": "nope", "section": "x"})
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
@@ -129,7 +136,9 @@ def test_serve_refuses_a_public_address_without_keys() -> None:
     assert result.exit_code == 2 and "loopback" in result.stderr
 
 
-def test_readyz_waits_for_triage_and_the_first_triage_is_then_at_once(shipped_copilot: Copilot, tmp_path: Path) -> None:
+def test_readyz_waits_for_triage_and_the_first_triage_is_then_at_once(
+    shipped_copilot: Copilot, tmp_path: Path
+) -> None:
     copilot = shipped(shipped_copilot, tmp_path)
     cold = TestClient(create_app(copilot=copilot))  # no start-up: nothing prepared yet
     not_ready = cold.get("/readyz")
@@ -138,5 +147,7 @@ def test_readyz_waits_for_triage_and_the_first_triage_is_then_at_once(shipped_co
         ready = started.get("/readyz")
         assert ready.status_code == 200 and ready.json()["triage"] == "ready"
         assert copilot.triage_ready  # prepared during start-up, not by the first request
-        answer = started.post("/v1/triage", json={"messages": [{"role": "customer", "text": "where is my order"}]})
+        answer = started.post(
+            "/v1/triage", json={"messages": [{"role": "customer", "text": "where is my order"}]}
+        )
         assert answer.status_code == 200 and answer.json()["out_of_scope"] is False

@@ -1,4 +1,5 @@
-"""The agent sidebar in a real browser (Debian's Chromium through Playwright) against the real app under uvicorn."""
+"""The agent sidebar in a real browser
+(Debian's Chromium through Playwright) against the real app under uvicorn."""
 
 from __future__ import annotations
 
@@ -41,18 +42,34 @@ CANCEL_PUSH = "Anh/chị hủy đơn giúp shop nhé"
 
 
 def app_context(channel: str = "Channel::WebWidget") -> dict[str, Any]:
-    """What Chatwoot posts to a dashboard app: incoming (0), outgoing (1), an activity (2), a private note, a blank."""
+    """What Chatwoot posts to a dashboard app: incoming (0), outgoing (1), an activity (2),
+    a private note, a blank."""
     messages = [
         {"id": 1, "content": "Hi, my popup is not showing on my store", "message_type": 0},
         {"id": 2, "content": "Conversation was assigned to Minh", "message_type": 2},
-        {"id": 3, "content": "Hi Lan, this is Minh from Avada. Let me check that for you.", "message_type": 1},
+        {
+            "id": 3,
+            "content": "Hi Lan, this is Minh from Avada. Let me check that for you.",
+            "message_type": 1,
+        },
         {"id": 4, "content": "customer is on the free plan", "message_type": 1, "private": True},
         {"id": 5, "content": "  ", "message_type": 0},
         {"id": 6, "content": "I already enabled the app embed but it still does not show", "message_type": 0},
     ]
-    conversation = {"id": 42, "messages": messages, "meta": {"sender": {"name": "Lan Nguyen"}}, "channel": channel}
-    return {"event": "appContext",
-            "data": {"conversation": conversation, "contact": {"name": "Lan Nguyen"}, "currentAgent": {"name": "Minh"}}}
+    conversation = {
+        "id": 42,
+        "messages": messages,
+        "meta": {"sender": {"name": "Lan Nguyen"}},
+        "channel": channel,
+    }
+    return {
+        "event": "appContext",
+        "data": {
+            "conversation": conversation,
+            "contact": {"name": "Lan Nguyen"},
+            "currentAgent": {"name": "Minh"},
+        },
+    }
 
 
 APP_CONTEXT_CONVERSATION = "\n".join([
@@ -128,14 +145,17 @@ def open_sidebar(browser: Browser, base: str, locale: str = "en-US") -> tuple[Br
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     sidebar = Sidebar(page, base)
-    page.on("console", lambda message: sidebar.errors.append(message.text) if message.type == "error" else None)
+    page.on(
+        "console", lambda message: sidebar.errors.append(message.text) if message.type == "error" else None
+    )
     page.on("pageerror", lambda error: sidebar.errors.append(f"uncaught: {error}"))
     return context, sidebar
 
 
 @contextmanager
 def checked(context: BrowserContext, sidebar: Sidebar) -> Iterator[Sidebar]:
-    """Closes the browser context and fails on any console error or uncaught exception the test did not expect."""
+    """Closes the browser context and fails on any console
+    error or uncaught exception the test did not expect."""
     try:
         yield sidebar
     finally:
@@ -238,12 +258,17 @@ def test_chatwoot_app_context_fills_the_conversation_and_drafts(sidebar: Sidebar
 
 
 
-def test_the_chatwoot_channel_picks_the_platform_that_names_it_in_the_knowledge_base(sidebar: Sidebar) -> None:
+def test_the_chatwoot_channel_picks_the_platform_that_names_it_in_the_knowledge_base(
+    sidebar: Sidebar,
+) -> None:
     sidebar.open()
     sidebar.page.evaluate("context => window.postMessage(context, '*')", app_context("Channel::FacebookPage"))
     expect(sidebar.by("platform-select")).to_have_value("facebook", timeout=TIMEOUT_MS)  # platforms.yaml
     sidebar.page.evaluate("context => window.postMessage(context, '*')", app_context("Channel::Telegram"))
-    expect(sidebar.by("platform-select")).to_have_value("livechat", timeout=TIMEOUT_MS)  # named by none: default
+    expect(sidebar.by("platform-select")).to_have_value(
+        "livechat", timeout=TIMEOUT_MS
+    )  # named by none: default
+
 
 HELPDESK = """<!doctype html><html><body style="margin:0;display:flex">
 <div style="flex:1;padding:8px">Helpdesk conversation</div>
