@@ -32,15 +32,19 @@ class Platform(BaseModel):
 
     title: str = Field(min_length=1)
     marketplace: bool = False
-    language: Literal["en", "vi"] | None = Field(default=None, description="Usual language: a detection prior.")
-    chatwoot: tuple[str, ...] = Field(default=(), description="Chatwoot channel types (`Channel::WebWidget`) whose "
-                                      "conversations are on this platform.")
+    language: Literal["en", "vi"] | None = Field(
+        default=None, description="Usual language: a detection prior."
+    )
+    chatwoot: tuple[str, ...] = Field(
+        default=(),
+        description="Chatwoot channel types (`Channel::WebWidget`) whose conversations are on this platform.",
+    )
 
 
 class Sections(BaseModel):
-    """Which sections of a document a draft may send (`sections.yaml`): a heading that starts with a `reply` word
-    holds lines written to customers; a heading that contains a `forbidden` word ("don't say") is never sent.
-    Compared folded (lower case, no diacritics, straight apostrophes)."""
+    """Which sections of a document a draft may send (`sections.yaml`): a heading that starts with a `reply`
+    word holds lines written to customers; a heading that contains a `forbidden` word ("don't say") is never
+    sent. Compared folded (lower case, no diacritics, straight apostrophes)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -71,8 +75,11 @@ class PlatformTable(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     platforms: dict[str, Platform] = Field(min_length=1)
-    default: str | None = Field(default=None, description="The platform of a helpdesk conversation whose channel "
-                                "no platform names (default: the first listed).")
+    default: str | None = Field(
+        default=None,
+        description="The platform of a helpdesk conversation whose channel "
+        "no platform names (default: the first listed).",
+    )
 
 
 @dataclass(frozen=True)
@@ -84,14 +91,18 @@ class KnowledgeBase:
     flows: dict[str, Flow]
     documents: list[KnowledgeDocument]
     examples: dict[str, FlowExamples] = field(default_factory=dict)  # labelled conversations by flow
-    default_platform: str = ""  # a helpdesk conversation's platform when its channel is not named (platforms.yaml)
-    sections: Sections = field(default_factory=Sections)  # the sendable and never-sent sections (sections.yaml)
+    default_platform: str = ""
+    sections: Sections = field(
+        default_factory=Sections
+    )  # the sendable and never-sent sections (sections.yaml)
     slot_words: SlotWords = field(default_factory=SlotWords)  # what a missing slot leaves (language.yaml)
 
     @classmethod
     def load(cls, root: Path) -> KnowledgeBase:
         if not root.is_dir():
-            raise KnowledgeError(root, "knowledge folder not found (set --knowledge or COPILOT_KNOWLEDGE_DIR)")
+            raise KnowledgeError(
+                root, "knowledge folder not found (set --knowledge or COPILOT_KNOWLEDGE_DIR)"
+            )
         platforms, default_platform = _load_platforms(root / "platforms.yaml")
         flows = load_flows(root / "flows") if (root / "flows").is_dir() else {}
         examples = load_flow_examples(root / "flows", flows) if (root / "flows").is_dir() else {}
@@ -106,9 +117,12 @@ class KnowledgeBase:
                    slot_words=SlotWords.load(root))
 
     def resolve(self, platform: str, flow: str, step: str | None = None) -> Flow:
-        """The flow, after checking that the platform, the flow and the step exist; unknown values are named."""
+        """The flow, after checking that the platform, the flow and the step exist;
+        unknown values are named."""
         if platform not in self.platforms:
-            raise InvalidRequestError(f"unknown platform '{platform}'; known: {', '.join(sorted(self.platforms))}")
+            raise InvalidRequestError(
+                f"unknown platform '{platform}'; known: {', '.join(sorted(self.platforms))}"
+            )
         if flow not in self.flows:
             raise InvalidRequestError(f"unknown flow '{flow}'; known: {', '.join(sorted(self.flows))}")
         steps = self.flows[flow].step_ids
@@ -120,8 +134,8 @@ class KnowledgeBase:
         return {name for name, platform in self.platforms.items() if platform.marketplace}
 
     def chatwoot_platform(self, channel: str) -> str:
-        """The platform of a Chatwoot conversation on `channel` (`Channel::Email`): the one whose `chatwoot` list
-        names it, else the default platform."""
+        """The platform of a Chatwoot conversation on `channel` (`Channel::Email`): the one whose `chatwoot`
+        list names it, else the default platform."""
         named = (name for name, platform in self.platforms.items() if channel in platform.chatwoot)
         return next(named, self.default_platform or next(iter(self.platforms)))
 

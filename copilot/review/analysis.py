@@ -66,8 +66,8 @@ def epoch(moment: datetime, zone: ZoneInfo) -> float:
 
 
 class ConversationAnalyser:
-    """Analyses batches of conversations: triage of all of them in one batch, their agent sentences embedded in
-    one batch, then the clock, promises and QA of each."""
+    """Analyses batches of conversations: triage of all of them in one batch, their agent sentences embedded
+    in one batch, then the clock, promises and QA of each."""
 
     def __init__(self, knowledge: KnowledgeBase, config: ReviewConfig, triage: TriageEngine,
                  guardrails: GuardrailEngine, embedder: Embedder | None,
@@ -78,7 +78,10 @@ class ConversationAnalyser:
     def problem(self, record: ConversationRecord) -> tuple[str, str] | None:
         """(field, reason) when the record names a platform or flow the knowledge base does not know."""
         if record.platform not in self.knowledge.platforms:
-            return "platform", f"unknown platform '{record.platform}'; known: {', '.join(self.knowledge.platforms)}"
+            return (
+                "platform",
+                f"unknown platform '{record.platform}'; known: {', '.join(self.knowledge.platforms)}",
+            )
         if record.flow not in self.knowledge.flows:
             return "flow", f"unknown flow '{record.flow}'; known: {', '.join(self.knowledge.flows)}"
         return None
@@ -91,22 +94,29 @@ class ConversationAnalyser:
             author = message.author or (record.agent.name if message.role == "agent" else None)
             automatic = message.role == "agent" and self.config.automatic(author)
             assert message.at is not None  # records are validated: every message has its time
-            rows.append(Timed(0, message.role, message.text, epoch(message.at, zone), author, automatic, external))
+            rows.append(
+                Timed(0, message.role, message.text, epoch(message.at, zone), author, automatic, external)
+            )
         rows = sorted(rows, key=lambda m: m.at)  # stable: messages of the same second keep their order
         for position, row in enumerate(rows):
             row.position = position
         return rows
 
     def analyse(self, items: Sequence[tuple[ConversationRecord, Sequence[str | None]]]) -> list[Analysed]:
-        """The rows of every conversation; `items` pairs each record with its messages' external ids (or ())."""
+        """The rows of every conversation;
+        `items` pairs each record with its messages' external ids (or ())."""
         timed = [self.timed(record, ids) for record, ids in items]
-        requests = [self._triage_request(record, messages) for (record, _), messages in zip(items, timed, strict=True)]
+        requests = [
+            self._triage_request(record, messages) for (record, _), messages in zip(items, timed, strict=True)
+        ]
         asked = [request for request in requests if request is not None]
         verdicts = iter(self.triage.classify(asked))
         triaged = [next(verdicts) if request is not None else None for request in requests]
         reviews = self._qa([record for record, _ in items], timed)
-        results = [self._analysed(record, messages, verdict, review) for (record, _), messages, verdict, review
-                   in zip(items, timed, triaged, reviews, strict=True)]
+        results = [
+            self._analysed(record, messages, verdict, review)
+            for (record, _), messages, verdict, review in zip(items, timed, triaged, reviews, strict=True)
+        ]
         self._gap_vectors(results)
         return results
 
@@ -116,25 +126,39 @@ class ConversationAnalyser:
         if not customer:
             return None
         before = [m for m in customer if m.position < first_reply] or customer
-        return TriageRequest(platform=record.platform, customer=record.customer,
-                             messages=[Message(role="customer", text=m.text) for m in before[:TRIAGED_MESSAGES]])
+        return TriageRequest(
+            platform=record.platform,
+            customer=record.customer,
+            messages=[Message(role="customer", text=m.text) for m in before[:TRIAGED_MESSAGES]],
+        )
 
     def _qa(self, records: list[ConversationRecord], timed: list[list[Timed]]) -> list[ConversationReview]:
-        """QA of what people wrote: automatic messages are left out, the agents' sentences embedded at once."""
+        """QA of what people wrote: automatic messages are left out,
+        the agents' sentences embedded at once."""
         transcripts = []
         for record, messages in zip(records, timed, strict=True):
-            kept = [Message(role=m.role, text=m.text) for m in messages if not m.automatic]  # type: ignore[arg-type]
+            kept = [
+                Message(role=m.role, text=m.text)  # type: ignore[arg-type]
+                for m in messages
+                if not m.automatic
+            ]
             transcripts.append(Transcript(id=record.id, platform=record.platform, flow=record.flow,
                                           customer=record.customer, agent=record.agent, messages=kept))
         by_flow: dict[str, list[str]] = {}
         for transcript in transcripts:
-            names = [n for n in (transcript.customer.name, transcript.agent.name, transcript.agent.brand) if n]
+            names = [
+                n for n in (transcript.customer.name, transcript.agent.name, transcript.agent.brand) if n
+            ]
             by_flow.setdefault(transcript.flow, []).extend(
                 without_names(m.text, names) for m in transcript.messages if m.role == "agent")
         for flow_id, texts in by_flow.items():
             self.tracker(self.knowledge.flows[flow_id]).warm(texts)
-        return [review_conversation(t, self.tracker(self.knowledge.flows[t.flow]), self.guardrails, self.config.qa)
-                for t in transcripts]
+        return [
+            review_conversation(
+                t, self.tracker(self.knowledge.flows[t.flow]), self.guardrails, self.config.qa
+            )
+            for t in transcripts
+        ]
 
     def _analysed(self, record: ConversationRecord, messages: list[Timed], verdict: TriageResponse | None,
                   review: ConversationReview) -> Analysed:
@@ -161,9 +185,17 @@ class ConversationAnalyser:
         analysed.messages = [{"position": m.position, "external_id": m.external_id, "role": m.role,
                               "author": m.author, "automatic": m.automatic, "text": m.text, "at": m.at,
                               "steps": ",".join(steps.get(m.position, [])) or None} for m in messages]
-        analysed.violations = [{"position": kept[r.index].position, "author": kept[r.index].author, "rule": v.rule,
-                                "day": row["day"], "platform": record.platform}
-                               for r in review.messages for v in r.violations]
+        analysed.violations = [
+            {
+                "position": kept[r.index].position,
+                "author": kept[r.index].author,
+                "rule": v.rule,
+                "day": row["day"],
+                "platform": record.platform,
+            }
+            for r in review.messages
+            for v in r.violations
+        ]
         return analysed
 
     def _triaged(self, record: ConversationRecord, customers: list[Timed], verdict: TriageResponse | None,
@@ -197,11 +229,17 @@ class ConversationAnalyser:
                                    "first_responder": None, "in_sla": None}
         if reply is not None:
             seconds = clock.elapsed(start, reply.at)
-            columns.update(first_response_at=reply.at, first_response_seconds=seconds, first_responder=reply.author,
-                           in_sla=None if sla is None else seconds <= sla)
+            columns.update(
+                first_response_at=reply.at,
+                first_response_seconds=seconds,
+                first_responder=reply.author,
+                in_sla=None if sla is None else seconds <= sla,
+            )
         if last.role == "customer" and status == "open" and sla is not None:
             answered = [m.position for m in messages if m.human_agent]
-            waiting = next(m for m in messages if m.role == "customer" and m.position > max(answered, default=-1))
+            waiting = next(
+                m for m in messages if m.role == "customer" and m.position > max(answered, default=-1)
+            )
             columns["reply_due_at"] = clock.after(waiting.at, sla)
         resolved = epoch(record.resolved_at, self.config.zone) if record.resolved_at else None
         if status == "resolved":
@@ -210,7 +248,8 @@ class ConversationAnalyser:
         return columns
 
     def _promises(self, messages: list[Timed], status: str) -> dict[str, Any]:
-        """Promises of a time, the ones the next update came after, and the deadline of one still waited on."""
+        """Promises of a time, the ones the next update came after,
+        and the deadline of one still waited on."""
         humans = [m for m in messages if m.human_agent]
         made = broken = 0
         open_due = None
@@ -268,6 +307,12 @@ def _primary(humans: list[Timed]) -> str | None:
 
 
 def _qa_columns(review: ConversationReview, steps: int) -> dict[str, Any]:
-    return {"steps_covered": len(review.steps_covered), "steps_total": steps,
-            "steps_missing": ",".join(review.steps_missing) or None, "in_order": review.in_order,
-            "review_asked": review.review_asked, "qa_score": review.score, "violations": len(review.violations)}
+    return {
+        "steps_covered": len(review.steps_covered),
+        "steps_total": steps,
+        "steps_missing": ",".join(review.steps_missing) or None,
+        "in_order": review.in_order,
+        "review_asked": review.review_asked,
+        "qa_score": review.score,
+        "violations": len(review.violations),
+    }

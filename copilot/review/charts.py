@@ -29,14 +29,18 @@ def daily_rate(days: Sequence[dict[str, object]], target: float, title: str, no_
             continue
         height = inner_height * float(rate)
         met = "met" if day.get("at_target") else "missed"
-        parts.append(f'<rect class="bar {met}" data-testid="daily-bar" data-day="{day["day"]}" data-rate="{rate}" '
-                     f'x="{x:.1f}" y="{HEIGHT - AXIS - height:.1f}" width="{step * 0.7:.1f}" height="{height:.1f}">'
-                     f"<title>{day['day']}: {_percent(float(rate))}</title></rect>")
+        parts.append(
+            f'<rect class="bar {met}" data-testid="daily-bar" data-day="{day["day"]}" data-rate="{rate}" '
+            f'x="{x:.1f}" y="{HEIGHT - AXIS - height:.1f}" width="{step * 0.7:.1f}" height="{height:.1f}">'
+            f"<title>{day['day']}: {_percent(float(rate))}</title></rect>"
+        )
         parts.append(f'<text class="value" x="{x + step * 0.35:.1f}" y="{HEIGHT - AXIS - height - 4:.1f}" '
                      f'text-anchor="middle">{_percent(float(rate))}</text>')
     y = HEIGHT - AXIS - inner_height * target
-    parts.append(f'<line class="target" data-testid="target-line" data-target="{target}" x1="{PAD}" y1="{y:.1f}" '
-                 f'x2="{WIDTH - PAD}" y2="{y:.1f}"></line>')
+    parts.append(
+        f'<line class="target" data-testid="target-line" data-target="{target}" x1="{PAD}" y1="{y:.1f}" '
+        f'x2="{WIDTH - PAD}" y2="{y:.1f}"></line>'
+    )
     parts.append(f'<text class="target-label" x="{WIDTH - PAD}" y="{y - 4:.1f}" text-anchor="end">'
                  f"{_percent(target)}</text>")
     return "".join(parts) + "</svg>"
@@ -55,16 +59,21 @@ def bars(items: Sequence[tuple[str, float]], chart: str, title: str, percent: bo
         y = 4 + index * row
         length = (WIDTH - label_width - 70) * (value / scale)
         shown = _percent(value) if percent else f"{value:g}"
-        parts.append(f'<text class="axis" x="{label_width - 8}" y="{y + 15}" text-anchor="end">{escape(label)}</text>')
-        parts.append(f'<rect class="bar" data-testid="{chart}-bar" data-label="{escape(label)}" data-value="{value}" '
-                     f'x="{label_width}" y="{y + 3}" width="{length:.1f}" height="{row - 8}">'
-                     f"<title>{escape(label)}: {shown}</title></rect>")
+        parts.append(
+            f'<text class="axis" x="{label_width - 8}" y="{y + 15}" text-anchor="end">{escape(label)}</text>'
+        )
+        parts.append(
+            f'<rect class="bar" data-testid="{chart}-bar" data-label="{escape(label)}" data-value="{value}" '
+            f'x="{label_width}" y="{y + 3}" width="{length:.1f}" height="{row - 8}">'
+            f"<title>{escape(label)}: {shown}</title></rect>"
+        )
         parts.append(f'<text class="value" x="{label_width + length + 6:.1f}" y="{y + 15}">{shown}</text>')
     return "".join(parts) + "</svg>"
 
 
 def compliance(agents: Sequence[dict[str, object]], titles: tuple[str, str], title: str) -> str:
-    """Per agent, two bars: the share of the flow's steps covered and the share of farewells with a review ask."""
+    """Per agent, two bars:
+    the share of the flow's steps covered and the share of farewells with a review ask."""
     if not agents:
         return ""
     row, label_width = 40, 120
@@ -77,16 +86,20 @@ def compliance(agents: Sequence[dict[str, object]], titles: tuple[str, str], tit
         for offset, (key, kind) in enumerate((("steps_covered", "steps"), ("review_asked", "ask"))):
             value = float(agent.get(key) or 0)  # type: ignore[arg-type]
             length = (WIDTH - label_width - 70) * value
-            parts.append(f'<rect class="bar {kind}" data-testid="compliance-bar" data-agent="{name}" '
-                         f'data-kind="{key}" data-value="{value}" x="{label_width}" y="{y + 2 + offset * 16}" '
-                         f'width="{length:.1f}" height="13"><title>{_percent(value)}</title></rect>')
+            parts.append(
+                f'<rect class="bar {kind}" data-testid="compliance-bar" data-agent="{name}" '
+                f'data-kind="{key}" data-value="{value}" x="{label_width}" y="{y + 2 + offset * 16}" '
+                f'width="{length:.1f}" height="13"><title>{_percent(value)}</title></rect>'
+            )
             parts.append(f'<text class="value" x="{label_width + length + 6:.1f}" y="{y + 13 + offset * 16}">'
                          f"{_percent(value)}</text>")
     legend = height - 10
-    parts.append(f'<rect class="bar steps" x="{label_width}" y="{legend - 9}" width="10" height="10"></rect>'
-                 f'<text class="axis" x="{label_width + 14}" y="{legend}">{escape(titles[0])}</text>'
-                 f'<rect class="bar ask" x="{label_width + 200}" y="{legend - 9}" width="10" height="10"></rect>'
-                 f'<text class="axis" x="{label_width + 214}" y="{legend}">{escape(titles[1])}</text>')
+    parts.append(
+        f'<rect class="bar steps" x="{label_width}" y="{legend - 9}" width="10" height="10"></rect>'
+        f'<text class="axis" x="{label_width + 14}" y="{legend}">{escape(titles[0])}</text>'
+        f'<rect class="bar ask" x="{label_width + 200}" y="{legend - 9}" width="10" height="10"></rect>'
+        f'<text class="axis" x="{label_width + 214}" y="{legend}">{escape(titles[1])}</text>'
+    )
     return "".join(parts) + "</svg>"
 
 

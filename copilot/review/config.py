@@ -72,7 +72,9 @@ class QAWeights(BaseModel):
     def _out_of_100(self) -> QAWeights:
         total = self.steps + self.order + self.review_ask + self.clean
         if abs(total - 100) > 1e-9:
-            raise ValueError(f"steps, order, review_ask and clean must add up to 100 (they add up to {total:g})")
+            raise ValueError(
+                f"steps, order, review_ask and clean must add up to 100 (they add up to {total:g})"
+            )
         return self
 
     @classmethod
@@ -140,7 +142,9 @@ class ReviewConfig(BaseModel):
     def load(cls, knowledge_dir: Path) -> ReviewConfig:
         path = knowledge_dir / FILE
         if not path.exists():
-            raise KnowledgeError(path, "missing: the weekly review reads its targets, hours and reasons from it")
+            raise KnowledgeError(
+                path, "missing: the weekly review reads its targets, hours and reasons from it"
+            )
         return validate_model(cls, load_yaml_mapping(path), path)
 
     @cached_property

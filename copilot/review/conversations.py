@@ -1,5 +1,6 @@
 """Storing conversations with time: `copilot import FILE.jsonl` for exports, the Chatwoot webhook as messages
-arrive. Each is analysed when it is stored (`copilot.review.analysis`); the same content is never stored twice."""
+arrive. Each is analysed when it is stored (`copilot.review.analysis`); the same content is never stored
+twice."""
 
 from __future__ import annotations
 
@@ -60,19 +61,23 @@ class ConversationImporter:
         self.analyser, self.store, self.batch = analyser, store, batch
 
     def validate(self, path: Path) -> int:
-        """Every line parsed and checked (platform, flow, an id used once): a bad one raises a DatasetError naming
-        file:line and the field, before anything is stored. Returns the number of conversations."""
+        """Every line parsed and checked (platform, flow, an id used once): a bad one raises a DatasetError
+        naming file:line and the field, before anything is stored. Returns the number of conversations."""
         seen: dict[str, int] = {}
         for number, record in read_records(path):
             problem = self.analyser.problem(record)
             if problem is not None:
                 raise DatasetError(path, number, problem[1], problem[0])
             if record.id in seen:
-                raise DatasetError(path, number, f"conversation '{record.id}' is also on line {seen[record.id]}", "id")
+                raise DatasetError(
+                    path, number, f"conversation '{record.id}' is also on line {seen[record.id]}", "id"
+                )
             seen[record.id] = number
         return len(seen)
 
-    def import_file(self, path: Path, source: str = "import", progress: Progress | None = None) -> ImportReport:
+    def import_file(
+        self, path: Path, source: str = "import", progress: Progress | None = None
+    ) -> ImportReport:
         started = time.perf_counter()
         total = self.validate(path)
         added = replaced = unchanged = done = 0
@@ -83,27 +88,49 @@ class ConversationImporter:
             unchanged += len(batch) - len(changed)
             if changed:
                 analysed = self.analyser.analyse([(record, ()) for record in changed])
-                new, again = self.store.save(source, [(r.id, a) for r, a in zip(changed, analysed, strict=True)])
+                new, again = self.store.save(
+                    source, [(r.id, a) for r, a in zip(changed, analysed, strict=True)]
+                )
                 added, replaced = added + new, replaced + again
             done += len(batch)
             if progress:
                 progress(done, total)
-        return ImportReport(str(path), total, added, replaced, unchanged, round(time.perf_counter() - started, 3))
+        return ImportReport(
+            str(path), total, added, replaced, unchanged, round(time.perf_counter() - started, 3)
+        )
 
     def record_message(self, message: IncomingMessage, source: str = "chatwoot") -> bool:
         """Store one arriving message (its conversation analysed again); False when it was stored already. One
-        replica at a time reads, adds and analyses a conversation, so two messages arriving at once are both kept."""
+        replica at a time reads, adds and analyses a conversation, so two messages arriving at once are both
+        kept."""
         with self.store.one_conversation(source, message.conversation) as db:
             stored = self.store.stored_messages(source, message.conversation, db)
             if any(row["external_id"] == message.external_id for row in stored):
                 return False
             previous = self.store.conversation(source, message.conversation, db) or {}
             at = message.at if message.at.tzinfo else message.at.replace(tzinfo=UTC)
-            rows = [*stored, {"external_id": message.external_id, "role": message.role, "author": message.author,
-                              "text": message.text, "at": at.timestamp()}]
+            rows = [
+                *stored,
+                {
+                    "external_id": message.external_id,
+                    "role": message.role,
+                    "author": message.author,
+                    "text": message.text,
+                    "at": at.timestamp(),
+                },
+            ]
             resolved = (message.status or previous.get("status")) == "resolved"
-            self._store_again(db, source, message.conversation, rows, message.platform, resolved, None,
-                              message.customer or previous.get("customer"), message.link or previous.get("link"))
+            self._store_again(
+                db,
+                source,
+                message.conversation,
+                rows,
+                message.platform,
+                resolved,
+                None,
+                message.customer or previous.get("customer"),
+                message.link or previous.get("link"),
+            )
         return True
 
     def record_status(self, conversation: str, status: str, at: datetime, source: str = "chatwoot") -> bool:

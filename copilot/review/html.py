@@ -39,9 +39,11 @@ class Renderer:
                 f'{self.t("as_of", as_of=period["as_of"].replace("T", " "))}</p></div>')
         if review["team"] is None:
             latest = self.t("latest", day=review["latest_day"]) if review.get("latest_day") else ""
-            return head + (f'<div class="card" data-testid="review-empty"><p class="empty">{self.t("empty")} '
-                           f'<span data-latest="{escape(str(review.get("latest_day") or ""))}">{latest}</span></p>'
-                           "</div>")
+            return head + (
+                f'<div class="card" data-testid="review-empty"><p class="empty">{self.t("empty")} '
+                f'<span data-latest="{escape(str(review.get("latest_day") or ""))}">{latest}</span></p>'
+                "</div>"
+            )
         sections = [self._team(), self._daily(), self._channels(), self._distribution(), self._unanswered(),
                     self._promises(), self._agents(), self._orders(), self._complaints(), self._gaps(),
                     self._drafts()]
@@ -73,29 +75,40 @@ class Renderer:
         return escape(self.channels.get(str(key), str(key)))
 
     def _metric(self, name: str, label: str, value: str, note: str = "") -> str:
-        return (f'<div class="metric" data-testid="metric-{name}"><span class="metric-value">{value}</span>'
-                f'<span class="metric-label">{label}</span>{f"<span class=muted>{note}</span>" if note else ""}</div>')
+        return (
+            f'<div class="metric" data-testid="metric-{name}"><span class="metric-value">{value}</span>'
+            f'<span class="metric-label">{label}</span>'
+            f'{f"<span class=muted>{note}</span>" if note else ""}</div>'
+        )
 
     def _team(self) -> str:
         team, days = self.review["team"], len(self.review["period"]["days"])
         reviews = team["reviews"]
         metrics = [
-            self._metric("response-rate", self.t("response_rate"), self._rate(team["response_rate"]),
-                         self.t("target", target=self._rate(self.review["target"]))),
-            self._metric("days-at-target", self.t("days_at_target"), f'{team["days_at_target"]} / {days}'),
-            self._metric("first-response", self.t("first_response"), self._minutes(team["first_response_minutes"])),
+            self._metric(
+                "response-rate",
+                self.t("response_rate"),
+                self._rate(team["response_rate"]),
+                self.t("target", target=self._rate(self.review["target"])),
+            ),
+            self._metric("days-at-target", self.t("days_at_target"), f"{team['days_at_target']} / {days}"),
+            self._metric(
+                "first-response", self.t("first_response"), self._minutes(team["first_response_minutes"])
+            ),
             self._metric("resolution", self.t("resolution"), self._minutes(team["resolution_minutes"])),
             self._metric("last-ours", self.t("last_ours"), self._rate(team["last_message_ours"])),
             self._metric("never-answered", self.t("unanswered_never"), str(team["unanswered"])),
             self._metric("waiting", self.t("waiting"), str(team["waiting_past_service_level"])),
             self._metric("broken", self.t("broken"), str(team["broken_promises"])),
-            self._metric("reviews", self.t("reviews"), f'{reviews["positive"]} / {reviews["negative"]}'),
+            self._metric("reviews", self.t("reviews"), f"{reviews['positive']} / {reviews['negative']}"),
             self._metric("conversations", self.t("conversations"), str(team["conversations"])),
         ]
         return self._section("team", f'<div class="metrics">{"".join(metrics)}</div>', "team")
 
     def _daily(self) -> str:
-        svg = charts.daily_rate(self.review["daily"], float(self.review["target"]), self.t("daily"), self.t("no_data"))
+        svg = charts.daily_rate(
+            self.review["daily"], float(self.review["target"]), self.t("daily"), self.t("no_data")
+        )
         return self._section("daily", svg, "daily")
 
     def _channels(self) -> str:
@@ -116,17 +129,21 @@ class Renderer:
     def _link(self, row: dict[str, Any]) -> str:
         name = escape(str(row["id"]))
         if row.get("link"):
-            return f'<a href="{escape(row["link"])}" target="_blank" rel="noopener" data-testid="open-link">{name}</a>'
+            href = escape(row["link"])
+            return f'<a href="{href}" target="_blank" rel="noopener" data-testid="open-link">{name}</a>'
         if self.served:
             key = escape(f'{row["source"]}:{row["id"]}')
             return f'<a href="#conversation" data-conversation="{key}" data-testid="open-link">{name}</a>'
         return name
 
-    def _listed(self, key: str, testid: str, columns: Sequence[tuple[str, Callable[[dict[str, Any]], object]]]) -> str:
+    def _listed(
+        self, key: str, testid: str, columns: Sequence[tuple[str, Callable[[dict[str, Any]], object]]]
+    ) -> str:
         listing = self.review[key]
         rows = [[self._link(r), *(cell(r) for _, cell in columns)] for r in listing["rows"]]
         table = self._table(["open", *(name for name, _ in columns)], rows, f"{testid}-table")
-        count = f'<p class="muted" data-testid="{testid}-total" data-total="{listing["total"]}">{listing["total"]}</p>'
+        total = listing["total"]
+        count = f'<p class="muted" data-testid="{testid}-total" data-total="{total}">{total}</p>'
         return self._section(testid.replace("-", "_") if testid != "broken" else "promises",
                              count + table + self._pager(listing, testid), testid)
 
@@ -136,26 +153,45 @@ class Renderer:
         page, pages = listing["page"], listing["pages"]
         buttons = []
         if page > 1:
-            buttons.append(f'<button type="button" class="button" data-page="{page - 1}">{self.t("previous")}</button>')
+            buttons.append(
+                f'<button type="button" class="button" data-page="{page - 1}">{self.t("previous")}</button>'
+            )
         buttons.append(f'<span class="muted">{self.t("page", page=page, pages=pages)}</span>')
         if page < pages:
-            buttons.append(f'<button type="button" class="button" data-page="{page + 1}">{self.t("next")}</button>')
+            buttons.append(
+                f'<button type="button" class="button" data-page="{page + 1}">{self.t("next")}</button>'
+            )
         return f'<nav class="pager" data-testid="{testid}-pager">{"".join(buttons)}</nav>'
 
     def _when(self, value: object) -> str:
         return escape(str(value).replace("T", " ")) if value else "—"
 
     def _unanswered(self) -> str:
-        return self._listed("unanswered", "unanswered", [
-            ("channel", lambda r: self._channel(r["channel"])), ("customer", lambda r: escape(r["customer"] or "—")),
-            ("agent", lambda r: escape(r["agent"] or "—")), ("due", lambda r: self._when(r["reply_due"])),
-            ("urgency", lambda r: escape(r["urgency"] or "—")), ("question", lambda r: escape(r["question"] or ""))])
+        return self._listed(
+            "unanswered",
+            "unanswered",
+            [
+                ("channel", lambda r: self._channel(r["channel"])),
+                ("customer", lambda r: escape(r["customer"] or "—")),
+                ("agent", lambda r: escape(r["agent"] or "—")),
+                ("due", lambda r: self._when(r["reply_due"])),
+                ("urgency", lambda r: escape(r["urgency"] or "—")),
+                ("question", lambda r: escape(r["question"] or "")),
+            ],
+        )
 
     def _promises(self) -> str:
-        return self._listed("broken_promises", "broken", [
-            ("channel", lambda r: self._channel(r["channel"])), ("agent", lambda r: escape(r["agent"] or "—")),
-            ("broken", lambda r: r["broken_promises"]), ("promise_due", lambda r: self._when(r["promise_due"])),
-            ("started", lambda r: self._when(r["started"]))])
+        return self._listed(
+            "broken_promises",
+            "broken",
+            [
+                ("channel", lambda r: self._channel(r["channel"])),
+                ("agent", lambda r: escape(r["agent"] or "—")),
+                ("broken", lambda r: r["broken_promises"]),
+                ("promise_due", lambda r: self._when(r["promise_due"])),
+                ("started", lambda r: self._when(r["started"])),
+            ],
+        )
 
     def _agents(self) -> str:
         agents = self.review["agents"]
@@ -163,27 +199,47 @@ class Renderer:
                  self._rate(a["review_asked"]), a["qa_score"], self._rate(a["response_rate"]),
                  escape(", ".join(f"{rule} {n}" for rule, n in sorted(a["violations"].items())) or "—")]
                 for a in agents]
-        headers = ["agent", "finished", "steps_covered", "in_order", "review_asked", "qa_score", "response_rate",
-                   "violations"]
-        chart = charts.compliance(agents, (self.words["steps_covered"], self.words["review_asked"]), self.t("agents"))
+        headers = [
+            "agent",
+            "finished",
+            "steps_covered",
+            "in_order",
+            "review_asked",
+            "qa_score",
+            "response_rate",
+            "violations",
+        ]
+        chart = charts.compliance(
+            agents, (self.words["steps_covered"], self.words["review_asked"]), self.t("agents")
+        )
         return self._section("agents", self._table(headers, rows, "agents-table") + chart, "agents")
 
     def _orders(self) -> str:
         orders = self.review["orders"]
         title = self.config.title
-        rows = [[escape(title(r["intent"], self.language)), escape(title(r["reason"], self.language)), r["count"]]
-                for r in orders["by_reason"]]
-        reasons = [(title(reason, self.language), float(count)) for reason, count in orders["reasons"].items()]
+        rows = [
+            [escape(title(r["intent"], self.language)), escape(title(r["reason"], self.language)), r["count"]]
+            for r in orders["by_reason"]
+        ]
+        reasons = [
+            (title(reason, self.language), float(count)) for reason, count in orders["reasons"].items()
+        ]
         days = sorted({t["day"] for t in orders["trend"]})
         intents = list(orders["by_intent"])
         counts = {(t["day"], t["intent"]): t["count"] for t in orders["trend"]}
         trend = [[escape(day), *(counts.get((day, intent), 0) for intent in intents)] for day in days]
         trend_head = "".join(f"<th>{escape(title(i, self.language))}</th>" for i in intents)
-        trend_table = (f'<h4 class="sub">{self.t("trend")}</h4><div class="table-wrap">'
-                       f'<table data-testid="orders-trend"><thead><tr><th>{self.t("day")}</th>{trend_head}</tr>'
-                       "</thead><tbody>"
-                       + "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in trend)
-                       + "</tbody></table></div>") if trend else ""
+        trend_table = (
+            (
+                f'<h4 class="sub">{self.t("trend")}</h4><div class="table-wrap">'
+                f'<table data-testid="orders-trend"><thead><tr><th>{self.t("day")}</th>{trend_head}</tr>'
+                "</thead><tbody>"
+                + "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in trend)
+                + "</tbody></table></div>"
+            )
+            if trend
+            else ""
+        )
         body = self._table(["intent", "reason", "count"], rows, "orders-table")
         body += charts.bars(reasons[:8], "reasons-chart", self.t("reasons_chart")) + trend_table
         return self._section("orders", body, "orders")
@@ -192,10 +248,19 @@ class Renderer:
         complaints = self.review["complaints"]
         summary = self.t("complaints_summary", total=complaints["complaints"],
                          answerable=complaints["a_policy_answers"], late=complaints["not_solved_at_once"])
-        rows = [[self._link(r), self._channel(r["channel"]), escape(r["agent"] or "—"),
-                 escape(self.config.title(r["intent"], self.language)),
-                 self.t("minutes", value=r["resolution_minutes"]) if r["resolution_minutes"] is not None else "—",
-                 escape(r["question"] or "")] for r in complaints["rows"]]
+        rows = [
+            [
+                self._link(r),
+                self._channel(r["channel"]),
+                escape(r["agent"] or "—"),
+                escape(self.config.title(r["intent"], self.language)),
+                self.t("minutes", value=r["resolution_minutes"])
+                if r["resolution_minutes"] is not None
+                else "—",
+                escape(r["question"] or ""),
+            ]
+            for r in complaints["rows"]
+        ]
         table = self._table(["open", "channel", "agent", "intent", "resolution_time", "question"], rows,
                             "complaints-table")
         return self._section("complaints", f'<p data-testid="complaints-summary">{summary}</p>' + table
@@ -206,8 +271,11 @@ class Renderer:
         summary = self.t("gaps_summary", questions=gaps["questions"], groups=gaps["group_count"])
         rows = [[g["count"], escape(g["example"]), escape(self.config.title(g["intent"], self.language)),
                  escape(", ".join(f"{k} {v}" for k, v in g["sources"].items()))] for g in gaps["groups"]]
-        return self._section("gaps", f"<p>{summary}</p>" + self._table(["count", "example", "intent", "sources"],
-                                                                         rows, "gaps-table"), "gaps")
+        return self._section(
+            "gaps",
+            f"<p>{summary}</p>" + self._table(["count", "example", "intent", "sources"], rows, "gaps-table"),
+            "gaps",
+        )
 
     def _drafts(self) -> str:
         drafts = self.review["drafts"]
@@ -215,11 +283,23 @@ class Renderer:
             return self._section("drafts", f'<p class="empty">{self.t("none")}</p>', "drafts")
         body = ""
         for key, header in (("by_step", "step"), ("by_platform", "platform")):
-            rows = [[escape(name) if key == "by_step" else self._channel(name), r["drafts"], r["feedback"],
-                     self._rate(r["accepted_rate"]), self._rate(r["edited_rate"]), self._rate(r["rejected_rate"]),
-                     r["rewritten"]] for name, r in (drafts.get(key) or {}).items()]
-            body += self._table([header, "conversations", "rated", "accepted", "edited", "rejected", "rewritten"],
-                                rows, f"drafts-{key.replace('_', '-')}")
+            rows = [
+                [
+                    escape(name) if key == "by_step" else self._channel(name),
+                    r["drafts"],
+                    r["feedback"],
+                    self._rate(r["accepted_rate"]),
+                    self._rate(r["edited_rate"]),
+                    self._rate(r["rejected_rate"]),
+                    r["rewritten"],
+                ]
+                for name, r in (drafts.get(key) or {}).items()
+            ]
+            body += self._table(
+                [header, "conversations", "rated", "accepted", "edited", "rejected", "rewritten"],
+                rows,
+                f"drafts-{key.replace('_', '-')}",
+            )
         return self._section("drafts", body, "drafts")
 
 
@@ -232,18 +312,27 @@ def conversation(found: dict[str, Any], language: str, channels: dict[str, str],
     words = LABELS.get(language, LABELS["en"])
     rows = []
     for message in found["messages_list"]:
-        who = escape(message["author"] or ("bot" if message["automatic"] else "")) if message["role"] == "agent" \
+        who = (
+            escape(message["author"] or ("bot" if message["automatic"] else ""))
+            if message["role"] == "agent"
             else escape(found.get("customer") or words["customer"])
+        )
         notes = ", ".join(filter(None, [message["steps"], *message["violations"]]))
-        rows.append(f'<li class="message {message["role"]}" data-role="{message["role"]}"><span class="muted">'
-                    f'{_clock(message["at"], zone)} · {who}{f" · {escape(notes)}" if notes else ""}</span>'
-                    f'<p>{escape(message["text"])}</p></li>')
+        rows.append(
+            f'<li class="message {message["role"]}" data-role="{message["role"]}"><span class="muted">'
+            f"{_clock(message['at'], zone)} · {who}{f' · {escape(notes)}' if notes else ''}</span>"
+            f"<p>{escape(message['text'])}</p></li>"
+        )
     channel = escape(channels.get(found["platform"], found["platform"]))
-    facts = " · ".join(escape(str(part)) for part in (found["status"], found.get("urgency"), found.get("intent"))
-                       if part)
-    return (f'<section class="card" data-testid="conversation" data-id="{escape(found["external_id"])}">'
-            f'<h3 class="section-title">{escape(found["external_id"])} · {channel}</h3><p class="muted">{facts}</p>'
-            f'<ol class="transcript">{"".join(rows)}</ol></section>')
+    facts = " · ".join(
+        escape(str(part)) for part in (found["status"], found.get("urgency"), found.get("intent")) if part
+    )
+    return (
+        f'<section class="card" data-testid="conversation" data-id="{escape(found["external_id"])}">'
+        f'<h3 class="section-title">{escape(found["external_id"])} · {channel}</h3>'
+        f'<p class="muted">{facts}</p>'
+        f'<ol class="transcript">{"".join(rows)}</ol></section>'
+    )
 
 
 def _clock(at: float | None, zone: ZoneInfo) -> str:
@@ -252,17 +341,26 @@ def _clock(at: float | None, zone: ZoneInfo) -> str:
 
 def page(review: dict[str, Any], config: ReviewConfig, channels: dict[str, str], styles: str) -> str:
     """One self-contained HTML page with the review in both languages (a switch shows one)."""
-    bodies = "".join(f'<div class="review" data-lang-body="{lang}" lang="{lang}"{"" if lang == "en" else " hidden"}>'
-                     f"{Renderer(review, config, lang, channels).fragment()}</div>" for lang in LABELS)
+    bodies = "".join(
+        f'<div class="review" data-lang-body="{lang}" lang="{lang}"{"" if lang == "en" else " hidden"}>'
+        f"{Renderer(review, config, lang, channels).fragment()}</div>"
+        for lang in LABELS
+    )
     switch = "".join(f'<button type="button" data-lang="{lang}" aria-pressed="{str(lang == "en").lower()}">'
                      f"{lang.upper()}</button>" for lang in LABELS)
-    script = ("document.querySelectorAll('[data-lang]').forEach(b=>b.onclick=()=>{document.querySelectorAll("
-              "'[data-lang-body]').forEach(d=>d.hidden=d.dataset.langBody!==b.dataset.lang);document.querySelectorAll"
-              "('[data-lang]').forEach(o=>o.setAttribute('aria-pressed',String(o===b)));})")
+    script = (
+        "document.querySelectorAll('[data-lang]').forEach(b=>b.onclick=()=>{document.querySelectorAll("
+        "'[data-lang-body]').forEach(d=>d.hidden=d.dataset.langBody!==b.dataset.lang);"
+        "document.querySelectorAll"
+        "('[data-lang]').forEach(o=>o.setAttribute('aria-pressed',String(o===b)));})"
+    )
     period = review["period"]
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-            f'content="width=device-width, initial-scale=1"><title>Weekly review {period["since"]} – '
-            f'{period["until"]}</title><style>{styles}</style></head><body class="review-page">'
-            f'<header class="topbar"><h1 class="brand"><span class="logo" aria-hidden="true">✦</span>Support copilot'
-            f'</h1><div class="lang" role="group">{switch}</div></header><main>{bodies}</main>'
-            f"<script>{script}</script></body></html>")
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+        f'content="width=device-width, initial-scale=1"><title>Weekly review {period["since"]} – '
+        f'{period["until"]}</title><style>{styles}</style></head><body class="review-page">'
+        '<header class="topbar"><h1 class="brand">'
+        '<span class="logo" aria-hidden="true">✦</span>Support copilot'
+        f'</h1><div class="lang" role="group">{switch}</div></header><main>{bodies}</main>'
+        f"<script>{script}</script></body></html>"
+    )

@@ -24,7 +24,8 @@ class Period:
 
     @classmethod
     def parse(cls, since: str, until: str | None, zone: ZoneInfo, now: float | None = None) -> Period:
-        """`since`: `7d` (the 7 days ending on `until`) or a date; `until`: a date or `today` (the default)."""
+        """`since`: `7d` (the 7 days ending on `until`) or a date; `until`:
+        a date or `today` (the default)."""
         now = time.time() if now is None else now
         today = datetime.fromtimestamp(now, zone).date()
         last = today if until in (None, "", "today") else _date(str(until), "until")
@@ -46,7 +47,9 @@ class Period:
 
     @property
     def days(self) -> list[str]:
-        return [(self.first + timedelta(days=n)).isoformat() for n in range((self.last - self.first).days + 1)]
+        return [
+            (self.first + timedelta(days=n)).isoformat() for n in range((self.last - self.first).days + 1)
+        ]
 
     @property
     def start(self) -> float:
@@ -66,7 +69,9 @@ def _date(value: str, name: str) -> date:
     try:
         found = date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidRequestError(f"{name}: '{value}' is not a date (YYYY-MM-DD) or a number of days (7d)") from None
+        raise InvalidRequestError(
+            f"{name}: '{value}' is not a date (YYYY-MM-DD) or a number of days (7d)"
+        ) from None
     if not EARLIEST <= found <= LATEST:
         raise InvalidRequestError(f"{name}: {found} is not between {EARLIEST} and {LATEST}")
     return found

@@ -7,8 +7,8 @@
  "status": "resolved", "resolved_at": "2026-11-16T08:20:00+07:00", "rating": 5, "url": "https://..."}
 ```
 Every message needs `at`; `author` (an agent's id or name) defaults to the conversation's `agent.name`.
-`status` defaults to `resolved` when an agent wrote last, else `open`; `rating` is the review the customer left
-on the marketplace (1 to 5); `url` is where the conversation opens in the helpdesk.
+`status` defaults to `resolved` when an agent wrote last, else `open`; `rating` is the review the customer
+left on the marketplace (1 to 5); `url` is where the conversation opens in the helpdesk.
 """
 
 from __future__ import annotations

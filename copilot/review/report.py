@@ -1,8 +1,9 @@
-"""The weekly review: service numbers, flow compliance, returns and their reasons, knowledge gaps and the lists
-to act on, per channel, per agent and for the team. Every number is an aggregate computed in the database: one
-GROUP BY per day, channel and agent gives a few hundred rows that the team's, channels', agents' and days' numbers
-are sums of (`copilot.review.rollup`), and the response times are counted per tenth of a minute for the
-percentiles; Python only adds those rows up, pages the lists and groups the few gap questions by meaning."""
+"""The weekly review: service numbers, flow compliance, returns and their reasons, knowledge gaps and the
+lists to act on, per channel, per agent and for the team. Every number is an aggregate computed in the
+database: one GROUP BY per day, channel and agent gives a few hundred rows that the team's, channels', agents'
+and days' numbers are sums of (`copilot.review.rollup`), and the response times are counted per tenth of a
+minute for the percentiles; Python only adds those rows up, pages the lists and groups the few gap questions
+by meaning."""
 
 from __future__ import annotations
 
@@ -20,12 +21,28 @@ from copilot.feedback import latest_verdicts, rates, verdict_counts
 from copilot.retrieval.embedders import Embedder
 from copilot.review.config import ReviewConfig
 from copilot.review.period import Period
-from copilot.review.rollup import MEASURES, Counts, Partial, days_at_target, partials, percentiles, rolled, tenth_counts
+from copilot.review.rollup import (
+    MEASURES,
+    Counts,
+    Partial,
+    days_at_target,
+    partials,
+    percentiles,
+    rolled,
+    tenth_counts,
+)
 from copilot.store import Database
 from copilot.store.schema import conversations as c
 from copilot.store.schema import drafts, violations
 
-BUCKETS = ((5, "< 5 min"), (15, "5-15 min"), (30, "15-30 min"), (60, "30-60 min"), (120, "1-2 h"), (480, "2-8 h"))
+BUCKETS = (
+    (5, "< 5 min"),
+    (15, "5-15 min"),
+    (30, "15-30 min"),
+    (60, "30-60 min"),
+    (120, "1-2 h"),
+    (480, "2-8 h"),
+)
 TOP_GAPS = 20
 
 
@@ -55,8 +72,12 @@ class WeeklyReview:
             first = list(db.execute(self._times(query, c.c.first_response_seconds)))
             resolution = list(db.execute(self._times(query, c.c.resolution_seconds)))
             review = {
-                "period": {"since": period.first.isoformat(), "until": period.last.isoformat(), "days": period.days,
-                           "as_of": datetime.fromtimestamp(period.as_of, period.zone).isoformat(timespec="minutes")},
+                "period": {
+                    "since": period.first.isoformat(),
+                    "until": period.last.isoformat(),
+                    "days": period.days,
+                    "as_of": datetime.fromtimestamp(period.as_of, period.zone).isoformat(timespec="minutes"),
+                },
                 "filters": {"channel": query.channel, "agent": query.agent, "page": query.page},
                 "target": self.config.target_of(query.channel),
                 **self._service(query, found, first, resolution),
@@ -91,16 +112,26 @@ class WeeklyReview:
         conversation needed an answer by now when it was answered, or its service level has passed."""
         as_of = query.period.as_of
         answered = _count(c.c.in_sla.is_(True))
-        missed = _count(or_(c.c.in_sla.is_(False), and_(c.c.first_response_at.is_(None), c.c.reply_due_at < as_of)))
+        missed = _count(
+            or_(c.c.in_sla.is_(False), and_(c.c.first_response_at.is_(None), c.c.reply_due_at < as_of))
+        )
         finished = and_(c.c.status == "resolved", c.c.agent.is_not(None))
         ratings = self.config.ratings
         measures = [
-            func.count(), answered, answered + missed, _count(c.c.first_response_at.is_(None)),
-            _count(c.c.last_role == "agent"), _count(c.c.rating >= ratings.positive),
-            _count(c.c.rating <= ratings.negative), func.count(c.c.rating),
-            _count(and_(c.c.reply_due_at.is_not(None), c.c.reply_due_at < as_of)), _count(self._promise_broken(query)),
-            _count(finished), func.sum(case((finished, c.c.steps_covered * 1.0 / c.c.steps_total), else_=0)),
-            _count(and_(finished, c.c.in_order.is_(True))), _count(and_(finished, c.c.review_asked.is_(True))),
+            func.count(),
+            answered,
+            answered + missed,
+            _count(c.c.first_response_at.is_(None)),
+            _count(c.c.last_role == "agent"),
+            _count(c.c.rating >= ratings.positive),
+            _count(c.c.rating <= ratings.negative),
+            func.count(c.c.rating),
+            _count(and_(c.c.reply_due_at.is_not(None), c.c.reply_due_at < as_of)),
+            _count(self._promise_broken(query)),
+            _count(finished),
+            func.sum(case((finished, c.c.steps_covered * 1.0 / c.c.steps_total), else_=0)),
+            _count(and_(finished, c.c.in_order.is_(True))),
+            _count(and_(finished, c.c.review_asked.is_(True))),
             func.sum(case((finished, c.c.qa_score), else_=0)),
         ]
         assert len(measures) == len(MEASURES)
@@ -125,20 +156,32 @@ class WeeklyReview:
         for name, key in groups.items():
             sums, days = rolled(found, key), days_at_target(found, key, target)
             firsts, resolved = percentiles(first, keys[name]), percentiles(resolution, keys[name])
-            rows = {group: _numbers(counts, days.get(group, 0), firsts.get(group, {}), resolved.get(group, {}))
-                    for group, counts in sums.items()}
+            rows = {
+                group: _numbers(counts, days.get(group, 0), firsts.get(group, {}), resolved.get(group, {}))
+                for group, counts in sums.items()
+            }
             if name == "team":
                 result["team"] = rows.get("")
             elif name == "channels":
                 result["channels"] = [{"channel": group, **rows[group]} for group in sorted(rows)]
             else:
-                result["agents"] = [{"agent": group, **_compliance(sums[group]), **rows[group]}
-                                    for group in sorted(g for g in rows if g is not None) if sums[group].finished]
+                result["agents"] = [
+                    {"agent": group, **_compliance(sums[group]), **rows[group]}
+                    for group in sorted(g for g in rows if g is not None)
+                    if sums[group].finished
+                ]
         per_day = rolled(found, lambda p: p.day)
-        result["daily"] = [{"day": day, "conversations": int(per_day[day].conversations) if day in per_day else 0,
-                            "response_rate": per_day[day].rate if day in per_day else None,
-                            "at_target": day in per_day and per_day[day].due > 0
-                            and per_day[day].in_time >= per_day[day].due * target} for day in query.period.days]
+        result["daily"] = [
+            {
+                "day": day,
+                "conversations": int(per_day[day].conversations) if day in per_day else 0,
+                "response_rate": per_day[day].rate if day in per_day else None,
+                "at_target": day in per_day
+                and per_day[day].due > 0
+                and per_day[day].in_time >= per_day[day].due * target,
+            }
+            for day in query.period.days
+        ]
         return result
 
     def _violations(self, db: Connection, query: ReviewQuery) -> dict[str, dict[str, int]]:
@@ -150,8 +193,11 @@ class WeeklyReview:
         if query.agent:
             conditions.append(violations.c.author == query.agent)
         found: dict[str, dict[str, int]] = {}
-        for author, rule, count in db.execute(select(violations.c.author, violations.c.rule, func.count())
-                                              .where(*conditions).group_by(violations.c.author, violations.c.rule)):
+        for author, rule, count in db.execute(
+            select(violations.c.author, violations.c.rule, func.count())
+            .where(*conditions)
+            .group_by(violations.c.author, violations.c.rule)
+        ):
             found.setdefault(str(author), {})[str(rule)] = int(count)
         return found
 
@@ -175,9 +221,9 @@ class WeeklyReview:
                 "trend": [{"day": d, "intent": i, "count": n} for (d, i), n in sorted(trend.items())]}
 
     def _complaints(self, db: Connection, query: ReviewQuery) -> dict[str, Any]:
-        """Complaints (a complaint, an upset customer, or a bad review) a policy answers (triage was sure, and the
-        knowledge base answers the intent) that were not solved at once: still open, or resolved later than the
-        first-response service level."""
+        """Complaints (a complaint, an upset customer, or a bad review) a policy answers (triage was sure, and
+        the knowledge base answers the intent) that were not solved at once: still open, or resolved later
+        than the first-response service level."""
         upset = or_(c.c.issue_type == "complaint", c.c.sentiment == "negative",
                     c.c.rating <= self.config.ratings.negative)
         complaint = [*self._where(query), upset]
@@ -187,7 +233,12 @@ class WeeklyReview:
             select(func.count(), _count(solvable), _count(and_(solvable, late))).where(*complaint)).one())
         listed = self._page(db, query, select(*self._listed()).where(*complaint, solvable, late)
                             .order_by(c.c.resolution_seconds.desc().nulls_first(), c.c.id), not_at_once)
-        return {"complaints": total, "a_policy_answers": answerable, "not_solved_at_once": not_at_once, **listed}
+        return {
+            "complaints": total,
+            "a_policy_answers": answerable,
+            "not_solved_at_once": not_at_once,
+            **listed,
+        }
 
     # --- lists to act on -----------------------------------------------------------------------------------
 
@@ -205,19 +256,39 @@ class WeeklyReview:
         def when(value: float | None) -> str | None:
             return datetime.fromtimestamp(value, zone).isoformat(timespec="minutes") if value else None
 
-        return {"total": total, "page": query.page, "pages": pages, "rows": [{
-            "id": r.external_id, "source": r.source, "channel": r.platform, "customer": r.customer, "agent": r.agent,
-            "link": r.link, "started": when(r.started_at), "reply_due": when(r.reply_due_at),
-            "promise_due": when(r.promise_due_at), "broken_promises": r.broken_promises, "urgency": r.urgency,
-            "intent": r.intent, "question": r.question,
-            "resolution_minutes": round(r.resolution_seconds / 60, 1) if r.resolution_seconds is not None else None,
-        } for r in rows]}
+        return {
+            "total": total,
+            "page": query.page,
+            "pages": pages,
+            "rows": [
+                {
+                    "id": r.external_id,
+                    "source": r.source,
+                    "channel": r.platform,
+                    "customer": r.customer,
+                    "agent": r.agent,
+                    "link": r.link,
+                    "started": when(r.started_at),
+                    "reply_due": when(r.reply_due_at),
+                    "promise_due": when(r.promise_due_at),
+                    "broken_promises": r.broken_promises,
+                    "urgency": r.urgency,
+                    "intent": r.intent,
+                    "question": r.question,
+                    "resolution_minutes": round(r.resolution_seconds / 60, 1)
+                    if r.resolution_seconds is not None
+                    else None,
+                }
+                for r in rows
+            ],
+        }
 
     def _unanswered(self, db: Connection, query: ReviewQuery, total: int) -> dict[str, Any]:
         """The customer wrote last and is still unanswered past the service level (longest overdue first)."""
         waiting = [*self._where(query), c.c.reply_due_at.is_not(None), c.c.reply_due_at < query.period.as_of]
-        return self._page(db, query, select(*self._listed()).where(*waiting).order_by(c.c.reply_due_at, c.c.id),
-                          total)
+        return self._page(
+            db, query, select(*self._listed()).where(*waiting).order_by(c.c.reply_due_at, c.c.id), total
+        )
 
     @staticmethod
     def _promise_broken(query: ReviewQuery) -> ColumnElement[bool]:
@@ -228,8 +299,14 @@ class WeeklyReview:
     def _broken_promises(self, db: Connection, query: ReviewQuery, total: int) -> dict[str, Any]:
         """An agent promised a time and the update came later, or has not come."""
         broken = [*self._where(query), self._promise_broken(query)]
-        return self._page(db, query, select(*self._listed()).where(*broken)
-                          .order_by(c.c.promise_due_at.is_(None), c.c.promise_due_at, c.c.started_at, c.c.id), total)
+        return self._page(
+            db,
+            query,
+            select(*self._listed())
+            .where(*broken)
+            .order_by(c.c.promise_due_at.is_(None), c.c.promise_due_at, c.c.started_at, c.c.id),
+            total,
+        )
 
     # --- drafts and knowledge gaps -------------------------------------------------------------------------
 
@@ -240,7 +317,8 @@ class WeeklyReview:
         return conditions
 
     def _drafts(self, db: Connection, query: ReviewQuery) -> dict[str, Any]:
-        """Acceptance and edit rates of the copilot's drafts per flow step and per platform (latest verdict)."""
+        """Acceptance and edit rates of the copilot's drafts per flow step and per platform
+        (latest verdict)."""
         latest = latest_verdicts().subquery()
         joined = drafts.outerjoin(latest, latest.c.draft_id == drafts.c.draft_id)
         heavy = _count(latest.c.similarity < self.config.knowledge_gaps.heavy_edit)
@@ -251,8 +329,11 @@ class WeeklyReview:
                 .where(*self._draft_window(query))
             if keys:
                 statement = statement.group_by(*keys).order_by(*keys)
-            rows = [(str(row[0]) if keys else "", {**rates(row[len(keys):-1]), "rewritten": int(row[-1] or 0)})
-                    for row in db.execute(statement) if row[len(keys)]]
+            rows = [
+                (str(row[0]) if keys else "", {**rates(row[len(keys) : -1]), "rewritten": int(row[-1] or 0)})
+                for row in db.execute(statement)
+                if row[len(keys)]
+            ]
             result[name] = rows[0][1] if name == "total" and rows else dict(rows) if keys else None
         return result
 
@@ -264,8 +345,11 @@ class WeeklyReview:
             *self._where(query), c.c.confident.is_(False), c.c.question.is_not(None))
             .order_by(c.c.started_at.desc()).limit(limit)).all()
         latest = latest_verdicts().subquery()
-        rejected = or_(latest.c.action == "rejected", latest.c.similarity < self.config.knowledge_gaps.heavy_edit,
-                       and_(drafts.c.step == self.answer_step, drafts.c.answer_id.is_(None)))
+        rejected = or_(
+            latest.c.action == "rejected",
+            latest.c.similarity < self.config.knowledge_gaps.heavy_edit,
+            and_(drafts.c.step == self.answer_step, drafts.c.answer_id.is_(None)),
+        )
         drafted = db.execute(select(drafts.c.question, drafts.c.need, latest.c.action)
                              .select_from(drafts.outerjoin(latest, latest.c.draft_id == drafts.c.draft_id))
                              .where(*self._draft_window(query), rejected, drafts.c.question.is_not(None))
@@ -276,7 +360,9 @@ class WeeklyReview:
         groups = self._grouped(questions)
         return {"questions": len(questions), "groups": groups[:TOP_GAPS], "group_count": len(groups)}
 
-    def _grouped(self, questions: Sequence[tuple[str, bytes | None, str | None, str]]) -> list[dict[str, Any]]:
+    def _grouped(
+        self, questions: Sequence[tuple[str, bytes | None, str | None, str]]
+    ) -> list[dict[str, Any]]:
         if not questions:
             return []
         vectors = self._vectors(questions)
@@ -295,8 +381,14 @@ class WeeklyReview:
         for leader, group in zip(leaders, members, strict=True):
             intents = Counter(questions[i][2] for i in group if questions[i][2])
             sources = Counter(questions[i][3] for i in group)
-            groups.append({"count": len(group), "example": questions[leader][0],
-                           "intent": intents.most_common(1)[0][0] if intents else None, "sources": dict(sources)})
+            groups.append(
+                {
+                    "count": len(group),
+                    "example": questions[leader][0],
+                    "intent": intents.most_common(1)[0][0] if intents else None,
+                    "sources": dict(sources),
+                }
+            )
         return sorted(groups, key=lambda g: -int(g["count"]))
 
     def _vectors(self, questions: Sequence[tuple[str, bytes | None, str | None, str]]) -> np.ndarray:
@@ -321,21 +413,35 @@ class WeeklyReview:
 
 
 
-def _numbers(counts: Counts, days: int, first: dict[str, float], resolution: dict[str, float]) -> dict[str, Any]:
+def _numbers(
+    counts: Counts, days: int, first: dict[str, float], resolution: dict[str, float]
+) -> dict[str, Any]:
     total = int(counts.conversations)
-    return {"conversations": total, "answered_in_time": int(counts.in_time), "needed_answer": int(counts.due),
-            "response_rate": counts.rate, "days_at_target": days, "unanswered": int(counts.never),
-            "last_message_ours": round(counts.ours / total, 3) if total else None,
-            "waiting_past_service_level": int(counts.waiting), "broken_promises": int(counts.broken),
-            "reviews": {"positive": int(counts.good), "negative": int(counts.bad), "rated": int(counts.rated)},
-            "first_response_minutes": first, "resolution_minutes": resolution}
+    return {
+        "conversations": total,
+        "answered_in_time": int(counts.in_time),
+        "needed_answer": int(counts.due),
+        "response_rate": counts.rate,
+        "days_at_target": days,
+        "unanswered": int(counts.never),
+        "last_message_ours": round(counts.ours / total, 3) if total else None,
+        "waiting_past_service_level": int(counts.waiting),
+        "broken_promises": int(counts.broken),
+        "reviews": {"positive": int(counts.good), "negative": int(counts.bad), "rated": int(counts.rated)},
+        "first_response_minutes": first,
+        "resolution_minutes": resolution,
+    }
 
 
 def _compliance(counts: Counts) -> dict[str, Any]:
     finished = counts.finished or 1
-    return {"finished": int(counts.finished), "steps_covered": round(counts.coverage / finished, 3),
-            "in_order": round(counts.in_order / finished, 3), "review_asked": round(counts.asked / finished, 3),
-            "qa_score": round(counts.qa / finished, 1)}
+    return {
+        "finished": int(counts.finished),
+        "steps_covered": round(counts.coverage / finished, 3),
+        "in_order": round(counts.in_order / finished, 3),
+        "review_asked": round(counts.asked / finished, 3),
+        "qa_score": round(counts.qa / finished, 1),
+    }
 
 
 def _distribution(tenths: dict[int, int]) -> list[dict[str, Any]]:

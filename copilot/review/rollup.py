@@ -1,7 +1,7 @@
 """The review's service numbers in two passes: the database counts every measure per day, channel and agent in
 one GROUP BY (a few hundred rows for a week), and the team's, each channel's, each agent's and each day's
-numbers are sums of those counts. Percentiles the same way: the database counts the response times per channel,
-agent and tenth of a minute, the nearest rank is read off the counts."""
+numbers are sums of those counts. Percentiles the same way: the database counts the response times per
+channel, agent and tenth of a minute, the nearest rank is read off the counts."""
 
 from __future__ import annotations
 
@@ -54,7 +54,9 @@ class Partial:
 
 def partials(rows: Iterable[Sequence[Any]]) -> list[Partial]:
     """Rows of (day, channel, agent, *MEASURES) as the database summed them."""
-    return [Partial(str(row[0]), str(row[1]), row[2], Counts(*(float(v or 0) for v in row[3:]))) for row in rows]
+    return [
+        Partial(str(row[0]), str(row[1]), row[2], Counts(*(float(v or 0) for v in row[3:]))) for row in rows
+    ]
 
 
 def rolled(found: list[Partial], key: Callable[[Partial], Any]) -> dict[Any, Counts]:
@@ -73,7 +75,9 @@ def days_at_target(found: list[Partial], key: Callable[[Partial], Any], target: 
     return dict(met)
 
 
-def percentiles(rows: Iterable[Sequence[Any]], key: Callable[[str, str | None], Any]) -> dict[Any, dict[str, float]]:
+def percentiles(
+    rows: Iterable[Sequence[Any]], key: Callable[[str, str | None], Any]
+) -> dict[Any, dict[str, float]]:
     """Rows of (channel, agent, tenth of a minute, count): per group, p50 and p90 in minutes."""
     counts: dict[Any, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for channel, agent, tenth, count in rows:

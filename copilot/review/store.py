@@ -64,15 +64,21 @@ class ConversationStore:
                 db.execute(delete(violations).where(violations.c.conversation_id.in_(chunk)))
                 db.execute(delete(messages).where(messages.c.conversation_id.in_(chunk)))
             for number, analysed in replaced:
-                db.execute(update(conversations).where(conversations.c.id == number).values(**_full(analysed)))
+                db.execute(
+                    update(conversations).where(conversations.c.id == number).values(**_full(analysed))
+                )
         if added:
-            rows = [{"source": source, "external_id": external, **_full(analysed)} for external, analysed in added]
+            rows = [
+                {"source": source, "external_id": external, **_full(analysed)} for external, analysed in added
+            ]
             statement = insert(conversations).returning(conversations.c.id, sort_by_parameter_order=True)
             numbers = [row[0] for row in db.execute(statement, rows)]
         else:
             numbers = []
         owned = replaced + list(zip(numbers, [analysed for _, analysed in added], strict=True))
-        message_rows = [{"conversation_id": number, **m} for number, analysed in owned for m in analysed.messages]
+        message_rows = [
+            {"conversation_id": number, **m} for number, analysed in owned for m in analysed.messages
+        ]
         violation_rows = [{"conversation_id": number, **v} for number, analysed in owned
                           for v in analysed.violations]
         if message_rows:
@@ -84,7 +90,8 @@ class ConversationStore:
     @contextmanager
     def one_conversation(self, source: str, external_id: str) -> Iterator[Connection]:
         """A write transaction in which nobody else changes this conversation: a helpdesk message read, added,
-        analysed and stored by one replica at a time (an advisory lock on PostgreSQL; SQLite has one writer)."""
+        analysed and stored by one replica at a time (an advisory lock on PostgreSQL; SQLite has one
+        writer)."""
         with self.database.writing() as db:
             if not self.database.sqlite:
                 key = int.from_bytes(hashlib.sha256(f"{source}:{external_id}".encode()).digest()[:8], "big",
@@ -92,24 +99,39 @@ class ConversationStore:
                 db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
             yield db
 
-    def stored_messages(self, source: str, external_id: str, db: Connection | None = None) -> list[dict[str, Any]]:
+    def stored_messages(
+        self, source: str, external_id: str, db: Connection | None = None
+    ) -> list[dict[str, Any]]:
         """The stored messages of one conversation in time order (empty when it is not stored)."""
-        query = (select(messages.c.external_id, messages.c.role, messages.c.author, messages.c.text, messages.c.at)
-                 .join(conversations, conversations.c.id == messages.c.conversation_id)
-                 .where(conversations.c.source == source, conversations.c.external_id == external_id)
-                 .order_by(messages.c.position))
+        query = (
+            select(messages.c.external_id, messages.c.role, messages.c.author, messages.c.text, messages.c.at)
+            .join(conversations, conversations.c.id == messages.c.conversation_id)
+            .where(conversations.c.source == source, conversations.c.external_id == external_id)
+            .order_by(messages.c.position)
+        )
         with nullcontext(db) if db is not None else self.database.reading() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
 
     def transcript(self, source: str, external_id: str) -> dict[str, Any] | None:
-        """One stored conversation to read: its analysis, every message with its steps, and the rules broken."""
+        """One stored conversation to read: its analysis, every message with its steps,
+        and the rules broken."""
         found = self.conversation(source, external_id)
         if found is None:
             return None
         with self.database.reading() as db:
-            rows = db.execute(select(messages.c.position, messages.c.role, messages.c.author, messages.c.automatic,
-                                     messages.c.text, messages.c.at, messages.c.steps)
-                              .where(messages.c.conversation_id == found["id"]).order_by(messages.c.position)).all()
+            rows = db.execute(
+                select(
+                    messages.c.position,
+                    messages.c.role,
+                    messages.c.author,
+                    messages.c.automatic,
+                    messages.c.text,
+                    messages.c.at,
+                    messages.c.steps,
+                )
+                .where(messages.c.conversation_id == found["id"])
+                .order_by(messages.c.position)
+            ).all()
             broken = db.execute(select(violations.c.position, violations.c.rule)
                                 .where(violations.c.conversation_id == found["id"])).all()
         rules: dict[int, list[str]] = {}
@@ -120,7 +142,9 @@ class ConversationStore:
                                   for row in rows]
         return found
 
-    def conversation(self, source: str, external_id: str, db: Connection | None = None) -> dict[str, Any] | None:
+    def conversation(
+        self, source: str, external_id: str, db: Connection | None = None
+    ) -> dict[str, Any] | None:
         query = select(conversations).where(conversations.c.source == source,
                                             conversations.c.external_id == external_id)
         with nullcontext(db) if db is not None else self.database.reading() as connection:
@@ -132,15 +156,21 @@ def _ids(db: Connection, source: str, external_ids: list[str]) -> dict[str, int]
     found: dict[str, int] = {}
     for start in range(0, len(external_ids), CHUNK):
         query = select(conversations.c.external_id, conversations.c.id).where(
-            conversations.c.source == source, conversations.c.external_id.in_(external_ids[start:start + CHUNK]))
+            conversations.c.source == source,
+            conversations.c.external_id.in_(external_ids[start : start + CHUNK]),
+        )
         found.update({str(row[0]): int(row[1]) for row in db.execute(query)})
     return found
 
 
-COLUMNS = [column.name for column in conversations.columns if column.name not in ("id", "source", "external_id")]
+COLUMNS = [
+    column.name for column in conversations.columns if column.name not in ("id", "source", "external_id")
+]
 
 
 def _full(analysed: Analysed) -> dict[str, Any]:
     """Every column, so a replacement leaves nothing of the old analysis behind."""
     return {name: analysed.row.get(name) for name in COLUMNS} | {
-        name: analysed.row.get(name) or 0 for name in ("promises", "broken_promises", "agent_replies", "violations")}
+        name: analysed.row.get(name) or 0
+        for name in ("promises", "broken_promises", "agent_replies", "violations")
+    }

@@ -10,20 +10,30 @@ from functools import partial
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     ("CARD", re.compile(r"\b(?:\d[ -]?){12,18}\d\b")),
-    ("PHONE", re.compile(r"(?<![\w.])(?:\+?84|0)(?:[ .-]?\d){8,10}\b|(?<![\w.])\+\d{1,3}(?:[ .-]?\d){6,12}\b")),
-    ("ADDRESS", re.compile(
-        r"\b(?:số\s*)?\d{1,5}[A-Za-z]?(?:/\d{1,4})?\s+(?:[\w\u00C0-\u1EF9]+\s+){0,4}?"
-        r"(?:đường|duong|phố|pho|ngõ|ngo|hẻm|hem|street|st\.|road|rd\.|avenue|ave\.|lane|boulevard|blvd)"
-        r"(?:[\s,]+[\w\u00C0-\u1EF9./]+){0,8}",
-        re.IGNORECASE,
-    )),
-    ("ADDRESS", re.compile(
-        r"\b\d{1,5}[A-Za-z]?(?:/\d{1,4})?\s+[\w\u00C0-\u1EF9 ]{2,40}?,\s*"
-        r"(?:phường|phuong|quận|quan|ward|district|xã|xa|huyện|huyen|p\.|q\.)\s*[\w\u00C0-\u1EF9 ]{1,20}"
-        r"(?:,\s*(?:phường|phuong|quận|quan|ward|district|xã|xa|huyện|huyen|tp\.?|thành phố|thanh pho|tỉnh|tinh)"
-        r"[\w\u00C0-\u1EF9 .]{0,20}){0,3}",
-        re.IGNORECASE,
-    )),
+    (
+        "PHONE",
+        re.compile(r"(?<![\w.])(?:\+?84|0)(?:[ .-]?\d){8,10}\b|(?<![\w.])\+\d{1,3}(?:[ .-]?\d){6,12}\b"),
+    ),
+    (
+        "ADDRESS",
+        re.compile(
+            r"\b(?:số\s*)?\d{1,5}[A-Za-z]?(?:/\d{1,4})?\s+(?:[\w\u00C0-\u1EF9]+\s+){0,4}?"
+            r"(?:đường|duong|phố|pho|ngõ|ngo|hẻm|hem|street|st\.|road|rd\.|avenue|ave\.|lane|boulevard|blvd)"
+            r"(?:[\s,]+[\w\u00C0-\u1EF9./]+){0,8}",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "ADDRESS",
+        re.compile(
+            r"\b\d{1,5}[A-Za-z]?(?:/\d{1,4})?\s+[\w\u00C0-\u1EF9 ]{2,40}?,\s*"
+            r"(?:phường|phuong|quận|quan|ward|district|xã|xa|huyện|huyen|p\.|q\.)\s*[\w\u00C0-\u1EF9 ]{1,20}"
+            r"(?:,\s*(?:phường|phuong|quận|quan|ward|district|xã|xa|huyện|huyen|tp\.?|thành phố|thanh pho|"
+            r"tỉnh|tinh)"
+            r"[\w\u00C0-\u1EF9 .]{0,20}){0,3}",
+            re.IGNORECASE,
+        ),
+    ),
 )
 
 
