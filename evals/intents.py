@@ -1,9 +1,10 @@
 """The need model on public data: CLINC150 (Larson et al., 2019; CC-BY-3.0), read from its folder by path.
 
-In-scope accuracy and out-of-scope recall at 10 examples per intent (the first ten of each in `data_full.json`),
-50 (`data_small.json`) and 100 (`data_full.json`), each intent's name (in words) one more example for the need model, as
-a team's `triage.yaml` names are. The scope threshold is chosen on the validation split only: the level under which
-`rejects` of its in-scope queries fall. Test numbers are read once with it.
+In-scope accuracy and out-of-scope recall at 10 examples per intent (the first ten of each in
+`data_full.json`), 50 (`data_small.json`) and 100 (`data_full.json`), each intent's name (in words) one more
+example for the need model, as a team's `triage.yaml` names are. The scope threshold is chosen on the
+validation split only: the level under which `rejects` of its in-scope queries fall. Test numbers are read
+once with it.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ class IntentRow:
     examples: int
     fit_seconds: float
     threshold: float
-    val: tuple[float, float, float]  # accuracy without threshold, in-scope accuracy with it, out-of-scope recall
+    val: tuple[
+        float, float, float
+    ]  # accuracy without threshold, in-scope accuracy with it, out-of-scope recall
     test: tuple[float, float, float]
 
 
@@ -73,7 +76,9 @@ def clinc_rows(folder: Path, embedder: Embedder, cache_dir: Path | None = None,
     return rows
 
 
-def _fitted(count: int, train: Pairs, embedder: Embedder, cache_dir: Path | None) -> tuple[TriageModel, int, float]:
+def _fitted(
+    count: int, train: Pairs, embedder: Embedder, cache_dir: Path | None
+) -> tuple[TriageModel, int, float]:
     """The triage model fitted on a report's examples, each intent's name (in words) one more example for the
     need model, as a team's `triage.yaml` names are; with the number of examples and the seconds it took."""
     names = sorted({intent for _, intent in train})
@@ -127,25 +132,31 @@ class BankingRow:
 
 
 def load_banking(folder: Path) -> Pairs:
-    """BANKING77's `test.csv` (text,category) as (text, intent) pairs; a missing or malformed file is named."""
+    """BANKING77's `test.csv` (text,category) as (text, intent) pairs;
+    a missing or malformed file is named."""
     path = folder / "test.csv"
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
         return [(row["text"], row["category"]) for row in rows]
     except OSError as exc:
-        raise DatasetError(path, 0, f"cannot read it ({exc.strerror}): is this the BANKING77 folder?") from exc
+        raise DatasetError(
+            path, 0, f"cannot read it ({exc.strerror}): is this the BANKING77 folder?"
+        ) from exc
     except (KeyError, csv.Error) as exc:
         raise DatasetError(path, 0, f"not BANKING77's CSV (text,category): {exc}") from exc
 
 
 def banking_rows(folder: Path, embedder: Embedder, cache_dir: Path | None = None,
                  shots: tuple[int, ...] = (10, 20)) -> list[BankingRow]:
-    """Intent accuracy with the first `shots` queries of each intent as the examples, the last 20 as the test."""
+    """Intent accuracy with the first `shots` queries of each intent as the examples,
+    the last 20 as the test."""
     by_intent: dict[str, list[str]] = defaultdict(list)
     for text, intent in load_banking(folder):
         by_intent[intent].append(text)
-    test = [(text, intent) for intent, texts in by_intent.items() for text in texts[-BANKING_TEST_PER_INTENT:]]
+    test = [
+        (text, intent) for intent, texts in by_intent.items() for text in texts[-BANKING_TEST_PER_INTENT:]
+    ]
     queries = [text for text, _ in test]
     vectors = cached_embeddings(embedder, queries, cache_dir / "test" if cache_dir else None)
     rows = []

@@ -1,10 +1,11 @@
 """The step model's training and its leave-one-domain-out report on star-dev.
 
-star-dev (`evals/datasets/star-dev/`: six domains of STAR, MIT, converted to the contract's formats) is read once
-by each flow's tracker (every moment embedded; a few minutes on two cores). The report trains the weights on five
-domains and tests on the sixth: half of its conversations are the test, the other half supply the team's labelled
-conversations (0, 20, 100, 500 of them: the learning curve). Baselines on the same test moments: the most frequent
-step of the task, following the flow graph, graph else BM25 on the customer's last words.
+star-dev (`evals/datasets/star-dev/`: six domains of STAR, MIT, converted to the contract's formats) is read
+once by each flow's tracker (every moment embedded; a few minutes on two cores). The report trains the weights
+on five domains and tests on the sixth: half of its conversations are the test, the other half supply the
+team's labelled conversations (0, 20, 100, 500 of them: the learning curve). Baselines on the same test
+moments: the most frequent step of the task, following the flow graph, graph else BM25 on the customer's last
+words.
 """
 
 from __future__ import annotations
@@ -89,8 +90,16 @@ def star_cases(folder: Path = STAR_DEV, limit: int | None = None) -> tuple[dict[
                     continue
                 kept[task].add(conversation)
             messages = [Message(role=m["role"], text=m["text"]) for m in case["input"]["messages"]]
-            cases.append(StarCase(case["input"]["flow"], task, conversation, messages, case["expected"]["step"],
-                                  bool(case["meta"]["happy"])))
+            cases.append(
+                StarCase(
+                    case["input"]["flow"],
+                    task,
+                    conversation,
+                    messages,
+                    case["expected"]["step"],
+                    bool(case["meta"]["happy"]),
+                )
+            )
     return flows, cases
 
 
@@ -102,8 +111,9 @@ def read_star(embedder: Embedder, folder: Path = STAR_DEV, limit: int | None = N
     corpus = Corpus(flows)
     for number, case in enumerate(cases, start=1):
         reading = trackers[case.flow].read(case.messages)
-        corpus.moments.append(Moment(case.flow, case.task.split("_")[0], case.conversation, reading, case.step,
-                                     case.happy))
+        corpus.moments.append(
+            Moment(case.flow, case.task.split("_")[0], case.conversation, reading, case.step, case.happy)
+        )
         if number % 2000 == 0:
             progress(f"read {number} of {len(cases)} star-dev moments")
     return corpus
@@ -124,8 +134,9 @@ def _example(corpus: Corpus, moment: Moment, examples: Examples | None, weight: 
 
 
 def train(corpus: Corpus, domains: Iterable[str], seed: int = SEED) -> StepModel:
-    """Weights fitted on the domains' moments: for each pool size in turn, that many of a domain's conversations
-    are its labelled examples (at most half) and the model learns to choose on the other conversations."""
+    """Weights fitted on the domains' moments: for each pool size in turn, that many of a domain's
+    conversations are its labelled examples (at most half) and the model learns to choose on the other
+    conversations."""
     chosen = set(domains)
     rows: list[Example] = []
     for domain in sorted(chosen):
@@ -177,8 +188,8 @@ class Tally:
 
 def report(corpus: Corpus, curve: Sequence[int] = CURVE, seed: int = SEED,
            progress: Callable[[str], None] = lambda _: None) -> dict[str, dict[str, Tally]]:
-    """Per test domain (and "all"), accuracy of each method: the baselines and the learned model with n labelled
-    conversations of the test domain; "happy"/"unhappy" splits for the graph and the largest n."""
+    """Per test domain (and "all"), accuracy of each method: the baselines and the learned model with n
+    labelled conversations of the test domain; "happy"/"unhappy" splits for the graph and the largest n."""
     table: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
     for domain in corpus.domains():
         progress(f"training without {domain}")
@@ -200,7 +211,8 @@ def report(corpus: Corpus, curve: Sequence[int] = CURVE, seed: int = SEED,
             results = {
                 "majority step of the task": bool(majority[m.flow]) and majority[m.flow][0][0] == m.step,
                 "graph": graph == m.step,
-                "graph else BM25": (graph if base else _bm25(flow, m.reading.customer_text) or graph) == m.step,
+                "graph else BM25": (graph if base else _bm25(flow, m.reading.customer_text) or graph)
+                == m.step,
             }
             for name, ok in results.items():
                 for row in (domain, "all"):

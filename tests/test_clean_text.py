@@ -41,8 +41,10 @@ def test_a_missing_name_takes_its_dangling_words_with_it(template: str) -> None:
 
 
 def test_no_agent_name_leaves_no_gap_in_the_greetings_users_reported() -> None:
-    assert write_around_slots("Hi {customer_name}, this is {agent_name}. Thanks for reaching out!", {}, WORDS) == \
-        "Hi. Thanks for reaching out!"
+    assert (
+        write_around_slots("Hi {customer_name}, this is {agent_name}. Thanks for reaching out!", {}, WORDS)
+        == "Hi. Thanks for reaching out!"
+    )
     assert write_around_slots("Dạ em chào anh/chị, em là {agent_name}. Cảm ơn anh/chị ạ!", {}, WORDS) == \
         "Dạ em chào anh/chị. Cảm ơn anh/chị ạ!"
 

@@ -1,4 +1,5 @@
-"""The whole drafting pipeline as an agent uses it: offline by default, or through an OpenAI-compatible model."""
+"""The whole drafting pipeline as an agent uses it: offline by default,
+or through an OpenAI-compatible model."""
 
 from __future__ import annotations
 
@@ -63,7 +64,9 @@ def test_thanks_all_good_gets_a_farewell_with_a_review_ask(shipped_copilot: Copi
 
 def test_forced_step_and_language(shipped_copilot: Copilot) -> None:
     response = draft(shipped_copilot, {**THANKS, "step": "achieve_more", "language": "vi"})
-    assert response.step == "achieve_more" and response.language == "vi" and "anh/chị" in response.draft.lower()
+    assert (
+        response.step == "achieve_more" and response.language == "vi" and "anh/chị" in response.draft.lower()
+    )
 
 
 def test_prompt_injection_does_not_move_the_conversation_off_platform(shipped_copilot: Copilot) -> None:
@@ -142,7 +145,9 @@ def test_llm_failures_fall_back_to_the_local_composer_marked_degraded(
     assert response.step == "farewell" and "review" in response.draft.lower() and response.guardrails.allowed
 
 
-def test_429_is_retried_with_backoff_then_succeeds(shipped_copilot: Copilot, fake_llm: FakeOpenAIServer) -> None:
+def test_429_is_retried_with_backoff_then_succeeds(
+    shipped_copilot: Copilot, fake_llm: FakeOpenAIServer
+) -> None:
     fake_llm.enqueue(Reply(status=429, headers={"retry-after": "0"}),
                      "Thank you Anna! If you're happy, we'd love a quick review on the App Store.")
     response = draft(llm_copilot(shipped_copilot, fake_llm), THANKS)
@@ -153,7 +158,9 @@ def prompt() -> DraftPrompt:
     from copilot.flow.flows import load_flow
 
     step = load_flow(SHIPPED_KNOWLEDGE / "flows" / "livechat.yaml").step("greeting")
-    context = DraftContext(step=step, language="en", platform="livechat", slots={}, passages=[], customer_text="hi")
+    context = DraftContext(
+        step=step, language="en", platform="livechat", slots={}, passages=[], customer_text="hi"
+    )
     return DraftPrompt(messages=[{"role": "user", "content": "hi"}], context=context)
 
 

@@ -21,9 +21,15 @@ def _shopee(*turns: tuple[str, str], **extra: Any) -> dict[str, Any]:
 
 
 AFTER_HANDOVER = _shopee(
-    ("customer", "shop oi"), ("agent", "Dạ em chào chị ạ, chị cần em hỗ trợ gì ạ?"),
-    ("customer", "đơn mình bên vận chuyển lấy đi rồi, đang trên đường giao, giờ không muốn nhận nữa hủy được không"),
-    customer={"name": "Hoa"}, agent={"name": "Minh", "brand": "Đậu Shop"})
+    ("customer", "shop oi"),
+    ("agent", "Dạ em chào chị ạ, chị cần em hỗ trợ gì ạ?"),
+    (
+        "customer",
+        "đơn mình bên vận chuyển lấy đi rồi, đang trên đường giao, giờ không muốn nhận nữa hủy được không",
+    ),
+    customer={"name": "Hoa"},
+    agent={"name": "Minh", "brand": "Đậu Shop"},
+)
 UNCLEAR_CANCEL = _shopee(("customer", "alo shop"), ("agent", "Dạ shop nghe ạ"), ("customer", "hủy đơn"))
 
 
@@ -31,7 +37,9 @@ def draft(copilot: Copilot, body: dict[str, Any]) -> Any:
     return copilot.draft(DraftRequest.model_validate(body))
 
 
-def test_a_cancel_after_the_hand_over_gets_the_policy_answer_cited_in_vietnamese(shipped_copilot: Copilot) -> None:
+def test_a_cancel_after_the_hand_over_gets_the_policy_answer_cited_in_vietnamese(
+    shipped_copilot: Copilot,
+) -> None:
     response = draft(shipped_copilot, AFTER_HANDOVER)
     assert response.answer is not None and response.answer.id == "macro-cancel-after-handover"
     assert response.acts == ["troubleshoot"] and response.language == "vi"
@@ -60,7 +68,9 @@ def test_a_first_message_that_asks_is_greeted_and_answered_in_one_reply(shipped_
 
 def test_no_agent_name_leaves_no_gap_in_either_language(shipped_copilot: Copilot) -> None:
     for platform, text in (("livechat", "hello there"), ("shopee", "shop ơi")):
-        response = draft(shipped_copilot, {"platform": platform, "messages": [{"role": "customer", "text": text}]})
+        response = draft(
+            shipped_copilot, {"platform": platform, "messages": [{"role": "customer", "text": text}]}
+        )
         words = shipped_copilot.knowledge.slot_words
         assert response.draft and not dangling_words(response.draft, words), response.draft
 
@@ -74,7 +84,9 @@ def test_the_llm_prompt_carries_the_selected_answer_and_the_acts(shipped_copilot
     model = ScriptedChatModel("Dạ đơn của chị đã giao cho đơn vị vận chuyển nên không hủy được nữa ạ [1].")
     response = draft(llm_copilot(shipped_copilot, model), AFTER_HANDOVER)
     user = model.history[0].messages[1]["content"]
-    assert "(id: macro-cancel-after-handover)" in user and user.count("(id: ") == 1  # the unit, not a search's top 4
+    assert (
+        "(id: macro-cancel-after-handover)" in user and user.count("(id: ") == 1
+    )  # the unit, not a search's top 4
     assert "This message performs, in order: Troubleshoot." in user and "answered by passage [1]" in user
     assert response.answer is not None and response.citations[0].id == "macro-cancel-after-handover"
 

@@ -28,7 +28,9 @@ def test_each_kind_of_personal_data_gets_a_token_and_comes_back() -> None:
 
 def test_the_same_value_gets_the_same_token() -> None:
     masker = PiiMasker()
-    assert masker.mask("call 0901234567") == "call [PHONE_1]" and masker.mask("or 0901234567") == "or [PHONE_1]"
+    assert (
+        masker.mask("call 0901234567") == "call [PHONE_1]" and masker.mask("or 0901234567") == "or [PHONE_1]"
+    )
 
 
 def test_numbers_that_are_not_cards_stay() -> None:
@@ -37,7 +39,9 @@ def test_numbers_that_are_not_cards_stay() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("masking", [True, False])
-def test_the_llm_never_sees_the_raw_data_and_the_agent_gets_it_back(shipped_copilot: Copilot, masking: bool) -> None:
+def test_the_llm_never_sees_the_raw_data_and_the_agent_gets_it_back(
+    shipped_copilot: Copilot, masking: bool
+) -> None:
     with FakeOpenAIServer() as llm:
         llm.enqueue("Dạ shop sẽ giao đến [ADDRESS_1] và liên hệ qua [EMAIL_1] ạ.")
         settings = Settings(knowledge_dir=SHIPPED_KNOWLEDGE, index_dir=shipped_copilot.settings.index_dir,

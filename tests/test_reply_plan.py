@@ -78,7 +78,9 @@ def test_a_sure_answer_waits_while_the_agent_is_checking() -> None:
 
 
 def test_not_sure_at_the_answer_step_asks_the_telling_question_or_holds_back() -> None:
-    asking = plan_reply(FLOW, ACTS, "solution", _understanding(question="Has it shipped?", condition="shipped"))
+    asking = plan_reply(
+        FLOW, ACTS, "solution", _understanding(question="Has it shipped?", condition="shipped")
+    )
     assert asking.acts == ["questions"] and asking.parts[0].text == "Has it shipped?"
     holding = plan_reply(FLOW, ACTS, "solution", _understanding(question="Which order?"))
     assert holding.acts == ["expectation"] and not holding.parts[0].text

@@ -1,11 +1,12 @@
 """The weekly review over a small week computed by hand (tests/fixtures/review_week.jsonl), on SQLite and on
 PostgreSQL: the numbers, the lists with their links, the filters and pages, the API, and the shared page.
 
-The week, Monday 16 to Sunday 22 November 2026 (Shopee is staffed 08:00-17:30 Monday to Saturday):
-c1 answered in 4 min; c2 answered the next day (570 business minutes); c3 in 3 min but promised 5 minutes and
-updated after 27; c4 never answered; c5 in 6 min, with two marketplace rules broken by Mai; c6 answered in 2 min,
+The week, Monday 16 to Sunday 22 November 2026 (Shopee is staffed 08:00-17:30 Monday to Saturday): c1 answered
+in 4 min; c2 answered the next day (570 business minutes); c3 in 3 min but promised 5 minutes and updated
+after 27; c4 never answered; c5 in 6 min, with two marketplace rules broken by Mai; c6 answered in 2 min,
 promised 3 minutes and never updated; c7 in 5 min, a question no policy answers; c8 on Sunday (the clock is
-paused) answered at once. Response rate 6 of 8; days at the 80 % target: all but Monday (1 of 2) and Wednesday.
+paused) answered at once. Response rate 6 of 8; days at the 80 % target: all but Monday (1 of 2) and
+Wednesday.
 """
 
 from __future__ import annotations
@@ -72,7 +73,11 @@ def test_per_channel_and_the_lists_to_act_on(week: Copilot) -> None:
     assert review["unanswered"]["rows"][0]["link"] == "https://chat.example.com/c4"
     assert [r["id"] for r in review["broken_promises"]["rows"]] == ["c6", "c3"]
     complaints = review["complaints"]
-    assert (complaints["complaints"], complaints["a_policy_answers"], complaints["not_solved_at_once"]) == (2, 2, 1)
+    assert (complaints["complaints"], complaints["a_policy_answers"], complaints["not_solved_at_once"]) == (
+        2,
+        2,
+        1,
+    )
     assert [r["id"] for r in complaints["rows"]] == ["c2"]
 
 
@@ -133,14 +138,26 @@ def test_draft_acceptance_and_the_drafts_agents_rejected_are_in_the_review(shipp
     copilot = review_copilot(shipped_copilot, tmp_path)
     for number, action in enumerate(("accepted", "rejected", "edited")):
         request, response = draft_pair(f"d{number}")
-        request.messages[0].text = ("Shop có bán sỉ không ạ?", "shop có xuất hóa đơn đỏ không", "ship hỏa tốc?")[number]
+        request.messages[0].text = (
+            "Shop có bán sỉ không ạ?",
+            "shop có xuất hóa đơn đỏ không",
+            "ship hỏa tốc?",
+        )[number]
         copilot.feedback.record_draft(request, response)
-        rewritten = "Shop giao hỏa tốc trong 2 giờ ở nội thành Hà Nội, phí 30k ạ." if action == "edited" else None
+        rewritten = (
+            "Shop giao hỏa tốc trong 2 giờ ở nội thành Hà Nội, phí 30k ạ." if action == "edited" else None
+        )
         copilot.feedback.record_feedback(FeedbackRequest.model_validate(
             {"draft_id": f"d{number}", "action": action, "final_text": rewritten}))
     review = copilot.weekly_review("1d")
-    assert review["drafts"]["by_step"]["greeting"] == {"drafts": 3, "feedback": 3, "accepted_rate": 0.333,
-                                                       "edited_rate": 0.333, "rejected_rate": 0.333, "rewritten": 1}
+    assert review["drafts"]["by_step"]["greeting"] == {
+        "drafts": 3,
+        "feedback": 3,
+        "accepted_rate": 0.333,
+        "edited_rate": 0.333,
+        "rejected_rate": 0.333,
+        "rewritten": 1,
+    }
     gaps = review["knowledge_gaps"]
     assert gaps["questions"] == 2 and {g["example"] for g in gaps["groups"]} <= {
         "shop có xuất hóa đơn đỏ không", "ship hỏa tốc?"}
@@ -164,7 +181,10 @@ def test_the_api_answers_json_and_html_and_names_bad_parameters(week: Copilot) -
                                                                         "off_platform_transaction"]
         assert found["agent"] == "mai" and "vector" not in found
         missing = client.get("/v1/review/conversation", params={"source": "import", "id": "nope"})
-        assert missing.status_code == 404 and "no stored conversation 'nope'" in missing.json()["error"]["message"]
+        assert (
+            missing.status_code == 404
+            and "no stored conversation 'nope'" in missing.json()["error"]["message"]
+        )
 
 
 def test_the_shared_page_is_one_file_with_its_charts_and_no_network(
@@ -183,5 +203,7 @@ def test_the_shared_page_is_one_file_with_its_charts_and_no_network(
     assert "Weekly review" in html and "Báo cáo tuần" in html
     sources = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert all(url.startswith("https://chat.example.com/") for url in sources), sources
-    assert "data-conversation" not in html  # a file cannot open a stored conversation: c6 is named, not linked
+    assert (
+        "data-conversation" not in html
+    )  # a file cannot open a stored conversation: c6 is named, not linked
     assert "<link" not in html and "<script src" not in html

@@ -1,5 +1,5 @@
-"""Conversations with time come in from an export (`copilot import`) or from the Chatwoot webhook: a bad line is
-named and nothing is stored, the same content is never stored twice, on SQLite and on PostgreSQL."""
+"""Conversations with time come in from an export (`copilot import`) or from the Chatwoot webhook: a bad line
+is named and nothing is stored, the same content is never stored twice, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -31,13 +31,21 @@ def test_importing_the_same_file_twice_stores_nothing_twice(
     assert counts(copilot) == stored == (8, 35, 2)
 
 
-def test_a_conversation_that_went_on_replaces_its_earlier_export(shipped_copilot: Copilot, tmp_path: Path) -> None:
+def test_a_conversation_that_went_on_replaces_its_earlier_export(
+    shipped_copilot: Copilot, tmp_path: Path
+) -> None:
     copilot = review_copilot(shipped_copilot, tmp_path)
     copilot.importer.import_file(FIXTURE)
     lines = FIXTURE.read_text(encoding="utf-8").splitlines()
     record = json.loads(lines[3])  # c4: the customer was never answered
-    record["messages"].append({"role": "agent", "author": "tuan", "text": "Dạ em xin lỗi chị đã để chị chờ ạ.",
-                               "at": "2026-11-18T10:00:00+07:00"})
+    record["messages"].append(
+        {
+            "role": "agent",
+            "author": "tuan",
+            "text": "Dạ em xin lỗi chị đã để chị chờ ạ.",
+            "at": "2026-11-18T10:00:00+07:00",
+        }
+    )
     lines[3] = json.dumps(record, ensure_ascii=False)
     later = tmp_path / "later.jsonl"
     later.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -56,23 +64,41 @@ def stored(shipped_copilot: Copilot, tmp_path_factory: pytest.TempPathFactory) -
     return copilot
 
 
-@pytest.mark.parametrize(("line", "where"), [
-    ('{"id": "x", "platform": "shopee", "messages": [{"role": "customer", "text": "hi"}]}', "field 'messages'"),
-    ('{"id": "x", "platform": "amazon", "messages": [{"role": "customer", "text": "hi", "at": "2026-11-16T09:00"}]}',
-     "field 'platform': unknown platform 'amazon'"),
-    ('{"id": "x", "messages": [{"role": "boss", "text": "hi", "at": "2026-11-16T09:00"}]}',
-     "field 'messages.0.role'"),
-    ('{"id": "x", "messages": [{"role": "customer", "text": "hi", "at": "yesterday"}]}', "field 'messages.0.at'"),
-    ('{"id": "c1", "messages": [{"role": "customer", "text": "hi", "at": "2026-11-16T09:00"}]}',
-     "field 'id': conversation 'c1' is also on line 1"),
-    ('{"id": "x", "messages": [', "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    ("line", "where"),
+    [
+        (
+            '{"id": "x", "platform": "shopee", "messages": [{"role": "customer", "text": "hi"}]}',
+            "field 'messages'",
+        ),
+        (
+            '{"id": "x", "platform": "amazon", "messages": '
+            '[{"role": "customer", "text": "hi", "at": "2026-11-16T09:00"}]}',
+            "field 'platform': unknown platform 'amazon'",
+        ),
+        (
+            '{"id": "x", "messages": [{"role": "boss", "text": "hi", "at": "2026-11-16T09:00"}]}',
+            "field 'messages.0.role'",
+        ),
+        (
+            '{"id": "x", "messages": [{"role": "customer", "text": "hi", "at": "yesterday"}]}',
+            "field 'messages.0.at'",
+        ),
+        (
+            '{"id": "c1", "messages": [{"role": "customer", "text": "hi", "at": "2026-11-16T09:00"}]}',
+            "field 'id': conversation 'c1' is also on line 1",
+        ),
+        ('{"id": "x", "messages": [', "not valid JSON"),
+    ],
+)
 def test_a_malformed_line_is_named_and_nothing_is_stored(stored: Copilot, tmp_path: Path, line: str,
                                                          where: str) -> None:
     copilot = stored
     before = counts(copilot)
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(FIXTURE.read_text(encoding="utf-8").splitlines()[0] + "\n\n" + line + "\n", encoding="utf-8")
+    bad.write_text(
+        FIXTURE.read_text(encoding="utf-8").splitlines()[0] + "\n\n" + line + "\n", encoding="utf-8"
+    )
     with pytest.raises(DatasetError) as error:
         copilot.importer.import_file(bad)
     assert str(error.value).startswith(f"{bad}:3: ") and where in str(error.value), str(error.value)
@@ -96,14 +122,22 @@ def test_the_command_line_names_the_bad_line_and_exits_2(
 
 def chatwoot(event: str = "message_created", **fields: object) -> dict[str, object]:
     body: dict[str, object] = {
-        "event": event, "id": 501, "message_type": "incoming", "content": "Shop ơi đơn của em đang ở đâu rồi?",
-        "created_at": "2026-11-18T02:00:00.000Z", "private": False,
+        "event": event,
+        "id": 501,
+        "message_type": "incoming",
+        "content": "Shop ơi đơn của em đang ở đâu rồi?",
+        "created_at": "2026-11-18T02:00:00.000Z",
+        "private": False,
         "sender": {"id": 9, "name": "Lan", "type": "contact"},
-        "conversation": {"id": 42, "channel": "Channel::WebWidget", "status": "open"}, "account": {"id": 7}}
+        "conversation": {"id": 42, "channel": "Channel::WebWidget", "status": "open"},
+        "account": {"id": 7},
+    }
     return {**body, **fields}
 
 
-def test_chatwoot_messages_are_stored_as_they_arrive_once_each(shipped_copilot: Copilot, tmp_path: Path) -> None:
+def test_chatwoot_messages_are_stored_as_they_arrive_once_each(
+    shipped_copilot: Copilot, tmp_path: Path
+) -> None:
     copilot = review_copilot(shipped_copilot, tmp_path, chatwoot_url="https://desk.example.com")
     hook = "/v1/integrations/chatwoot/webhook"
     with TestClient(create_app(copilot=copilot)) as client:
@@ -111,19 +145,41 @@ def test_chatwoot_messages_are_stored_as_they_arrive_once_each(shipped_copilot: 
         assert client.post(hook, json=chatwoot()).json()["stored"] is False  # Chatwoot delivered it again
         note = chatwoot(id=502, message_type="outgoing", private=True, content="check the warehouse",
                         sender={"id": 3, "name": "Minh", "type": "user"})
-        assert client.post(hook, json=note).json() == {"ignored": "not a message from the customer", "stored": False}
-        bot = chatwoot(id=503, message_type="outgoing", content="Dạ em đã chuyển cho nhân viên ạ.",
-                       created_at="2026-11-18T02:00:05.000Z", sender={"id": 1, "name": "Copilot", "type": "agent_bot"})
-        reply = chatwoot(id=504, message_type=1, content="Dạ em chào chị Lan, em kiểm tra ngay ạ.",
-                         created_at="2026-11-18 02:04:00 UTC", sender={"id": 3, "name": "Minh", "type": "user"})
+        assert client.post(hook, json=note).json() == {
+            "ignored": "not a message from the customer",
+            "stored": False,
+        }
+        bot = chatwoot(
+            id=503,
+            message_type="outgoing",
+            content="Dạ em đã chuyển cho nhân viên ạ.",
+            created_at="2026-11-18T02:00:05.000Z",
+            sender={"id": 1, "name": "Copilot", "type": "agent_bot"},
+        )
+        reply = chatwoot(
+            id=504,
+            message_type=1,
+            content="Dạ em chào chị Lan, em kiểm tra ngay ạ.",
+            created_at="2026-11-18 02:04:00 UTC",
+            sender={"id": 3, "name": "Minh", "type": "user"},
+        )
         for body in (bot, reply):
             assert client.post(hook, json=body).json()["stored"] is True
-        resolved = {"event": "conversation_status_changed", "id": 42, "status": "resolved", "timestamp": 1795485000,
-                    "account": {"id": 7}}
+        resolved = {
+            "event": "conversation_status_changed",
+            "id": 42,
+            "status": "resolved",
+            "timestamp": 1795485000,
+            "account": {"id": 7},
+        }
         assert client.post(hook, json=resolved).json()["stored"] is True
     store = copilot.importer.store
     rows = store.stored_messages("chatwoot", "7:42")
-    assert [(r["role"], r["author"]) for r in rows] == [("customer", None), ("agent", "bot"), ("agent", "Minh")]
+    assert [(r["role"], r["author"]) for r in rows] == [
+        ("customer", None),
+        ("agent", "bot"),
+        ("agent", "Minh"),
+    ]
     conversation = store.conversation("chatwoot", "7:42")
     assert conversation is not None and conversation["status"] == "resolved"
     assert conversation["first_responder"] == "Minh" and conversation["first_response_seconds"] == 240
@@ -144,9 +200,18 @@ def test_two_replicas_storing_messages_of_one_conversation_at_once_keep_every_me
     url = create_database(postgres, "helpdesk_at_once")
     replicas = [review_copilot(shipped_copilot, tmp_path / name, url) for name in ("a", "b")]
     importers = [replica.importer for replica in replicas]
-    arriving = [IncomingMessage(conversation="7:99", external_id=str(n), role="agent" if n % 2 else "customer",
-                                text=f"message {n} about order 7712", at=datetime(2026, 11, 18, 2, n, tzinfo=UTC),
-                                author="minh" if n % 2 else None, platform="livechat") for n in range(12)]
+    arriving = [
+        IncomingMessage(
+            conversation="7:99",
+            external_id=str(n),
+            role="agent" if n % 2 else "customer",
+            text=f"message {n} about order 7712",
+            at=datetime(2026, 11, 18, 2, n, tzinfo=UTC),
+            author="minh" if n % 2 else None,
+            platform="livechat",
+        )
+        for n in range(12)
+    ]
     with ThreadPoolExecutor(4) as pool:
         stored = list(pool.map(lambda n: importers[n % 2].record_message(arriving[n]), range(12)))
     assert all(stored)

@@ -62,8 +62,11 @@ def test_a_folder_without_language_yaml_cuts_only_the_missing_slots_clause(tmp_p
 
 def test_drafts_write_around_slots_with_the_words_of_the_folder_they_serve(
         make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
-    """The composer of a copilot over a team's folder cuts by that folder's language.yaml, not the shipped one."""
-    settings = Settings(knowledge_dir=with_words(make_knowledge, prepositions="en via"), index_dir=tmp_path / "i")
+    """The composer of a copilot over a team's folder cuts by that folder's language.yaml,
+    not the shipped one."""
+    settings = Settings(
+        knowledge_dir=with_words(make_knowledge, prepositions="en via"), index_dir=tmp_path / "i"
+    )
     composer = Copilot(settings).drafter.composer
     step = FlowStep(id="greeting", title="Greeting", goal="greet", templates={"en": (VIA,)})
     context = DraftContext(step=step, language="en", platform="livechat", passages=[], customer_text="hi",

@@ -24,7 +24,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=SAMPLE)
     options = parser.parse_args()
     end = date.today() if options.end == "today" else date.fromisoformat(options.end)
-    print(f"{write_week(options.out, options.count, end, options.seed)} conversations written to {options.out}")
+    print(
+        f"{write_week(options.out, options.count, end, options.seed)} conversations written to {options.out}"
+    )
 
 
 if __name__ == "__main__":
