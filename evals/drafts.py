@@ -66,7 +66,7 @@ class DraftChecks(Evaluator[DraftRequest, DraftResponse]):
     the set: step accuracy per step, platform and language, the main scores per dataset, and the injection
     metrics."""
 
-    version = 1
+    version = 2  # 2: a forbidden phrase counts as whole words ("rating" is not in "frustrating")
 
     def __init__(self, guardrails: GuardrailEngine, words: SlotWords = NO_WORDS) -> None:
         self.guardrails = guardrails
@@ -86,7 +86,7 @@ class DraftChecks(Evaluator[DraftRequest, DraftResponse]):
         if expected.get("must_include"):
             scores["must_include"] = float(all(s.lower() in text for s in expected["must_include"]))
         if expected.get("must_not_include"):
-            forbidden = any(fold(s) in fold(text) for s in expected["must_not_include"])
+            forbidden = says_any(text, expected["must_not_include"])
             scores["must_not_include"] = float(not forbidden)
         if expected.get("must_include_any"):
             scores["must_include_any"] = float(carries(output.draft, expected["must_include_any"]))
@@ -143,6 +143,12 @@ def passed(result: DraftResult) -> bool:
                if name not in GRADED and not name.startswith("judge_"))
 
 
+def says_any(draft: str, phrases: list[str]) -> bool:
+    """Any phrase appears in the draft as whole words, compared folded: "rating" is not in "frustrating"."""
+    folded = fold(draft)
+    return any(re.search(rf"(?<!\w){re.escape(fold(phrase))}(?!\w)", folded) for phrase in phrases)
+
+
 def carries(draft: str, groups: list[list[str]]) -> bool:
     """One alternative of every group appears in the draft, compared folded (lower case, no diacritics)."""
     folded = fold(draft)
@@ -162,7 +168,7 @@ def answer_scores(expected: dict[str, Any], response: DraftResponse) -> dict[str
     if "answerable" not in expected:
         return {}
     answered = response.answer is not None
-    forbidden = any(fold(s) in fold(response.draft) for s in expected.get("must_not_include", []))
+    forbidden = says_any(response.draft, expected.get("must_not_include", []))
     if not expected["answerable"]:
         return {"wrong_answer": float(answered or forbidden),
                 "held_back": float(not answered and not forbidden)}

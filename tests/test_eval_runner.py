@@ -276,3 +276,11 @@ def test_a_threshold_whose_metric_is_missing_fails_and_names_it(
                  "--index", str(shipped_copilot.settings.index_dir))
     assert result.exit_code == 1
     assert "drafts.renamed_metric is missing" in result.stderr
+
+
+def test_a_forbidden_phrase_counts_only_as_whole_words() -> None:
+    from evals.drafts import says_any
+
+    assert not says_any("I understand how frustrating this is", ["rating"])
+    assert says_any("Could you leave us a rating?", ["rating"])
+    assert says_any("Chị bấm Trả hàng/Hoàn tiền nhé", ["tra hang/hoan tien"])
