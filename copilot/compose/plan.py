@@ -53,7 +53,7 @@ def plan_reply(flow: Flow, acts: FlowActs, tracked: str, understanding: Understa
         parts = (answer,) if answer and tracked in (acts.answer, acts.hold) else (Part(step),)
         return ReplyPlan(parts, u, step)
     if tracked == acts.open:
-        extra = [Part(flow.step(acts.empathy))] if u.upset and acts.empathy else []
+        extra = _empathy(flow, acts, u)
         follow = answer or (ask if u.need else None)
         return ReplyPlan((Part(step), *extra, *([follow] if follow else [])), u, step)
     if tracked == acts.empathy:
@@ -61,16 +61,15 @@ def plan_reply(flow: Flow, acts: FlowActs, tracked: str, understanding: Understa
         return ReplyPlan((Part(step), *([follow] if follow else [])), u, step)
     if tracked in (acts.ask, acts.answer):
         part = _answering(flow, acts, tracked, answer, ask, u)
-        return ReplyPlan((*_soothing(flow, acts, u, part), part), u, step)
+        soothe = _empathy(flow, acts, u) if part.step.id != acts.hold else []  # holding says it already
+        return ReplyPlan((*soothe, part), u, step)
     return ReplyPlan((Part(step),), u, step)
 
 
-def _soothing(flow: Flow, acts: FlowActs, u: Understanding, part: Part) -> list[Part]:
-    """Empathy before the answer or the question when the customer is upset; not before a holding reply,
-    which is the step that already says the agent is on it."""
-    if not (u.upset and acts.empathy) or part.step.id == acts.hold:
-        return []
-    return [Part(flow.step(acts.empathy))]
+def _empathy(flow: Flow, acts: FlowActs, u: Understanding) -> list[Part]:
+    """The empathy act when the customer is upset and the flow has one; it goes before the answer or the
+    question (a holding reply already says the agent is on it)."""
+    return [Part(flow.step(acts.empathy))] if u.upset and acts.empathy else []
 
 
 def _answering(flow: Flow, acts: FlowActs, tracked: str, answer: Part | None, ask: Part | None,

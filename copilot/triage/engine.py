@@ -167,12 +167,12 @@ class TriageEngine:
             decision.reasons.append(guess.reason)
             decision.handoff("none of the team's needs: a person answers")
         self._urgency(decision, reading, folded)
-        self._escalations(decision, request, decision.sentiment)
+        self._escalations(decision, request)
         self._not_an_idea_when_pressing(decision, reading)
         decision.route = decision.route or self._route(decision.issue_type, guess.intent, request.platform)
         if decision.escalate:
             decision.route = self.config.routing.escalate.get(decision.route, decision.route)
-        decision.thanks = self._thanks(request, decision.language, decision, decision.sentiment)
+        decision.thanks = self._thanks(request, decision)
         if not intent.answerable and decision.thanks is None:
             decision.handoff(f"no policy answers '{guess.intent}' on its own: a person must check")
         threshold = self.config.auto_reply_threshold
@@ -197,7 +197,7 @@ class TriageEngine:
             sla_minutes=self._sla(request.platform, decision.urgency),
             auto_reply=auto_reply, confidence=guess.confidence, reasons=decision.reasons,
             out_of_scope=guess.out_of_scope,
-            holding_message=self._holding(request, language, decision) if decision.needs_human else None,
+            holding_message=self._holding(request, decision) if decision.needs_human else None,
         )
 
     def _read(self, text: str, folded: str) -> TriageReading:
@@ -284,11 +284,11 @@ class TriageEngine:
             decision.handoff("repeated contact: escalate one level")
             decision.escalate = True
 
-    def _escalations(self, decision: TriageDecision, request: TriageRequest, sentiment: str) -> None:
+    def _escalations(self, decision: TriageDecision, request: TriageRequest) -> None:
         """A customer of a senior tier (`senior` in triage.yaml: VIP) with a problem (something broken or
         wrong, or upset; not a plain question) goes senior."""
         senior = self.config.senior
-        problem = (decision.issue_type in senior.problems or sentiment == "negative"
+        problem = (decision.issue_type in senior.problems or decision.sentiment == "negative"
                    or decision.urgency != "medium")
         if request.customer.tier in senior.tiers and problem and decision.urgency != "low":
             tier = request.customer.tier
@@ -342,12 +342,12 @@ class TriageEngine:
         decision.reasons.append(f"answered from {', '.join(c.id for c in draft.citations)}")
         return AutoReply(text=draft.draft, citations=draft.citations)
 
-    def _thanks(self, request: TriageRequest, language: str, decision: TriageDecision,
-                sentiment: str) -> AutoReply | None:
+    def _thanks(self, request: TriageRequest, decision: TriageDecision) -> AutoReply | None:
         """Thanks or a compliment with nothing to do (read as low-urgency feedback, not upset): the bot thanks
         the customer with `thanks_message` instead of calling a person."""
-        template = self.config.thanks_message.get(language) or self.config.thanks_message.get("en")
-        if template is None or decision.needs_human or sentiment == "negative":
+        thanks = self.config.thanks_message
+        template = thanks.get(decision.language) or thanks.get("en")
+        if template is None or decision.needs_human or decision.sentiment == "negative":
             return None
         if decision.issue_type != "idea_suggestion" or decision.urgency != "low":
             return None
@@ -355,8 +355,8 @@ class TriageEngine:
         name = {"customer_name": request.customer.name or ""}
         return AutoReply(text=write_around_slots(template, name, self.words), citations=[])
 
-    def _holding(self, request: TriageRequest, language: str, decision: TriageDecision) -> str:
-        minutes = self._sla(request.platform, decision.urgency)
+    def _holding(self, request: TriageRequest, decision: TriageDecision) -> str:
+        minutes, language = self._sla(request.platform, decision.urgency), decision.language
         words = self.config.wait_words.get(language) or self.config.wait_words["en"]
         wait = (words["hours"].format(n=minutes // 60) if minutes >= 120
                 else words["minutes"].format(n=minutes))
