@@ -48,10 +48,10 @@ def test_report_has_metrics_and_cases_and_passes_thresholds(shipped_copilot: Cop
     assert report["metrics"]["drafts.review_ask"] == 1.0 and "retrieval.hit@3" in report["metrics"]
     assert {c["kind"] for c in report["cases"]} == {"draft", "guardrail", "retrieval"}
     assert report["evaluators"] == {"RetrievalRanks": 1, "ContextRecall": 1, "GuardrailChecks": 1,
-                                    "DraftChecks": 1}  # --no-similarity: RagasSimilarity did not score
+                                    "DraftChecks": 2}  # --no-similarity: RagasSimilarity did not score
     html = (tmp_path / "out" / "report.html").read_text()
     assert html.startswith("<!doctype html>") and "Every metric meets its threshold" in html
-    assert "DraftChecks v1" in html
+    assert "DraftChecks v2" in html
 
 
 def test_removing_the_review_ask_from_the_farewell_template_fails_ci(
