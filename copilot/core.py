@@ -245,7 +245,7 @@ class Copilot:
             examples = load_examples(knowledge.root / EXAMPLES_DIR, config.intents)
             self._triage = TriageEngine(config, platforms, self.index.embedder, self.draft, llm, examples,
                                         cache_dir=self.settings.index_dir / "triage",
-                                        words=self.knowledge.slot_words)
+                                        words=knowledge.slot_words, addresses=knowledge.address_words)
         return self._triage
 
     def triage(self, request: TriageRequest) -> TriageResponse:

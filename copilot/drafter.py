@@ -108,7 +108,7 @@ class Drafter:
     def _stream_model(
         self, request: DraftRequest, plan: DraftPlan
     ) -> Generator[tuple[str, str | DraftResponse], None, tuple[Completion, bool]]:
-        masker = PiiMasker() if self.mask_pii else None
+        masker = PiiMasker(self.knowledge.address_words) if self.mask_pii else None
         prompt = self._llm_prompt(request, plan.context, masker)
         pieces: list[str] = []
         try:
@@ -263,7 +263,7 @@ class Drafter:
         """Draft with the configured model; any failure falls back to the local composer, marked degraded."""
         if self.model is self.composer:
             return self.composer.complete(build_prompt(context, request.messages, "", [])), False
-        masker = PiiMasker() if self.mask_pii else None
+        masker = PiiMasker(self.knowledge.address_words) if self.mask_pii else None
         prompt = self._llm_prompt(request, context, masker)
         try:
             return _unmasked(self.model.complete(prompt), masker), False

@@ -18,6 +18,7 @@ from copilot.errors import InvalidRequestError, KnowledgeError
 from copilot.flow.flows import IDENTIFIER, Flow, FlowExamples, load_flow_examples, load_flows
 from copilot.retrieval.documents import KnowledgeDocument, check_vocabulary, load_documents
 from copilot.text import fold
+from copilot.understand.pii import AddressWords
 from copilot.yamlio import load_yaml_mapping, validate_model
 
 DEFAULT_FLOW = "livechat"
@@ -96,6 +97,7 @@ class KnowledgeBase:
         default_factory=Sections
     )  # the sendable and never-sent sections (sections.yaml)
     slot_words: SlotWords = field(default_factory=SlotWords)  # what a missing slot leaves (language.yaml)
+    address_words: AddressWords = field(default_factory=AddressWords)  # what PII masking reads as an address
 
     @classmethod
     def load(cls, root: Path) -> KnowledgeBase:
@@ -114,7 +116,7 @@ class KnowledgeBase:
             check_vocabulary(document, platforms, step_ids)
         return cls(root=root, platforms=platforms, flows=flows, documents=documents, examples=examples,
                    default_platform=default_platform, sections=_load_sections(root / SECTIONS_FILE),
-                   slot_words=SlotWords.load(root))
+                   slot_words=SlotWords.load(root), address_words=AddressWords.load(root))
 
     def resolve(self, platform: str, flow: str, step: str | None = None) -> Flow:
         """The flow, after checking that the platform, the flow and the step exist;

@@ -27,7 +27,7 @@ from copilot.triage.config import TriageConfig, UrgencyRule
 from copilot.triage.model import FIELDS, IssueType, Reading, Sentiment, TriageExample, Urgency, fitted_model
 from copilot.understand.directives import without_directives
 from copilot.understand.language import detect_language
-from copilot.understand.pii import PiiMasker
+from copilot.understand.pii import NO_ADDRESSES, AddressWords, PiiMasker
 
 log = logging.getLogger(__name__)
 LEVELS: tuple[Urgency, ...] = ("low", "medium", "high", "urgent")
@@ -110,9 +110,10 @@ class TriageEngine:
     def __init__(self, config: TriageConfig, platforms: dict[str, bool], embedder: Embedder | None,
                  drafter: Drafter | None, llm: JsonModel | None = None,
                  examples: Sequence[TriageExample] = (), cache_dir: Path | None = None,
-                 words: SlotWords = NO_WORDS) -> None:
+                 words: SlotWords = NO_WORDS, addresses: AddressWords = NO_ADDRESSES) -> None:
         self.config = config
         self.words = words  # what a missing slot may not leave behind in the thanks and holding messages
+        self.addresses = addresses  # what is masked as an address before the message goes to the LLM
         self.marketplaces = {name for name, marketplace in platforms.items() if marketplace}
         self.platforms = set(platforms)
         labelled = [(e.text, e.model_dump(include=set(FIELDS))) for e in examples] + config.examples()
@@ -206,7 +207,7 @@ class TriageEngine:
         if self.llm is None:
             return local
         intents = ", ".join(self.config.intents)
-        prompt = prompts.render("triage", intents=intents, message=PiiMasker().mask(text))
+        prompt = prompts.render("triage", intents=intents, message=PiiMasker(self.addresses).mask(text))
         try:
             answer = self.llm([{"role": "user", "content": prompt}])
             view = LLMTriage.model_validate(answer)

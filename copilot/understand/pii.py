@@ -3,9 +3,18 @@ replaced by tokens ([PHONE_1], ...) before the call and put back in the draft af
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from copilot.compose.slots import LANGUAGE_FILE, Words
+from copilot.yamlio import load_yaml_mapping, validate_model
+
+log = logging.getLogger(__name__)
 
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
@@ -14,27 +23,79 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "PHONE",
         re.compile(r"(?<![\w.])(?:\+?84|0)(?:[ .-]?\d){8,10}\b|(?<![\w.])\+\d{1,3}(?:[ .-]?\d){6,12}\b"),
     ),
-    (
-        "ADDRESS",
-        re.compile(
-            r"\b(?:số\s*)?\d{1,5}[A-Za-z]?(?:/\d{1,4})?\s+(?:[\w\u00C0-\u1EF9]+\s+){0,4}?"
-            r"(?:đường|duong|phố|pho|ngõ|ngo|hẻm|hem|street|st\.|road|rd\.|avenue|ave\.|lane|boulevard|blvd)"
-            r"(?:[\s,]+[\w\u00C0-\u1EF9./]+){0,8}",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "ADDRESS",
-        re.compile(
-            r"\b\d{1,5}[A-Za-z]?(?:/\d{1,4})?\s+[\w\u00C0-\u1EF9 ]{2,40}?,\s*"
-            r"(?:phường|phuong|quận|quan|ward|district|xã|xa|huyện|huyen|p\.|q\.)\s*[\w\u00C0-\u1EF9 ]{1,20}"
-            r"(?:,\s*(?:phường|phuong|quận|quan|ward|district|xã|xa|huyện|huyen|tp\.?|thành phố|thanh pho|"
-            r"tỉnh|tinh)"
-            r"[\w\u00C0-\u1EF9 .]{0,20}){0,3}",
-            re.IGNORECASE,
-        ),
-    ),
 )
+_LETTER = r"\w\u00C0-\u1EF9"  # a letter of Vietnamese or English
+_HOUSE = r"\d{1,5}[A-Za-z]?(?:/\d{1,4})?\s+"  # "12", "12A", "12/3"
+ADDRESSES_SECTION = "addresses"
+
+
+class AddressWords(BaseModel):
+    """The words that make a house number a street address, by language: the `addresses:` section of the
+    knowledge folder's `language.yaml`, matched as written whatever the case (list the spellings without
+    diacritics that customers type too). Without them no address is masked; phones, emails and cards are."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    numbers: Words = Field(default_factory=dict, description="May stand before the house number and is "
+                           "masked with it ('số 12 đường Lê Lợi').")
+    streets: Words = Field(default_factory=dict, description="Name the street after a house number "
+                           "('12 phố Huế', '5 Main street').")
+    areas: Words = Field(default_factory=dict, description="Open the ward or district after a house number, "
+                         "a street and a comma ('123 Nguyễn Trãi, phường 2').")
+    later_areas: Words = Field(default_factory=dict, description="Open each of up to three more parts after "
+                               "such an area ('phường 2, quận 5, tp. HCM').")
+
+    @field_validator("numbers", "streets", "areas", "later_areas")
+    @classmethod
+    def _no_blank_word(cls, words: Words) -> Words:
+        for language, listed in words.items():
+            for number, word in enumerate(listed):
+                if not word.strip():
+                    raise ValueError(f"{language}.{number}: a blank word would make any number an address")
+        return words
+
+    @classmethod
+    def load(cls, root: Path) -> AddressWords:
+        """The `addresses:` words of `root/language.yaml`; none (with a warning) without the section."""
+        path = root / LANGUAGE_FILE
+        data = load_yaml_mapping(path) if path.exists() else {}
+        if ADDRESSES_SECTION not in data:
+            log.warning("%s has no '%s:' section: street addresses are not masked before an outside LLM",
+                        path, ADDRESSES_SECTION)
+        return validate_model(cls, data.get(ADDRESSES_SECTION) or {}, path, prefix=ADDRESSES_SECTION)
+
+    @cached_property
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        """The address patterns of these words; one whose words are not listed is left out."""
+        number, street, area, later = map(_alternatives, (self.numbers, self.streets, self.areas,
+                                                          self.later_areas))
+        found = [_street(number, street)] if street else []
+        if area:
+            found.append(_area(area, later))
+        return tuple(re.compile(pattern, re.IGNORECASE) for pattern in found)
+
+
+def _street(number: str, street: str) -> str:
+    """A house number, up to four words and a street word, then the rest of the address."""
+    prefix = rf"(?:(?:{number})\s*)?" if number else ""
+    return rf"\b{prefix}{_HOUSE}(?:[{_LETTER}]+\s+){{0,4}}?(?:{street})(?:[\s,]+[{_LETTER}./]+){{0,8}}"
+
+
+def _area(area: str, later: str) -> str:
+    """A house number, words, a comma and an area word, then up to three more parts that a `later` word
+    opens."""
+    more = rf"(?:,\s*(?:{later})[{_LETTER} .]{{0,20}}){{0,3}}" if later else ""
+    return rf"\b{_HOUSE}[{_LETTER} ]{{2,40}}?,\s*(?:{area})\s*[{_LETTER} ]{{1,20}}{more}"
+
+
+def _alternatives(words: Words) -> str:
+    """The words of every language as a regex alternation, longest first so that 'street' is tried before
+    'st'."""
+    listed = dict.fromkeys(word.strip().lower() for by_language in words.values() for word in by_language)
+    return "|".join(re.escape(word) for word in sorted(listed, key=len, reverse=True))
+
+
+NO_ADDRESSES = AddressWords()
 
 
 def _luhn(digits: str) -> bool:
@@ -47,13 +108,15 @@ def _luhn(digits: str) -> bool:
 
 @dataclass
 class PiiMasker:
-    """Masks one conversation's personal data consistently (the same phone gets the same token)."""
+    """Masks one conversation's personal data consistently (the same phone gets the same token); addresses by
+    the knowledge base's `addresses` words."""
 
+    addresses: AddressWords
     tokens: dict[str, str] = field(default_factory=dict)  # token -> original
     _by_value: dict[str, str] = field(default_factory=dict)
 
     def mask(self, text: str) -> str:
-        for kind, pattern in _PATTERNS:
+        for kind, pattern in (*_PATTERNS, *(("ADDRESS", p) for p in self.addresses.patterns)):
             text = pattern.sub(partial(self._replace, kind), text)
         return text
 
