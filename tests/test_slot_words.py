@@ -1,5 +1,6 @@
-"""The words a missing slot leaves dangling come from the knowledge folder's `language.yaml`: a team that adds
-one changes what a draft cuts, and a bad file is named at loading."""
+"""The words a missing slot leaves dangling, and those that say which slot a left-over placeholder stands for,
+come from the knowledge folder's `language.yaml`: a team that adds one changes what a draft cuts or fills, and
+a bad file is named at loading."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from helpers import SHIPPED_KNOWLEDGE
 
 from copilot import Copilot, KnowledgeBase, KnowledgeError, Settings
 from copilot.compose.base import DraftContext, DraftPrompt
-from copilot.compose.slots import LANGUAGE_FILE, SlotWords, dangling_words, write_around_slots
+from copilot.compose.slots import LANGUAGE_FILE, SlotWords, dangling_words, slot_for, write_around_slots
 from copilot.flow.flows import FlowStep
+from copilot.guardrails.engine import GuardrailEngine
+from copilot.guardrails.repair import Repairer
 
 VIA = "Hi {customer_name}, this is {agent_name} via {brand}. Thanks for reaching out!"
 QUA = "Dạ em chào chị {customer_name}, em là {agent_name} qua {brand}. Em cảm ơn chị ạ!"
@@ -75,7 +78,51 @@ def test_drafts_write_around_slots_with_the_words_of_the_folder_they_serve(
         "Hi Lan, this is Minh. Thanks for reaching out!"
 
 
+def hints(folder: Path, listed: str) -> SlotWords:
+    """The slot words of a knowledge folder whose language.yaml holds only `slots: hints:` `listed`."""
+    folder.mkdir(exist_ok=True)
+    (folder / LANGUAGE_FILE).write_text(f"slots:\n  hints:\n{listed}", encoding="utf-8")
+    return SlotWords.load(folder)
+
+
+def test_a_hint_added_to_language_yaml_fills_its_slot_in_a_left_over_placeholder(
+        make_knowledge: Callable[..., Path]) -> None:
+    text = "Dạ em cảm ơn chị đã liên hệ [Tên cửa hàng]. Chị cần gì thêm không ạ?"
+    slots = {"customer_name": "Lan", "brand": "Avada"}
+    for listed, expected in [("    brand:\n      en: [brand]\n", "Chị cần gì thêm không ạ?"),
+                             ("    brand:\n      vi: [cửa hàng]\n",
+                              "Dạ em cảm ơn chị đã liên hệ Avada. Chị cần gì thêm không ạ?")]:
+        folder = make_knowledge({LANGUAGE_FILE: f"slots:\n  hints:\n{listed}"})
+        repairer = Repairer(GuardrailEngine.from_knowledge(KnowledgeBase.load(folder)))
+        outcome = repairer.repair(text, repairer.engine.context(text, platform="livechat"), slots)
+        assert outcome.text == expected
+
+
+def test_a_hint_taken_out_of_language_yaml_no_longer_names_a_slot(tmp_path: Path) -> None:
+    with_buyer = hints(tmp_path / "a", "    customer_name:\n      en: [customer, buyer]\n")
+    without = hints(tmp_path / "b", "    customer_name:\n      en: [customer]\n")
+    assert slot_for("[Buyer]", with_buyer) == "customer_name"
+    assert slot_for("[Buyer]", without) is None
+    assert slot_for("[Customer]", without) == "customer_name"
+
+
+def test_the_first_slot_listed_whose_hint_a_placeholder_holds_is_its_slot(tmp_path: Path) -> None:
+    customer, brand = "    customer_name:\n      en: [name]\n", "    brand:\n      en: [shop]\n"
+    customer_first = hints(tmp_path / "a", customer + brand)
+    brand_first = hints(tmp_path / "b", brand + customer)
+    assert slot_for("[Shop name]", customer_first) == "customer_name"
+    assert slot_for("[Shop name]", brand_first) == "brand"
+
+
+def test_without_hints_only_a_placeholder_naming_its_slot_is_recognised(tmp_path: Path) -> None:
+    none = SlotWords.load(tmp_path)
+    assert slot_for("[Customer Name]", none) == "customer_name" and slot_for("<brand>", none) == "brand"
+    assert slot_for("[your name]", none) is None and slot_for("[Feature X]", none) is None
+
+
 @pytest.mark.parametrize(("text", "field"), [
+    ("slots:\n  hints:\n    agent name:\n      en: [your name]\n", "slots.hints"),
+    ("slots:\n  hints:\n    brand: [shop]\n", "slots.hints.brand"),
     ("slots:\n  dangling_pairs:\n    en: [this is it]\n", "slots.dangling_pairs"),
     ("slots:\n  dangling_endings:\n    en: [via]\n", "slots.dangling_endings"),
     ("slots:\n  prepositions: [via]\n", "slots.prepositions"),

@@ -12,11 +12,7 @@ from copilot.text import fold
 from copilot.yamlio import load_yaml_mapping, validate_model
 
 SLOT = re.compile(r"\{(\w+)\}")
-_SLOT_HINTS = (
-    ("agent_name", ("your name", "agent", "ten ban", "ten nhan vien", "nhan vien", "ten em", "my name")),
-    ("customer_name", ("customer", "khach", "client", "merchant", "buyer", "name", "ten")),
-    ("brand", ("brand", "company", "thuong hieu", "cong ty", "shop name", "ten shop", "store name")),
-)
+SLOT_NAMES = ("customer_name", "agent_name", "brand")  # the slots a request fills (`DraftRequest.slots`)
 
 
 def fill(template: str, values: dict[str, str]) -> str | None:
@@ -25,16 +21,6 @@ def fill(template: str, values: dict[str, str]) -> str | None:
     if any(not values.get(name) for name in needed):
         return None
     return SLOT.sub(lambda match: values[match.group(1)], template)
-
-
-def slot_for(placeholder: str) -> str | None:
-    """Which known slot a left-over placeholder such as `[Customer's Name]` or `<name>` stands for."""
-    inner = fold(placeholder.strip("[]{}<> "))
-    inner = re.sub(r"[^a-z0-9 ]+", " ", inner.replace("_", " ")).strip()
-    for slot, hints in _SLOT_HINTS:
-        if inner == slot.replace("_", " ") or any(hint in inner for hint in hints):
-            return slot
-    return None
 
 
 # A slot the sentence stands without ("Thanks for waiting, {customer_name}."): only the name goes when it is
@@ -61,6 +47,9 @@ class SlotWords(BaseModel):
                                 "the rest of the clause kept ('from {brand}').")
     articles: Words = Field(default_factory=dict, description="May stand between such a preposition and its "
                             "slot ('from the {brand}').")
+    hints: dict[str, Words] = Field(default_factory=dict, description="By slot, the words in a left-over "
+                                    "placeholder that say it stands for that slot ('[your name]'); the first "
+                                    "slot listed whose word it holds wins.")
 
     @field_validator("dangling_pairs")
     @classmethod
@@ -70,6 +59,14 @@ class SlotWords(BaseModel):
                 if len(pair.split()) != 2:
                     raise ValueError(f"{language}.{number}: '{pair}' is not two words")
         return pairs
+
+    @field_validator("hints")
+    @classmethod
+    def _slot_names(cls, hints: dict[str, Words]) -> dict[str, Words]:
+        for slot in hints:
+            if not re.fullmatch(r"\w+", slot):
+                raise ValueError(f"'{slot}' is not a slot name (a template's {{agent_name}} is agent_name)")
+        return hints
 
     @classmethod
     def load(cls, root: Path) -> SlotWords:
@@ -96,12 +93,29 @@ class SlotWords(BaseModel):
         article = rf"(?:(?:{articles})\s+)?" if articles else ""
         return re.compile(rf"\s*\b(?:{prepositions})\s+{article}{_MISSING}(?=\s*([,.!?;:]|$))", re.IGNORECASE)
 
+    @cached_property
+    def placeholder_hints(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Each slot with its hints folded (lower case, no diacritics), in the order listed."""
+        return tuple((slot, tuple(map(fold, _every(words)))) for slot, words in self.hints.items())
+
 
 def _every(words: Words) -> list[str]:
     return [word.lower() for listed in words.values() for word in listed]
 
 
 NO_WORDS = SlotWords()
+
+
+def slot_for(placeholder: str, words: SlotWords = NO_WORDS) -> str | None:
+    """Which slot a left-over placeholder such as `[Customer's Name]` or `<brand>` stands for: the slot it
+    names, else the first whose `words.hints` it holds (without hints only a placeholder naming its slot)."""
+    inner = fold(placeholder.strip("[]{}<> "))
+    inner = re.sub(r"[^a-z0-9 ]+", " ", inner.replace("_", " ")).strip()
+    for slot, hints in words.placeholder_hints:
+        if inner == slot.replace("_", " ") or any(hint in inner for hint in hints):
+            return slot
+    named = inner.replace(" ", "_")
+    return named if named in SLOT_NAMES else None
 
 
 def write_around_slots(template: str, values: dict[str, str], words: SlotWords = NO_WORDS) -> str:

@@ -80,7 +80,7 @@ class Repairer:
         removed."""
         for pattern in spec.patterns:
             for match in reversed(list(re.finditer(pattern, text, re.IGNORECASE))):
-                slot = slot_for(match.group(0))
+                slot = slot_for(match.group(0), self.engine.knowledge.slot_words)
                 value = slots.get(slot, "") if slot else ""
                 if value:
                     text = text[: match.start()] + value + text[match.end() :]
