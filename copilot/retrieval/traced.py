@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 
 Encode = Callable[[list[str]], np.ndarray]
 
+# Texts the traced graph must encode as `encode` does, not business words: a short one, an English sentence,
+# Vietnamese with and without diacritics (other tokens) and one over the model's length (truncation). They
+# test the model, which one process shares across knowledge bases, so no knowledge folder supplies them.
 PROBES = [
     "hello",
     "The discount popup disappeared from my storefront after I changed the theme, can you help?",
