@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from helpers import REPO, SHIPPED_KNOWLEDGE
+from helpers.triage_kb import triage
 
 from copilot import KnowledgeBase
 
@@ -86,3 +87,210 @@ def test_hybrid_retrieval_meets_its_goal_and_beats_each_side(shipped_copilot: An
     assert hybrid.hits[3] >= 0.90
     assert hybrid.mrr > scores["dense"].mrr and hybrid.mrr > scores["bm25"].mrr
     assert hybrid.hits[3] >= max(scores["dense"].hits[3], scores["bm25"].hits[3])
+
+
+# The shipped triage table (knowledge/triage.yaml and triage-examples/), read by the real model: its intents,
+# teams, minutes and messages. What the triage code does with any table is tested in test_triage.py.
+
+
+def test_the_shipped_triage_table_and_its_examples_load() -> None:
+    from copilot.triage.config import TriageConfig
+    from copilot.triage.model import EXAMPLES_DIR, load_examples
+
+    config = TriageConfig.load(SHIPPED_KNOWLEDGE / "triage.yaml")
+    examples = load_examples(SHIPPED_KNOWLEDGE / EXAMPLES_DIR, config.intents)
+    assert {example.intent for example in examples} == set(config.intents)
+    assert config.out_of_scope is not None and config.out_of_scope.intent in config.intents
+
+
+@pytest.mark.slow
+def test_shipped_triage_answers_a_shopee_cancel_question_from_the_how_to_macro(shipped_copilot: Any) -> None:
+    result = triage(shipped_copilot, "Làm sao để hủy đơn trên Shopee?")
+    assert (result.urgency, result.issue_type, result.intent, result.handoff) == (
+        "medium", "order_request", "cancel_order", False)
+    assert result.language == "vi" and result.route == "marketplace-ops" and result.sla_minutes == 120
+    assert result.auto_reply is not None
+    assert "tự" in result.auto_reply.text and "hủy" in result.auto_reply.text
+    assert "macro-cancel-how-to" in [c.id for c in result.auto_reply.citations]  # explains both order states
+    assert "hủy đơn giúp shop" not in result.auto_reply.text.lower()
+
+
+@pytest.mark.slow
+def test_shipped_triage_sends_a_legal_threat_to_legal_trust_in_15_minutes(shipped_copilot: Any) -> None:
+    result = triage(shipped_copilot, "Tôi sẽ kiện shop vì giao hàng giả!")
+    assert (result.urgency, result.issue_type, result.handoff, result.route) == (
+        "urgent", "complaint", True, "legal-trust")
+    assert result.sla_minutes == 15 and result.auto_reply is None
+    assert "15 phút" in result.holding_message and any("legal threat" in r for r in result.reasons)
+
+
+@pytest.mark.slow
+def test_shipped_triage_sends_a_vip_broken_checkout_to_cs_l2(shipped_copilot: Any) -> None:
+    result = triage(shipped_copilot, "Your app broke our checkout, customers cannot pay!",
+                    platform="livechat", tier="vip", name="Mia")
+    assert (result.urgency, result.issue_type, result.handoff, result.route) == (
+        "urgent", "technical_support", True, "cs-l2")
+    assert result.holding_message.startswith("Thanks for reaching out, Mia!")
+    assert "15 minutes" in result.holding_message
+
+
+@pytest.mark.slow
+def test_shipped_triage_escalates_a_repeated_voucher_contact_to_cs_l2(shipped_copilot: Any) -> None:
+    first = triage(shipped_copilot, "voucher của mình không áp dụng được")
+    again = triage(shipped_copilot,
+                   "Mình nhắn mấy lần rồi mà voucher vẫn chưa áp dụng được")
+    assert first.urgency == "medium" and again.handoff
+    assert again.urgency == "high" and again.route == "cs-l2"
+
+
+@pytest.mark.slow
+def test_shipped_triage_reads_a_repeat_about_a_small_issue_as_high_not_urgent(shipped_copilot: Any) -> None:
+    """The model reads "again" one level up from the issue; the repeat rule only makes sure of high."""
+    again = triage(shipped_copilot,
+                   "Lần thứ 2 em hỏi rồi: voucher 20k của shop nhập vào báo không hợp lệ")
+    assert again.urgency == "high" and any("repeated contact" in r for r in again.reasons)
+
+
+@pytest.mark.slow
+def test_shipped_triage_tells_a_vip_question_from_a_vip_problem(shipped_copilot: Any) -> None:
+    question = triage(shipped_copilot, "Where do I change the popup text to French?", platform="livechat",
+                      tier="vip")
+    problem = triage(shipped_copilot, "The popup text shows in the wrong language on our store",
+                     platform="livechat", tier="vip")
+    assert question.urgency == "medium" and question.route != "cs-l2"
+    assert problem.urgency == "high" and problem.route == "cs-l2" and problem.handoff
+
+
+@pytest.mark.slow
+def test_shipped_legal_rule_does_not_read_an_expected_date_as_a_lawsuit(shipped_copilot: Any) -> None:
+    """'dự kiến' (expected) and 'điều kiện' (condition) fold to the letters of 'kiện' (to sue)."""
+    for text in ("đơn dự kiến giao hôm nay mà chưa thấy", "don du kien giao hom nay ma chua thay",
+                 "mã giảm giá báo chưa đủ điều kiện áp dụng"):
+        assert triage(shipped_copilot, text).urgency != "urgent", text
+    assert triage(shipped_copilot, "toi se kien shop ra toa").route == "legal-trust"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", [
+    "Shop không hoàn tiền thì tôi gửi đơn kiện, có đủ video bằng chứng.",
+    ("Sao tin nhắn shop gửi cho mình lại có tên, số điện thoại với địa chỉ "
+     "của một khách khác vậy?"),
+    "Your order confirmation shows another customer's address and phone number, not mine.",
+])
+def test_shipped_triage_sends_a_lawsuit_or_someone_elses_data_to_legal_trust(shipped_copilot: Any,
+                                                                              text: str) -> None:
+    result = triage(shipped_copilot, text)
+    assert (result.urgency, result.route, result.handoff) == ("urgent", "legal-trust", True), result.reasons
+
+
+@pytest.mark.slow
+def test_shipped_triage_does_not_read_a_gdpr_question_as_a_data_incident(shipped_copilot: Any) -> None:
+    result = triage(shipped_copilot, "Do you store my customers' data? We need to stay GDPR compliant.")
+    assert result.urgency != "urgent" and not any("incident" in reason for reason in result.reasons)
+
+
+@pytest.mark.slow
+def test_shipped_triage_sends_a_request_to_act_on_ones_own_order_to_a_person(shipped_copilot: Any) -> None:
+    for text in ("The ring is a little loose, could I exchange it for a size 6?",
+                 "Em mặc size M hơi chật, shop đổi cho em sang L được không ạ?"):
+        result = triage(shipped_copilot, text)
+        assert result.handoff and result.auto_reply is None, text
+    general = triage(shipped_copilot, "Chính sách đổi size của shop như thế nào ạ?")
+    assert not general.handoff and general.auto_reply is not None
+
+
+@pytest.mark.slow
+def test_shipped_triage_thanks_compliments_in_the_shipped_words(shipped_copilot: Any) -> None:
+    thanks = (("Nhận hàng rồi nha shop, áo đẹp lắm, cảm ơn shop nhiều ❤️", "cảm ơn"),
+              ("Just wanted to say your team fixed my popup in five minutes. Amazing, thank you!", "Thank"))
+    for text, words in thanks:
+        result = triage(shipped_copilot, text, platform="livechat", name="Vy")
+        assert (result.urgency, result.handoff, result.holding_message) == ("low", False, None), text
+        assert words in result.auto_reply.text and "Vy" in result.auto_reply.text
+    upset = triage(shipped_copilot, "Thanks for nothing, still broken after a week!!", platform="livechat")
+    assert upset.handoff and upset.auto_reply is None
+    assert upset.issue_type != "idea_suggestion", upset.reasons  # pressing is not feedback
+
+
+@pytest.mark.slow
+def test_shipped_email_service_level_is_240_minutes_for_medium(shipped_copilot: Any) -> None:
+    assert triage(shipped_copilot, "my popup is not showing", platform="email").sla_minutes == 240
+
+
+@pytest.mark.slow
+def test_shipped_triage_reads_an_idea_as_a_low_feature_request(shipped_copilot: Any) -> None:
+    result = triage(shipped_copilot, "It would be great if the popup supported video backgrounds",
+                    platform="livechat")
+    assert (result.urgency, result.issue_type, result.intent) == ("low", "idea_suggestion", "feature_request")
+
+
+@pytest.mark.slow
+def test_shipped_triage_lowers_compliments_and_ideas_the_model_reads_as_medium(shipped_copilot: Any) -> None:
+    for text in ("co the them tuy chon an popup tren mobile theo khung gio khong, minh nghi se huu ich",
+                 ("Cảm ơn đội hỗ trợ đã giúp mình cài popup hôm qua, "
+                  "tuần này đăng ký tăng thấy rõ.")):
+        result = triage(shipped_copilot, text, platform="livechat")
+        assert (result.issue_type, result.urgency) == ("idea_suggestion", "low"), (text, result.reasons)
+
+
+@pytest.mark.slow
+def test_shipped_repeat_rule_tells_buying_again_from_contacting_again(shipped_copilot: Any) -> None:
+    bought = triage(shipped_copilot, "son xinh qua shop oi, da mua lan 3 roi van me", platform="tiktok")
+    assert not any("repeated contact" in reason for reason in bought.reasons), bought.reasons
+    again = triage(shipped_copilot, "voucher van loi, em nhan lan nay la lan 3 roi do", platform="shopee")
+    assert any("repeated contact" in reason for reason in again.reasons), again.reasons
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", [
+    "Two of our stores were billed twice for August, invoices attached.",
+    "Hello, my order shows delivered but I didn't get anything. Can you check?",
+    "The phone case I received is for iPhone 14 but I ordered the 15 Pro.",
+    "Nồi cơm nhận hôm qua nấu lần đầu bị khét đáy, bảo hành thế nào shop?",
+])
+def test_shipped_triage_raises_a_double_charge_or_a_wrong_missing_or_faulty_item(
+    shipped_copilot: Any, text: str
+) -> None:
+    result = triage(shipped_copilot, text)
+    assert result.urgency in ("high", "urgent") and result.handoff, result.reasons
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("text", "platform"), [
+    ("If the item arrives damaged, how do I get a refund?", "lazada"),
+    ("Nếu nhận hàng bị vỡ thì em được hoàn tiền thế nào ạ?", "shopee"),
+    ("neu muon huy don thi lam sao shop", "shopee"),
+])
+def test_shipped_triage_answers_a_question_about_what_could_go_wrong(shipped_copilot: Any, text: str,
+                                                                        platform: str) -> None:
+    """"If it arrives damaged" asks for the policy; the damaged-item and cancel rules are for reports."""
+    result = triage(shipped_copilot, text, platform=platform)
+    assert result.urgency == "medium" and not result.handoff, result.reasons
+    assert result.auto_reply is not None and result.auto_reply.citations
+
+
+@pytest.mark.slow
+def test_shipped_triage_escalates_a_report_even_when_a_later_sentence_asks_what_if(
+    shipped_copilot: Any
+) -> None:
+    result = triage(shipped_copilot, "My blender arrived damaged. If I send it back, do I get a refund?",
+                    platform="lazada")
+    assert result.urgency == "high" and result.handoff
+    assert any("damaged, wrong or missing item ('arrived damaged')" in reason for reason in result.reasons)
+
+
+@pytest.mark.slow
+def test_shipped_triage_hands_off_a_message_that_is_none_of_the_needs(shipped_copilot: Any) -> None:
+    result = triage(shipped_copilot, "who won the football match last night", platform="livechat")
+    assert result.out_of_scope and result.intent == "other", result.reasons
+    assert result.handoff and result.auto_reply is None and result.holding_message
+    reason = next(r for r in result.reasons if r.startswith("out of scope"))
+    assert "scores" in reason and "under the threshold" in reason
+
+
+@pytest.mark.slow
+def test_shipped_triage_keeps_the_teams_needs_in_scope(shipped_copilot: Any) -> None:
+    for text in ("Làm sao để hủy đơn trên Shopee?", "my popup is not showing",
+                 "don cua em dang o dau vay shop"):
+        result = triage(shipped_copilot, text)
+        assert not result.out_of_scope and result.intent != "other", (text, result.reasons)
