@@ -1,278 +1,267 @@
-"""First-line triage: the issue's three examples, escalation rules, routing and SLA as data, handoff as a
-field."""
+"""First-line triage, the code: escalation rules, routing and SLA as data, handoff as a field, read from a
+small triage table written by the test (`helpers.triage_kb`) with the hashing embedder, so every assertion
+names the fixture's own words. What the shipped table decides is checked in `test_shipped_knowledge.py`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SHIPPED_KNOWLEDGE
+from helpers.triage_kb import TRIAGE_DOCS, TRIAGE_TABLE, triage
 
-from copilot import Copilot, InvalidRequestError
-from copilot.triage.engine import TriageRequest
+from copilot import Copilot, InvalidRequestError, Settings
+from copilot.retrieval.embedders import HashingEmbedder
 
-pytestmark = pytest.mark.slow
-
-
-def triage(copilot: Copilot, text: str, platform: str = "shopee", tier: str = "new", name: str = "Lan",
-           history: list[dict[str, str]] | None = None) -> Any:
-    messages = [*(history or []), {"role": "customer", "text": text}]
-    request = TriageRequest.model_validate({"platform": platform, "customer": {"name": name, "tier": tier},
-                                            "messages": messages})
-    return copilot.triage(request)
+CANCEL_REPLY = "Dạ anh/chị tự gửi yêu cầu hủy trong mục Đơn mua của ứng dụng ạ."
+EXCHANGE_REPLY = ("Unworn items with their tags can be exchanged for another size within seven days of "
+                  "delivery.")
 
 
-def test_a_policy_question_gets_an_immediate_cited_answer(shipped_copilot: Copilot) -> None:
-    result = triage(shipped_copilot, "Làm sao để hủy đơn trên Shopee?")
+@pytest.fixture
+def build(make_knowledge: Callable[..., Path], tmp_path: Path) -> Callable[..., Copilot]:
+    """A copilot over the small triage knowledge base, indexed; `table` replaces its triage.yaml, `settings`
+    go to its Settings (an LLM endpoint)."""
+
+    def make(table: str = TRIAGE_TABLE, **settings: Any) -> Copilot:
+        knowledge = make_knowledge({**TRIAGE_DOCS, "triage.yaml": table})
+        copilot = Copilot(Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index", **settings),
+                          embedder=HashingEmbedder())
+        copilot.ingest()
+        return copilot
+
+    return make
+
+
+@pytest.fixture
+def copilot(build: Callable[..., Copilot]) -> Copilot:
+    return build()
+
+
+def test_a_policy_question_gets_an_immediate_cited_answer(copilot: Copilot) -> None:
+    result = triage(copilot, "Làm sao để hủy đơn trên Shopee?")
     assert (result.urgency, result.issue_type, result.intent, result.handoff) == (
         "medium", "order_request", "cancel_order", False)
-    assert result.language == "vi" and result.route == "marketplace-ops" and result.sla_minutes == 120
-    assert result.auto_reply is not None
-    assert "tự" in result.auto_reply.text and "hủy" in result.auto_reply.text
-    assert "macro-cancel-how-to" in [c.id for c in result.auto_reply.citations]  # explains both order states
-    assert "hủy đơn giúp shop" not in result.auto_reply.text.lower()
+    assert result.language == "vi" and result.route == "market-desk" and result.sla_minutes == 90
+    assert result.auto_reply is not None and result.auto_reply.text == CANCEL_REPLY
+    assert "cancel-how-to" in [c.id for c in result.auto_reply.citations]
+    assert result.holding_message is None and any("answered from cancel-how-to" in r for r in result.reasons)
 
 
-def test_a_legal_threat_goes_straight_to_a_person_marked_urgent(shipped_copilot: Copilot) -> None:
-    result = triage(shipped_copilot, "Tôi sẽ kiện shop vì giao hàng giả!")
+def test_an_order_request_goes_to_the_marketplace_team_only_on_a_marketplace(copilot: Copilot) -> None:
+    assert triage(copilot, "how can I cancel an order", platform="livechat").route == "front-desk"
+    assert triage(copilot, "how can I cancel an order", platform="shopee").route == "market-desk"
+
+
+def test_a_rule_with_a_team_goes_straight_to_that_team_marked_urgent(copilot: Copilot) -> None:
+    result = triage(copilot, "Tôi sẽ kiện shop vì giao hàng giả!")
     assert (result.urgency, result.issue_type, result.handoff, result.route) == (
-        "urgent", "complaint", True, "legal-trust")
-    assert result.sla_minutes == 15 and result.auto_reply is None
-    assert "15 phút" in result.holding_message and any("legal threat" in r for r in result.reasons)
+        "urgent", "complaint", True, "trust-desk")
+    assert result.sla_minutes == 5 and result.auto_reply is None
+    assert result.holding_message == "Chào Lan, người của quầy sẽ trả lời trong 5 phút."
+    assert "court threat ('se kien'): urgent" in result.reasons
 
 
-def test_a_vip_with_a_broken_checkout_gets_a_senior_human_fast(shipped_copilot: Copilot) -> None:
-    result = triage(shipped_copilot, "Your app broke our checkout, customers cannot pay!",
-                    platform="livechat", tier="vip", name="Mia")
+def test_a_vip_with_a_broken_checkout_gets_a_senior_human_fast(copilot: Copilot) -> None:
+    """The checkout rule names no team: the senior level (`routing.vip_problem`) takes the VIP's problem."""
+    result = triage(copilot, "Your app broke our checkout, customers cannot pay!", platform="livechat",
+                    tier="vip", name="Mia")
     assert (result.urgency, result.issue_type, result.handoff, result.route) == (
-        "urgent", "technical_support", True, "cs-l2")
-    assert result.holding_message.startswith("Thanks for reaching out, Mia!")
-    assert "15 minutes" in result.holding_message
+        "urgent", "technical_support", True, "senior-desk")
+    assert result.holding_message == "Hello Mia, a person from the desk answers within 5 min."
 
 
-def test_repeated_contact_is_escalated_one_level(shipped_copilot: Copilot) -> None:
-    first = triage(shipped_copilot, "voucher của mình không áp dụng được")
-    again = triage(shipped_copilot,
-                   "Mình nhắn mấy lần rồi mà voucher vẫn chưa áp dụng được")
-    assert first.urgency == "medium" and again.handoff
-    assert again.urgency == "high" and again.route == "cs-l2"
+def test_repeated_contact_is_escalated_one_level(copilot: Copilot) -> None:
+    first = triage(copilot, "voucher của mình không áp dụng được")
+    again = triage(copilot, "Mình nhắn lan 2 rồi mà voucher vẫn không áp dụng được")
+    assert (first.urgency, first.route, first.handoff) == ("medium", "front-desk", False)
+    assert (again.urgency, again.route, again.handoff, again.sentiment) == (
+        "high", "second-line", True, "negative")
+    assert "handoff: repeated contact: escalate one level" in again.reasons
 
 
-def test_a_repeat_about_a_small_issue_is_high_not_urgent(shipped_copilot: Copilot) -> None:
-    """The model reads "again" one level up from the issue; the repeat rule only makes sure of high."""
-    again = triage(shipped_copilot,
-                   "Lần thứ 2 em hỏi rồi: voucher 20k của shop nhập vào báo không hợp lệ")
-    assert again.urgency == "high" and any("repeated contact" in r for r in again.reasons)
+def test_a_repeat_about_a_small_issue_is_high_not_urgent(copilot: Copilot) -> None:
+    """The repeat rule raises to high, never further."""
+    again = triage(copilot, "I am writing again: my voucher code is still not applied")
+    assert again.urgency == "high" and "repeated contact about the same issue: high" in again.reasons
 
 
-def test_a_vip_question_is_not_a_vip_problem(shipped_copilot: Copilot) -> None:
-    question = triage(shipped_copilot, "Where do I change the popup text to French?", platform="livechat",
-                      tier="vip")
-    problem = triage(shipped_copilot, "The popup text shows in the wrong language on our store",
-                     platform="livechat", tier="vip")
-    assert question.urgency == "medium" and question.route != "cs-l2"
-    assert problem.urgency == "high" and problem.route == "cs-l2" and problem.handoff
+def test_a_vip_question_is_not_a_vip_problem(copilot: Copilot) -> None:
+    question = triage(copilot, "Where do I change the popup text to French?", platform="livechat", tier="vip")
+    problem = triage(copilot, "The popup text shows in the wrong language on our store", platform="livechat",
+                     tier="vip")
+    assert question.urgency == "medium" and question.route == "front-desk" and not question.handoff
+    assert problem.urgency == "high" and problem.route == "senior-desk" and problem.handoff
+    assert "a 'vip' customer with a problem: high" in problem.reasons
 
 
-def test_an_expected_delivery_date_is_not_a_lawsuit(shipped_copilot: Copilot) -> None:
-    """'dự kiến' (expected) and 'điều kiện' (condition) fold to the letters of 'kiện' (to sue)."""
-    for text in ("đơn dự kiến giao hôm nay mà chưa thấy", "don du kien giao hom nay ma chua thay",
-                 "mã giảm giá báo chưa đủ điều kiện áp dụng"):
-        assert triage(shipped_copilot, text).urgency != "urgent", text
-    assert triage(shipped_copilot, "toi se kien shop ra toa").route == "legal-trust"
+def test_who_goes_to_the_senior_level_is_the_knowledge_bases_word(build: Callable[..., Copilot]) -> None:
+    """A team whose senior level serves its loyal customers says so in triage.yaml (`senior.tiers`)."""
+    copilot = build(TRIAGE_TABLE.replace("  tiers: [vip]\n", "  tiers: [loyal]\n"))
+    text = "The popup text shows in the wrong language on our store"
+    loyal = triage(copilot, text, platform="livechat", tier="loyal")
+    vip = triage(copilot, text, platform="livechat", tier="vip")
+    assert loyal.route == "senior-desk" and loyal.handoff
+    assert "a 'loyal' customer with a problem: high" in loyal.reasons
+    assert vip.route == "tech-desk" and not any("customer with a problem" in r for r in vip.reasons)
 
 
-@pytest.mark.parametrize("text", [
-    "Shop không hoàn tiền thì tôi gửi đơn kiện, có đủ video bằng chứng.",
-    ("Sao tin nhắn shop gửi cho mình lại có tên, số điện thoại với địa chỉ "
-     "của một khách khác vậy?"),
-    "Your order confirmation shows another customer's address and phone number, not mine.",
-])
-def test_a_lawsuit_filing_or_someone_elses_data_is_urgent_for_legal_and_trust(shipped_copilot: Copilot,
-                                                                              text: str) -> None:
-    result = triage(shipped_copilot, text)
-    assert (result.urgency, result.route, result.handoff) == ("urgent", "legal-trust", True), result.reasons
-
-
-def test_a_question_about_gdpr_is_not_a_data_incident(shipped_copilot: Copilot) -> None:
-    result = triage(shipped_copilot, "Do you store my customers' data? We need to stay GDPR compliant.")
-    assert result.urgency != "urgent" and not any("incident" in reason for reason in result.reasons)
-
-
-def test_a_request_to_act_on_ones_own_order_goes_to_a_person(shipped_copilot: Copilot) -> None:
-    for text in ("The ring is a little loose, could I exchange it for a size 6?",
-                 "Em mặc size M hơi chật, shop đổi cho em sang L được không ạ?"):
-        result = triage(shipped_copilot, text)
-        assert result.handoff and result.auto_reply is None, text
-    general = triage(shipped_copilot, "Chính sách đổi size của shop như thế nào ạ?")
+def test_a_rule_that_hands_off_without_raising_sends_a_request_to_act_to_a_person(copilot: Copilot) -> None:
+    for text, platform in (("The ring is a little loose, could I exchange it for a size 6?", "livechat"),
+                           ("Em mặc size M hơi chật, shop đổi cho em sang L được không ạ?", "shopee")):
+        result = triage(copilot, text, platform=platform)
+        assert (result.urgency, result.handoff, result.auto_reply) == ("medium", True, None), text
+        assert "handoff: a swap someone must make" in result.reasons, text
+    general = triage(copilot, "What is your size exchange policy?", platform="livechat")
     assert not general.handoff and general.auto_reply is not None
+    assert general.auto_reply.text == EXCHANGE_REPLY
 
 
-def test_thanks_and_compliments_get_the_bots_thanks_not_a_person(shipped_copilot: Copilot) -> None:
-    thanks = (("Nhận hàng rồi nha shop, áo đẹp lắm, cảm ơn shop nhiều ❤️", "cảm ơn"),
-              ("Just wanted to say your team fixed my popup in five minutes. Amazing, thank you!", "Thank"))
-    for text, words in thanks:
-        result = triage(shipped_copilot, text, platform="livechat", name="Vy")
+def test_thanks_and_compliments_get_the_bots_thanks_not_a_person(copilot: Copilot) -> None:
+    thanks = (("Nhận hàng rồi nha shop, áo đẹp lắm, cảm ơn shop nhiều ❤️", "Quầy cảm ơn Vy nhiều lắm."),
+              ("Just wanted to say your team fixed my popup in five minutes. Amazing, thank you!",
+               "Much appreciated, Vy: the desk smiles."))
+    for text, reply in thanks:
+        result = triage(copilot, text, platform="livechat", name="Vy")
         assert (result.urgency, result.handoff, result.holding_message) == ("low", False, None), text
-        assert words in result.auto_reply.text and "Vy" in result.auto_reply.text
-    upset = triage(shipped_copilot, "Thanks for nothing, still broken after a week!!", platform="livechat")
+        assert result.auto_reply is not None and result.auto_reply.text == reply
+        assert result.auto_reply.citations == []
+
+
+def test_thanks_that_press_a_problem_go_to_a_person_and_are_not_feedback(copilot: Copilot) -> None:
+    """Read as praise by the model, but a high rule fires: the next most likely issue type, and a person."""
+    upset = triage(copilot, "Thanks a lot, great work... still broken!!", platform="livechat")
+    assert upset.intent == "praise" and upset.urgency == "high"
     assert upset.handoff and upset.auto_reply is None
-    assert upset.issue_type != "idea_suggestion", upset.reasons  # pressing is not feedback
+    assert upset.issue_type != "idea_suggestion", upset.reasons
+    assert f"high is not an idea or a compliment: {upset.issue_type}" in upset.reasons
 
 
-def test_email_gets_the_longer_service_level(shipped_copilot: Copilot) -> None:
-    assert triage(shipped_copilot, "my popup is not showing", platform="email").sla_minutes == 240
+def test_email_gets_its_channels_service_level_and_a_wait_in_hours(copilot: Copilot) -> None:
+    email = triage(copilot, "my popup is not showing", platform="email")
+    chat = triage(copilot, "my popup is not showing", platform="livechat")
+    assert (email.sla_minutes, chat.sla_minutes) == (180, 90)
+    assert email.holding_message == "Hello Lan, a person from the desk answers within 3 hrs."
+    assert chat.holding_message == "Hello Lan, a person from the desk answers within 90 min."
 
 
-def test_an_idea_is_low_urgency(shipped_copilot: Copilot) -> None:
-    result = triage(shipped_copilot, "It would be great if the popup supported video backgrounds",
+def test_an_intent_no_policy_answers_goes_to_a_person(copilot: Copilot) -> None:
+    result = triage(copilot, "my popup is not showing", platform="livechat")
+    assert (result.intent, result.urgency, result.route) == ("popup_broken", "medium", "tech-desk")
+    assert result.handoff and result.auto_reply is None
+    assert "handoff: no policy answers 'popup_broken' on its own: a person must check" in result.reasons
+
+
+def test_under_the_confidence_threshold_the_bot_hands_off(build: Callable[..., Copilot]) -> None:
+    copilot = build(TRIAGE_TABLE.replace("auto_reply_threshold: 0.3", "auto_reply_threshold: 0.99"))
+    result = triage(copilot, "Làm sao để hủy đơn trên Shopee?")
+    assert result.intent == "cancel_order" and result.handoff and result.auto_reply is None
+    handoffs = [r for r in result.reasons if r.startswith("handoff: intent confidence")]
+    assert handoffs and handoffs[0].endswith("is under 0.99"), result.reasons
+
+
+def test_an_idea_is_low_urgency(copilot: Copilot) -> None:
+    result = triage(copilot, "It would be great if the popup supported video backgrounds",
                     platform="livechat")
-    assert (result.urgency, result.issue_type, result.intent) == ("low", "idea_suggestion", "feature_request")
+    assert (result.urgency, result.issue_type, result.intent) == ("low", "idea_suggestion", "praise")
+    assert "an idea, feedback or a compliment: low" in result.reasons
 
 
-def test_compliments_and_ideas_the_model_reads_as_medium_are_low(shipped_copilot: Copilot) -> None:
-    for text in ("co the them tuy chon an popup tren mobile theo khung gio khong, minh nghi se huu ich",
-                 ("Cảm ơn đội hỗ trợ đã giúp mình cài popup hôm qua, "
-                  "tuần này đăng ký tăng thấy rõ.")):
-        result = triage(shipped_copilot, text, platform="livechat")
+def test_compliments_and_ideas_read_as_medium_are_low(copilot: Copilot) -> None:
+    """The fixture's examples are all medium: the feedback issue type alone brings them down to low."""
+    for text in ("shop nên thêm màu đỏ nữa, mình nghĩ sẽ hay lắm", "cảm ơn shop nhiều, áo đẹp lắm"):
+        result = triage(copilot, text, platform="livechat")
         assert (result.issue_type, result.urgency) == ("idea_suggestion", "low"), (text, result.reasons)
 
 
-def test_buying_again_is_not_contacting_again(shipped_copilot: Copilot) -> None:
-    bought = triage(shipped_copilot, "son xinh qua shop oi, da mua lan 3 roi van me", platform="tiktok")
-    assert not any("repeated contact" in reason for reason in bought.reasons), bought.reasons
-    again = triage(shipped_copilot, "voucher van loi, em nhan lan nay la lan 3 roi do", platform="shopee")
-    assert any("repeated contact" in reason for reason in again.reasons), again.reasons
-
-
-@pytest.mark.parametrize("text", [
-    "Two of our stores were billed twice for August, invoices attached.",
-    "Hello, my order shows delivered but I didn't get anything. Can you check?",
-    "The phone case I received is for iPhone 14 but I ordered the 15 Pro.",
-    "Nồi cơm nhận hôm qua nấu lần đầu bị khét đáy, bảo hành thế nào shop?",
-])
-def test_a_double_charge_or_a_wrong_missing_or_faulty_item_is_high(
-    shipped_copilot: Copilot, text: str
-) -> None:
-    result = triage(shipped_copilot, text)
-    assert result.urgency in ("high", "urgent") and result.handoff, result.reasons
-
-
-@pytest.mark.parametrize(("text", "platform"), [
-    ("If the item arrives damaged, how do I get a refund?", "lazada"),
-    ("Nếu nhận hàng bị vỡ thì em được hoàn tiền thế nào ạ?", "shopee"),
-    ("neu muon huy don thi lam sao shop", "shopee"),
-])
-def test_a_question_about_what_could_go_wrong_is_answered_not_escalated(shipped_copilot: Copilot, text: str,
-                                                                        platform: str) -> None:
-    """"If it arrives damaged" asks for the policy; the damaged-item and cancel rules are for reports."""
-    result = triage(shipped_copilot, text, platform=platform)
+@pytest.mark.parametrize(("text", "platform", "reply"), [
+    ("If the parcel arrived smashed, can I exchange it for another size?", "livechat", EXCHANGE_REPLY),
+    ("Nếu hàng bị vỡ thì em hủy đơn thế nào ạ?", "shopee", CANCEL_REPLY),
+], ids=["english-exchange", "vietnamese-cancel"])
+def test_a_question_about_what_could_go_wrong_is_answered_not_escalated(copilot: Copilot, text: str,
+                                                                        platform: str, reply: str) -> None:
+    """"If it arrives smashed" asks for the policy: a rule's `not_after` words, earlier in the sentence, skip
+    its match."""
+    result = triage(copilot, text, platform=platform)
     assert result.urgency == "medium" and not result.handoff, result.reasons
-    assert result.auto_reply is not None and result.auto_reply.citations
+    assert result.auto_reply is not None and result.auto_reply.text == reply and result.auto_reply.citations
 
 
-def test_a_report_is_escalated_even_when_a_later_sentence_asks_what_if(shipped_copilot: Copilot) -> None:
-    result = triage(shipped_copilot, "My blender arrived damaged. If I send it back, do I get a refund?",
-                    platform="lazada")
-    assert result.urgency == "high" and result.handoff
-    assert any("damaged, wrong or missing item ('arrived damaged')" in reason for reason in result.reasons)
+def test_a_report_is_escalated_even_when_a_later_sentence_asks_what_if(copilot: Copilot) -> None:
+    result = triage(copilot, "My vase arrived smashed. If I cancel, do I get the money back?")
+    assert result.urgency == "high" and result.handoff and result.sla_minutes == 20
+    assert "parcel arrived smashed ('arrived smashed'): high" in result.reasons
 
 
-def test_unknown_platform_is_named(shipped_copilot: Copilot) -> None:
+def test_unknown_platform_is_named(copilot: Copilot) -> None:
     with pytest.raises(InvalidRequestError, match="amazon"):
-        triage(shipped_copilot, "hi", platform="amazon")
+        triage(copilot, "hi", platform="amazon")
 
 
-def llm_triage_copilot(shipped_copilot: Copilot, base_url: str) -> Copilot:
-    from copilot import Settings
-
-    settings = Settings(knowledge_dir=SHIPPED_KNOWLEDGE, index_dir=shipped_copilot.settings.index_dir,
-                        llm_base_url=base_url, llm_model="fake-model", llm_timeout=2)
-    return Copilot(settings, embedder=shipped_copilot.index.embedder)
-
-
-def test_with_an_llm_its_validated_json_classification_is_used(shipped_copilot: Copilot) -> None:
+def test_with_an_llm_its_validated_json_classification_is_used(build: Callable[..., Copilot]) -> None:
     from bench.openai_server import FakeOpenAIServer
 
     with FakeOpenAIServer() as llm:
-        llm.enqueue('{"intent": "voucher", "urgency": "medium", "sentiment": "neutral", "confidence": 0.93}')
-        copilot = llm_triage_copilot(shipped_copilot, llm.base_url)
+        llm.enqueue('{"intent": "discount_code", "urgency": "medium", "sentiment": "neutral", '
+                    '"confidence": 0.93}')
+        copilot = build(llm_base_url=llm.base_url, llm_model="fake-model", llm_timeout=2)
         result = triage(copilot, "cái mã này dùng kiểu gì vậy shop")
-        assert result.intent == "voucher" and result.confidence == 0.93
+        assert result.intent == "discount_code" and result.confidence == 0.93
+        assert "intent discount_code (0.93, language model)" in result.reasons
         assert llm.history[0]["response_format"] == {"type": "json_object"}
         assert "<message>" in llm.history[0]["messages"][0]["content"]
 
 
 def test_bad_llm_answers_fall_back_to_local_rules_and_escalations_still_apply(
-    shipped_copilot: Copilot
+    build: Callable[..., Copilot]
 ) -> None:
     from bench.openai_server import FakeOpenAIServer, Reply
 
     with FakeOpenAIServer() as llm:
         llm.enqueue('{"intent": "teleport", "urgency": "low"}', Reply(status=500), Reply(status=500),
                     Reply(status=500))
-        copilot = llm_triage_copilot(shipped_copilot, llm.base_url)
+        copilot = build(llm_base_url=llm.base_url, llm_model="fake-model", llm_timeout=2)
         first = triage(copilot, "Làm sao để hủy đơn trên Shopee?")
-        assert first.intent == "cancel_order"
+        assert first.intent == "cancel_order" and any("local model" in r for r in first.reasons)
         legal = triage(copilot, "Tôi sẽ kiện shop vì giao hàng giả!")
-        assert legal.urgency == "urgent" and legal.handoff
+        assert legal.urgency == "urgent" and legal.handoff and legal.route == "trust-desk"
 
 
 @pytest.mark.parametrize(("change", "field"), [
-    (lambda text: text.replace("auto_reply_threshold: 0.55", "auto_reply_threshold: 3"),
+    (lambda text: text.replace("auto_reply_threshold: 0.3", "auto_reply_threshold: 3"),
      "auto_reply_threshold"),
     (lambda text: text.replace("issue_type: order_request", "issue_type: orders", 1),
      "intents.cancel_order.issue_type"),
     (lambda text: text.replace("level: urgent", "level: critical", 1), "urgency_rules.0.level"),
     (lambda text: text.replace("not_after: ['\\b(if", "not_after: ['\\b((if", 1),
-     "urgency_rules.4.not_after"),
+     "urgency_rules.2.not_after"),
     (lambda text: text.replace("'\\b(huy|cancel)\\w*\\b'", "'(unclosed'", 1),
      "intents.cancel_order.patterns"),
 ])
-def test_a_bad_triage_table_is_named_with_its_field(tmp_path: Any, change: Any, field: str) -> None:
+def test_a_bad_triage_table_is_named_with_its_field(tmp_path: Path, change: Any, field: str) -> None:
     from copilot import KnowledgeError
     from copilot.triage.config import TriageConfig
 
     path = tmp_path / "triage.yaml"
-    path.write_text(change((SHIPPED_KNOWLEDGE / "triage.yaml").read_text(encoding="utf-8")), encoding="utf-8")
+    path.write_text(change(TRIAGE_TABLE), encoding="utf-8")
+    assert path.read_text(encoding="utf-8") != TRIAGE_TABLE  # the change applies to the fixture's table
     with pytest.raises(KnowledgeError) as caught:
         TriageConfig.load(path)
     assert caught.value.path.endswith("triage.yaml") and caught.value.field == field
 
 
-def test_a_message_that_is_none_of_the_needs_is_said_so_and_handed_off(shipped_copilot: Copilot) -> None:
-    result = triage(shipped_copilot, "who won the football match last night", platform="livechat")
+def test_a_message_that_is_none_of_the_needs_is_said_so_and_handed_off(copilot: Copilot) -> None:
+    result = triage(copilot, "Recommend a good pho recipe please", platform="livechat")
     assert result.out_of_scope and result.intent == "other", result.reasons
     assert result.handoff and result.auto_reply is None and result.holding_message
     reason = next(r for r in result.reasons if r.startswith("out of scope"))
-    assert "scores" in reason and "under the threshold" in reason
+    assert "scores" in reason and "under the threshold" in reason and "read as other" in reason
 
 
-def test_a_need_of_the_team_is_not_out_of_scope(shipped_copilot: Copilot) -> None:
-    for text in ("Làm sao để hủy đơn trên Shopee?", "my popup is not showing",
-                 "don cua em dang o dau vay shop"):
-        result = triage(shipped_copilot, text)
-        assert not result.out_of_scope and result.intent != "other", (text, result.reasons)
-
-
-def test_who_goes_to_the_senior_level_is_the_knowledge_bases_word(
-    shipped_copilot: Copilot, tmp_path: Path
-) -> None:
-    """A team whose senior level serves its loyal customers says so in triage.yaml (`senior.tiers`)."""
-    import shutil
-
-    from copilot import Settings
-
-    knowledge = tmp_path / "knowledge"
-    shutil.copytree(SHIPPED_KNOWLEDGE, knowledge)
-    path = knowledge / "triage.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("  tiers: [vip]\n", "  tiers: [loyal]\n"),
-                    encoding="utf-8")
-    copilot = Copilot(Settings(knowledge_dir=knowledge, index_dir=shipped_copilot.settings.index_dir),
-                      embedder=shipped_copilot.index.embedder)
-    text = "The popup text shows in the wrong language on our store"
-    loyal = triage(copilot, text, platform="livechat", tier="loyal")
-    vip = triage(copilot, text, platform="livechat", tier="vip")
-    assert loyal.route == "cs-l2" and loyal.handoff and any("'loyal' customer" in r for r in loyal.reasons)
-    assert vip.route != "cs-l2" and not any("customer with a problem" in r for r in vip.reasons)
+def test_a_need_of_the_team_is_not_out_of_scope(copilot: Copilot) -> None:
+    for text, intent in (("Làm sao để hủy đơn trên Shopee?", "cancel_order"),
+                         ("my popup is not showing", "popup_broken"),
+                         ("voucher của mình không áp dụng được", "discount_code")):
+        result = triage(copilot, text)
+        assert not result.out_of_scope and result.intent == intent, (text, result.reasons)
