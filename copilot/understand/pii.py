@@ -26,6 +26,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _LETTER = r"\w\u00C0-\u1EF9"  # a letter of Vietnamese or English
 _HOUSE = r"\d{1,5}[A-Za-z]?(?:/\d{1,4})?\s+"  # "12", "12A", "12/3"
+# a listed word ends where the word does: "pho" is not in "photos"
+_WHOLE = rf"(?!(?<=[{_LETTER}])[{_LETTER}])"
 ADDRESSES_SECTION = "addresses"
 
 
@@ -78,14 +80,15 @@ class AddressWords(BaseModel):
 def _street(number: str, street: str) -> str:
     """A house number, up to four words and a street word, then the rest of the address."""
     prefix = rf"(?:(?:{number})\s*)?" if number else ""
-    return rf"\b{prefix}{_HOUSE}(?:[{_LETTER}]+\s+){{0,4}}?(?:{street})(?:[\s,]+[{_LETTER}./]+){{0,8}}"
+    words = rf"(?:[{_LETTER}]+\s+){{0,4}}?"
+    return rf"\b{prefix}{_HOUSE}{words}(?:{street}){_WHOLE}(?:[\s,]+[{_LETTER}./]+){{0,8}}"
 
 
 def _area(area: str, later: str) -> str:
     """A house number, words, a comma and an area word, then up to three more parts that a `later` word
     opens."""
-    more = rf"(?:,\s*(?:{later})[{_LETTER} .]{{0,20}}){{0,3}}" if later else ""
-    return rf"\b{_HOUSE}[{_LETTER} ]{{2,40}}?,\s*(?:{area})\s*[{_LETTER} ]{{1,20}}{more}"
+    more = rf"(?:,\s*(?:{later}){_WHOLE}[{_LETTER} .]{{0,20}}){{0,3}}" if later else ""
+    return rf"\b{_HOUSE}[{_LETTER} ]{{2,40}}?,\s*(?:{area}){_WHOLE}\s*[{_LETTER} ]{{1,20}}{more}"
 
 
 def _alternatives(words: Words) -> str:
