@@ -132,3 +132,13 @@ def test_a_bad_language_yaml_is_named_with_its_field(make_knowledge: Callable[..
     with pytest.raises(KnowledgeError) as caught:
         KnowledgeBase.load(make_knowledge({LANGUAGE_FILE: text}))
     assert caught.value.path.endswith(LANGUAGE_FILE) and caught.value.field == field
+
+
+@pytest.mark.parametrize(("placeholder", "slot"), [
+    ("[Shop Name]", "brand"), ("[Store name]", "brand"), ("[tên shop]", "brand"),
+    ("[Customer Name]", "customer_name"), ("[Name]", "customer_name"), ("[tên khách]", "customer_name"),
+    ("[Your name]", "agent_name"), ("[tên nhân viên]", "agent_name"),
+])
+def test_the_shipped_hints_give_a_shop_name_placeholder_the_brand_not_the_customer(placeholder: str,
+                                                                                   slot: str) -> None:
+    assert slot_for(placeholder, SlotWords.load(SHIPPED_KNOWLEDGE)) == slot
