@@ -54,6 +54,12 @@ def test_a_street_word_inside_a_longer_word_is_no_address() -> None:
     assert PiiMasker(words).mask("ship to 45 Baker Street, London") == "ship to [ADDRESS_1]"
 
 
+def test_the_shipped_abbreviations_open_every_part_of_an_address() -> None:
+    words = AddressWords.load(SHIPPED_KNOWLEDGE)
+    for text in ("giao 123 Nguyễn Trãi, p.2, q.5", "giao 123 Nguyễn Trãi, phường 2, q.5, tp. HCM"):
+        assert PiiMasker(words).mask(text) == "giao [ADDRESS_1]", text
+
+
 def addresses(folder: Path, section: str) -> AddressWords:
     """The address words of a knowledge folder whose language.yaml is `section`."""
     folder.mkdir(exist_ok=True)
