@@ -29,7 +29,7 @@ intents:
     issue_type: order_request
     answerable: true
     patterns: ['\b(huy|cancel)\w*\b']
-    exemplars: ["how do I cancel my order", "làm sao để hủy đơn"]
+    exemplars: ["I would like to call off this order", "cho mình hủy cái đơn này"]
   size_exchange:
     issue_type: order_request
     answerable: true
@@ -44,7 +44,7 @@ intents:
     issue_type: product_question
     answerable: true
     patterns: ['\b(where do i|how do i) (change|set)\b']
-    exemplars: ["where do I change the popup text", "how do I set the popup colour"]
+    exemplars: ["which setting edits the popup wording", "how do I set the popup colour"]
   popup_broken:
     issue_type: technical_support
     answerable: false
@@ -116,8 +116,8 @@ def _example(text: str, intent: str, issue_type: str) -> str:
 
 EXAMPLE_ROWS = [
     ("how can I cancel an order", "cancel_order", "order_request"),
-    ("làm sao hủy đơn trên shopee", "cancel_order", "order_request"),
-    ("huy don giup minh voi", "cancel_order", "order_request"),
+    ("mình muốn hủy đơn vừa đặt trên sàn", "cancel_order", "order_request"),
+    ("shop oi cho minh huy dum cai don nay", "cancel_order", "order_request"),
     ("nếu đơn chưa giao thì hủy đơn thế nào", "cancel_order", "order_request"),
     ("if I change my mind, can I still cancel the order", "cancel_order", "order_request"),
     ("i want to exchange the ring for a smaller size", "size_exchange", "order_request"),
@@ -125,7 +125,7 @@ EXAMPLE_ROWS = [
     ("shop đổi size áo cho em được không", "size_exchange", "order_request"),
     ("the voucher code is not applied at checkout", "discount_code", "product_question"),
     ("mã voucher báo không hợp lệ", "discount_code", "product_question"),
-    ("where do I change the popup language", "popup_setup", "product_question"),
+    ("where can I edit the language of the popup", "popup_setup", "product_question"),
     ("how do I set the popup text to French", "popup_setup", "product_question"),
     ("the popup is not showing on my store", "popup_broken", "technical_support"),
     ("popup text shows in the wrong language", "popup_broken", "technical_support"),
