@@ -92,10 +92,10 @@ class KnowledgeBase:
     flows: dict[str, Flow]
     documents: list[KnowledgeDocument]
     examples: dict[str, FlowExamples] = field(default_factory=dict)  # labelled conversations by flow
+    # a helpdesk conversation's platform when its channel is not named (platforms.yaml)
     default_platform: str = ""
-    sections: Sections = field(
-        default_factory=Sections
-    )  # the sendable and never-sent sections (sections.yaml)
+    # the sections a draft may send and those it never sends (sections.yaml)
+    sections: Sections = field(default_factory=Sections)
     slot_words: SlotWords = field(default_factory=SlotWords)  # what a missing slot leaves (language.yaml)
     address_words: AddressWords = field(default_factory=AddressWords)  # what PII masking reads as an address
 
@@ -119,8 +119,8 @@ class KnowledgeBase:
                    slot_words=SlotWords.load(root), address_words=AddressWords.load(root))
 
     def resolve(self, platform: str, flow: str, step: str | None = None) -> Flow:
-        """The flow, after checking that the platform, the flow and the step exist;
-        unknown values are named."""
+        """The flow, after checking that the platform, the flow and the step exist; unknown values are
+        named."""
         if platform not in self.platforms:
             raise InvalidRequestError(
                 f"unknown platform '{platform}'; known: {', '.join(sorted(self.platforms))}"

@@ -34,9 +34,8 @@ class IntentRow:
     examples: int
     fit_seconds: float
     threshold: float
-    val: tuple[
-        float, float, float
-    ]  # accuracy without threshold, in-scope accuracy with it, out-of-scope recall
+    # accuracy without threshold, in-scope accuracy with it, out-of-scope recall
+    val: tuple[float, float, float]
     test: tuple[float, float, float]
 
 
@@ -132,8 +131,8 @@ class BankingRow:
 
 
 def load_banking(folder: Path) -> Pairs:
-    """BANKING77's `test.csv` (text,category) as (text, intent) pairs;
-    a missing or malformed file is named."""
+    """BANKING77's `test.csv` (text,category) as (text, intent) pairs; a missing or malformed file is
+    named."""
     path = folder / "test.csv"
     try:
         with path.open(encoding="utf-8", newline="") as handle:
@@ -149,8 +148,8 @@ def load_banking(folder: Path) -> Pairs:
 
 def banking_rows(folder: Path, embedder: Embedder, cache_dir: Path | None = None,
                  shots: tuple[int, ...] = (10, 20)) -> list[BankingRow]:
-    """Intent accuracy with the first `shots` queries of each intent as the examples,
-    the last 20 as the test."""
+    """Intent accuracy with the first `shots` queries of each intent as the examples, the last 20 as the
+    test."""
     by_intent: dict[str, list[str]] = defaultdict(list)
     for text, intent in load_banking(folder):
         by_intent[intent].append(text)

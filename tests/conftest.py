@@ -69,8 +69,8 @@ def shipped_copilot(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[str]:
-    """One real PostgreSQL server for the whole session (`tests/postgres.py`);
-    tests make their own databases."""
+    """One real PostgreSQL server for the whole session (`tests/postgres.py`); tests make their own
+    databases."""
     from helpers.postgres import postgres_server
 
     with postgres_server() as server:
@@ -79,8 +79,8 @@ def postgres() -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh empty database, once on SQLite and once on the PostgreSQL server:
-    the store's contract tests."""
+    """A fresh empty database, once on SQLite and once on the PostgreSQL server: the store's contract
+    tests."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.sqlite3'}"
     from helpers.postgres import create_database

@@ -24,8 +24,8 @@ class Period:
 
     @classmethod
     def parse(cls, since: str, until: str | None, zone: ZoneInfo, now: float | None = None) -> Period:
-        """`since`: `7d` (the 7 days ending on `until`) or a date; `until`:
-        a date or `today` (the default)."""
+        """`since`: `7d` (the 7 days ending on `until`) or a date; `until`: a date or `today` (the
+        default)."""
         now = time.time() if now is None else now
         today = datetime.fromtimestamp(now, zone).date()
         last = today if until in (None, "", "today") else _date(str(until), "until")
