@@ -40,7 +40,7 @@ def copilot(build: Callable[..., Copilot]) -> Copilot:
 
 
 def test_a_policy_question_gets_an_immediate_cited_answer(copilot: Copilot) -> None:
-    result = triage(copilot, "Làm sao để hủy đơn trên Shopee?")
+    result = triage(copilot, "Cho mình hỏi cách tự hủy đơn trên Shopee với?")
     assert (result.urgency, result.issue_type, result.intent, result.handoff) == (
         "medium", "order_request", "cancel_order", False)
     assert result.language == "vi" and result.route == "market-desk" and result.sla_minutes == 90
@@ -155,7 +155,7 @@ def test_an_intent_no_policy_answers_goes_to_a_person(copilot: Copilot) -> None:
 
 def test_under_the_confidence_threshold_the_bot_hands_off(build: Callable[..., Copilot]) -> None:
     copilot = build(TRIAGE_TABLE.replace("auto_reply_threshold: 0.3", "auto_reply_threshold: 0.99"))
-    result = triage(copilot, "Làm sao để hủy đơn trên Shopee?")
+    result = triage(copilot, "Cho mình hỏi cách tự hủy đơn trên Shopee với?")
     assert result.intent == "cancel_order" and result.handoff and result.auto_reply is None
     handoffs = [r for r in result.reasons if r.startswith("handoff: intent confidence")]
     assert handoffs and handoffs[0].endswith("is under 0.99"), result.reasons
@@ -222,7 +222,7 @@ def test_bad_llm_answers_fall_back_to_local_rules_and_escalations_still_apply(
         llm.enqueue('{"intent": "teleport", "urgency": "low"}', Reply(status=500), Reply(status=500),
                     Reply(status=500))
         copilot = build(llm_base_url=llm.base_url, llm_model="fake-model", llm_timeout=2)
-        first = triage(copilot, "Làm sao để hủy đơn trên Shopee?")
+        first = triage(copilot, "Cho mình hỏi cách tự hủy đơn trên Shopee với?")
         assert first.intent == "cancel_order" and any("local model" in r for r in first.reasons)
         legal = triage(copilot, "Tôi sẽ kiện shop vì giao hàng giả!")
         assert legal.urgency == "urgent" and legal.handoff and legal.route == "trust-desk"
@@ -260,7 +260,7 @@ def test_a_message_that_is_none_of_the_needs_is_said_so_and_handed_off(copilot: 
 
 
 def test_a_need_of_the_team_is_not_out_of_scope(copilot: Copilot) -> None:
-    for text, intent in (("Làm sao để hủy đơn trên Shopee?", "cancel_order"),
+    for text, intent in (("Cho mình hỏi cách tự hủy đơn trên Shopee với?", "cancel_order"),
                          ("my popup is not showing", "popup_broken"),
                          ("voucher của mình không áp dụng được", "discount_code")):
         result = triage(copilot, text)
