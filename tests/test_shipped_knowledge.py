@@ -36,6 +36,23 @@ def test_every_step_has_templates_in_both_languages_with_known_slots_only(kb: Kn
                 assert set(re.findall(r"\{(\w+)\}", template)) <= ALLOWED_SLOTS, template
 
 
+# A template is sent whatever the conversation shows, so it may promise or ask but never report as done
+# something the agent may not have done (the agent's own edit says that): "I have now repaired it", "em đã
+# khắc phục được rồi".
+DONE_CLAIM = re.compile(
+    r"\b(i.ve|i have|we.ve|we have)( just| now| already)? "
+    r"(fixed|solved|found|checked|applied|refunded|cancell?ed)\b"
+    r"|\b(everything|all) is done\b|\bđã (xử lý xong|tìm ra|xác định được|hoàn tất|sửa xong|hoàn tiền|hủy)",
+    re.IGNORECASE)
+
+
+def test_no_step_template_reports_an_action_as_already_done(kb: KnowledgeBase) -> None:
+    claims = [template for step in kb.flows["livechat"].steps for templates in step.templates.values()
+              for template in templates if DONE_CLAIM.search(template)]
+    assert DONE_CLAIM.search("Good, I have now fixed your popup.")  # the check can fail
+    assert claims == []
+
+
 def test_every_step_has_its_playbook(kb: KnowledgeBase) -> None:
     covered = {step for d in kb.documents if d.meta.kind == "playbook" for step in d.meta.steps}
     assert covered >= set(CONTRACT_STEPS)
