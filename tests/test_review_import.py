@@ -1,14 +1,17 @@
 """Conversations with time come in from an export (`copilot import`) or from the Chatwoot webhook: a bad line
-is named and nothing is stored, the same content is never stored twice, on SQLite and on PostgreSQL."""
+is named and nothing is stored, the same content is never stored twice, on SQLite and on PostgreSQL. The week
+and the knowledge folder are `helpers.qa_kb`'s, read with the hashing embedder."""
 
 from __future__ import annotations
 
-import json
+import copy
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers.review import FIXTURE, counts, review_copilot
+from helpers.qa_kb import WEEK, cli_with_hashing, qa_copilot, qa_knowledge, write_jsonl
+from helpers.review import counts
 from typer.testing import CliRunner
 
 from api.main import create_app
@@ -16,51 +19,53 @@ from copilot import Copilot
 from copilot.cli import app as cli
 from copilot.errors import DatasetError
 
-pytestmark = pytest.mark.slow
+
+@pytest.fixture
+def knowledge(make_knowledge: Callable[..., Path]) -> Path:
+    return qa_knowledge(make_knowledge)
+
+
+@pytest.fixture
+def week_file(tmp_path: Path) -> Path:
+    return write_jsonl(tmp_path / "week.jsonl", WEEK)
 
 
 def test_importing_the_same_file_twice_stores_nothing_twice(
-    shipped_copilot: Copilot, tmp_path: Path, database_url: str
+    knowledge: Path, week_file: Path, tmp_path: Path, database_url: str
 ) -> None:
-    copilot = review_copilot(shipped_copilot, tmp_path, database_url)
-    first = copilot.importer.import_file(FIXTURE)
+    copilot = qa_copilot(knowledge, tmp_path, database_url)
+    first = copilot.importer.import_file(week_file)
     stored = counts(copilot)
-    again = copilot.importer.import_file(FIXTURE)
+    again = copilot.importer.import_file(week_file)
     assert (first.added, first.replaced, first.unchanged) == (8, 0, 0)
     assert (again.added, again.replaced, again.unchanged) == (0, 0, 8)
-    assert counts(copilot) == stored == (8, 35, 2)
+    assert counts(copilot) == stored == (8, sum(len(c["messages"]) for c in WEEK), 2)
 
 
 def test_a_conversation_that_went_on_replaces_its_earlier_export(
-    shipped_copilot: Copilot, tmp_path: Path
+    knowledge: Path, week_file: Path, tmp_path: Path
 ) -> None:
-    copilot = review_copilot(shipped_copilot, tmp_path)
-    copilot.importer.import_file(FIXTURE)
-    lines = FIXTURE.read_text(encoding="utf-8").splitlines()
-    record = json.loads(lines[3])  # c4: the customer was never answered
-    record["messages"].append(
-        {
-            "role": "agent",
-            "author": "tuan",
-            "text": "Dạ em xin lỗi chị đã để chị chờ ạ.",
-            "at": "2026-11-18T10:00:00+07:00",
-        }
-    )
-    lines[3] = json.dumps(record, ensure_ascii=False)
-    later = tmp_path / "later.jsonl"
-    later.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    copilot = qa_copilot(knowledge, tmp_path)
+    copilot.importer.import_file(week_file)
+    before = counts(copilot)
+    unanswered = copilot.importer.store.conversation("import", "w4")
+    assert unanswered is not None and unanswered["first_responder"] is None and unanswered["in_sla"] is None
+    w4 = copy.deepcopy(WEEK[3])
+    w4["messages"].append({"role": "agent", "author": "khoa", "text": "Dạ em xin lỗi đã để anh chờ ạ.",
+                           "at": "2026-03-04T11:12:00+07:00"})
+    later = write_jsonl(tmp_path / "later.jsonl", [*WEEK[:3], w4, *WEEK[4:]])
     report = copilot.importer.import_file(later)
     assert (report.added, report.replaced, report.unchanged) == (0, 1, 7)
-    row = copilot.importer.store.conversation("import", "c4")
-    assert row is not None and row["first_responder"] == "tuan" and row["in_sla"] is True
-    assert counts(copilot) == (8, 36, 2)
+    row = copilot.importer.store.conversation("import", "w4")
+    assert row is not None and row["first_responder"] == "khoa" and row["in_sla"] is True  # 12 of 15 minutes
+    assert counts(copilot) == (before[0], before[1] + 1, before[2])
 
 
-@pytest.fixture(scope="module")
-def stored(shipped_copilot: Copilot, tmp_path_factory: pytest.TempPathFactory) -> Copilot:
-    """The week imported once: the bad files below must leave it as it is."""
-    copilot = review_copilot(shipped_copilot, tmp_path_factory.mktemp("stored"))
-    copilot.importer.import_file(FIXTURE)
+@pytest.fixture
+def stored(knowledge: Path, week_file: Path, tmp_path: Path) -> Copilot:
+    """The week imported: the bad files below must leave it as it is."""
+    copilot = qa_copilot(knowledge, tmp_path / "stored")
+    copilot.importer.import_file(week_file)
     return copilot
 
 
@@ -85,19 +90,19 @@ def stored(shipped_copilot: Copilot, tmp_path_factory: pytest.TempPathFactory) -
             "field 'messages.0.at'",
         ),
         (
-            '{"id": "c1", "messages": [{"role": "customer", "text": "hi", "at": "2026-11-16T09:00"}]}',
-            "field 'id': conversation 'c1' is also on line 1",
+            '{"id": "w1", "messages": [{"role": "customer", "text": "hi", "at": "2026-11-16T09:00"}]}',
+            "field 'id': conversation 'w1' is also on line 1",
         ),
         ('{"id": "x", "messages": [', "not valid JSON"),
     ],
 )
-def test_a_malformed_line_is_named_and_nothing_is_stored(stored: Copilot, tmp_path: Path, line: str,
-                                                         where: str) -> None:
+def test_a_malformed_line_is_named_and_nothing_is_stored(stored: Copilot, week_file: Path, tmp_path: Path,
+                                                         line: str, where: str) -> None:
     copilot = stored
     before = counts(copilot)
     bad = tmp_path / "bad.jsonl"
     bad.write_text(
-        FIXTURE.read_text(encoding="utf-8").splitlines()[0] + "\n\n" + line + "\n", encoding="utf-8"
+        week_file.read_text(encoding="utf-8").splitlines()[0] + "\n\n" + line + "\n", encoding="utf-8"
     )
     with pytest.raises(DatasetError) as error:
         copilot.importer.import_file(bad)
@@ -106,18 +111,21 @@ def test_a_malformed_line_is_named_and_nothing_is_stored(stored: Copilot, tmp_pa
 
 
 def test_the_command_line_names_the_bad_line_and_exits_2(
-    shipped_copilot: Copilot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    knowledge: Path, week_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    cli_with_hashing(monkeypatch)
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "x", "messages": [{"role": "customer", "text": "hi"}]}\n', encoding="utf-8")
     monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path / "data"))
-    index = str(shipped_copilot.settings.index_dir)
-    result = CliRunner().invoke(cli, ["import", str(bad), "--index", index])
+    options = ["--knowledge", str(knowledge), "--index", str(tmp_path / "index")]
+    result = CliRunner().invoke(cli, ["import", str(bad), *options])
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"{bad}:1: field 'messages'" in lines[0] and "`at`" in lines[0], result.stderr
-    good = CliRunner().invoke(cli, ["import", str(FIXTURE), "--index", index])
+    good = CliRunner().invoke(cli, ["import", str(week_file), *options])
     assert good.exit_code == 0 and "8 added, 0 replaced, 0 unchanged" in good.stdout, good.output
+    again = CliRunner().invoke(cli, ["import", str(week_file), *options])
+    assert again.exit_code == 0 and "0 added, 0 replaced, 8 unchanged" in again.stdout, again.output
 
 
 def chatwoot(event: str = "message_created", **fields: object) -> dict[str, object]:
@@ -135,10 +143,8 @@ def chatwoot(event: str = "message_created", **fields: object) -> dict[str, obje
     return {**body, **fields}
 
 
-def test_chatwoot_messages_are_stored_as_they_arrive_once_each(
-    shipped_copilot: Copilot, tmp_path: Path
-) -> None:
-    copilot = review_copilot(shipped_copilot, tmp_path, chatwoot_url="https://desk.example.com")
+def test_chatwoot_messages_are_stored_as_they_arrive_once_each(knowledge: Path, tmp_path: Path) -> None:
+    copilot = qa_copilot(knowledge, tmp_path, chatwoot_url="https://desk.example.com")
     hook = "/v1/integrations/chatwoot/webhook"
     with TestClient(create_app(copilot=copilot)) as client:
         assert client.post(hook, json=chatwoot()).json()["stored"] is True
@@ -182,13 +188,14 @@ def test_chatwoot_messages_are_stored_as_they_arrive_once_each(
     ]
     conversation = store.conversation("chatwoot", "7:42")
     assert conversation is not None and conversation["status"] == "resolved"
+    assert conversation["platform"] == "livechat"  # the folder's platform for Channel::WebWidget
     assert conversation["first_responder"] == "Minh" and conversation["first_response_seconds"] == 240
     assert conversation["link"] == "https://desk.example.com/app/accounts/7/conversations/42"
 
 
 @pytest.mark.integration
 def test_two_replicas_storing_messages_of_one_conversation_at_once_keep_every_message(
-    shipped_copilot: Copilot, tmp_path: Path, postgres: str
+    knowledge: Path, tmp_path: Path, postgres: str
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
     from datetime import UTC, datetime
@@ -198,7 +205,7 @@ def test_two_replicas_storing_messages_of_one_conversation_at_once_keep_every_me
     from copilot.review.conversations import IncomingMessage
 
     url = create_database(postgres, "helpdesk_at_once")
-    replicas = [review_copilot(shipped_copilot, tmp_path / name, url) for name in ("a", "b")]
+    replicas = [qa_copilot(knowledge, tmp_path / name, url) for name in ("a", "b")]
     importers = [replica.importer for replica in replicas]
     arriving = [
         IncomingMessage(
