@@ -1,99 +1,105 @@
-"""Drafts that answer, on the shipped knowledge base: the policy's answer when the need is clear, the one
-telling question when it is not, the same understanding handed to an OpenAI-compatible model."""
+"""Drafts that answer, on the small plant-shop knowledge base written by the tests (`helpers.draft_kb`)
+with the hashing embedder: the unit's answer when the need is clear, the one telling question when it is not,
+the same understanding handed to an LLM. What the shipped units answer is in `test_shipped_drafting.py`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SHIPPED_KNOWLEDGE
+from helpers.draft_kb import (
+    CANCEL_UNCLEAR,
+    CANCEL_WITH_COURIER,
+    FIRST_QUESTION,
+    HELLO,
+    PARCEL_QUESTION_VI,
+    POINTS_REPLY,
+    WITH_COURIER_REPLY,
+    draft,
+    draft_knowledge,
+    indexed_copilot,
+)
 
-from copilot import Copilot, Settings
+from copilot import Copilot
 from copilot.compose.scripted import ScriptedChatModel
 from copilot.compose.slots import dangling_words
-from copilot.contracts import DraftRequest
 
-pytestmark = pytest.mark.slow
-
-
-def _shopee(*turns: tuple[str, str], **extra: Any) -> dict[str, Any]:
-    return {"platform": "shopee", "messages": [{"role": r, "text": t} for r, t in turns], **extra}
+COURIER_ANSWER = WITH_COURIER_REPLY.replace("anh/chị {customer_name}", "chị Hoa").replace("anh/chị", "chị")
 
 
-AFTER_HANDOVER = _shopee(
-    ("customer", "shop oi"),
-    ("agent", "Dạ em chào chị ạ, chị cần em hỗ trợ gì ạ?"),
-    (
-        "customer",
-        "đơn mình bên vận chuyển lấy đi rồi, đang trên đường giao, giờ không muốn nhận nữa hủy được không",
-    ),
-    customer={"name": "Hoa"},
-    agent={"name": "Minh", "brand": "Đậu Shop"},
-)
-UNCLEAR_CANCEL = _shopee(("customer", "alo shop"), ("agent", "Dạ shop nghe ạ"), ("customer", "hủy đơn"))
+@pytest.fixture
+def build(make_knowledge: Callable[..., Path], tmp_path: Path) -> Callable[..., Copilot]:
+    """A copilot over the fixture, indexed; `model` is its chat model (the local composer without one)."""
+    knowledge = draft_knowledge(make_knowledge)
+
+    def make(model: Any = None) -> Copilot:
+        copilot: Copilot = indexed_copilot(knowledge, tmp_path / "index", model)
+        return copilot
+
+    return make
 
 
-def draft(copilot: Copilot, body: dict[str, Any]) -> Any:
-    return copilot.draft(DraftRequest.model_validate(body))
+@pytest.fixture
+def copilot(build: Callable[..., Copilot]) -> Copilot:
+    return build()
 
 
-def test_a_cancel_after_the_hand_over_gets_the_policy_answer_cited_in_vietnamese(
-    shipped_copilot: Copilot,
-) -> None:
-    response = draft(shipped_copilot, AFTER_HANDOVER)
-    assert response.answer is not None and response.answer.id == "macro-cancel-after-handover"
-    assert response.acts == ["troubleshoot"] and response.language == "vi"
-    assert [c.id for c in response.citations][:1] == ["macro-cancel-after-handover"]
-    assert "chị Hoa" in response.draft and "anh/chị" not in response.draft  # addressed as the agent did
+def test_a_cancel_with_the_courier_gets_that_units_answer_cited_in_vietnamese(copilot: Copilot) -> None:
+    response = draft(copilot, CANCEL_WITH_COURIER)
+    assert response.answer is not None and response.answer.id == "with-courier"
+    assert response.acts == ["solution"] and response.language == "vi"
+    assert [c.id for c in response.citations][:1] == ["with-courier"]
+    assert "chị Hoa" in response.draft and "anh/chị" not in response.draft  # as the agent addressed her
+    assert response.draft == COURIER_ANSWER
+    assert response.need is not None and response.need.intent == "cancel_order"
     assert response.guardrails.allowed
 
 
-def test_an_unclear_cancel_asks_whether_the_parcel_was_handed_over_and_cites_no_policy(
-    shipped_copilot: Copilot,
-) -> None:
-    response = draft(shipped_copilot, UNCLEAR_CANCEL)
+def test_an_unclear_cancel_asks_where_the_parcel_is_and_cites_no_unit(copilot: Copilot) -> None:
+    response = draft(copilot, CANCEL_UNCLEAR)
     assert response.answer is None and not response.citations
-    assert response.acts == ["probing"] and "vận chuyển" in response.draft and response.draft.endswith("?")
+    assert response.acts == ["questions"] and response.draft == PARCEL_QUESTION_VI
 
 
-def test_a_first_message_that_asks_is_greeted_and_answered_in_one_reply(shipped_copilot: Copilot) -> None:
-    body = {"platform": "livechat", "customer": {"name": "Sam"}, "agent": {"name": "Ivy", "brand": "Avada"},
-            "messages": [{"role": "customer",
-                          "text": "hey - does your free trial cost anything, and when would billing start?"}]}
-    response = draft(shipped_copilot, body)
-    assert response.step == "greeting" and response.acts[0] == "greeting" and len(response.acts) >= 2
-    assert response.answer is not None and response.answer.id == "faq-free-trial"
-    assert response.draft.startswith("Hi Sam") and "trial" in response.draft
+def test_a_first_message_that_asks_is_greeted_and_answered_in_one_reply(copilot: Copilot) -> None:
+    response = draft(copilot, FIRST_QUESTION)
+    assert response.step == "hello" and response.acts == ["hello", "solution"]
+    assert response.answer is not None and response.answer.id == "points-expiry"
+    names = {"customer_name": "Sam", "agent_name": "Ivy", "brand": "Sprout"}
+    assert response.draft == f"{HELLO['en'].format(**names)} {POINTS_REPLY.format(**names)}"
 
 
-def test_no_agent_name_leaves_no_gap_in_either_language(shipped_copilot: Copilot) -> None:
-    for platform, text in (("livechat", "hello there"), ("shopee", "shop ơi")):
-        response = draft(
-            shipped_copilot, {"platform": platform, "messages": [{"role": "customer", "text": text}]}
-        )
-        words = shipped_copilot.knowledge.slot_words
-        assert response.draft and not dangling_words(response.draft, words), response.draft
+@pytest.mark.parametrize(("platform", "text", "greeting"), [
+    ("livechat", "hello there", "Good day. Thanks for writing in."),
+    ("shopee", "shop ơi", "Chào nha. Shop vui vì anh/chị ghé hỏi ạ."),
+], ids=["english", "vietnamese"])
+def test_no_names_leave_no_gap_in_either_language(copilot: Copilot, platform: str, text: str,
+                                                  greeting: str) -> None:
+    response = draft(copilot, {"platform": platform, "messages": [{"role": "customer", "text": text}]})
+    words = copilot.knowledge.slot_words
+    assert response.acts[0] == "hello" and response.draft.startswith(greeting), response.draft
+    assert not dangling_words(response.draft, words), response.draft
+    language = "en" if platform == "livechat" else "vi"
+    emptied = HELLO[language].format(customer_name="", agent_name="", brand="")
+    assert dangling_words(emptied, words)  # the template with its slots merely emptied would leave a gap
 
 
-def llm_copilot(shipped_copilot: Copilot, model: ScriptedChatModel) -> Copilot:
-    settings = Settings(knowledge_dir=SHIPPED_KNOWLEDGE, index_dir=shipped_copilot.settings.index_dir)
-    return Copilot(settings, embedder=shipped_copilot.index.embedder, model=model)
-
-
-def test_the_llm_prompt_carries_the_selected_answer_and_the_acts(shipped_copilot: Copilot) -> None:
-    model = ScriptedChatModel("Dạ đơn của chị đã giao cho đơn vị vận chuyển nên không hủy được nữa ạ [1].")
-    response = draft(llm_copilot(shipped_copilot, model), AFTER_HANDOVER)
+def test_the_llm_prompt_carries_the_selected_answer_and_the_acts(build: Callable[..., Copilot]) -> None:
+    model = ScriptedChatModel("Dạ chậu cây của chị đã đi cùng bên vận chuyển nên không dừng được nữa ạ [1].")
+    response = draft(build(model), CANCEL_WITH_COURIER)
     user = model.history[0].messages[1]["content"]
-    assert (
-        "(id: macro-cancel-after-handover)" in user and user.count("(id: ") == 1
-    )  # the unit, not a search's top 4
-    assert "This message performs, in order: Troubleshoot." in user and "answered by passage [1]" in user
-    assert response.answer is not None and response.citations[0].id == "macro-cancel-after-handover"
+    assert "(id: with-courier)" in user and user.count("(id: ") == 1  # the unit, not a search's top four
+    assert "This message performs, in order: Solution." in user and "answered by passage [1]" in user
+    assert response.answer is not None and response.citations[0].id == "with-courier"
 
 
-def test_when_nothing_is_sure_the_llm_is_told_so_and_given_the_question(shipped_copilot: Copilot) -> None:
-    model = ScriptedChatModel("Dạ chị cho em hỏi đơn đã giao cho đơn vị vận chuyển chưa ạ?")
-    response = draft(llm_copilot(shipped_copilot, model), UNCLEAR_CANCEL)
+def test_when_nothing_is_sure_the_llm_is_told_so_and_given_the_question(
+    build: Callable[..., Copilot],
+) -> None:
+    model = ScriptedChatModel("Dạ cho em hỏi chậu cây đã rời kho chưa ạ?")
+    response = draft(build(model), CANCEL_UNCLEAR)
     user = model.history[0].messages[1]["content"]
-    assert "No answer of the knowledge base is sure enough" in user and "vận chuyển" in user
+    assert "No answer of the knowledge base is sure enough" in user and PARCEL_QUESTION_VI in user
     assert "(id: " not in user and response.answer is None
