@@ -1,5 +1,6 @@
 """Personal data is masked before it reaches an outside LLM, and put back in the draft; what reads as a street
-address is the knowledge folder's `language.yaml` (`addresses:`)."""
+address is the knowledge folder's `language.yaml` (`addresses:`), here the tests' own words. What the shipped
+words mask is checked in `test_shipped_review.py`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SHIPPED_KNOWLEDGE
+from helpers.qa_kb import REVIEW_TRIAGE, TRIAGE_EXAMPLES
 
 from bench.openai_server import FakeOpenAIServer
 from copilot import Copilot, KnowledgeBase, KnowledgeError, Settings
@@ -21,17 +22,35 @@ from copilot.triage.engine import TriageRequest
 from copilot.understand.pii import NO_ADDRESSES, AddressWords, PiiMasker
 
 DAI_LO = "addresses:\n  streets:\n    vi: [đại lộ]\n"  # a team's own street word
-TEXT = ("Chị gửi về 123 Nguyễn Trãi, phường 2, quận 5, sđt 0901 234 567, email lan.nguyen@gmail.com, "
-        "thẻ 4111 1111 1111 1111. Mã đơn 230512ABC, size 42, giá 350.000đ.")
+WORDS = """\
+addresses:
+  streets: {en: [road], vi: [pho, phố, ngách]}
+  areas: {vi: [khu, kp.]}
+  later_areas: {vi: [tổ, kp., tx.]}
+"""
+TEXT = ("Chị gửi về 27 Hòa Bình, khu 3, tổ 9, sđt 0987 654 321, email minh.tran@example.com, "
+        "thẻ 5555 5555 5555 4444. Mã đơn 88AB12, size 38, giá 120.000đ.")
 
 
-def test_each_kind_of_personal_data_gets_a_token_and_comes_back() -> None:
-    masker = PiiMasker(AddressWords.load(SHIPPED_KNOWLEDGE))
+def addresses(folder: Path, section: str) -> AddressWords:
+    """The address words of a knowledge folder whose language.yaml is `section`."""
+    folder.mkdir(exist_ok=True)
+    (folder / LANGUAGE_FILE).write_text(section, encoding="utf-8")
+    return AddressWords.load(folder)
+
+
+@pytest.fixture
+def words(tmp_path: Path) -> AddressWords:
+    return addresses(tmp_path / "words", WORDS)
+
+
+def test_each_kind_of_personal_data_gets_a_token_and_comes_back(words: AddressWords) -> None:
+    masker = PiiMasker(words)
     masked = masker.mask(TEXT)
-    for value in ("0901 234 567", "lan.nguyen@gmail.com", "4111 1111 1111 1111", "123 Nguyễn Trãi"):
-        assert value not in masked
-    assert {"[PHONE_1]", "[EMAIL_1]", "[CARD_1]", "[ADDRESS_1]"} <= set(masker.tokens)
-    assert "230512ABC" in masked and "size 42" in masked and "350.000đ" in masked
+    assert masked.startswith("Chị gửi về [ADDRESS_1], sđt [PHONE_1], email [EMAIL_1], thẻ [CARD_1].")
+    assert masker.tokens == {"[ADDRESS_1]": "27 Hòa Bình, khu 3, tổ 9", "[PHONE_1]": "0987 654 321",
+                             "[EMAIL_1]": "minh.tran@example.com", "[CARD_1]": "5555 5555 5555 4444"}
+    assert "88AB12" in masked and "size 38" in masked and "120.000đ" in masked
     assert masker.unmask(masked) == TEXT
 
 
@@ -46,25 +65,17 @@ def test_numbers_that_are_not_cards_stay() -> None:
     assert PiiMasker(NO_ADDRESSES).mask("order 1234 5678 9012 3456") == "order 1234 5678 9012 3456"
 
 
-def test_a_street_word_inside_a_longer_word_is_no_address() -> None:
-    words = AddressWords.load(SHIPPED_KNOWLEDGE)
-    for text in ("I sent 12 photos of the box", "we sell 2 phones a day", "see the 3 roadmaps"):
+def test_a_street_word_inside_a_longer_word_is_no_address(words: AddressWords) -> None:
+    for text in ("I sent 12 photos of the box", "we sell 2 roadsters a year", "see the 3 roadmaps"):
         assert PiiMasker(words).mask(text) == text
     assert PiiMasker(words).mask("Giao về 12 phố Huế") == "Giao về [ADDRESS_1]"
-    assert PiiMasker(words).mask("ship to 45 Baker Street, London") == "ship to [ADDRESS_1]"
+    assert PiiMasker(words).mask("ship to 45 Baker road, Leeds") == "ship to [ADDRESS_1]"
 
 
-def test_the_shipped_abbreviations_open_every_part_of_an_address() -> None:
-    words = AddressWords.load(SHIPPED_KNOWLEDGE)
-    for text in ("giao 123 Nguyễn Trãi, p.2, q.5", "giao 123 Nguyễn Trãi, phường 2, q.5, tp. HCM"):
+def test_an_abbreviation_with_its_dot_opens_every_part_of_an_address(words: AddressWords) -> None:
+    for text in ("giao 12 Lê Lai, kp.4, tx. Thuận An", "giao 12 Lê Lai, khu 4, kp.7, tx. Thuận An"):
         assert PiiMasker(words).mask(text) == "giao [ADDRESS_1]", text
-
-
-def addresses(folder: Path, section: str) -> AddressWords:
-    """The address words of a knowledge folder whose language.yaml is `section`."""
-    folder.mkdir(exist_ok=True)
-    (folder / LANGUAGE_FILE).write_text(section, encoding="utf-8")
-    return AddressWords.load(folder)
+    assert PiiMasker(words).mask("giao 12 Lê Lai, kp 4") == "giao 12 Lê Lai, kp 4"  # the dot is the word's
 
 
 def test_a_street_word_taken_out_of_language_yaml_no_longer_makes_an_address(tmp_path: Path) -> None:
@@ -133,8 +144,8 @@ def test_the_llm_draft_is_masked_by_the_address_words_of_the_folder_served(
 
 def test_the_triage_llm_reads_the_message_masked_by_the_folder_served(
         make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
-    triage = (SHIPPED_KNOWLEDGE / "triage.yaml").read_text(encoding="utf-8")
-    folder = make_knowledge({LANGUAGE_FILE: DAI_LO, "triage.yaml": triage})
+    folder = make_knowledge({LANGUAGE_FILE: DAI_LO, "triage.yaml": REVIEW_TRIAGE,
+                             "triage-examples/shop.yaml": TRIAGE_EXAMPLES})
     model = ScriptedChatModel().enqueue_json({"intent": "other"})
     settings = Settings(knowledge_dir=folder, index_dir=tmp_path / "index")
     Copilot(settings, embedder=HashingEmbedder(), model=model).triage(TriageRequest.model_validate(
@@ -143,23 +154,25 @@ def test_the_triage_llm_reads_the_message_masked_by_the_folder_served(
     assert "45 đại lộ" not in sent and "[ADDRESS_1]" in sent
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("masking", [True, False])
 def test_the_llm_never_sees_the_raw_data_and_the_agent_gets_it_back(
-    shipped_copilot: Copilot, masking: bool
+    make_knowledge: Callable[..., Path], tmp_path: Path, masking: bool
 ) -> None:
     with FakeOpenAIServer() as llm:
         llm.enqueue("Dạ shop sẽ giao đến [ADDRESS_1] và liên hệ qua [EMAIL_1] ạ.")
-        settings = Settings(knowledge_dir=SHIPPED_KNOWLEDGE, index_dir=shipped_copilot.settings.index_dir,
-                            llm_base_url=llm.base_url, llm_model="fake", pii_masking=masking)
-        copilot = Copilot(settings, embedder=shipped_copilot.index.embedder)
+        knowledge = make_knowledge({LANGUAGE_FILE: WORDS})
+        settings = Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index", llm_base_url=llm.base_url,
+                            llm_model="fake", pii_masking=masking)
+        copilot = Copilot(settings, embedder=HashingEmbedder())
+        copilot.ingest()
         request: dict[str, Any] = {"platform": "livechat", "step": "troubleshoot",
                                    "messages": [{"role": "customer", "text": TEXT}]}
         response = copilot.draft(DraftRequest.model_validate(request))
         sent = " ".join(m["content"] for m in llm.history[0]["messages"])
+    raw = ("0987 654 321", "minh.tran@example.com", "5555 5555 5555 4444", "27 Hòa Bình, khu 3, tổ 9")
     if masking:
-        assert "0901 234 567" not in sent and "lan.nguyen@gmail.com" not in sent and "4111 1111" not in sent
-        assert "[PHONE_1]" in sent
-        assert "lan.nguyen@gmail.com" in response.draft and "123 Nguyễn Trãi" in response.draft
+        assert not [value for value in raw if value in sent], sent
+        assert all(token in sent for token in ("[PHONE_1]", "[EMAIL_1]", "[CARD_1]", "[ADDRESS_1]"))
+        assert "minh.tran@example.com" in response.draft and "27 Hòa Bình, khu 3, tổ 9" in response.draft
     else:
-        assert "0901 234 567" in sent
+        assert all(value in sent for value in raw) and "[PHONE_1]" not in sent
