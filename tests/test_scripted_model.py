@@ -1,13 +1,13 @@
-"""The scripted ChatModel, the seam's in-process double: what it answers and records, how callers use it."""
+"""The scripted ChatModel, the seam's in-process double: what it answers and records, how callers use it (on
+the small knowledge base of the fixtures with the hashing embedder)."""
 
 from __future__ import annotations
 
-import re
-import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
+from helpers.qa_kb import REVIEW_TRIAGE, TRIAGE_EXAMPLES
 
 from copilot import Copilot, Settings
 from copilot.compose.base import ChatModel, ChatModelError, Completion
@@ -16,16 +16,26 @@ from copilot.compose.local import LocalComposer
 from copilot.compose.openai_chat import OpenAIChatModel
 from copilot.compose.scripted import ScriptedChatModel
 from copilot.contracts import DraftRequest, Message
+from copilot.retrieval.embedders import HashingEmbedder
 from copilot.triage.engine import TriageRequest
 
-CHAT = {"platform": "livechat", "customer": {"name": "Anna"}, "agent": {"name": "Minh", "brand": "Avada"},
+CHAT = {"platform": "livechat", "customer": {"name": "Anna"}, "agent": {"name": "Minh", "brand": "Nha May"},
         "messages": [{"role": "customer", "text": "Hi, my popup is not showing on the homepage"}]}
+VOICE = 'voice:\n  vi: "xưng tớ, gọi khách là cậu"\n  en: "short sentences, never an emoji"\n'
 
 
-def scripted_copilot(shipped_copilot: Any, model: ChatModel) -> Copilot:
-    settings = Settings(knowledge_dir=shipped_copilot.settings.knowledge_dir,
-                        index_dir=shipped_copilot.settings.index_dir)
-    return Copilot(settings, embedder=shipped_copilot.index.embedder, model=model)
+@pytest.fixture
+def build(make_knowledge: Callable[..., Path], tmp_path: Path) -> Callable[..., Copilot]:
+    """A copilot over the small knowledge base (with `docs` added) that writes with `model`, indexed with
+    the hashing embedder."""
+
+    def make(model: ChatModel, docs: dict[str, str | None] | None = None) -> Copilot:
+        settings = Settings(knowledge_dir=make_knowledge(docs), index_dir=tmp_path / "index")
+        copilot = Copilot(settings, embedder=HashingEmbedder(), model=model)
+        copilot.ingest()
+        return copilot
+
+    return make
 
 
 def test_it_answers_in_order_records_each_call_and_raises_what_was_enqueued() -> None:
@@ -56,62 +66,54 @@ def test_every_model_declares_what_it_can_do() -> None:
         LocalComposer().complete_json([])
 
 
-@pytest.mark.slow
 def test_a_draft_through_the_scripted_model_is_its_reply_with_the_prompt_it_was_given(
-    shipped_copilot: Any
+    build: Callable[..., Copilot]
 ) -> None:
-    model = ScriptedChatModel("Hi Anna, this is Minh from Avada. "
+    model = ScriptedChatModel("Hi Anna, this is Minh from Nha May. "
                               "Could you share your store URL so I can check?")
-    response = scripted_copilot(shipped_copilot, model).draft(DraftRequest.model_validate(CHAT))
+    response = build(model).draft(DraftRequest.model_validate(CHAT))
     assert response.model == "scripted" and not response.degraded
-    assert response.draft.startswith("Hi Anna, this is Minh from Avada")
+    assert response.draft.startswith("Hi Anna, this is Minh from Nha May")
     (call,) = model.history
     assert call.method == "complete" and call.prompt is not None
     assert "my popup is not showing" in " ".join(m["content"] for m in call.messages)
 
 
-@pytest.mark.slow
 def test_a_failing_scripted_model_leaves_the_local_composer_to_draft_marked_degraded(
-    shipped_copilot: Any
+    build: Callable[..., Copilot]
 ) -> None:
     model = ScriptedChatModel(ChatModelError("the endpoint is down"))
-    response = scripted_copilot(shipped_copilot, model).draft(DraftRequest.model_validate(CHAT))
-    assert response.degraded and response.draft and len(model.history) == 1
+    response = build(model).draft(DraftRequest.model_validate(CHAT))
+    assert response.degraded and response.draft and response.model != "scripted" and len(model.history) == 1
 
 
-@pytest.mark.slow
 def test_triage_asks_a_model_that_writes_json_and_falls_back_when_it_names_no_intent(
-    shipped_copilot: Any
+    build: Callable[..., Copilot]
 ) -> None:
-    intent = next(iter(shipped_copilot.triager.config.intents))
     model = ScriptedChatModel().enqueue_json(
-        {"intent": intent, "urgency": "low", "sentiment": "neutral", "confidence": 0.9},
+        {"intent": "voucher", "urgency": "low", "sentiment": "neutral", "confidence": 0.9},
         {"intent": "no_such_intent", "urgency": "low", "sentiment": "neutral", "confidence": 0.9})
-    copilot = scripted_copilot(shipped_copilot, model)
+    copilot = build(model, {"triage.yaml": REVIEW_TRIAGE, "triage-examples/shop.yaml": TRIAGE_EXAMPLES})
     request = TriageRequest(platform="livechat",
                             messages=[Message(role="customer", text="hello, a question")])
     first, second = copilot.triage(request), copilot.triage(request)
     asked = [call for call in model.history if call.method == "complete_json"]
-    assert first.intent == intent and len(asked) == 2
-    assert "hello, a question" in asked[0].messages[0]["content"]
-    assert second.intent != "no_such_intent"  # the local model read it instead
+    assert first.intent == "voucher" and len(asked) == 2
+    prompt = asked[0].messages[0]["content"]
+    assert "hello, a question" in prompt and ", ".join(copilot.triager.config.intents) in prompt
+    assert second.intent != "no_such_intent" and any("local model" in r for r in second.reasons)
 
 
-@pytest.mark.slow
-def test_the_llm_is_told_how_to_write_the_language_in_the_knowledge_bases_words(shipped_copilot: Any,
-                                                                               tmp_path: Path) -> None:
-    knowledge = tmp_path / "knowledge"
-    shutil.copytree(shipped_copilot.settings.knowledge_dir, knowledge)
-    answers = knowledge / "answers.yaml"
-    text = answers.read_text(encoding="utf-8")
-    team_words = '  vi: "xưng mình, gọi khách là bạn"'
-    answers.write_text(re.sub(r"(?m)^  vi: .*diacritics.*$", team_words, text, count=1), encoding="utf-8")
-    model = ScriptedChatModel("Dạ mình kiểm tra ngay ạ.")
-    copilot = Copilot(Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index"),
-                      embedder=shipped_copilot.index.embedder, model=model)
-    copilot.ingest()
-    request = {"platform": "shopee",
-               "messages": [{"role": "customer", "text": "Shop ơi đơn của mình đến đâu rồi?"}]}
-    copilot.draft(DraftRequest.model_validate(request))
+@pytest.mark.parametrize(("platform", "text", "note", "not_note"), [
+    ("shopee", "Shop ơi đơn của mình đến đâu rồi?", "(xưng tớ, gọi khách là cậu)", "never an emoji"),
+    ("livechat", "Where is my parcel, please?", "(short sentences, never an emoji)", "xưng tớ"),
+], ids=["vi", "en"])
+def test_the_llm_is_told_how_to_write_the_language_in_the_knowledge_bases_words(
+    build: Callable[..., Copilot], platform: str, text: str, note: str, not_note: str
+) -> None:
+    model = ScriptedChatModel("Dạ tớ kiểm tra ngay nhé.")
+    copilot = build(model, {"answers.yaml": VOICE})
+    copilot.draft(DraftRequest.model_validate({"platform": platform,
+                                               "messages": [{"role": "customer", "text": text}]}))
     system = model.history[0].messages[0]["content"]
-    assert "(xưng mình, gọi khách là bạn)" in system and "full diacritics" not in system
+    assert note in system and not_note not in system
