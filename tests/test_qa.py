@@ -67,22 +67,23 @@ def test_rule_violations_are_reported_per_message(reviews: dict[str, Conversatio
     assert len(flagged) == 1 and flagged[0].index == 2
     assert {v.rule for v in flagged[0].violations} == {"cancel_for_us", "outside_contact"}
     assert review.review_asked
-    assert review.score == 40 * 2 / 4 + 10 + 30 + 0  # two blocking rules take the 20 for clean messages
+    assert review.steps_missing == ["probing"]
+    assert review.score == 40 * 3 / 4 + 10 + 30 + 0  # two blocking rules take the 20 for clean messages
 
 
 def test_a_marketplace_rule_is_not_applied_off_the_marketplace(
         copilot: Copilot, transcripts: list[Transcript]) -> None:
     slip = next(t for t in transcripts if t.id == "qa-slip")
     on_live_chat = reviewed(copilot, [slip.model_copy(update={"platform": "livechat"})])["qa-slip"]
-    assert on_live_chat.violations == [] and on_live_chat.score == 40 * 2 / 4 + 10 + 30 + 20
+    assert on_live_chat.violations == [] and on_live_chat.score == 40 * 3 / 4 + 10 + 30 + 20
 
 
 def test_summary_counts_rules_and_missed_steps(reviews: dict[str, ConversationReview]) -> None:
     summary = summarise(list(reviews.values()), STEPS)
     assert summary["conversations"] == 3 and summary["review_ask_rate"] == pytest.approx(0.667, abs=1e-3)
     assert summary["violations_by_rule"] == {"cancel_for_us": 1, "outside_contact": 1}
-    assert summary["missed_steps"] == {"probing": 2, "troubleshoot": 1}
-    assert summary["average_score"] == round((100 + 60 + 60) / 3, 1) and summary["in_order_rate"] == 1.0
+    assert summary["missed_steps"] == {"probing": 2}
+    assert summary["average_score"] == round((100 + 60 + 70) / 3, 1) and summary["in_order_rate"] == 1.0
 
 
 def test_the_scores_weights_are_the_knowledge_folders(copilot: Copilot,
@@ -107,7 +108,7 @@ def test_the_command_prints_the_table_and_json_scored_by_review_yaml(
     data = json.loads(result.stdout)
     assert data["summary"]["conversations"] == 3 and data["summary"]["missed_steps"]["probing"] == 2
     assert {c["id"]: c["score"] for c in data["conversations"]} == {"qa-full": 100, "qa-no-rating": 60,
-                                                                   "qa-slip": 60}
+                                                                   "qa-slip": 70}
     slip = data["conversations"][2]
     flagged = [(m["index"], {v["rule"] for v in m["violations"]}) for m in slip["messages"]
                if m["violations"]]
@@ -121,7 +122,7 @@ def test_a_bad_line_is_named_with_its_number(make_knowledge: Callable[..., Path]
     from copilot.knowledge import KnowledgeBase
 
     path = tmp_path / "t.jsonl"
-    path.write_text('{"id": "a", "messages": [{"role": "customer", "text": "hi"}]}\n'
+    path.write_text('{"id": "a", "messages": [{"role": "customer", "text": "psst"}]}\n'
                     '{"id": "b", "messages": []}\n')
     with pytest.raises(DatasetError, match=r"t.jsonl:2: field 'messages'"):
         load_transcripts(path, KnowledgeBase.load(make_knowledge()))
@@ -137,8 +138,8 @@ def test_the_summary_counts_the_steps_of_every_flow_the_transcripts_follow(
             "  - {id: label, title: Label, goal: Send the return label.}\n"
     knowledge = KnowledgeBase.load(make_knowledge({"flows/returns.yaml": other}))
     path = tmp_path / "t.jsonl"
-    path.write_text('{"id": "a", "messages": [{"role": "customer", "text": "hi"}]}\n'
-                    '{"id": "b", "flow": "returns", "messages": [{"role": "customer", "text": "hi"}]}\n')
+    path.write_text('{"id": "a", "messages": [{"role": "customer", "text": "psst"}]}\n'
+                    '{"id": "b", "flow": "returns", "messages": [{"role": "customer", "text": "psst"}]}\n')
     assert steps_of(load_transcripts(path, knowledge), knowledge) == [*knowledge.flows["livechat"].step_ids,
                                                                      "welcome", "label"]
 

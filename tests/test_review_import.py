@@ -51,8 +51,8 @@ def test_a_conversation_that_went_on_replaces_its_earlier_export(
     unanswered = copilot.importer.store.conversation("import", "w4")
     assert unanswered is not None and unanswered["first_responder"] is None and unanswered["in_sla"] is None
     w4 = copy.deepcopy(WEEK[3])
-    w4["messages"].append({"role": "agent", "author": "khoa", "text": "Dạ em xin lỗi đã để anh chờ ạ.",
-                           "at": "2026-03-04T11:12:00+07:00"})
+    w4["messages"].append({"role": "agent", "author": "khoa", "at": "2026-03-04T11:12:00+07:00",
+                           "text": "Dạ anh đợi lâu quá, mã này em sửa rồi ạ."})
     later = write_jsonl(tmp_path / "later.jsonl", [*WEEK[:3], w4, *WEEK[4:]])
     report = copilot.importer.import_file(later)
     assert (report.added, report.replaced, report.unchanged) == (0, 1, 7)
@@ -73,24 +73,24 @@ def stored(knowledge: Path, week_file: Path, tmp_path: Path) -> Copilot:
     ("line", "where"),
     [
         (
-            '{"id": "x", "platform": "shopee", "messages": [{"role": "customer", "text": "hi"}]}',
+            '{"id": "x", "platform": "shopee", "messages": [{"role": "customer", "text": "psst"}]}',
             "field 'messages'",
         ),
         (
             '{"id": "x", "platform": "amazon", "messages": '
-            '[{"role": "customer", "text": "hi", "at": "2026-11-16T09:00"}]}',
+            '[{"role": "customer", "text": "psst", "at": "2026-11-16T09:00"}]}',
             "field 'platform': unknown platform 'amazon'",
         ),
         (
-            '{"id": "x", "messages": [{"role": "boss", "text": "hi", "at": "2026-11-16T09:00"}]}',
+            '{"id": "x", "messages": [{"role": "boss", "text": "psst", "at": "2026-11-16T09:00"}]}',
             "field 'messages.0.role'",
         ),
         (
-            '{"id": "x", "messages": [{"role": "customer", "text": "hi", "at": "yesterday"}]}',
+            '{"id": "x", "messages": [{"role": "customer", "text": "psst", "at": "yesterday"}]}',
             "field 'messages.0.at'",
         ),
         (
-            '{"id": "w1", "messages": [{"role": "customer", "text": "hi", "at": "2026-11-16T09:00"}]}',
+            '{"id": "w1", "messages": [{"role": "customer", "text": "psst", "at": "2026-11-16T09:00"}]}',
             "field 'id': conversation 'w1' is also on line 1",
         ),
         ('{"id": "x", "messages": [', "not valid JSON"),
@@ -115,7 +115,7 @@ def test_the_command_line_names_the_bad_line_and_exits_2(
 ) -> None:
     cli_with_hashing(monkeypatch)
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "x", "messages": [{"role": "customer", "text": "hi"}]}\n', encoding="utf-8")
+    bad.write_text('{"id": "x", "messages": [{"role": "customer", "text": "psst"}]}\n', encoding="utf-8")
     monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path / "data"))
     options = ["--knowledge", str(knowledge), "--index", str(tmp_path / "index")]
     result = CliRunner().invoke(cli, ["import", str(bad), *options])
@@ -133,7 +133,7 @@ def chatwoot(event: str = "message_created", **fields: object) -> dict[str, obje
         "event": event,
         "id": 501,
         "message_type": "incoming",
-        "content": "Shop ơi đơn của em đang ở đâu rồi?",
+        "content": "Cho hỏi kiện hàng 5120 bao giờ tới vậy?",
         "created_at": "2026-11-18T02:00:00.000Z",
         "private": False,
         "sender": {"id": 9, "name": "Lan", "type": "contact"},
@@ -165,7 +165,7 @@ def test_chatwoot_messages_are_stored_as_they_arrive_once_each(knowledge: Path, 
         reply = chatwoot(
             id=504,
             message_type=1,
-            content="Dạ em chào chị Lan, em kiểm tra ngay ạ.",
+            content="Dạ Minh chào chị Lan, để Minh xem kiện này nhé.",
             created_at="2026-11-18 02:04:00 UTC",
             sender={"id": 3, "name": "Minh", "type": "user"},
         )

@@ -69,11 +69,10 @@ def test_every_model_declares_what_it_can_do() -> None:
 def test_a_draft_through_the_scripted_model_is_its_reply_with_the_prompt_it_was_given(
     build: Callable[..., Copilot]
 ) -> None:
-    model = ScriptedChatModel("Hi Anna, this is Minh from Nha May. "
-                              "Could you share your store URL so I can check?")
+    model = ScriptedChatModel("Hi Anna, Minh at Nha May here. Which page of your shop should show the popup?")
     response = build(model).draft(DraftRequest.model_validate(CHAT))
     assert response.model == "scripted" and not response.degraded
-    assert response.draft.startswith("Hi Anna, this is Minh from Nha May")
+    assert response.draft.startswith("Hi Anna, Minh at Nha May here.")
     (call,) = model.history
     assert call.method == "complete" and call.prompt is not None
     assert "my popup is not showing" in " ".join(m["content"] for m in call.messages)
@@ -105,7 +104,7 @@ def test_triage_asks_a_model_that_writes_json_and_falls_back_when_it_names_no_in
 
 
 @pytest.mark.parametrize(("platform", "text", "note", "not_note"), [
-    ("shopee", "Shop ơi đơn của mình đến đâu rồi?", "(xưng tớ, gọi khách là cậu)", "never an emoji"),
+    ("shopee", "Kiện hàng của tớ đi tới đâu rồi shop?", "(xưng tớ, gọi khách là cậu)", "never an emoji"),
     ("livechat", "Where is my parcel, please?", "(short sentences, never an emoji)", "xưng tớ"),
 ], ids=["vi", "en"])
 def test_the_llm_is_told_how_to_write_the_language_in_the_knowledge_bases_words(

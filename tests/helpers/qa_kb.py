@@ -41,8 +41,8 @@ steps:
     goal: Ask for the order number.
     next: [troubleshoot]
     templates:
-      en: ["Could you tell me your order number so I can look it up?"]
-      vi: ["Dạ cho em xin mã đơn để em tra giúp nhé?"]
+      en: ["What is the order number, so I can pull it up?"]
+      vi: ["Mã đơn của chị là số mấy, để em tra liền ạ?"]
   - id: troubleshoot
     title: Troubleshoot
     goal: Say what will be done about it.
@@ -56,8 +56,8 @@ steps:
     goal: Thank the customer and ask for a star rating.
     review_ask: true
     templates:
-      en: ["Thanks for chatting with us, would you rate our chat five stars?"]
-      vi: ["Cảm ơn chị đã nhắn, chị chấm giúp shop năm sao nhé."]
+      en: ["Lovely talking to you, would you rate our chat five stars?"]
+      vi: ["Nhà Mây cảm ơn chị nhiều, chị chấm giúp shop năm sao nhé."]
 """
 
 QA_RULES = r"""
@@ -73,7 +73,7 @@ rules:
     type: forbidden
     scope: {platforms: marketplace}
     message: {en: "Never ask the buyer to cancel for the shop."}
-    patterns: ['\b(huy|cancel)\b[^.!?]{0,30}\b(giup|for) (shop|us)\b']
+    patterns: ['\b(huy|cancel)\b[^.!?]{0,30}\b(giup|gium|for) (shop|us)\b']
   - id: outside_contact
     type: forbidden
     scope: {platforms: marketplace}
@@ -113,7 +113,7 @@ wait_words: {en: {minutes: "{n} min", hours: "{n} h"}}
 
 TRIAGE_ROWS = {
     "cancel_order": ["mình muốn hủy đơn vừa đặt", "đặt nhầm rồi, hủy giúp mình đơn này",
-                     "how do I cancel my order", "hủy bớt một đơn được không shop"],
+                     "how can an order of mine be cancelled", "hủy bớt một đơn được không shop"],
     "return_item": ["hàng tới bị vỡ, mình muốn trả hàng", "nhận được sai màu, cho mình trả lại",
                     "the vase arrived cracked, I want to send it back", "sản phẩm lỗi, trả hàng thế nào"],
     "swap_size": ["áo hơi chật, đổi size được không", "cho mình đổi sang size lớn hơn",
@@ -207,9 +207,9 @@ def chat(cid: str, platform: str, people: tuple[str, str], turns: list[tuple[str
             "messages": messages, "url": f"https://desk.example.org/t/{cid}", **extra}
 
 
-ASK_VI = "Cảm ơn chị đã nhắn, chị chấm giúp shop năm sao nhé."
+ASK_VI = "Nhà Mây cảm ơn chị nhiều, chị chấm giúp shop năm sao nhé."
 HELLO_VI = "Dạ chào chị {}, {} của Nhà Mây xin nghe ạ."
-SEND_BACK = "Dạ {} bấm Trả hàng trên đơn, shop duyệt ngay trong hôm nay ạ."
+SEND_BACK = "Dạ {} chọn nút Trả hàng ở đơn, shop duyệt ngay trong hôm nay ạ."
 UNTIL = "2026-03-08"
 WEEK = [
     chat("w1", "shopee", ("Bình", "ngoc"), [
@@ -219,12 +219,12 @@ WEEK = [
         ("03-02 09:06", "c", "ok cảm ơn shop"), ("03-02 09:07", "ngoc", ASK_VI)], rating=5),
     chat("w2", "shopee", ("Quân", "khoa"), [
         ("03-02 17:00", "c", "Bình hoa đơn 4410 tới nơi bị nứt, thất vọng quá, mình muốn trả hàng"),
-        ("03-03 08:30", "khoa", "Dạ chào anh Quân, Khoa của Nhà Mây đây ạ. Em xin lỗi anh vì chuyện này."),
+        ("03-03 08:30", "khoa", "Dạ chào anh Quân, Khoa của Nhà Mây đây ạ. Lỗi này của shop, em rất tiếc."),
         ("03-03 08:32", "khoa", SEND_BACK.format("anh")), ("03-03 08:35", "c", "ừ"),
-        ("03-03 08:36", "khoa", "Dạ em cảm ơn anh, chúc anh buổi sáng vui ạ.")], rating=1),
+        ("03-03 08:36", "khoa", "Dạ vậy nhé anh, chúc anh buổi sáng vui ạ.")], rating=1),
     chat("w3", "shopee", ("Chi", "ngoc"), [
         ("03-03 10:00", "c", "Đơn 5530 của mình giao tới đâu rồi shop?"),
-        ("03-03 10:02", "ngoc", "Dạ chào chị Chi, em tra đơn ngay, trong 5 phút em báo lại ạ."),
+        ("03-03 10:02", "ngoc", "Dạ chào chị Chi, em tra đơn ngay, trong 5 phút nữa em nhắn chị ạ."),
         ("03-03 10:20", "ngoc", "Dạ đơn đã rời kho hôm qua, khoảng hai ngày nữa tới chị ạ."),
         ("03-03 10:21", "c", "dạ cảm ơn"), ("03-03 10:22", "ngoc", ASK_VI)]),
     chat("w4", "shopee", ("Nam", "khoa"), [
@@ -233,12 +233,12 @@ WEEK = [
     chat("w5", "tiki", ("Mỹ", "lan"), [
         ("03-05 14:00", "c", "Áo đơn 3390 mặc chật quá, đổi sang size lớn hơn được không shop"),
         ("03-05 14:04", "lan", HELLO_VI.format("Mỹ", "Lan")),
-        ("03-05 14:05", "lan", "Chị hủy đơn giúp shop rồi đặt lại size L nhé, hoặc nhắn Zalo 0912345678 ạ."),
+        ("03-05 14:05", "lan", "Phiền chị bấm hủy giùm shop, xong mua lại size L, hoặc qua Zalo 0912345678."),
         ("03-05 14:07", "c", "ok"), ("03-05 14:08", "lan", ASK_VI)]),
     {**chat("w6", "livechat", ("Sam", "minh"), [
         ("03-06 10:00", "c", "Hi, the tracking for my order 2231 has not moved in days"),
         ("03-06 10:01", "minh", "Hello Sam, Minh from Nha May here, glad to help."),
-        ("03-06 10:02", "minh", "Let me look into it, I will get back to you within 3 minutes."),
+        ("03-06 10:02", "minh", "Checking on that now; expect word from me within 3 minutes."),
         ("03-06 10:03", "c", "ok, thanks")]), "url": None},
     chat("w7", "shopee", ("Tùng", "ngoc"), [
         ("03-07 11:00", "c", "Shop có nhận khắc tên công ty lên ly không ạ?"),
@@ -266,21 +266,21 @@ TRANSCRIPTS = [
         ("c", "Hi there, I have a question about my order"),
         ("a", "Hello Ella, Minh from Nha May here, glad to help."),
         ("c", "The mug I got has a chip on the rim"),
-        ("a", "Could you tell me your order number so I can look it up?"),
+        ("a", "What is the order number, so I can pull it up?"),
         ("c", "It is 8812"),
         ("a", "Here is what we will do: a new mug goes out today at no cost."),
         ("c", "Great, thanks"),
-        ("a", "Thanks for chatting with us, would you rate our chat five stars?")], agent=BRAND),
+        ("a", "Lovely talking to you, would you rate our chat five stars?")], agent=BRAND),
     finished("qa-no-rating", ("Tom", "Minh"), [
         ("c", "hello, my discount code fails at checkout"),
         ("a", "Hello Tom, Minh from Nha May here, glad to help."),
         ("a", "Here is what we will do: the discount goes on your cart by hand today."),
         ("c", "thanks"),
-        ("a", "Thanks for chatting with us, have a good evening.")], agent=BRAND),
+        ("a", "Lovely talking to you, enjoy the evening.")], agent=BRAND),
     finished("qa-slip", ("Hoa", "Lan"), [
         ("c", "Mình muốn đổi cái ly sang màu xanh"),
         ("a", HELLO_VI.format("Hoa", "Lan")),
-        ("a", "Chị hủy đơn giúp shop rồi đặt lại nhé, hoặc nhắn Zalo cho shop ạ."),
+        ("a", "Phiền chị bấm hủy giùm shop rồi mua lại, hoặc qua Zalo với shop ạ."),
         ("c", "ok"),
         ("a", ASK_VI)], platform="shopee"),
 ]
