@@ -147,7 +147,7 @@ class Drafter:
         if reply is None:
             passages = self._retrieve(request, step.id) if step.knowledge else []
         else:
-            passages = [_answer_hit(reply, language)] if reply.answers else []
+            passages = [_answer_hit(reply, language)] if reply.answers or reply.asks_first else []
         return DraftContext(
             step=step, language=language, platform=request.platform, slots=self._slots(request),
             passages=passages, customer_text=_recent_customer_text(request), plan=reply,
@@ -292,10 +292,12 @@ class Drafter:
 
 
 def _answer_hit(reply: ReplyPlan, language: str) -> SearchHit:
-    """The selected answer unit's reply as the one passage of the draft (cited by its section)."""
+    """The selected answer unit's reply (or, when the reply asks first, its ask-first message) as the one
+    passage of the draft (cited by its section)."""
     unit: AnswerUnit | None = reply.understanding.answer
     assert unit is not None
-    chosen = reply.understanding.reply() if reply.understanding.language == language else None
+    asking = unit.asks.get(language) if reply.asks_first and not reply.answers else None
+    chosen = asking or (reply.understanding.reply() if reply.understanding.language == language else None)
     heading, text = chosen or unit.reply(language) or next(iter(unit.replies.values()))
     chunk = Chunk(id=f"{unit.id}::reply-{language}", doc_id=unit.id, title=unit.title, section=heading,
                   kind=unit.kind, text=text, fingerprint="", source=str(unit.path), platforms=unit.platforms)

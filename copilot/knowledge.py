@@ -51,6 +51,8 @@ class Sections(BaseModel):
 
     reply: tuple[str, ...] = ()
     forbidden: tuple[str, ...] = ()
+    # a heading that starts with one of these holds an answer unit's question, asked before its reply
+    ask: tuple[str, ...] = ()
 
     @cached_property
     def _folded(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -61,6 +63,11 @@ class Sections(BaseModel):
         """A reply or example-lines heading, not a "don't say" one."""
         folded = _heading(heading)
         return any(folded.startswith(word) for word in self._folded[0]) and not self.never(heading)
+
+    def asking(self, heading: str) -> bool:
+        """An answer unit's ask-first heading: the details to ask before the reply ("## Ask first")."""
+        folded = _heading(heading)
+        return any(folded.startswith(_heading(word)) for word in self.ask) and not self.never(heading)
 
     def never(self, heading: str) -> bool:
         """A "don't say" heading (anywhere in a path of headings)."""

@@ -86,7 +86,7 @@ class LocalComposer:
         for part in context.plan.parts:
             if part.text and not (part.answer and context.feedback):
                 texts.append(write_around_slots(part.text, context.slots, self.words))
-                used += [0] if part.answer else []
+                used += [0] if part.answer or part.cites else []
             else:
                 texts.append(self.from_templates(replace(context, step=part.step)))
         return Completion(text=" ".join(text for text in texts if text), model=self.name, passages=used)

@@ -2,7 +2,8 @@
 
 A first reply greets and answers a question already asked; an upset customer with a known need gets empathy
 and the answer in the same message; a question is asked only when the answer is not sure, and then it is the
-one that tells the candidates apart or names the topic; a draft that is not sure never sends a policy.
+one that tells the candidates apart or names the topic, or at the asking step, when the sure answer's unit
+says which details its procedure needs first; a draft that is not sure never sends a policy.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Part:
     step: FlowStep
     text: str = ""
     answer: bool = False
+    cites: bool = False  # the text comes from the answer unit (its ask-first message), which it cites
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,11 @@ class ReplyPlan:
     @property
     def answers(self) -> bool:
         return any(part.answer for part in self.parts)
+
+    @property
+    def asks_first(self) -> bool:
+        """The reply asks the answer unit's details before answering (it cites the unit, sends no answer)."""
+        return any(part.cites for part in self.parts)
 
 
 def plan_reply(flow: Flow, acts: FlowActs, tracked: str, understanding: Understanding,
@@ -74,8 +81,10 @@ def _empathy(flow: Flow, acts: FlowActs, u: Understanding) -> list[Part]:
 
 def _answering(flow: Flow, acts: FlowActs, tracked: str, answer: Part | None, ask: Part | None,
                u: Understanding) -> Part:
-    """At a step that asks or answers: the answer when sure, else the telling question, else what the agent
-    will check."""
+    """At a step that asks or answers: the answer when sure (at the asking step, its unit's ask-first message
+    when it has one not sent yet), else the telling question, else what the agent will check."""
+    if answer is not None and tracked == acts.ask and u.ask_first:
+        return Part(flow.step(acts.ask), u.ask_first, cites=True)
     if answer is not None:
         return answer
     if ask is not None and (u.condition or tracked == acts.ask):

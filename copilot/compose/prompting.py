@@ -106,7 +106,11 @@ def _plan(context: DraftContext) -> str:
         return ""
     lines = [f"This message performs, in order: {', then '.join(part.step.title for part in plan.parts)}."]
     need = plan.understanding.need
-    if plan.answers:
+    if plan.asks_first:
+        lines.append(f"The customer's need ({need or 'as read'}) has an answer in the knowledge base, but"
+                     " its procedure first needs details the conversation does not give yet: do not give"
+                     " the fix or the policy yet; ask for the details passage [1] asks for, in your words.")
+    elif plan.answers:
         lines.append(f"The customer's need ({need or 'as read'}) is answered by passage [1]: give that "
                      "answer, keeping every fact of it, in your own words.")
     elif plan.understanding.question:

@@ -56,6 +56,8 @@ class Understanding:
     reasons: list[str] = field(default_factory=list)
     facet: tuple[str, str] | None = None  # (question, reply) of the answer's facet the customer asks about
     told: dict[str, Told] = field(default_factory=dict)  # the conditions the conversation already states
+    # the answer's ask-first message in the conversation's language, when the agent has not sent it yet
+    ask_first: str = ""
 
     def reply(self) -> tuple[str, str] | None:
         """(heading, text) of what the answer sends: the unit's reply, led by the facet the customer asks
@@ -141,7 +143,8 @@ class Understander:
         facet = self.facet(unit, undecided.language, text)
         reasons = [*undecided.reasons, f"the customer asks: {facet[0]}"] if facet else undecided.reasons
         if not (_sent(facet[1], agent) if facet else _already_sent(unit, agent)):
-            return replace(undecided, answer=unit, reasons=reasons, facet=facet)
+            return replace(undecided, answer=unit, reasons=reasons, facet=facet,
+                           ask_first=_ask_first(unit, undecided.language, agent))
         return replace(undecided, reasons=[*reasons, f"{unit.id} was already sent in this conversation"])
 
     def _covering_answer(self, undecided: Understanding, ranked: Ranked, text: str,
@@ -155,7 +158,8 @@ class Understander:
         reason = (f"{unit.id} is right whatever the conversation leaves open; it and the answers it covers "
                   f"are together {mass:.2f} likely")
         return replace(undecided, answer=unit, confidence=mass, reasons=[*undecided.reasons, reason],
-                       facet=self.facet(unit, undecided.language, text))
+                       facet=self.facet(unit, undecided.language, text),
+                       ask_first=_ask_first(unit, undecided.language, agent))
 
     def _question(self, undecided: Understanding, ranked: Ranked) -> Understanding:
         """No answer: ask the condition the closest answers differ in, else the need's targeted question."""
@@ -232,6 +236,12 @@ def _telling_condition(ranked: Ranked, config: AnswersConfig) -> str | None:
         if name in config.conditions and second.when.get(name, value) != value:
             return name
     return None
+
+
+def _ask_first(unit: AnswerUnit, language: str, agent_texts: Sequence[str]) -> str:
+    """The unit's ask-first message in `language`; empty when it has none or the agent already asked it."""
+    ask = unit.asks.get(language)
+    return ask[1] if ask and not _sent(ask[1], agent_texts) else ""
 
 
 def _already_sent(unit: AnswerUnit, agent_texts: Sequence[str]) -> bool:

@@ -4,7 +4,9 @@ A unit is a document whose front matter names the needs it answers (`answers: [c
 close units differ, the condition it holds under (`when: {order_state: handed_over}`). Its first reply section
 per language is what a draft sends; a reply section whose heading names a question after a colon ("## Reply
 (English): downgrading keeps the data"), placed after its language's reply, is a facet: when the customer asks
-that, it leads the reply; its first section per language (when to use it), title and tags describe it.
+that, it leads the reply; its first section per language (when to use it), title and tags describe it. An
+"ask first" section ("## Ask first (English)", the `ask` words of `sections.yaml`) holds the message that asks
+for the details the unit's procedure needs, sent instead of the reply when the moment is for asking.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class AnswerUnit:
     descriptions: tuple[str, ...]
     # language -> (question, reply)
     facets: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    # language -> (section heading, text): what to ask before the reply when the details are missing
+    asks: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def serves(self, platform: str) -> bool:
         return not self.platforms or platform in self.platforms
@@ -66,9 +70,12 @@ def unit_of(document: KnowledgeDocument, headings: Sections) -> AnswerUnit | Non
     last_reply: str | None = None
     descriptions = [meta.title, " ".join(meta.tags)]
     seen_languages: set[str] = set()
+    asks: dict[str, tuple[str, str]] = {}
     for heading, text in sections(document.body):
         language = detect_language([heading, text], default="en")
-        if headings.sendable(heading):
+        if headings.asking(heading):
+            asks.setdefault(language, (heading, " ".join(text.split())))
+        elif headings.sendable(heading):
             facet = _FACET.match(heading)
             if facet is None:
                 replies.setdefault(language, (heading, " ".join(text.split())))
@@ -83,7 +90,7 @@ def unit_of(document: KnowledgeDocument, headings: Sections) -> AnswerUnit | Non
     return AnswerUnit(id=meta.id, title=meta.title, kind=meta.kind, path=document.path, needs=meta.answers,
                       when=dict(meta.when), platforms=meta.platforms, replies=replies,
                       descriptions=tuple(d for d in descriptions if d.strip()),
-                      facets={language: tuple(found) for language, found in facets.items()})
+                      facets={language: tuple(found) for language, found in facets.items()}, asks=asks)
 
 
 def answer_units(documents: list[KnowledgeDocument], headings: Sections) -> list[AnswerUnit]:
