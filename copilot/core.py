@@ -116,7 +116,9 @@ class Copilot:
 
     def _need(self, text: str) -> NeedReading | None:
         """The triage model's reading of the customer's words: the need (intent) and whether they are
-        upset."""
+        upset; None for a folder without `triage.yaml` (the answer selector alone reads the need)."""
+        if not (self.knowledge.root / "triage.yaml").exists():
+            return None
         readings = self.triager.model.read(text)
         intent, sentiment = readings.get("intent"), readings.get("sentiment")
         if intent is None:

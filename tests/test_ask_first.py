@@ -105,3 +105,11 @@ def test_the_llm_is_told_to_ask_the_details_not_to_give_the_fix(knowledge: Path,
     assert "do not give the fix or the policy yet" in user and "(id: points-missing)" in user
     assert MISSING_ASK[:40] in user and MISSING_REPLY[:40] not in user
     assert response.answer is None and [c.id for c in response.citations] == ["points-missing"]
+
+
+def test_a_folder_without_a_triage_table_still_drafts_from_its_units(knowledge: Path, tmp_path: Path) -> None:
+    (knowledge / "triage.yaml").unlink()
+    copilot = indexed_copilot(knowledge, tmp_path / "index")
+    response = draft(copilot, _chat(("customer", "hello"), ("agent", HELLO),
+                                    ("customer", "a shopper paid but got no points")))
+    assert response.draft == MISSING_ASK.replace("{customer_name}", "Noor") and response.need is not None
