@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.qa_kb import REVIEW_TRIAGE, TRIAGE_EXAMPLES
+from helpers.qa_kb import qa_knowledge
 
 from bench.openai_server import FakeOpenAIServer
 from copilot import Copilot, KnowledgeBase, KnowledgeError, Settings
@@ -130,7 +130,7 @@ def test_a_bad_addresses_section_is_named_with_its_file_and_field(
 def test_the_llm_draft_is_masked_by_the_address_words_of_the_folder_served(
         make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
     """A team's own street word ("đại lộ") keeps its customers' addresses from the outside LLM."""
-    folder = make_knowledge({LANGUAGE_FILE: DAI_LO})
+    folder = qa_knowledge(make_knowledge, {LANGUAGE_FILE: DAI_LO})
     model = ScriptedChatModel("Dạ em ghi nhận địa chỉ [ADDRESS_1] ạ.")
     settings = Settings(knowledge_dir=folder, index_dir=tmp_path / "index")
     copilot = Copilot(settings, embedder=HashingEmbedder(), model=model)
@@ -144,14 +144,14 @@ def test_the_llm_draft_is_masked_by_the_address_words_of_the_folder_served(
 
 def test_the_triage_llm_reads_the_message_masked_by_the_folder_served(
         make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
-    folder = make_knowledge({LANGUAGE_FILE: DAI_LO, "triage.yaml": REVIEW_TRIAGE,
-                             "triage-examples/shop.yaml": TRIAGE_EXAMPLES})
-    model = ScriptedChatModel().enqueue_json({"intent": "other"})
+    folder = qa_knowledge(make_knowledge, {LANGUAGE_FILE: DAI_LO})  # with its triage table
+    model = ScriptedChatModel().enqueue_json({"intent": "other", "urgency": "medium", "sentiment": "neutral"})
     settings = Settings(knowledge_dir=folder, index_dir=tmp_path / "index")
-    Copilot(settings, embedder=HashingEmbedder(), model=model).triage(TriageRequest.model_validate(
+    result = Copilot(settings, embedder=HashingEmbedder(), model=model).triage(TriageRequest.model_validate(
         {"platform": "livechat", "messages": [{"role": "customer", "text": "Giao về 45 đại lộ Thăng Long"}]}))
     sent = " ".join(message["content"] for message in model.history[0].messages)
     assert "45 đại lộ" not in sent and "[ADDRESS_1]" in sent
+    assert result.intent == "other" and result.handoff  # the model's reading of the masked message
 
 
 @pytest.mark.parametrize("masking", [True, False])
@@ -160,7 +160,7 @@ def test_the_llm_never_sees_the_raw_data_and_the_agent_gets_it_back(
 ) -> None:
     with FakeOpenAIServer() as llm:
         llm.enqueue("Dạ shop sẽ giao đến [ADDRESS_1] và liên hệ qua [EMAIL_1] ạ.")
-        knowledge = make_knowledge({LANGUAGE_FILE: WORDS})
+        knowledge = qa_knowledge(make_knowledge, {LANGUAGE_FILE: WORDS})
         settings = Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index", llm_base_url=llm.base_url,
                             llm_model="fake", pii_masking=masking)
         copilot = Copilot(settings, embedder=HashingEmbedder())

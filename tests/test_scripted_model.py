@@ -1,5 +1,5 @@
 """The scripted ChatModel, the seam's in-process double: what it answers and records, how callers use it (on
-the small knowledge base of the fixtures with the hashing embedder)."""
+helpers.qa_kb's small knowledge base, its triage table too, with the hashing embedder)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers.qa_kb import REVIEW_TRIAGE, TRIAGE_EXAMPLES
+from helpers.qa_kb import qa_knowledge
 
 from copilot import Copilot, Settings
 from copilot.compose.base import ChatModel, ChatModelError, Completion
@@ -26,11 +26,11 @@ VOICE = 'voice:\n  vi: "xưng tớ, gọi khách là cậu"\n  en: "short senten
 
 @pytest.fixture
 def build(make_knowledge: Callable[..., Path], tmp_path: Path) -> Callable[..., Copilot]:
-    """A copilot over the small knowledge base (with `docs` added) that writes with `model`, indexed with
-    the hashing embedder."""
+    """A copilot over helpers.qa_kb's knowledge base (with `docs` added) that writes with `model`, indexed
+    with the hashing embedder."""
 
     def make(model: ChatModel, docs: dict[str, str | None] | None = None) -> Copilot:
-        settings = Settings(knowledge_dir=make_knowledge(docs), index_dir=tmp_path / "index")
+        settings = Settings(knowledge_dir=qa_knowledge(make_knowledge, docs), index_dir=tmp_path / "index")
         copilot = Copilot(settings, embedder=HashingEmbedder(), model=model)
         copilot.ingest()
         return copilot
@@ -92,7 +92,7 @@ def test_triage_asks_a_model_that_writes_json_and_falls_back_when_it_names_no_in
     model = ScriptedChatModel().enqueue_json(
         {"intent": "voucher", "urgency": "low", "sentiment": "neutral", "confidence": 0.9},
         {"intent": "no_such_intent", "urgency": "low", "sentiment": "neutral", "confidence": 0.9})
-    copilot = build(model, {"triage.yaml": REVIEW_TRIAGE, "triage-examples/shop.yaml": TRIAGE_EXAMPLES})
+    copilot = build(model)
     request = TriageRequest(platform="livechat",
                             messages=[Message(role="customer", text="hello, a question")])
     first, second = copilot.triage(request), copilot.triage(request)
