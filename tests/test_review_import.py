@@ -146,46 +146,27 @@ def chatwoot(event: str = "message_created", **fields: object) -> dict[str, obje
 def test_chatwoot_messages_are_stored_as_they_arrive_once_each(knowledge: Path, tmp_path: Path) -> None:
     copilot = qa_copilot(knowledge, tmp_path, chatwoot_url="https://desk.example.com")
     hook = "/v1/integrations/chatwoot/webhook"
+    minh = {"id": 3, "name": "Minh", "type": "user"}
     with TestClient(create_app(copilot=copilot)) as client:
         assert client.post(hook, json=chatwoot()).json()["stored"] is True
         assert client.post(hook, json=chatwoot()).json()["stored"] is False  # Chatwoot delivered it again
-        note = chatwoot(id=502, message_type="outgoing", private=True, content="check the warehouse",
-                        sender={"id": 3, "name": "Minh", "type": "user"})
-        assert client.post(hook, json=note).json() == {
-            "ignored": "not a message from the customer",
-            "stored": False,
-        }
-        bot = chatwoot(
-            id=503,
-            message_type="outgoing",
-            content="Dạ em đã chuyển cho nhân viên ạ.",
-            created_at="2026-11-18T02:00:05.000Z",
-            sender={"id": 1, "name": "Copilot", "type": "agent_bot"},
-        )
-        reply = chatwoot(
-            id=504,
-            message_type=1,
-            content="Dạ Minh chào chị Lan, để Minh xem kiện này nhé.",
-            created_at="2026-11-18 02:04:00 UTC",
-            sender={"id": 3, "name": "Minh", "type": "user"},
-        )
+        note = chatwoot(id=502, message_type="outgoing", private=True, content="check the shelf", sender=minh)
+        assert client.post(hook, json=note).json() == {"ignored": "not a message from the customer",
+                                                       "stored": False}
+        bot = chatwoot(id=503, message_type="outgoing", content="Dạ em đã chuyển cho nhân viên ạ.",
+                       created_at="2026-11-18T02:00:05.000Z",
+                       sender={"id": 1, "name": "Copilot", "type": "agent_bot"})
+        reply = chatwoot(id=504, message_type=1, content="Dạ Minh chào chị Lan, để Minh xem kiện này nhé.",
+                         created_at="2026-11-18 02:04:00 UTC", sender=minh)
         for body in (bot, reply):
             assert client.post(hook, json=body).json()["stored"] is True
-        resolved = {
-            "event": "conversation_status_changed",
-            "id": 42,
-            "status": "resolved",
-            "timestamp": 1795485000,
-            "account": {"id": 7},
-        }
+        resolved = {"event": "conversation_status_changed", "id": 42, "status": "resolved",
+                    "timestamp": 1795485000, "account": {"id": 7}}
         assert client.post(hook, json=resolved).json()["stored"] is True
     store = copilot.importer.store
     rows = store.stored_messages("chatwoot", "7:42")
-    assert [(r["role"], r["author"]) for r in rows] == [
-        ("customer", None),
-        ("agent", "bot"),
-        ("agent", "Minh"),
-    ]
+    assert [(r["role"], r["author"]) for r in rows] == [("customer", None), ("agent", "bot"),
+                                                        ("agent", "Minh")]
     conversation = store.conversation("chatwoot", "7:42")
     assert conversation is not None and conversation["status"] == "resolved"
     assert conversation["platform"] == "livechat"  # the folder's platform for Channel::WebWidget
