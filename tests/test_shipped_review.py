@@ -65,7 +65,12 @@ def test_the_shipped_marketplace_rules_flag_the_samples_cancel_and_off_platform_
 
 
 # --- the review of tests/fixtures/review_week.jsonl under the shipped hours, service levels and rules -------
-# Shopee is staffed 08:00-17:30 Monday to Saturday: c2, answered the next day, waited 570 business minutes.
+# The week, Monday 16 to Sunday 22 November 2026 (the shipped hours: Shopee is staffed 08:00-17:30 Monday to
+# Saturday): c1 answered in 4 min; c2 answered the next day (570 business minutes); c3 in 3 min but promised 5
+# minutes and updated after 27; c4 never answered; c5 in 6 min, with two marketplace rules broken by Mai; c6
+# answered in 2 min, promised 3 minutes and never updated; c7 in 5 min, a question no policy answers; c8 on
+# Sunday (the clock is paused) answered at once. Response rate 6 of 8; days at the 80 % target: all but Monday
+# (1 of 2) and Wednesday.
 
 
 @pytest.fixture(scope="module")
