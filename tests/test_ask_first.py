@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from helpers import document
-from helpers.draft_kb import SECTIONS, draft, draft_knowledge, indexed_copilot
+from helpers.draft_kb import ANSWERS, SECTIONS, draft, draft_knowledge, indexed_copilot
 
-from copilot import KnowledgeBase
+from copilot import KnowledgeBase, KnowledgeError
 from copilot.compose.scripted import ScriptedChatModel
 from copilot.understand.units import answer_units
 
@@ -113,3 +113,56 @@ def test_a_folder_without_a_triage_table_still_drafts_from_its_units(knowledge: 
     response = draft(copilot, _chat(("customer", "hello"), ("agent", HELLO),
                                     ("customer", "a shopper paid but got no points")))
     assert response.draft == MISSING_ASK.replace("{customer_name}", "Noor") and response.need is not None
+
+
+DETAILS_ANSWERS = ANSWERS.replace("questions:\n", """  details:
+    values: [given, missing]
+    ask: {en: "What do you see?", vi: "Anh/chị thấy gì ạ?"}
+ask_first: {condition: details, when: missing}
+questions:
+""", 1)
+DETAILS_EXAMPLES = """\
+condition: details
+examples:
+  - {text: "points are gone", value: missing}
+  - {text: "something is off with the points", value: missing}
+  - {text: "a shopper paid but got no points", value: missing}
+  - {text: "my customer has no points", value: missing}
+  - {text: "points broken", value: missing}
+  - {text: "order 5531 paid on the 3rd earned nothing", value: given}
+  - {text: "order 2208, paid Friday, the log shows zero", value: given}
+  - {text: "it was order 7719 paid yesterday morning", value: given}
+  - {text: "order 1204 from last Tuesday has no points in the log", value: given}
+  - {text: "hello there", value: none}
+  - {text: "thanks a lot", value: none}
+  - {text: "ok", value: none}
+"""
+
+
+@pytest.fixture
+def gated(knowledge: Path, tmp_path: Path) -> Any:
+    """The fixture with `ask_first` in answers.yaml: ask only when the details read as missing."""
+    (knowledge / "answers.yaml").write_text(DETAILS_ANSWERS, encoding="utf-8")
+    (knowledge / "condition-examples" / "details.yaml").write_text(DETAILS_EXAMPLES, encoding="utf-8")
+    return indexed_copilot(knowledge, tmp_path / "index")
+
+
+def test_with_ask_first_set_a_message_read_as_missing_details_is_asked(gated: Any) -> None:
+    response = draft(gated, _chat(("customer", "hello"), ("agent", HELLO),
+                                  ("customer", "a shopper paid but got no points")))
+    assert response.draft == MISSING_ASK.replace("{customer_name}", "Noor") and response.answer is None
+
+
+def test_with_ask_first_set_a_message_that_gives_the_details_is_answered(gated: Any) -> None:
+    response = draft(gated, _chat(("customer", "hello"), ("agent", HELLO),
+                                  ("customer", "A shopper paid but got no points. Order 4410, paid Monday, "
+                                               "the log shows zero.")))
+    assert response.answer is not None and response.answer.id == "points-missing"
+    assert MISSING_REPLY.replace("{customer_name}", "Noor") in response.draft
+
+
+def test_ask_first_must_name_a_declared_condition_and_value(knowledge: Path, tmp_path: Path) -> None:
+    (knowledge / "answers.yaml").write_text(
+        DETAILS_ANSWERS.replace("when: missing", "when: vague"), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"ask_first.*details: vague.*declared"):
+        indexed_copilot(knowledge, tmp_path / "index")

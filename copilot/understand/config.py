@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from copilot.errors import KnowledgeError
 from copilot.yamlio import load_yaml_mapping, validate_model
@@ -50,6 +50,16 @@ class FlowActs(BaseModel):
     hold: str
 
 
+class AskFirst(BaseModel):
+    """When a sure answer's unit asks its details first: at the asking step, when the conversation states
+    `when` for `condition` (a declared condition read from `condition-examples/`: "details: missing")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    condition: str
+    when: str
+
+
 class AnswersConfig(BaseModel):
     """The answering vocabulary of a knowledge base; an empty one (no file) never answers from a unit."""
 
@@ -63,6 +73,7 @@ class AnswersConfig(BaseModel):
         "condition's value (`condition-examples/`).",
     )
     conditions: dict[str, Condition] = Field(default_factory=dict)
+    ask_first: AskFirst | None = None
     questions: dict[str, dict[str, str]] = Field(default_factory=dict)
     address: Address | None = None
     flows: dict[str, FlowActs] = Field(default_factory=dict)
@@ -71,6 +82,16 @@ class AnswersConfig(BaseModel):
         description="Per language, how an LLM is told to write it (diacritics, how to call the customer and "
         "oneself): a note after its name.",
     )
+
+    @model_validator(mode="after")
+    def _ask_first_declared(self) -> AnswersConfig:
+        rule = self.ask_first
+        condition = self.conditions.get(rule.condition) if rule else None
+        if rule is not None and (condition is None or rule.when not in condition.values):
+            declared = ", ".join(f"{name} ({', '.join(c.values)})" for name, c in self.conditions.items())
+            raise ValueError(f"ask_first: '{rule.condition}: {rule.when}' is not a declared condition and "
+                             f"value; declared: {declared or 'none'}")
+        return self
 
     @classmethod
     def load(cls, root: Path) -> AnswersConfig:

@@ -144,8 +144,19 @@ class Understander:
         reasons = [*undecided.reasons, f"the customer asks: {facet[0]}"] if facet else undecided.reasons
         if not (_sent(facet[1], agent) if facet else _already_sent(unit, agent)):
             return replace(undecided, answer=unit, reasons=reasons, facet=facet,
-                           ask_first=_ask_first(unit, undecided.language, agent))
+                           ask_first=self._ask_first(unit, undecided, agent))
         return replace(undecided, reasons=[*reasons, f"{unit.id} was already sent in this conversation"])
+
+    def _ask_first(self, unit: AnswerUnit, undecided: Understanding, agent: list[str]) -> str:
+        """The unit's ask-first message in the conversation's language; empty when it has none, the agent
+        already asked it, or `ask_first` in answers.yaml names a condition the conversation does not state
+        (the details are not read as missing)."""
+        ask = unit.asks.get(undecided.language)
+        rule = self.config.ask_first
+        told = undecided.told.get(rule.condition) if rule else None
+        if rule is not None and (told is None or told.value != rule.when):
+            return ""
+        return ask[1] if ask and not _sent(ask[1], agent) else ""
 
     def _covering_answer(self, undecided: Understanding, ranked: Ranked, text: str,
                          agent: list[str]) -> Understanding | None:
@@ -159,7 +170,7 @@ class Understander:
                   f"are together {mass:.2f} likely")
         return replace(undecided, answer=unit, confidence=mass, reasons=[*undecided.reasons, reason],
                        facet=self.facet(unit, undecided.language, text),
-                       ask_first=_ask_first(unit, undecided.language, agent))
+                       ask_first=self._ask_first(unit, undecided, agent))
 
     def _question(self, undecided: Understanding, ranked: Ranked) -> Understanding:
         """No answer: ask the condition the closest answers differ in, else the need's targeted question."""
@@ -236,12 +247,6 @@ def _telling_condition(ranked: Ranked, config: AnswersConfig) -> str | None:
         if name in config.conditions and second.when.get(name, value) != value:
             return name
     return None
-
-
-def _ask_first(unit: AnswerUnit, language: str, agent_texts: Sequence[str]) -> str:
-    """The unit's ask-first message in `language`; empty when it has none or the agent already asked it."""
-    ask = unit.asks.get(language)
-    return ask[1] if ask and not _sent(ask[1], agent_texts) else ""
 
 
 def _already_sent(unit: AnswerUnit, agent_texts: Sequence[str]) -> bool:
