@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from feedback_worker import draft_pair
-from helpers.qa_kb import REVIEW_YAML, UNTIL, WEEK, cli_with_hashing, qa_copilot, qa_knowledge, write_jsonl
+from helpers.qa_kb import (
+    REVIEW_TRIAGE,
+    REVIEW_YAML,
+    UNTIL,
+    WEEK,
+    cli_with_hashing,
+    qa_copilot,
+    qa_knowledge,
+    write_jsonl,
+)
 from typer.testing import CliRunner
 
 from api.main import create_app
@@ -106,6 +115,18 @@ def test_knowledge_gaps_group_what_the_copilot_was_not_sure_of(week: Copilot) ->
     gaps = week.weekly_review("7d", UNTIL)["knowledge_gaps"]
     assert gaps["questions"] == 1 and gaps["groups"][0]["example"] == GAP
     assert gaps["groups"][0]["intent"] == "other"
+
+
+def test_a_table_without_out_of_scope_still_counts_its_fallback_intent_as_a_gap(
+    make_knowledge: Callable[..., Path], tmp_path: Path,
+) -> None:
+    """`other` is triage's fallback whether or not `out_of_scope` is set; a question read as it is a gap."""
+    table = "\n".join(line for line in REVIEW_TRIAGE.splitlines() if not line.startswith("out_of_scope:"))
+    assert table != REVIEW_TRIAGE  # the fixture's table had the section
+    copilot = qa_copilot(qa_knowledge(make_knowledge, {"triage.yaml": table + "\n"}), tmp_path)
+    copilot.importer.import_file(write_jsonl(tmp_path / "week.jsonl", WEEK))
+    gaps = copilot.weekly_review("7d", UNTIL)["knowledge_gaps"]
+    assert GAP in {group["example"] for group in gaps["groups"]}
 
 
 def test_an_automatic_reply_is_not_the_first_response(week: Copilot) -> None:

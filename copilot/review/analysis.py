@@ -203,8 +203,7 @@ class ConversationAnalyser:
         if verdict is None or request is None:
             return {"question": None, "confident": None, "answerable": None}
         intents = self.triage.config.intents
-        scope = self.triage.config.out_of_scope
-        fallback = scope.intent if scope is not None else None
+        fallback = self.triage.config.fallback_intent
         confident = not verdict.out_of_scope and verdict.intent != fallback \
             and verdict.confidence >= self.triage.config.auto_reply_threshold
         reason = None

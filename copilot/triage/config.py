@@ -104,6 +104,13 @@ class TriageConfig(BaseModel):
                                  f"{', '.join(config.intents)}", field="out_of_scope.intent")
         return config
 
+    @property
+    def fallback_intent(self) -> str:
+        """The intent of a message that is none of the team's needs: `out_of_scope.intent`, else `other` when
+        the table has it, else the first intent."""
+        scope = self.out_of_scope.intent if self.out_of_scope is not None else None
+        return scope or ("other" if "other" in self.intents else next(iter(self.intents)))
+
     def examples(self) -> list[tuple[str, dict[str, str]]]:
         """Each intent's exemplars, as examples of that intent alone."""
         return [(text, {"intent": name})

@@ -235,14 +235,14 @@ class TriageEngine:
         for name, patterns in self._intent_patterns.items():
             if any(p.search(folded) for p in patterns):
                 return IntentGuess(name, 0.5)
-        return IntentGuess(_fallback_intent(self.config), 0.0)
+        return IntentGuess(self.config.fallback_intent, 0.0)
 
     def _guess(self, intent: Reading) -> IntentGuess:
         """The intent read, or the fallback intent when the message is none of the intents (with the
         reason)."""
         if not intent.out_of_scope or self.config.out_of_scope is None:
             return IntentGuess(intent.label, round(intent.probability, 3))
-        fallback = self.config.out_of_scope.intent or _fallback_intent(self.config)
+        fallback = self.config.fallback_intent
         reason = (f"out of scope: the closest intent, {intent.label}, scores {intent.scope:.2f}, under the "
                   f"threshold {self.model.scope_threshold:.2f}; read as {fallback}")
         return IntentGuess(fallback, round(intent.probability, 3), True, reason)
@@ -364,10 +364,6 @@ class TriageEngine:
         template = self.config.holding_message.get(language) or self.config.holding_message["en"]
         values = {"customer_name": request.customer.name or ""}
         return write_around_slots(template.replace("{wait}", wait), values, self.words)
-
-
-def _fallback_intent(config: TriageConfig) -> str:
-    return "other" if "other" in config.intents else next(iter(config.intents))
 
 
 @dataclass(frozen=True)
