@@ -1,140 +1,152 @@
-"""The Chatwoot Agent Bot webhook against a small Chatwoot-shaped HTTP server on 127.0.0.1."""
+"""The Chatwoot Agent Bot webhook against a small Chatwoot-shaped HTTP server on 127.0.0.1, on a copilot over
+the small triage knowledge base of `helpers.triage_kb` whose platforms name Chatwoot channels
+(`helpers.api_kb`), with the hashing embedder: every posted message is one of the fixture's own. What the
+shipped knowledge makes the webhook do is checked in `test_shipped_api.py`."""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import SHIPPED_KNOWLEDGE
+from helpers.api_kb import (
+    CANCEL_REPLY,
+    CHATWOOT_DOCS,
+    WEBHOOK,
+    FakeChatwoot,
+    chatwoot_event,
+    fake_chatwoot,
+)
+from helpers.draft_kb import indexed_copilot
+from helpers.servers import free_port
 
+from api.integrations.chatwoot import ChatwootEvent
 from api.main import create_app
-from copilot import Copilot, Settings
 
-pytestmark = pytest.mark.slow
+CANCEL = "Mình muốn tự hủy đơn vừa đặt thì làm sao ạ?"
+THREAT = "Shop bán hàng giả, tôi sẽ kiện ra tòa!"
+THREAT_HOLDING = "Chào Lan, người của quầy sẽ trả lời trong 5 phút."  # the table's vi holding message, 5 min
+POPUP = "my popup is not showing on the homepage"
+MESSAGES = "/api/v1/accounts/7/conversations/42/messages"
 
 
-class FakeChatwoot:
-    """Records every API call with its token; answers 200 (or `status`)."""
+@pytest.fixture
+def serve(make_knowledge: Callable[..., Path], tmp_path: Path) -> Callable[..., TestClient]:
+    """A client of an app over the fixture; `settings` go to the copilot's Settings (Chatwoot, keys)."""
+    knowledge = make_knowledge(CHATWOOT_DOCS)
 
-    def __init__(self, status: int = 200) -> None:
-        self.calls: list[tuple[str, str, dict[str, Any]]] = []
-        fake = self
+    def make(**settings: Any) -> TestClient:
+        copilot = indexed_copilot(knowledge, tmp_path / "index", data_dir=tmp_path / "data", **settings)
+        return TestClient(create_app(copilot=copilot))
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                return
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                fake.calls.append((self.path, self.headers.get("api_access_token", ""), body))
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+    return make
 
 
 @pytest.fixture
 def chatwoot() -> Iterator[FakeChatwoot]:
-    fake = FakeChatwoot()
-    yield fake
-    fake.server.shutdown()
-
-
-def client_for(shipped_copilot: Copilot, tmp_path: Path, **settings: Any) -> TestClient:
-    config = Settings(knowledge_dir=SHIPPED_KNOWLEDGE, index_dir=shipped_copilot.settings.index_dir,
-                      data_dir=tmp_path / "data", **settings)
-    return TestClient(create_app(copilot=Copilot(config, embedder=shipped_copilot.index.embedder)))
-
-
-def event(text: str, channel: str = "Channel::WebWidget") -> dict[str, Any]:
-    return {
-        "event": "message_created",
-        "message_type": "incoming",
-        "content": text,
-        "conversation": {"id": 42, "channel": channel, "messages": [{"message_type": 0, "content": text}]},
-        "account": {"id": 7},
-        "sender": {"name": "Lan"},
-    }
+    with fake_chatwoot() as fake:
+        yield fake
 
 
 def test_a_policy_question_is_answered_in_the_conversation(
-    shipped_copilot: Copilot, tmp_path: Path, chatwoot: FakeChatwoot
+    serve: Callable[..., TestClient], chatwoot: FakeChatwoot
 ) -> None:
-    with client_for(
-        shipped_copilot, tmp_path, chatwoot_url=chatwoot.url, chatwoot_token="bot-token"
-    ) as client:
-        reply = client.post("/v1/integrations/chatwoot/webhook",
-                            json=event("Cho mình hỏi gỡ app ra thì có bị tính phí tiếp không?"))
+    with serve(chatwoot_url=chatwoot.url, chatwoot_token="bot-token") as client:
+        reply = client.post(WEBHOOK, json=chatwoot_event(CANCEL, channel="Channel::Api"))
     assert reply.status_code == 200 and reply.json()["actions"] == ["replied"], reply.json()
-    path, token, body = chatwoot.calls[0]
-    assert path == "/api/v1/accounts/7/conversations/42/messages" and token == "bot-token"
-    assert body["message_type"] == "outgoing" and "Uninstall" in body["content"]
+    assert chatwoot.calls == [(MESSAGES, "bot-token", {"content": CANCEL_REPLY, "message_type": "outgoing"})]
+    assert reply.json()["triage"]["auto_reply"]["citations"][0]["id"] == "cancel-how-to"
 
 
 def test_a_legal_threat_is_handed_to_a_person(
-    shipped_copilot: Copilot, tmp_path: Path, chatwoot: FakeChatwoot
+    serve: Callable[..., TestClient], chatwoot: FakeChatwoot
 ) -> None:
-    with client_for(shipped_copilot, tmp_path, chatwoot_url=chatwoot.url, chatwoot_token="t") as client:
-        data = client.post("/v1/integrations/chatwoot/webhook",
-                           json=event("Tôi sẽ kiện shop vì giao hàng giả!")).json()
-    assert data["triage"]["handoff"] is True and data["triage"]["urgency"] == "urgent"
-    assert [call[0].rsplit("/", 1)[-1] for call in chatwoot.calls] == ["messages", "toggle_status"]
-    assert chatwoot.calls[1][2] == {"status": "open"} and "15 phút" in chatwoot.calls[0][2]["content"]
+    with serve(chatwoot_url=chatwoot.url, chatwoot_token="t") as client:
+        data = client.post(WEBHOOK, json=chatwoot_event(THREAT)).json()
+    triage = data["triage"]
+    assert (triage["handoff"], triage["urgency"], triage["route"]) == (True, "urgent", "trust-desk")
+    assert data["actions"] == ["sent holding message", "handed over to a person"]
+    assert chatwoot.endpoints() == ["messages", "toggle_status"]
+    assert chatwoot.calls[0][2] == {"content": THREAT_HOLDING, "message_type": "outgoing"}
+    assert chatwoot.calls[1][2] == {"status": "open"}
 
 
-def test_without_configuration_it_only_returns_the_triage(shipped_copilot: Copilot, tmp_path: Path) -> None:
-    with client_for(shipped_copilot, tmp_path) as client:
-        data = client.post(
-            "/v1/integrations/chatwoot/webhook", json=event("how do I translate the widget?")
-        ).json()
-    assert data["actions"] == ["none: Chatwoot is not configured"] and "urgency" in data["triage"]
+def test_without_configuration_it_only_returns_the_triage(
+    serve: Callable[..., TestClient], chatwoot: FakeChatwoot
+) -> None:
+    with serve() as client:
+        data = client.post(WEBHOOK, json=chatwoot_event(THREAT)).json()
+    assert data["actions"] == ["none: Chatwoot is not configured"]
+    assert data["triage"]["holding_message"] == THREAT_HOLDING and chatwoot.calls == []
 
 
-def test_other_events_and_outgoing_messages_are_ignored(shipped_copilot: Copilot, tmp_path: Path) -> None:
-    with client_for(shipped_copilot, tmp_path) as client:
-        assert "ignored" in client.post("/v1/integrations/chatwoot/webhook",
-                                        json={**event("hi"), "event": "conversation_created"}).json()
-        assert "ignored" in client.post("/v1/integrations/chatwoot/webhook",
-                                        json={**event("hi"), "message_type": "outgoing"}).json()
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"event": "conversation_created"}, "event 'conversation_created' is not a new message"),
+    ({"message_type": "outgoing"}, "not a message from the customer"),
+    ({"content": "   "}, "the message has no text"),
+], ids=["other-event", "outgoing", "blank"])
+def test_other_events_and_outgoing_messages_are_ignored(
+    serve: Callable[..., TestClient], chatwoot: FakeChatwoot, change: dict[str, str], reason: str
+) -> None:
+    with serve(chatwoot_url=chatwoot.url, chatwoot_token="t") as client:
+        data = client.post(WEBHOOK, json={**chatwoot_event(THREAT), **change}).json()
+    assert data["ignored"] == reason and "triage" not in data and chatwoot.calls == []
 
 
-def test_chatwoot_down_is_a_502_not_a_crash(shipped_copilot: Copilot, tmp_path: Path) -> None:
-    with client_for(
-        shipped_copilot, tmp_path, chatwoot_url="http://127.0.0.1:9", chatwoot_token="t"
-    ) as client:
-        response = client.post("/v1/integrations/chatwoot/webhook", json=event("Tôi sẽ kiện shop!"))
+def test_chatwoot_down_is_a_502_not_a_crash(serve: Callable[..., TestClient]) -> None:
+    with serve(chatwoot_url=f"http://127.0.0.1:{free_port()}", chatwoot_token="t") as client:
+        response = client.post(WEBHOOK, json=chatwoot_event(THREAT))
     assert response.status_code == 502 and response.json()["error"]["code"] == "chatwoot_unreachable"
 
 
-def test_with_api_keys_the_webhook_takes_the_key_in_its_url(shipped_copilot: Copilot, tmp_path: Path) -> None:
-    with client_for(shipped_copilot, tmp_path, api_keys="secret") as client:
-        assert client.post("/v1/integrations/chatwoot/webhook", json=event("hi")).status_code == 401
-        ok = client.post("/v1/integrations/chatwoot/webhook?api_key=secret", json=event("hi"))
-        assert ok.status_code == 200
+def test_chatwoot_refusing_the_call_is_a_502_naming_its_answer(serve: Callable[..., TestClient]) -> None:
+    with (fake_chatwoot(status=401) as refusing,
+          serve(chatwoot_url=refusing.url, chatwoot_token="t") as client):
+        response = client.post(WEBHOOK, json=chatwoot_event(THREAT))
+    error = response.json()["error"]
+    assert response.status_code == 502 and error["code"] == "chatwoot_unreachable"
+    assert f"Chatwoot answered 401 to {MESSAGES}" in error["message"]
+    assert refusing.endpoints() == ["messages"]  # no hand-over after a refused holding message
 
 
-def test_the_conversations_platform_is_the_one_the_knowledge_base_names_for_its_channel(
-    shipped_copilot: Copilot, tmp_path: Path
+def test_with_api_keys_the_webhook_takes_the_key_in_its_url(serve: Callable[..., TestClient]) -> None:
+    with serve(api_keys="secret") as client:
+        assert client.post(WEBHOOK, json=chatwoot_event(THREAT)).status_code == 401
+        assert client.post(f"{WEBHOOK}?api_key=wrong", json=chatwoot_event(THREAT)).status_code == 401
+        ok = client.post(f"{WEBHOOK}?api_key=secret", json=chatwoot_event(THREAT))
+        assert ok.status_code == 200 and ok.json()["triage"]["route"] == "trust-desk"
+
+
+def test_the_webhook_triages_on_the_platform_the_knowledge_base_names_for_the_channel(
+    serve: Callable[..., TestClient]
 ) -> None:
-    from api.integrations.chatwoot import ChatwootEvent
+    """Email's service level is 180 minutes for a medium problem, chat's 90; the cancel macro is Shopee's,
+    and Shopee is where a channel no platform names lands."""
+    with serve() as client:
+        def triage(text: str, channel: str) -> dict[str, Any]:
+            data: dict[str, Any] = client.post(WEBHOOK, json=chatwoot_event(text, channel=channel)).json()
+            return data["triage"]
 
-    platforms = {"Channel::Email": "hotline"}.get  # as a team's platforms.yaml would say
-    parsed = ChatwootEvent.model_validate({**event("hello", channel="Channel::Email"), "id": 5})
-    assert parsed.triage_request(lambda channel: platforms(channel) or "livechat").platform == "hotline"
-    stored = parsed.stored_message(lambda channel: platforms(channel) or "livechat")
-    assert stored is not None and stored.platform == "hotline"
-    served = {p["id"]: p for p in client_for(shipped_copilot, tmp_path).get("/v1/platforms").json()}
-    knowledge = shipped_copilot.knowledge
+        email, chat = triage(POPUP, "Channel::Email"), triage(POPUP, "Channel::WebWidget")
+        unnamed, widget = triage(CANCEL, "Channel::Telegram"), triage(CANCEL, "Channel::WebWidget")
+    assert (email["sla_minutes"], chat["sla_minutes"]) == (180, 90)
+    assert email["holding_message"] == "Hello Lan, a person from the desk answers within 3 hrs."
+    assert unnamed["route"] == "market-desk" and unnamed["auto_reply"]["text"] == CANCEL_REPLY
+    assert widget["route"] == "front-desk" and widget["auto_reply"] is None
+
+
+def test_the_channel_map_is_the_knowledge_bases_one_copy_served_to_the_sidebar(
+    serve: Callable[..., TestClient]
+) -> None:
+    with serve() as client:
+        platform_of = client.app.state.copilot.knowledge.chatwoot_platform
+        served = {p["id"]: p for p in client.get("/v1/platforms").json()}
+    parsed = ChatwootEvent.model_validate({**chatwoot_event("hello", channel="Channel::Email"), "id": 5})
+    stored = parsed.stored_message(platform_of)
+    assert parsed.triage_request(platform_of).platform == "email"
+    assert stored is not None and stored.platform == "email"
     assert {key: p["chatwoot"] for key, p in served.items()} == {
-        key: list(p.chatwoot) for key, p in knowledge.platforms.items()}  # one copy, served to the sidebar
-    assert [key for key, p in served.items() if p["default"]] == [knowledge.default_platform]
+        "livechat": ["Channel::WebWidget"], "shopee": [], "email": ["Channel::Email"]}
+    assert [key for key, p in served.items() if p["default"]] == ["shopee"]
