@@ -1,77 +1,86 @@
-"""Streaming drafts, feedback and stats, catalog, passages, API keys and CORS over real HTTP semantics."""
+"""Streaming drafts, feedback and stats, catalog, passages, API keys and CORS over real HTTP semantics, on the
+small plant-shop knowledge base of `helpers.draft_kb` with the hashing embedder: every assertion names the
+fixture's own steps, units and replies. What the shipped knowledge makes the routes answer is checked in
+`test_shipped_api.py`."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
-from helpers import SHIPPED_KNOWLEDGE
+from helpers.api_kb import sse
+from helpers.draft_kb import (
+    CANCEL_WHILE_PACKING,
+    FLOW,
+    THANKS,
+    WHILE_PACKING_REPLY,
+    draft_knowledge,
+    indexed_copilot,
+)
 from typer.testing import CliRunner
 
 from api.main import create_app
-from copilot import Copilot, Settings
+from copilot import Copilot
 from copilot.cli import app as cli
 
-pytestmark = pytest.mark.slow
-CANCEL = {"platform": "shopee", "customer": {"name": "Lan"}, "agent": {"name": "Minh", "brand": "Đậu Shop"},
-          "messages": [{"role": "customer", "text": "Shop ơi"},
-                       {"role": "agent", "text": "Dạ em chào chị Lan, em là Minh bên Đậu Shop ạ."},
-                       {"role": "customer", "text": "Shop ơi em đặt nhầm size, muốn hủy đơn được không?"}]}
-
-
-def shipped(shipped_copilot: Copilot, tmp_path: Path, **settings: Any) -> Copilot:
-    config = Settings(knowledge_dir=SHIPPED_KNOWLEDGE, index_dir=shipped_copilot.settings.index_dir,
-                      data_dir=tmp_path / "data", **settings)
-    return Copilot(config, embedder=shipped_copilot.index.embedder)
+PACKING_ANSWER = WHILE_PACKING_REPLY.replace("anh/chị {customer_name}", "chị Lan")  # slots filled
+STEP_IDS = [step["id"] for step in yaml.safe_load(FLOW)["steps"]]
 
 
 @pytest.fixture
-def client(shipped_copilot: Copilot, tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(copilot=shipped(shipped_copilot, tmp_path))) as test_client:
+def build(make_knowledge: Callable[..., Path], tmp_path: Path) -> Callable[..., Copilot]:
+    """A copilot over the plant-shop fixture, indexed; `settings` go to its Settings (keys, CORS)."""
+    knowledge = draft_knowledge(make_knowledge)
+
+    def make(**settings: Any) -> Copilot:
+        copilot: Copilot = indexed_copilot(knowledge, tmp_path / "index", data_dir=tmp_path / "data",
+                                           **settings)
+        return copilot
+
+    return make
+
+
+@pytest.fixture
+def client(build: Callable[..., Copilot]) -> Iterator[TestClient]:
+    with TestClient(create_app(copilot=build())) as test_client:
         yield test_client
 
 
-def sse(text: str) -> list[tuple[str, Any]]:
-    events = []
-    for block in text.strip().split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines())
-        events.append((fields["event"], json.loads(fields["data"])))
-    return events
-
-
 def test_stream_sends_deltas_then_the_final_response(client: TestClient) -> None:
-    response = client.post("/v1/drafts/stream", json=CANCEL)
+    response = client.post("/v1/drafts/stream", json=CANCEL_WHILE_PACKING)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
     events = sse(response.text)
     deltas = [data["text"] for kind, data in events if kind == "delta"]
     kind, final = events[-1]
-    assert kind == "final" and len(deltas) > 3
-    assert "".join(deltas).strip() == final["draft"] and final["step"] == "troubleshoot"
+    assert kind == "final" and len(deltas) > 3 and [k for k, _ in events[:-1]] == ["delta"] * len(deltas)
+    assert "".join(deltas).strip() == final["draft"] == PACKING_ANSWER
+    assert final["step"] == "solution" and [c["id"] for c in final["citations"]] == ["while-packing"]
 
 
 def test_stream_rejects_bad_requests_before_streaming(client: TestClient) -> None:
-    response = client.post("/v1/drafts/stream", json={**CANCEL, "platform": "amazon"})
+    response = client.post("/v1/drafts/stream", json={**CANCEL_WHILE_PACKING, "platform": "amazon"})
     assert response.status_code == 400 and "amazon" in response.json()["error"]["message"]
+    assert not response.headers["content-type"].startswith("text/event-stream")
 
 
 def test_feedback_is_stored_and_counted_per_step_and_platform(client: TestClient) -> None:
-    first = client.post("/v1/drafts", json=CANCEL).json()
-    second = client.post("/v1/drafts", json={**CANCEL, "platform": "lazada"}).json()
-    assert (
-        client.post("/v1/feedback", json={"draft_id": first["draft_id"], "action": "accepted"}).status_code
-        == 200
-    )
-    edited = {"draft_id": second["draft_id"], "action": "edited", "final_text": "Dạ chị tự hủy được ạ."}
+    packing = client.post("/v1/drafts", json=CANCEL_WHILE_PACKING).json()
+    thanks = client.post("/v1/drafts", json=THANKS).json()
+    assert (packing["step"], thanks["step"]) == ("solution", "goodbye")
+    accepted = client.post("/v1/feedback", json={"draft_id": packing["draft_id"], "action": "accepted"})
+    assert accepted.status_code == 200
+    edited = {"draft_id": thanks["draft_id"], "action": "edited", "final_text": "Thanks Anna, bye for now!"}
     assert client.post("/v1/feedback", json=edited).json()["action"] == "edited"
     stats = client.get("/v1/stats").json()
     assert stats["total"] == {"drafts": 2, "feedback": 2, "accepted_rate": 0.5, "edited_rate": 0.5,
                               "rejected_rate": 0.0}
-    assert stats["by_platform"]["lazada"]["edited_rate"] == 1.0
-    assert stats["by_step"]["troubleshoot"]["drafts"] == 2
+    assert stats["by_platform"]["shopee"]["accepted_rate"] == 1.0
+    assert stats["by_platform"]["livechat"]["edited_rate"] == 1.0
+    assert stats["by_step"]["solution"]["drafts"] == stats["by_step"]["goodbye"]["drafts"] == 1
 
 
 @pytest.mark.parametrize(("body", "status", "named"), [
@@ -88,17 +97,20 @@ def test_bad_feedback_is_refused_clearly(
 
 def test_catalog_lists_platforms_and_flow_steps(client: TestClient) -> None:
     platforms = {p["id"]: p for p in client.get("/v1/platforms").json()}
+    assert set(platforms) == {"livechat", "shopee"}
     assert platforms["shopee"]["marketplace"] and not platforms["livechat"]["marketplace"]
-    flow = client.get("/v1/flows").json()[0]
-    assert flow["id"] == "livechat" and [s["id"] for s in flow["steps"]][-1] == "farewell"
+    flows = client.get("/v1/flows").json()
+    assert [flow["id"] for flow in flows] == ["livechat"]
+    assert [s["id"] for s in flows[0]["steps"]] == STEP_IDS and STEP_IDS[-1] == "goodbye"
 
 
 def test_a_cited_passage_can_be_read(client: TestClient) -> None:
-    citation = client.post("/v1/drafts", json=CANCEL).json()["citations"][0]
+    citation = client.post("/v1/drafts", json=CANCEL_WHILE_PACKING).json()["citations"][0]
+    assert (citation["id"], citation["section"]) == ("while-packing", "Trả lời mẫu")
     passage = client.get(
         "/v1/knowledge/passages", params={"id": citation["id"], "section": citation["section"]}
     )
-    assert passage.status_code == 200 and passage.json()["text"]
+    assert passage.status_code == 200 and passage.json()["text"] == WHILE_PACKING_REPLY
     missing = client.get("/v1/knowledge/passages", params={"id": "nope", "section": "x"})
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
@@ -107,9 +119,8 @@ def test_sidebar_and_openapi_are_served(client: TestClient) -> None:
     assert client.get("/openapi.json").json()["paths"]["/v1/drafts"]["post"]["description"]
 
 
-def test_with_keys_every_v1_route_needs_the_bearer_key(shipped_copilot: Copilot, tmp_path: Path) -> None:
-    copilot = shipped(shipped_copilot, tmp_path, api_keys="k-one, k-two")
-    with TestClient(create_app(copilot=copilot)) as client:
+def test_with_keys_every_v1_route_needs_the_bearer_key(build: Callable[..., Copilot]) -> None:
+    with TestClient(create_app(copilot=build(api_keys="k-one, k-two"))) as client:
         assert client.get("/healthz").status_code == 200
         missing = client.get("/v1/flows")
         assert missing.status_code == 401 and missing.json()["error"]["code"] == "unauthorized"
@@ -117,18 +128,20 @@ def test_with_keys_every_v1_route_needs_the_bearer_key(shipped_copilot: Copilot,
         assert client.get("/v1/flows", headers={"Authorization": "Bearer k-two"}).status_code == 200
 
 
-def test_keys_can_come_from_a_file(shipped_copilot: Copilot, tmp_path: Path) -> None:
+def test_keys_can_come_from_a_file(build: Callable[..., Copilot], tmp_path: Path) -> None:
     keys = tmp_path / "keys.txt"
     keys.write_text("# team keys\nfile-key\n")
-    with TestClient(create_app(copilot=shipped(shipped_copilot, tmp_path, api_keys_file=keys))) as client:
+    with TestClient(create_app(copilot=build(api_keys_file=keys))) as client:
         assert client.get("/v1/flows", headers={"Authorization": "Bearer file-key"}).status_code == 200
+        assert client.get("/v1/flows", headers={"Authorization": "Bearer # team keys"}).status_code == 401
 
 
-def test_cors_allows_the_configured_helpdesk_origin(shipped_copilot: Copilot, tmp_path: Path) -> None:
-    copilot = shipped(shipped_copilot, tmp_path, cors_origins="https://desk.example.com")
-    with TestClient(create_app(copilot=copilot)) as client:
+def test_cors_allows_the_configured_helpdesk_origin(build: Callable[..., Copilot]) -> None:
+    with TestClient(create_app(copilot=build(cors_origins="https://desk.example.com"))) as client:
         response = client.get("/v1/flows", headers={"Origin": "https://desk.example.com"})
         assert response.headers["access-control-allow-origin"] == "https://desk.example.com"
+        other = client.get("/v1/flows", headers={"Origin": "https://elsewhere.example.com"})
+        assert "access-control-allow-origin" not in other.headers
 
 
 def test_serve_refuses_a_public_address_without_keys() -> None:
@@ -136,10 +149,8 @@ def test_serve_refuses_a_public_address_without_keys() -> None:
     assert result.exit_code == 2 and "loopback" in result.stderr
 
 
-def test_readyz_waits_for_triage_and_the_first_triage_is_then_at_once(
-    shipped_copilot: Copilot, tmp_path: Path
-) -> None:
-    copilot = shipped(shipped_copilot, tmp_path)
+def test_readyz_waits_for_triage_and_the_first_triage_is_then_at_once(build: Callable[..., Copilot]) -> None:
+    copilot = build()
     cold = TestClient(create_app(copilot=copilot))  # no start-up: nothing prepared yet
     not_ready = cold.get("/readyz")
     assert not_ready.status_code == 503 and "triage" in not_ready.json()["error"]["message"]
@@ -147,7 +158,7 @@ def test_readyz_waits_for_triage_and_the_first_triage_is_then_at_once(
         ready = started.get("/readyz")
         assert ready.status_code == 200 and ready.json()["triage"] == "ready"
         assert copilot.triage_ready  # prepared during start-up, not by the first request
-        answer = started.post(
-            "/v1/triage", json={"messages": [{"role": "customer", "text": "where is my order"}]}
-        )
-        assert answer.status_code == 200 and answer.json()["out_of_scope"] is False
+        question = "how long before the points of my shoppers run out"
+        answer = started.post("/v1/triage", json={"messages": [{"role": "customer", "text": question}]})
+        assert answer.status_code == 200 and answer.json()["intent"] == "points_question"
+        assert answer.json()["auto_reply"]["citations"][0]["id"] == "points-expiry"
