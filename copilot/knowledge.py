@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.compose.slots import SlotWords
+from copilot.compose.slots import LANGUAGE_FILE, SlotWords
 from copilot.errors import InvalidRequestError, KnowledgeError
 from copilot.flow.flows import IDENTIFIER, Flow, FlowExamples, load_flow_examples, load_flows
 from copilot.retrieval.documents import KnowledgeDocument, check_vocabulary, load_documents
@@ -121,9 +121,12 @@ class KnowledgeBase:
         documents = load_documents(markdown_files(root))
         for document in documents:
             check_vocabulary(document, platforms, step_ids)
+        language_path = root / LANGUAGE_FILE  # read once for the slot words and the address words
+        language = load_yaml_mapping(language_path) if language_path.exists() else {}
         return cls(root=root, platforms=platforms, flows=flows, documents=documents, examples=examples,
                    default_platform=default_platform, sections=_load_sections(root / SECTIONS_FILE),
-                   slot_words=SlotWords.load(root), address_words=AddressWords.load(root))
+                   slot_words=SlotWords.of(language, language_path),
+                   address_words=AddressWords.of(language, language_path))
 
     def resolve(self, platform: str, flow: str, step: str | None = None) -> Flow:
         """The flow, after checking that the platform, the flow and the step exist; unknown values are

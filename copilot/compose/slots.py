@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -72,8 +74,12 @@ class SlotWords(BaseModel):
     def load(cls, root: Path) -> SlotWords:
         """The `slots:` words of `root/language.yaml`; none without the file or the section."""
         path = root / LANGUAGE_FILE
-        section = load_yaml_mapping(path).get("slots") if path.exists() else None
-        return validate_model(cls, section or {}, path, prefix="slots")
+        return cls.of(load_yaml_mapping(path) if path.exists() else {}, path)
+
+    @classmethod
+    def of(cls, language: Mapping[str, Any], path: Path) -> SlotWords:
+        """The `slots:` section of an already read `language.yaml` (`path` names it in errors)."""
+        return validate_model(cls, language.get("slots") or {}, path, prefix="slots")
 
     @cached_property
     def ends(self) -> frozenset[str]:

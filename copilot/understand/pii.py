@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -60,7 +62,11 @@ class AddressWords(BaseModel):
     def load(cls, root: Path) -> AddressWords:
         """The `addresses:` words of `root/language.yaml`; none (with a warning) without the section."""
         path = root / LANGUAGE_FILE
-        data = load_yaml_mapping(path) if path.exists() else {}
+        return cls.of(load_yaml_mapping(path) if path.exists() else {}, path)
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any], path: Path) -> AddressWords:
+        """The `addresses:` section of an already read `language.yaml` (`path` names it in errors)."""
         if ADDRESSES_SECTION not in data:
             log.warning("%s has no '%s:' section: street addresses are not masked before an outside LLM",
                         path, ADDRESSES_SECTION)
