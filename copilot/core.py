@@ -29,7 +29,8 @@ from copilot.review.store import ConversationStore
 from copilot.settings import Settings
 from copilot.store import Database, StoreError
 from copilot.triage.config import TriageConfig
-from copilot.triage.engine import TriageEngine, TriageRequest, TriageResponse
+from copilot.triage.contracts import TriageRequest, TriageResponse
+from copilot.triage.engine import TriageEngine
 from copilot.triage.model import EXAMPLES_DIR, load_examples
 from copilot.understand.understanding import NeedReading, Understander
 

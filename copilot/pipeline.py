@@ -20,7 +20,8 @@ from copilot.guardrails.repair import RepairOutcome
 from copilot.understand.understanding import Understanding
 
 if TYPE_CHECKING:  # the triage engine drafts its answers through this module
-    from copilot.triage.engine import AutoReply, TriageDecision, TriageReading, TriageRequest, TriageResponse
+    from copilot.triage.contracts import AutoReply, TriageRequest, TriageResponse
+    from copilot.triage.engine import TriageDecision, TriageReading
 
 # Understanding a conversation and searching (model calls, Python work) runs in at most one request thread per
 # core: more threads only take the interpreter lock from each other and from the model, and a server at

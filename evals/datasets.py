@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from copilot.contracts import DraftRequest
 from copilot.errors import DatasetError
-from copilot.triage.engine import TriageRequest
+from copilot.triage.contracts import TriageRequest
 from evals.cases import Case
 
 if TYPE_CHECKING:

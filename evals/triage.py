@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from copilot.core import Copilot
-from copilot.triage.engine import TriageRequest, TriageResponse
+from copilot.triage.contracts import TriageRequest, TriageResponse
 from evals.cases import Case
 from evals.evaluators import Evaluator, Result, Task
 

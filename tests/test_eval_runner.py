@@ -146,7 +146,7 @@ def test_a_bumped_evaluator_version_is_written_into_the_report(
 
 def test_every_kind_is_read_into_one_case_shape(tmp_path: Path) -> None:
     from copilot.contracts import DraftRequest
-    from copilot.triage.engine import TriageRequest
+    from copilot.triage.contracts import TriageRequest
     from evals.datasets import Known, load_cases
 
     messages = [{"role": "customer", "text": "doi ngay nhan giup em"}]

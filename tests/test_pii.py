@@ -18,7 +18,7 @@ from copilot.compose.scripted import ScriptedChatModel
 from copilot.compose.slots import LANGUAGE_FILE
 from copilot.contracts import DraftRequest
 from copilot.retrieval.embedders import HashingEmbedder
-from copilot.triage.engine import TriageRequest
+from copilot.triage.contracts import TriageRequest
 from copilot.understand.pii import NO_ADDRESSES, AddressWords, PiiMasker
 
 DAI_LO = "addresses:\n  streets:\n    vi: [đại lộ]\n"  # a team's own street word

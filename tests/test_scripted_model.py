@@ -17,7 +17,7 @@ from copilot.compose.openai_chat import OpenAIChatModel
 from copilot.compose.scripted import ScriptedChatModel
 from copilot.contracts import DraftRequest, Message
 from copilot.retrieval.embedders import HashingEmbedder
-from copilot.triage.engine import TriageRequest
+from copilot.triage.contracts import TriageRequest
 
 CHAT = {"platform": "livechat", "customer": {"name": "Anna"}, "agent": {"name": "Minh", "brand": "Nha May"},
         "messages": [{"role": "customer", "text": "Hi, my popup is not showing on the homepage"}]}

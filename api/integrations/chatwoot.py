@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from copilot.contracts import MAX_TEXT, Customer, Message
 from copilot.errors import CopilotError
 from copilot.review.conversations import IncomingMessage
-from copilot.triage.engine import TriageRequest, TriageResponse
+from copilot.triage.contracts import TriageRequest, TriageResponse
 
 PlatformOf = Callable[[str], str]  # a Chatwoot channel type -> the knowledge base's platform
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import CopilotDep
-from copilot.triage.engine import TriageRequest, TriageResponse
+from copilot.triage.contracts import TriageRequest, TriageResponse
 
 router = APIRouter(tags=["triage"])
 

@@ -123,7 +123,7 @@ def triage(
     index: IndexOpt = None,
 ) -> None:
     """First-line triage of a conversation: urgency, type, route, SLA, and an answer or a handoff."""
-    from copilot.triage.engine import TriageRequest
+    from copilot.triage.contracts import TriageRequest
 
     copilot = build(knowledge, index)
     respond(source, TriageRequest, copilot.triage)

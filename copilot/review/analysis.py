@@ -28,7 +28,8 @@ from copilot.retrieval.embedders import Embedder
 from copilot.review.clock import BusinessClock, local_day
 from copilot.review.config import ReviewConfig
 from copilot.review.records import ConversationRecord
-from copilot.triage.engine import TriageEngine, TriageRequest, TriageResponse
+from copilot.triage.contracts import TriageRequest, TriageResponse
+from copilot.triage.engine import TriageEngine
 
 TRIAGED_MESSAGES = 5  # the customer's first messages that triage reads, as the first-line bot would
 QUESTION_CHARS = 500

@@ -12,18 +12,19 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from copilot import pipeline, prompts
 from copilot.compose.base import ChatModelError
 from copilot.compose.slots import NO_WORDS, SlotWords, write_around_slots
-from copilot.contracts import MAX_MESSAGES, Agent, Citation, Customer, DraftRequest, DraftResponse, Message
+from copilot.contracts import Agent, DraftRequest, DraftResponse
 from copilot.errors import InvalidRequestError
 from copilot.retrieval.embedders import Embedder
 from copilot.text import fold
 from copilot.triage.config import TriageConfig, UrgencyRule
+from copilot.triage.contracts import AutoReply, LLMTriage, TriageRequest, TriageResponse
 from copilot.triage.model import FIELDS, IssueType, Reading, Sentiment, TriageExample, Urgency, fitted_model
 from copilot.understand.directives import without_directives
 from copilot.understand.language import detect_language
@@ -32,53 +33,6 @@ from copilot.understand.pii import NO_ADDRESSES, AddressWords, PiiMasker
 log = logging.getLogger(__name__)
 LEVELS: tuple[Urgency, ...] = ("low", "medium", "high", "urgent")
 SENTENCE_ENDS = (".", "!", "?", "\n", ";")
-
-
-class TriageRequest(BaseModel):
-    """`POST /v1/triage`: the conversation so far (usually the customer's first messages)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    platform: str = Field(default="livechat", max_length=64)
-    customer: Customer = Field(default_factory=Customer)
-    messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
-
-
-class AutoReply(BaseModel):
-    text: str
-    citations: list[Citation]
-
-
-class TriageResponse(BaseModel):
-    urgency: Urgency
-    issue_type: IssueType
-    intent: str
-    sentiment: Literal["negative", "neutral", "positive"]
-    customer_tier: str
-    language: str
-    route: str
-    handoff: bool
-    sla_minutes: int
-    auto_reply: AutoReply | None
-    holding_message: str | None = None
-    confidence: float = Field(ge=0, le=1)
-    reasons: list[str]
-    out_of_scope: bool = Field(
-        default=False,
-        description="The message is none of the team's intents: `intent` is the configured fallback and a "
-        "person answers.",
-    )
-
-
-class LLMTriage(BaseModel):
-    """What the LLM must answer; anything else falls back to the local classifier."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    intent: str
-    urgency: Urgency
-    sentiment: Literal["negative", "neutral", "positive"]
-    confidence: float = Field(default=0.8, ge=0, le=1)
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,7 @@ TRIAGE_DOCS = {
 def triage(copilot: Any, text: str, platform: str = "shopee", tier: str = "new", name: str = "Lan",
            history: list[dict[str, str]] | None = None) -> Any:
     """The triage of a conversation ending with the customer's `text`."""
-    from copilot.triage.engine import TriageRequest
+    from copilot.triage.contracts import TriageRequest
 
     messages = [*(history or []), {"role": "customer", "text": text}]
     request = TriageRequest.model_validate({"platform": platform, "customer": {"name": name, "tier": tier},
