@@ -9,10 +9,8 @@ reuses the vectors it had already stored and deletes the rest.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
 import re
 import shutil
 import threading
@@ -30,6 +28,7 @@ from copilot.errors import IndexNotReadyError
 from copilot.knowledge import KnowledgeBase
 from copilot.retrieval.chunking import Chunk, MarkdownChunker
 from copilot.retrieval.embedders import Embedder, SentenceTransformerEmbedder
+from copilot.retrieval.files import fsync_tree, ingest_lock, write_durably
 from copilot.retrieval.hybrid import HybridRetriever, Mode, SearchHit
 from copilot.retrieval.lexical import BM25Index, best_positions
 from copilot.retrieval.vector_store import (
@@ -45,8 +44,6 @@ ProgressCallback = Callable[[int, int], None]
 EMBED_BATCH = 512
 EXACT_LIMIT = 20_000  # chunks searched exactly in memory (30 MB of vectors); above, the store's own index
 MANIFEST = "manifest.json"
-_LOCKS: dict[Path, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
 
 
 @dataclass
@@ -72,52 +69,10 @@ def collection_name(embedder_name: str) -> str:
     return f"knowledge_{slug}"
 
 
-@contextmanager
-def ingest_lock(index_dir: Path) -> Iterator[None]:
-    """One ingest at a time per index folder: a thread lock within this process, `flock` across processes (the
-    kernel releases it when a holder dies, so a killed ingest never blocks the next one)."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with _LOCKS_GUARD:
-        lock = _LOCKS.setdefault(index_dir.resolve(), threading.Lock())
-    with lock, (index_dir / "ingest.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _versioned(chunk: Chunk) -> Chunk:
     """The chunk under an id that names its document version, so new vectors never overwrite served ones."""
     return replace(chunk, id=f"{chunk.id}@{hashlib.sha256(chunk.fingerprint.encode()).hexdigest()[:12]}")
 
-
-def _write_durably(path: Path, text: str) -> None:
-    """Write `path` through a temporary file and one rename: readers see the old file or the whole new one."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_tree(folder: Path) -> None:
-    """Flush every file under `folder` to disk, so a manifest that names it never outlives its content."""
-    for root, _, files in os.walk(folder):
-        for name in files:
-            with open(os.path.join(root, name), "rb") as handle:
-                os.fsync(handle.fileno())
-        _fsync_dir(Path(root))
-
-
-def _fsync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 class SearchGate:
@@ -332,9 +287,9 @@ class KnowledgeIndex:
         lexical.save(staging)
         described = {k: v for k, v in manifest.items() if k != "documents"}
         (staging / "index.json").write_text(json.dumps(described, indent=2), encoding="utf-8")
-        _fsync_tree(staging)
+        fsync_tree(staging)
         staging.rename(folder)
-        _write_durably(self.settings.index_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+        write_durably(self.settings.index_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
 
     def _drop_uncommitted(self, current: str) -> None:
         """Remove lexical folders the manifest does not name (older versions, failed or killed ingests)."""

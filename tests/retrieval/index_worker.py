@@ -16,8 +16,9 @@ from pathlib import Path
 
 from copilot.knowledge import KnowledgeBase
 from copilot.retrieval.embedders import HashingEmbedder
+from copilot.retrieval.files import ingest_lock
 from copilot.retrieval.hybrid import MODES
-from copilot.retrieval.index import KnowledgeIndex, ingest_lock
+from copilot.retrieval.index import KnowledgeIndex
 from copilot.settings import Settings
 
 
