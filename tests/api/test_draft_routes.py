@@ -29,7 +29,7 @@ def client(make_knowledge: Callable[..., Path], tmp_path: Path) -> Iterator[Test
 def test_draft_route_returns_the_contract_shape(client: TestClient) -> None:
     body = {
         "platform": "shopee", "customer": {"name": "Lan"}, "agent": SHOPEE_AGENT,
-        "messages": [{"role": "customer", "text": "chào shop ạ"}],
+        "messages": [{"role": "customer", "text": "xin chào shop nha"}],
     }
     response = client.post("/v1/drafts", json=body)
     assert response.status_code == 200
