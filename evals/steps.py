@@ -186,61 +186,84 @@ class Tally:
         return self.right / self.total if self.total else 0.0
 
 
+Table = dict[str, dict[str, Tally]]
+
+
 def report(corpus: Corpus, curve: Sequence[int] = CURVE, seed: int = SEED,
-           progress: Callable[[str], None] = lambda _: None) -> dict[str, dict[str, Tally]]:
+           progress: Callable[[str], None] = lambda _: None) -> Table:
     """Per test domain (and "all"), accuracy of each method: the baselines and the learned model with n
     labelled conversations of the test domain; "happy"/"unhappy" splits for the graph and the largest n."""
-    table: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
+    table: Table = defaultdict(lambda: defaultdict(Tally))
     for domain in corpus.domains():
         progress(f"training without {domain}")
         model = train(corpus, [d for d in corpus.domains() if d != domain], seed)
-        conversations = corpus.conversations(domain)
-        random.Random(f"{seed}-test-{domain}").shuffle(conversations)
-        test, labelled = set(conversations[::2]), [c for i, c in enumerate(conversations) if i % 2]
-        moments = [m for m in corpus.moments if m.conversation in test]
+        moments, labelled = _test_split(corpus, domain, seed)
         for row in (domain, "all"):
             table[row]["labelled half"].total += len(labelled)
-        lent = set(labelled)
-        majority = {task: Counter(m.step for m in corpus.moments
-                                  if m.flow == task and m.conversation in lent).most_common(1)
-                    for task in {m.flow for m in moments}}
-        for m in moments:
-            flow = corpus.flows[m.flow]
-            graph = graph_choice(flow, m.reading)
-            base = m.reading.last_performed or m.reading.done
-            lexical = graph if base else _bm25(flow, m.reading.customer_text) or graph
-            results = {
-                "majority step of the task": bool(majority[m.flow]) and majority[m.flow][0][0] == m.step,
-                "graph": graph == m.step,
-                "graph else BM25": lexical == m.step,
-            }
-            for name, ok in results.items():
-                for row in (domain, "all"):
-                    table[row][name].add(ok)
-            table[domain][f"graph, {'happy' if m.happy else 'unhappy'}"].add(results["graph"])
-            table["all"][f"graph, {'happy' if m.happy else 'unhappy'}"].add(results["graph"])
-        for size in curve:
-            pool = set(labelled[:size])
-            examples = _examples(corpus, pool) if size else {}
-            name = f"learned, {size} labelled" if size < max(curve) else f"learned, up to {size} labelled"
-            for m in moments:
-                flow = corpus.flows[m.flow]
-                scores = model.scores(flow, m.reading, examples.get(m.flow), corpus.graph(m.flow))
-                ok = flow.steps[int(scores.argmax())].id == m.step
-                for row in (domain, "all"):
-                    table[row][name].add(ok)
-                if size == max(curve):
-                    split = f"learned up to {size}, {'happy' if m.happy else 'unhappy'}"
-                    table[domain][split].add(ok)
-                    table["all"][split].add(ok)
-            progress(f"{domain}: {name} {table[domain][name].accuracy:.3f}")
-            if size:
-                _own_models(corpus, pool, moments, table, domain, name.replace("learned", "flow's own model"))
+        _baselines(corpus, moments, set(labelled), table, domain)
+        _learning_curve(corpus, model, moments, labelled, curve, table, domain, progress)
     return table
 
 
-def _own_models(corpus: Corpus, pool: set[str], moments: Sequence[Moment], table: dict[str, dict[str, Tally]],
-                domain: str, name: str) -> None:
+def _test_split(corpus: Corpus, domain: str, seed: int) -> tuple[list[Moment], list[str]]:
+    """The test domain's conversations shuffled: every other one is the test (its moments returned), the
+    rest are the labelled half the team's examples are lent from."""
+    conversations = corpus.conversations(domain)
+    random.Random(f"{seed}-test-{domain}").shuffle(conversations)
+    test, labelled = set(conversations[::2]), [c for i, c in enumerate(conversations) if i % 2]
+    return [m for m in corpus.moments if m.conversation in test], labelled
+
+
+def _tally(table: Table, domain: str, name: str, ok: bool) -> None:
+    """One answer of `name`, counted for the test domain and for "all"."""
+    for row in (domain, "all"):
+        table[row][name].add(ok)
+
+
+def _baselines(corpus: Corpus, moments: Sequence[Moment], lent: set[str], table: Table, domain: str) -> None:
+    """The methods that learn nothing: the task's most frequent step in the lent conversations, following
+    the flow graph, and the graph else BM25 on the customer's last words."""
+    majority = {task: Counter(m.step for m in corpus.moments
+                              if m.flow == task and m.conversation in lent).most_common(1)
+                for task in {m.flow for m in moments}}
+    for m in moments:
+        flow = corpus.flows[m.flow]
+        graph = graph_choice(flow, m.reading)
+        base = m.reading.last_performed or m.reading.done
+        lexical = graph if base else _bm25(flow, m.reading.customer_text) or graph
+        results = {
+            "majority step of the task": bool(majority[m.flow]) and majority[m.flow][0][0] == m.step,
+            "graph": graph == m.step,
+            "graph else BM25": lexical == m.step,
+        }
+        for name, ok in results.items():
+            _tally(table, domain, name, ok)
+        _tally(table, domain, f"graph, {'happy' if m.happy else 'unhappy'}", results["graph"])
+
+
+def _learning_curve(corpus: Corpus, model: StepModel, moments: Sequence[Moment], labelled: Sequence[str],
+                    curve: Sequence[int], table: Table, domain: str,
+                    progress: Callable[[str], None]) -> None:
+    """The learned model with the first n labelled conversations of the test domain as its examples, for
+    each n of `curve`; the flow's own model beside it for each n above zero."""
+    for size in curve:
+        pool = set(labelled[:size])
+        examples = _examples(corpus, pool) if size else {}
+        name = f"learned, {size} labelled" if size < max(curve) else f"learned, up to {size} labelled"
+        for m in moments:
+            flow = corpus.flows[m.flow]
+            scores = model.scores(flow, m.reading, examples.get(m.flow), corpus.graph(m.flow))
+            ok = flow.steps[int(scores.argmax())].id == m.step
+            _tally(table, domain, name, ok)
+            if size == max(curve):
+                _tally(table, domain, f"learned up to {size}, {'happy' if m.happy else 'unhappy'}", ok)
+        progress(f"{domain}: {name} {table[domain][name].accuracy:.3f}")
+        if size:
+            _own_models(corpus, pool, moments, table, domain, name.replace("learned", "flow's own model"))
+
+
+def _own_models(corpus: Corpus, pool: set[str], moments: Sequence[Moment], table: Table, domain: str,
+                name: str) -> None:
     """The flow's own moment model (`copilot/flow/learned.py`), fitted on the lent conversations of each task
     with at least two steps taken in them; a task without one counts as wrong."""
     by_flow: dict[str, list[tuple[Reading, str]]] = defaultdict(list)
@@ -252,11 +275,10 @@ def _own_models(corpus: Corpus, pool: set[str], moments: Sequence[Moment], table
     for m in moments:
         model = models.get(m.flow)
         ok = model is not None and model.steps[int(model.probabilities(m.reading).argmax())] == m.step
-        for row in (domain, "all"):
-            table[row][name].add(ok)
+        _tally(table, domain, name, ok)
 
 
-def markdown(table: dict[str, dict[str, Tally]]) -> str:
+def markdown(table: Table) -> str:
     """The report as a Markdown table: methods as rows, domains as columns (accuracy, moments under 'all')."""
     domains = [d for d in table if d != "all"] + ["all"]
     methods = [method for method in table["all"] if method != "labelled half"]

@@ -8,18 +8,18 @@ by meaning."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 from sqlalchemy import ColumnElement, Connection, Integer, and_, case, func, or_, select
 from sqlalchemy.sql import Select
 
 from copilot.feedback import latest_verdicts, rates, verdict_counts
 from copilot.retrieval.embedders import Embedder
 from copilot.review.config import ReviewConfig
+from copilot.review.gaps import KnowledgeGaps
 from copilot.review.period import Period
 from copilot.review.rollup import (
     MEASURES,
@@ -43,7 +43,6 @@ BUCKETS = (
     (120, "1-2 h"),
     (480, "2-8 h"),
 )
-TOP_GAPS = 20
 
 
 @dataclass(frozen=True)
@@ -339,78 +338,9 @@ class WeeklyReview:
 
     def _gaps(self, db: Connection, query: ReviewQuery) -> dict[str, Any]:
         """Questions the copilot could not answer with confidence, or whose drafts agents rejected or rewrote,
-        grouped by meaning: the biggest groups first, with an example each."""
-        limit = self.config.knowledge_gaps.limit
-        unsure = db.execute(select(c.c.question, c.c.vector, c.c.intent).where(
-            *self._where(query), c.c.confident.is_(False), c.c.question.is_not(None))
-            .order_by(c.c.started_at.desc()).limit(limit)).all()
-        latest = latest_verdicts().subquery()
-        rejected = or_(
-            latest.c.action == "rejected",
-            latest.c.similarity < self.config.knowledge_gaps.heavy_edit,
-            and_(drafts.c.step == self.answer_step, drafts.c.answer_id.is_(None)),
-        )
-        drafted = db.execute(select(drafts.c.question, drafts.c.need, latest.c.action)
-                             .select_from(drafts.outerjoin(latest, latest.c.draft_id == drafts.c.draft_id))
-                             .where(*self._draft_window(query), rejected, drafts.c.question.is_not(None))
-                             .order_by(drafts.c.created_at.desc()).limit(limit)).all()
-        questions = [(str(q), v, i, "conversation") for q, v, i in unsure]
-        questions += [(str(q), None, need, "draft rejected" if action == "rejected" else "draft rewritten"
-                       if action == "edited" else "draft held back") for q, need, action in drafted]
-        groups = self._grouped(questions)
-        return {"questions": len(questions), "groups": groups[:TOP_GAPS], "group_count": len(groups)}
-
-    def _grouped(
-        self, questions: Sequence[tuple[str, bytes | None, str | None, str]]
-    ) -> list[dict[str, Any]]:
-        if not questions:
-            return []
-        vectors = self._vectors(questions)
-        leaders: list[int] = []
-        members: list[list[int]] = []
-        for index, vector in enumerate(vectors):
-            if leaders:
-                similarity = vectors[leaders] @ vector
-                best = int(np.argmax(similarity))
-                if similarity[best] >= self.config.knowledge_gaps.similar:
-                    members[best].append(index)
-                    continue
-            leaders.append(index)
-            members.append([index])
-        groups = []
-        for leader, group in zip(leaders, members, strict=True):
-            intents = Counter(questions[i][2] for i in group if questions[i][2])
-            sources = Counter(questions[i][3] for i in group)
-            groups.append(
-                {
-                    "count": len(group),
-                    "example": questions[leader][0],
-                    "intent": intents.most_common(1)[0][0] if intents else None,
-                    "sources": dict(sources),
-                }
-            )
-        return sorted(groups, key=lambda g: -int(g["count"]))
-
-    def _vectors(self, questions: Sequence[tuple[str, bytes | None, str | None, str]]) -> np.ndarray:
-        """Stored vectors (float16) where there are; the others embedded now (a draft's question)."""
-        missing = [i for i, (_, vector, _, _) in enumerate(questions) if vector is None]
-        dimension = next((len(v) // 2 for _, v, _, _ in questions if v is not None), 0)
-        embedded = np.zeros((0, dimension), dtype=np.float32)
-        if missing and self.embedder is not None:
-            embedded = np.asarray(self.embedder.embed([questions[i][0] for i in missing]), dtype=np.float32)
-            dimension = embedded.shape[1]
-        rows = np.zeros((len(questions), max(dimension, 1)), dtype=np.float32)
-        fresh = iter(embedded)
-        for index, (_, vector, _, _) in enumerate(questions):
-            if vector is not None and len(vector) // 2 == rows.shape[1]:
-                rows[index] = np.frombuffer(vector, dtype=np.float16).astype(np.float32)
-            elif vector is None and self.embedder is not None:
-                rows[index] = next(fresh)
-            else:
-                rows[index, index % rows.shape[1]] = 1.0  # nothing to compare it with: a group of its own
-        rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
-        return rows
-
+        grouped by meaning (`copilot.review.gaps`)."""
+        gaps = KnowledgeGaps(self.config.knowledge_gaps, self.answer_step, self.embedder)
+        return gaps.find(db, self._where(query), self._draft_window(query))
 
 
 def _numbers(
