@@ -248,7 +248,8 @@ class Copilot:
             examples = load_examples(knowledge.root / EXAMPLES_DIR, config.intents)
             self._triage = TriageEngine(config, platforms, self.index.embedder, self.draft, llm, examples,
                                         cache_dir=self.settings.index_dir / "triage",
-                                        words=knowledge.slot_words, addresses=knowledge.address_words)
+                                        words=knowledge.slot_words, addresses=knowledge.address_words,
+                                        answers={d.meta.id: d.meta.answers for d in knowledge.documents})
         return self._triage
 
     def triage(self, request: TriageRequest) -> TriageResponse:

@@ -265,3 +265,16 @@ def test_a_need_of_the_team_is_not_out_of_scope(copilot: Copilot) -> None:
                          ("voucher của mình không áp dụng được", "discount_code")):
         result = triage(copilot, text)
         assert not result.out_of_scope and result.intent == intent, (text, result.reasons)
+
+
+def test_a_reply_written_for_another_need_is_not_sent(make_knowledge: Callable[..., Path],
+                                                      tmp_path: Path) -> None:
+    """Without the popup FAQs the only ready reply on live chat answers size exchanges; a popup
+    question is handed off rather than answered with it."""
+    knowledge = make_knowledge({**TRIAGE_DOCS, "faqs/popup-wording.md": None, "faqs/popup.md": None})
+    copilot = Copilot(Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index"),
+                      embedder=HashingEmbedder())
+    copilot.ingest()
+    result = triage(copilot, "how do I set the popup colour to green", platform="livechat")
+    assert result.intent == "popup_setup" and result.auto_reply is None and result.handoff
+    assert any("size-exchange answers size_exchange, not popup_setup" in r for r in result.reasons)

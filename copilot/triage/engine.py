@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -64,8 +64,11 @@ class TriageEngine:
     def __init__(self, config: TriageConfig, platforms: dict[str, bool], embedder: Embedder | None,
                  drafter: Drafter | None, llm: JsonModel | None = None,
                  examples: Sequence[TriageExample] = (), cache_dir: Path | None = None,
-                 words: SlotWords = NO_WORDS, addresses: AddressWords = NO_ADDRESSES) -> None:
+                 words: SlotWords = NO_WORDS, addresses: AddressWords = NO_ADDRESSES,
+                 answers: Mapping[str, Sequence[str]] | None = None) -> None:
         self.config = config
+        # per document id, the needs its front matter says it answers: a reply from one is sent only for them
+        self.answers = answers or {}
         self.words = words  # what a missing slot may not leave behind in the thanks and holding messages
         self.addresses = addresses  # what is masked as an address before the message goes to the LLM
         self.marketplaces = {name for name, marketplace in platforms.items() if marketplace}
@@ -293,6 +296,11 @@ class TriageEngine:
                                           messages=request.messages, step=self.config.answer_step))
         if not draft.guardrails.allowed or not draft.citations:
             decision.handoff("no passage of the knowledge base answers it safely")
+            return None
+        sent = draft.citations[0].id
+        needs = self.answers.get(sent, ())
+        if needs and decision.guess.intent not in needs:
+            decision.handoff(f"{sent} answers {', '.join(needs)}, not {decision.guess.intent}")
             return None
         decision.reasons.append(f"answered from {', '.join(c.id for c in draft.citations)}")
         return AutoReply(text=draft.draft, citations=draft.citations)

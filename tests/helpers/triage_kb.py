@@ -157,6 +157,20 @@ CANCEL_HOW_TO = document(
     kind="macro", platforms="[shopee]", steps="[troubleshoot]", language="[vi]", answers="[cancel_order]",
 )
 
+POPUP_WORDING = document(
+    "popup-wording", "Changing the popup's words",
+    "# Popup wording\n\n## Reply (English)\n"
+    "Every word of the popup, in each language, is edited under Popup > Texts; save and it shows at once.",
+    kind="faq", platforms="[livechat]", steps="[troubleshoot]", language="[en]", answers="[popup_setup]",
+)
+VOUCHER_CHECK = document(
+    "voucher-check", "Voucher không áp dụng",
+    "# Voucher\n\n## Trả lời mẫu\n"
+    "Dạ voucher chỉ chọn được khi giỏ hàng đủ giá trị tối thiểu ghi trên thẻ voucher ạ.",
+    kind="macro", platforms="[shopee]", steps="[troubleshoot]", language="[vi]",
+    answers="[discount_code]",
+)
+
 TRIAGE_DOCS = {
     "triage.yaml": TRIAGE_TABLE,
     "flows/livechat.yaml": TRIAGE_FLOW,
@@ -164,6 +178,8 @@ TRIAGE_DOCS = {
     "triage-examples/fixture.yaml": TRIAGE_EXAMPLES,
     "macros/size-exchange.md": SIZE_EXCHANGE,
     "macros/cancel-how-to.md": CANCEL_HOW_TO,
+    "faqs/popup-wording.md": POPUP_WORDING,
+    "macros/voucher-check.md": VOUCHER_CHECK,
 }
 
 
