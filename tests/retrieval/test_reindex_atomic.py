@@ -77,6 +77,7 @@ def search_in_process(root: Path, index: Path) -> dict[str, Any]:
     return result
 
 
+@pytest.mark.slow  # kills a worker process mid-ingest and waits for it: about 20 s
 def test_a_killed_reindex_leaves_the_old_index_serving_and_the_next_one_finishes_it(
     make_knowledge: Callable[..., Path], tmp_path: Path
 ) -> None:

@@ -29,6 +29,7 @@ def model() -> Any:
     return embedders._load_sentence_transformer(str(embedders._packaged_model_path()))
 
 
+@pytest.mark.slow  # loads the packaged model
 def test_the_packaged_model_traced_gives_the_vectors_of_encode(model: Any) -> None:
     encode = traced_encoder(model, batch_size=64)
     assert encode is not None
