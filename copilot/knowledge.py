@@ -55,19 +55,24 @@ class Sections(BaseModel):
     ask: tuple[str, ...] = ()
 
     @cached_property
-    def _folded(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The reply and forbidden words folded, once."""
-        return tuple(map(_heading, self.reply)), tuple(map(_heading, self.forbidden))
+    def _folded(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """The reply, forbidden and ask words folded, once."""
+        def folded(words: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(map(_heading, words))
+
+        return folded(self.reply), folded(self.forbidden), folded(self.ask)
 
     def sendable(self, heading: str) -> bool:
         """A reply or example-lines heading, not a "don't say" one."""
-        folded = _heading(heading)
-        return any(folded.startswith(word) for word in self._folded[0]) and not self.never(heading)
+        return self._starts(heading, self._folded[0])
 
     def asking(self, heading: str) -> bool:
         """An answer unit's ask-first heading: the details to ask before the reply ("## Ask first")."""
+        return self._starts(heading, self._folded[2])
+
+    def _starts(self, heading: str, words: tuple[str, ...]) -> bool:
         folded = _heading(heading)
-        return any(folded.startswith(_heading(word)) for word in self.ask) and not self.never(heading)
+        return any(folded.startswith(word) for word in words) and not self.never(heading)
 
     def never(self, heading: str) -> bool:
         """A "don't say" heading (anywhere in a path of headings)."""
