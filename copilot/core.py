@@ -103,7 +103,8 @@ class Copilot:
         if self._drafter is None:
             self._drafter = Drafter(self.knowledge, self.index, self.guardrails, self.index.embedder,
                                     self.chat_model(), mask_pii=self.settings.pii_masking,
-                                    understander=self.understander)
+                                    understander=self.understander,
+                                    cache_dir=self.settings.index_dir / "flows")
         return self._drafter
 
     @property

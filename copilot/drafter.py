@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import replace
+from pathlib import Path
 
 from copilot import pipeline
 from copilot.compose.base import ChatModel, ChatModelError, Completion, DraftContext, DraftPrompt
@@ -17,7 +18,8 @@ from copilot.compose.openai_chat import completion_from_text
 from copilot.compose.plan import ReplyPlan, plan_reply
 from copilot.compose.prompting import build_prompt
 from copilot.contracts import AnswerRef, Citation, DraftRequest, DraftResponse, GuardrailVerdict, NeedRef
-from copilot.flow.flows import Flow
+from copilot.flow.fitted import FITTED_SUFFIX, keep_taught, kept_path, load_taught, taught_key
+from copilot.flow.flows import Flow, FlowExamples, LabelledMoment
 from copilot.flow.learned import teach
 from copilot.flow.step_model import Examples, StepModel
 from copilot.flow.tracker import StepLocation, StepTracker
@@ -51,8 +53,10 @@ class Drafter:
     def __init__(
         self, knowledge: KnowledgeBase, index: KnowledgeIndex, guardrails: GuardrailEngine,
         embedder: Embedder | None, model: ChatModel | None = None, mask_pii: bool = True,
-        understander: Understander | None = None,
+        understander: Understander | None = None, cache_dir: Path | None = None,
     ) -> None:
+        """`cache_dir` keeps the flows' taught step models (the index folder's), so that a start after the
+        first loads them instead of reading every labelled conversation again."""
         self.knowledge = knowledge
         self.index = index
         self.guardrails = guardrails
@@ -63,6 +67,7 @@ class Drafter:
         self._trackers: dict[str, StepTracker] = {}
         self.mask_pii = mask_pii
         self.understander = understander
+        self.cache_dir = cache_dir
 
     def tracker(self, flow: Flow) -> StepTracker:
         """The flow's tracker; a flow with labelled conversations (`flows/<id>.examples.jsonl`) gets the
@@ -71,12 +76,37 @@ class Drafter:
             tracker = StepTracker(flow, self._embedder)
             examples = self.knowledge.examples.get(flow.id)
             if examples and self._embedder is not None:
-                teach(tracker, examples)
+                self._teach(tracker, examples, self._embedder.name)
                 if tracker.model is None:  # too few moments for a model of the flow's own: the shared one
                     readings = [(tracker.read(list(m.messages), m.names), m.step) for m in examples.moments]
                     tracker.model = StepModel.load().chooser(flow, Examples.build(flow, readings))
             self._trackers[flow.id] = tracker
         return self._trackers[flow.id]
+
+    def _teach(self, tracker: StepTracker, examples: FlowExamples, embedder: str) -> None:
+        """The flow's taught models: the copy shipped beside its examples or kept in the index folder when
+        they were fitted from these examples, else taught now (and kept)."""
+        flow = tracker.flow
+        key = taught_key(flow, examples, embedder)
+        shipped = self.knowledge.root / "flows" / f"{flow.id}{FITTED_SUFFIX}"
+        kept = [shipped, *([kept_path(self.cache_dir, flow.id, key)] if self.cache_dir else [])]
+        if any(load_taught(tracker, path, key) for path in kept):
+            return
+        teach(tracker, examples, lambda moment: self._moment_hints(flow, moment))
+        if self.cache_dir is not None:
+            keep_taught(tracker, self.cache_dir, flow.id, key)
+
+    def _moment_hints(self, flow: Flow, moment: LabelledMoment) -> tuple[float, ...]:
+        """What the understanding stage reads in a labelled moment, as `locate` gives it to the tracker."""
+        request = DraftRequest(flow=flow.id, messages=list(moment.messages))
+        if moment.platform in self.knowledge.platforms:
+            request = request.model_copy(update={"platform": moment.platform})
+        return self._hints(self.understand(request, flow, self.language(request)))
+
+    def _hints(self, understanding: Understanding | None) -> tuple[float, ...]:
+        if understanding is None or self.understander is None:
+            return ()
+        return self.understander.step_hints(understanding)
 
     def prepare(self) -> None:
         """Read the flows' labelled conversations now, so that no draft waits for them."""
@@ -226,8 +256,9 @@ class Drafter:
         platform = self.knowledge.platforms.get(request.platform)
         return conversation_language(customer, agent, platform.language if platform else None)
 
-    def locate(self, request: DraftRequest, flow: Flow) -> StepLocation:
-        location = self.tracker(flow).locate(request.messages, list(request.slots().values()))
+    def locate(self, request: DraftRequest, flow: Flow, understanding: Understanding | None) -> StepLocation:
+        location = self.tracker(flow).locate(request.messages, list(request.slots().values()),
+                                             self._hints(understanding))
         if request.step is None:
             return location
         forced = flow.step(request.step)

@@ -46,7 +46,9 @@ class Stages(Protocol):
     def validate(self, request: DraftRequest) -> Flow: ...
     def language(self, request: DraftRequest) -> str: ...
     def understand(self, request: DraftRequest, flow: Flow, language: str) -> Understanding | None: ...
-    def locate(self, request: DraftRequest, flow: Flow) -> StepLocation: ...
+    def locate(
+        self, request: DraftRequest, flow: Flow, understanding: Understanding | None
+    ) -> StepLocation: ...
     def plan(self, request: DraftRequest, flow: Flow, location: StepLocation,
              understanding: Understanding | None) -> ReplyPlan | None: ...
     def context(self, request: DraftRequest, flow: Flow, location: StepLocation, reply: ReplyPlan | None,
@@ -69,7 +71,7 @@ def _prepare(stages: Stages, request: DraftRequest) -> DraftPlan:
     flow = stages.validate(request)
     language = stages.language(request)
     understanding = stages.understand(request, flow, language)
-    location = stages.locate(request, flow)
+    location = stages.locate(request, flow, understanding)
     reply = stages.plan(request, flow, location, understanding)
     return DraftPlan(flow, location, stages.context(request, flow, location, reply, language), reply)
 

@@ -216,7 +216,7 @@ def test_drafts_understand_and_search_in_at_most_one_thread_per_core(
     inside, most, arrived = 0, 0, threading.Condition()
     real_locate = type(drafter).locate
 
-    def counting_locate(self: Any, request: DraftRequest, flow: Any) -> Any:
+    def counting_locate(self: Any, request: DraftRequest, flow: Any, understanding: Any) -> Any:
         nonlocal inside, most
         with arrived:
             inside += 1
@@ -226,7 +226,7 @@ def test_drafts_understand_and_search_in_at_most_one_thread_per_core(
         time.sleep(0.05)  # long enough for a thread the slots should keep out to arrive
         with arrived:
             inside -= 1
-        return real_locate(self, request, flow)
+        return real_locate(self, request, flow, understanding)
 
     monkeypatch.setattr(type(drafter), "locate", counting_locate)
     threads = [threading.Thread(target=draft, args=(copilot, CANCEL_WHILE_PACKING)) for _ in range(8)]

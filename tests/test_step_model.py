@@ -10,47 +10,16 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from helpers.desk_flow import BROKEN, CHANGED, DESK, OPENING, desk, desk_examples
 
 from copilot.contracts import Message
 from copilot.errors import KnowledgeError
 from copilot.flow import learned
-from copilot.flow.flows import Flow, load_examples, load_flow
+from copilot.flow.flows import load_examples, load_flow
 from copilot.flow.learned import ActModel, MomentModel, teach
 from copilot.flow.step_model import FEATURES, PACKAGED, Example, Examples, StepModel, features, fit
 from copilot.flow.tracker import StepTracker
 from copilot.retrieval.embedders import HashingEmbedder, SentenceTransformerEmbedder
-
-DESK = {
-    "id": "returns_desk",
-    "title": "Returns desk",
-    "steps": [
-        {"id": "welcome", "title": "Welcome", "goal": "Welcome the customer.", "next": ["order_number"],
-         "templates": {"en": ["Welcome to the returns desk, what can I do for you today?"]}},
-        {"id": "order_number", "title": "Order number", "goal": "Ask for the order number.",
-         "next": ["return_reason"], "templates": {"en": ["Which order number is this about?"]}},
-        {"id": "return_reason", "title": "Return reason", "goal": "Ask why the item goes back.",
-         "next": ["refund"], "templates": {"en": ["May I ask why you would like to send it back?"]}},
-        {"id": "replacement", "title": "Replacement", "goal": "Offer a new unit for a broken item.",
-         "next": ["closing"],
-         "templates": {"en": ["I am sorry it came damaged: we will ship you a new one."]}},
-        {"id": "refund", "title": "Refund", "goal": "Start the refund.", "next": ["closing"],
-         "templates": {"en": ["I have started your refund, it reaches your card within five days."]}},
-        {"id": "closing", "title": "Closing", "goal": "Close the chat.",
-         "templates": {"en": ["Is there anything more I can help with? Have a good day!"]}},
-    ],
-}
-BROKEN = ["the vase was smashed when I opened the box", "my kettle shows a big crack on the side",
-          "screen of the tablet is shattered on arrival", "the lamp arrived in pieces",
-          "one leg of the chair snapped off in transit", "glass of the frame is broken"]
-CHANGED = ["I just don't like the colour anymore", "bought the wrong size by mistake",
-           "found it cheaper somewhere else", "I no longer need it", "it does not fit my room",
-           "my sister already gave me one"]
-
-
-def desk(tmp_path: Path) -> Flow:
-    path = tmp_path / "returns_desk.yaml"
-    path.write_text(yaml.safe_dump(DESK), encoding="utf-8")
-    return load_flow(path)
 
 
 def opening(customer: str) -> list[Message]:
@@ -177,22 +146,6 @@ def test_a_flows_labelled_conversations_teach_it_what_its_graph_does_not_say(tmp
     assert "step model" in taught.locate(broken).reasons[0]
 
 
-OPENING = "Good morning, thanks for writing in! Could you give me the number printed on your receipt?"
-
-
-def desk_transcript(customer: str, broken: bool, number: int) -> list[dict[str, Any]]:
-    """A labelled transcript of the desk: the agent welcomes and asks the order number in one message, then
-    replaces a broken item or asks why a changed mind sends it back."""
-    replies = ([("We are sorry it broke, a new one ships to you today.", "replacement")] if broken
-               else [("May I ask why you would like to send it back?", "return_reason")])
-    messages: list[dict[str, Any]] = [
-        {"role": "customer", "text": f"hello, about order {number}"},
-        {"role": "agent", "text": OPENING,
-         "step": "welcome", "acts": ["welcome", "order_number"]},
-        {"role": "customer", "text": customer}]
-    for text, step in replies:
-        messages.append({"role": "agent", "text": text, "step": step})
-    return messages
 
 
 def test_enough_labelled_transcripts_teach_the_flow_its_own_acts_and_next_steps(
@@ -200,12 +153,7 @@ def test_enough_labelled_transcripts_teach_the_flow_its_own_acts_and_next_steps(
     """With enough labelled transcripts the tracker recognises an agent message by what agents wrote (the act
     model), and picks the next step with the flow's own moment model; with too few it keeps the templates."""
     flow = desk(tmp_path)
-    path = tmp_path / "returns_desk.examples.jsonl"
-    stories = [*((t, True) for t in BROKEN), *((t, False) for t in CHANGED)]
-    lines = [json.dumps({"messages": desk_transcript(text, broken, n)})
-             for n, (text, broken) in enumerate(stories)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    examples = load_examples(path, flow)
+    examples = desk_examples(tmp_path, flow)
     assert (len(examples.moments), len(examples.turns)) == (24, 24)
     embedder = HashingEmbedder()
     untaught = teach(StepTracker(flow, embedder), examples)

@@ -129,13 +129,15 @@ EXAMPLES_SUFFIX = ".examples.jsonl"
 class LabelledMoment(BaseModel):
     """One labelled moment of a flow's conversation: the messages so far and the step the agent performed next
     (the `input.messages` and `expected.step` of a draft case, or a labelled agent message of a transcript);
-    `names` are the customer's, the agent's and the brand's, removed from agent messages as slots are."""
+    `names` are the customer's, the agent's and the brand's, removed from agent messages as slots are;
+    `platform` is where the conversation took place, when the example says."""
 
     model_config = ConfigDict(frozen=True)
 
     messages: tuple[Message, ...]
     step: str
     names: tuple[str, ...] = ()
+    platform: str | None = None
 
 
 class LabelledTurn(BaseModel):
@@ -168,6 +170,7 @@ class _TranscriptMessage(Message):
 
 class _Transcript(BaseModel):
     messages: tuple[_TranscriptMessage, ...] = Field(min_length=1)
+    platform: str | None = None
     customer: dict[str, str | None] = Field(default_factory=dict)
     agent: dict[str, str | None] = Field(default_factory=dict)
 
@@ -186,7 +189,8 @@ def _check_step(step: str, flow: Flow, where: str, field: str) -> None:
 def _from_case(case: dict[str, Any], where: str, flow: Flow) -> LabelledMoment:
     try:
         fields = {"messages": case["input"]["messages"], "step": case["expected"]["step"],
-                  "names": _names(case["input"].get("customer") or {}, case["input"].get("agent") or {})}
+                  "names": _names(case["input"].get("customer") or {}, case["input"].get("agent") or {}),
+                  "platform": case["input"].get("platform")}
     except (KeyError, TypeError, AttributeError) as exc:
         raise KnowledgeError(where, "a labelled moment needs input.messages and expected.step (the draft "
                              "case format), or a transcript's messages with a step on agent "
@@ -211,7 +215,8 @@ def _from_transcript(
             _check_step(act, flow, where, f"messages[{position}].acts")
         before = tuple(Message(role=m.role, text=m.text, at=m.at) for m in transcript.messages[:position])
         if before:
-            moments.append(LabelledMoment(messages=before, step=message.step, names=names))
+            moments.append(LabelledMoment(messages=before, step=message.step, names=names,
+                                          platform=transcript.platform))
         acts = message.acts or (message.step,)
         turns.append(LabelledTurn(text=message.text, acts=acts, names=names))
     return moments, turns

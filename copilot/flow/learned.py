@@ -16,16 +16,16 @@ Both are small (a few thousand weights), fitted in a few seconds on two cores, a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from copilot.flow.flows import Flow, FlowExamples, FlowStep
+from copilot.flow.flows import Flow, FlowExamples, FlowStep, LabelledMoment
 from copilot.flow.step_model import base_step
-from copilot.flow.tracker import Reading, StepTracker, without_names
+from copilot.flow.tracker import Reading, StepTracker, customer_words, without_names
 from copilot.text import fold, words
 
 MIN_TURNS = 150  # labelled agent messages before the act model replaces template matching
@@ -45,6 +45,33 @@ def _ngrams() -> TfidfVectorizer:
 
 def _regression(strength: float, balanced: bool) -> LogisticRegression:
     return LogisticRegression(C=strength, max_iter=3000, class_weight="balanced" if balanced else None)
+
+
+State = dict[str, np.ndarray]
+
+
+def _ngrams_state(ngrams: TfidfVectorizer, prefix: str) -> State:
+    terms = sorted(ngrams.vocabulary_, key=ngrams.vocabulary_.__getitem__)
+    return {f"{prefix}terms": np.array(terms, dtype=str), f"{prefix}idf": ngrams.idf_.astype(np.float64)}
+
+
+def _ngrams_from(state: State, prefix: str) -> TfidfVectorizer:
+    terms = [str(term) for term in state[f"{prefix}terms"]]
+    ngrams = _ngrams().set_params(vocabulary={term: i for i, term in enumerate(terms)})
+    ngrams.idf_ = state[f"{prefix}idf"]
+    return ngrams
+
+
+def _regression_state(model: LogisticRegression, prefix: str) -> State:
+    return {f"{prefix}coef": model.coef_, f"{prefix}intercept": model.intercept_,
+            f"{prefix}classes": model.classes_}
+
+
+def _regression_from(state: State, prefix: str) -> LogisticRegression:
+    model = LogisticRegression()
+    model.coef_, model.intercept_ = state[f"{prefix}coef"], state[f"{prefix}intercept"]
+    model.classes_ = state[f"{prefix}classes"]
+    return model
 
 
 class ActModel:
@@ -69,6 +96,23 @@ class ActModel:
     def _features(self, vectors: np.ndarray, texts: Sequence[str]) -> sparse.csr_matrix:
         grams = self._ngrams.transform([fold(t) for t in texts])
         return sparse.hstack([sparse.csr_matrix(vectors.astype(np.float32)), grams]).tocsr()
+
+    def state(self) -> State:
+        """The fitted model as arrays (`from_state` rebuilds it exactly)."""
+        state = {"steps": np.array(self.steps, dtype=str), "always": np.array(sorted(self._always)),
+                 "fitted": np.array(sorted(self._models)), **_ngrams_state(self._ngrams, "ngrams/")}
+        for index, model in self._models.items():
+            state.update(_regression_state(model, f"step{index}/"))
+        return state
+
+    @classmethod
+    def from_state(cls, state: State) -> ActModel:
+        model = cls.__new__(cls)
+        model.steps = [str(step) for step in state["steps"]]
+        model._ngrams = _ngrams_from(state, "ngrams/")
+        model._always = {int(i) for i in state["always"]}
+        model._models = {int(i): _regression_from(state, f"step{int(i)}/") for i in state["fitted"]}
+        return model
 
     def probabilities(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """Per message (rows) and step (columns, the flow's order): the chance the message performs it."""
@@ -99,9 +143,10 @@ class MomentModel:
         readings = [reading for reading, _ in moments]
         vectors = [v for r in readings for v in (r.customer_vector, r.agent_vector) if v is not None]
         self._dimension = len(vectors[0]) if vectors else 0
+        self._hints = max(len(r.hints) for r in readings)
         self._ngrams = _ngrams().fit([fold(r.customer_text) for r in readings])
         labels = [self._index[step] for _, step in moments]
-        self._model = _regression(strength, balanced=True).fit(self._features(readings), labels)
+        self._model = _regression(strength, balanced=False).fit(self._features(readings), labels)
 
     def _row(self, reading: Reading) -> np.ndarray:
         size = len(self.steps)
@@ -121,7 +166,23 @@ class MomentModel:
             customer if customer is not None else zeros, AGENT_WEIGHT * agent if agent is not None else zeros,
             reading.agent_similarity, reading.customer_similarity, base,
             self._mask(reading.done), self._mask(reading.last_performed), cued, turns, flags,
+            _sized(reading.hints, self._hints),
         ]).astype(np.float32)
+
+    def state(self) -> State:
+        """The fitted model as arrays (`from_state` rebuilds it exactly)."""
+        return {"steps": np.array(self.steps, dtype=str), "sizes": np.array([self._dimension, self._hints]),
+                **_ngrams_state(self._ngrams, "ngrams/"), **_regression_state(self._model, "model/")}
+
+    @classmethod
+    def from_state(cls, state: State) -> MomentModel:
+        model = cls.__new__(cls)
+        model.steps = [str(step) for step in state["steps"]]
+        model._index = {step_id: i for i, step_id in enumerate(model.steps)}
+        model._dimension, model._hints = (int(size) for size in state["sizes"])
+        model._ngrams = _ngrams_from(state, "ngrams/")
+        model._model = _regression_from(state, "model/")
+        return model
 
     def _mask(self, steps: Sequence[str]) -> np.ndarray:
         mask = np.zeros(len(self.steps), dtype=np.float32)
@@ -146,10 +207,24 @@ class MomentModel:
                                   f"({chances[best]:.0%})")
 
 
-def teach(tracker: StepTracker, examples: FlowExamples) -> StepTracker:
+def _sized(values: Sequence[float], size: int) -> np.ndarray:
+    """`values` as `size` numbers: cut, or padded with zeros (a reading without hints has none)."""
+    row = np.zeros(size, dtype=np.float32)
+    row[: min(size, len(values))] = values[:size]
+    return row
+
+
+def teach(tracker: StepTracker, examples: FlowExamples,
+          hints: Callable[[LabelledMoment], Sequence[float]] | None = None) -> StepTracker:
     """Give the tracker what its flow's labelled conversations teach: the act model once there are `MIN_TURNS`
     labelled agent messages, the moment model (fitted on moments read with those acts) once there are
-    `MIN_MOMENTS` labelled moments. Returns the tracker."""
+    `MIN_MOMENTS` labelled moments where the customer had spoken since the agent's last message (a draft
+    answers the customer; an agent's second message in a row taught it the wrong priors). `hints` gives a
+    moment what the understanding stage reads in it, as the drafts give it at run time. Returns the
+    tracker."""
+    answered = [m for m in examples.moments if m.messages[-1].role == "customer"]
+    tracker.warm([without_names(turn.text, turn.names) for turn in examples.turns],
+                 [customer_words(m.messages) for m in answered])
     read = [(turn, tracker.message_vector(turn.text, turn.names)) for turn in examples.turns]
     turns = [(turn, vector) for turn, vector in read if vector is not None]
     if len(turns) >= MIN_TURNS:
@@ -157,7 +232,8 @@ def teach(tracker: StepTracker, examples: FlowExamples) -> StepTracker:
         texts = [without_names(turn.text, turn.names) for turn, _ in turns]
         tracker.acts = ActModel(tracker.flow, vectors, texts, [turn.acts for turn, _ in turns])
         tracker.performed.cache_clear()
-    if len(examples.moments) >= MIN_MOMENTS:
-        readings = [(tracker.read(list(m.messages), m.names), m.step) for m in examples.moments]
+    if len(answered) >= MIN_MOMENTS:
+        readings = [(tracker.read(list(m.messages), m.names, hints=hints(m) if hints else ()), m.step)
+                    for m in answered]
         tracker.model = MomentModel(tracker.flow, readings)
     return tracker

@@ -74,6 +74,7 @@ class Reading:
     cue_reason: str = ""
     customer_vector: np.ndarray | None = None  # the customer's words since the last agent message, embedded
     agent_vector: np.ndarray | None = None  # the mean of the last agent message's sentence vectors
+    hints: tuple[float, ...] = ()  # what the understanding stage read (how sure the answer is, ...)
 
 
 class StepChooser(Protocol):
@@ -157,11 +158,16 @@ class StepTracker:
         vector: np.ndarray = self._embedded(self.embedder, parts).mean(axis=0)
         return vector
 
-    def warm(self, agent_texts: Sequence[str]) -> None:
-        """Embed the sentences of many agent messages in one batch (an import of many conversations), so that
-        recognising their steps afterwards finds every vector ready."""
-        if self.embedder is not None:
-            self._embedded(self.embedder, [part for text in agent_texts for part in _parts(text)])
+    def warm(self, agent_texts: Sequence[str], customer_texts: Sequence[str] = ()) -> None:
+        """Embed the sentences of many agent messages (and customers' words, as `read` embeds them) in one
+        batch (an import of many conversations, a flow's labelled ones), so that reading them afterwards finds
+        every vector ready; the cache grows to hold them."""
+        if self.embedder is None:
+            return
+        texts = [*(part for text in agent_texts for part in _parts(text)),
+                 *filter(None, (without_directives(text).strip() for text in customer_texts))]
+        self._sentence_vectors.size = max(self._sentence_vectors.size, 2 * len(set(texts)))
+        self._embedded(self.embedder, texts)
 
     def _embedded(self, embedder: Embedder, parts: list[str]) -> np.ndarray:
         """Vectors of the sentences, folded; each sentence goes to the model once, and all the new ones
@@ -176,16 +182,16 @@ class StepTracker:
         return np.stack([found[text] for text in folded]) if folded else np.zeros((0, 0), dtype=np.float32)
 
     def read(
-        self, messages: Sequence[Message], names: Sequence[str] = (), similarities: bool = True
+        self, messages: Sequence[Message], names: Sequence[str] = (), similarities: bool = True,
+        hints: Sequence[float] = (),
     ) -> Reading:
         """What the conversation shows of the flow: the steps done, the last agent message's steps and
         similarities, and the customer's words since then with their similarity and cue hits per step.
         `names` (customer, agent, brand) are removed from agent messages, as slots are from templates;
         `similarities=False` leaves the similarity arrays at zero (neither the cues nor the graph needs
-        them)."""
+        them); `hints` are what the understanding stage read, passed on to the step chooser."""
         agent_turns = [i for i, m in enumerate(messages) if m.role == "agent"]
-        since = agent_turns[-1] + 1 if agent_turns else 0
-        customer_text = " ".join(m.text for m in messages[since:] if m.role == "customer")
+        customer_text = customer_words(messages)
         texts = [without_names(messages[index].text, names) for index in agent_turns]
         cleaned = without_directives(customer_text).strip() if similarities else ""
         if self.embedder is not None:  # the new sentences and the customer's words at once
@@ -208,14 +214,17 @@ class StepTracker:
             agent_vector = self._embedded(self.embedder, last_parts).mean(axis=0) if last_parts else None
         cued = self._cued(customer_text, last_performed)
         return Reading(done, last_performed, len(agent_turns), customer_text, agent, customer_similarity,
-                       cued[0].id if cued else None, cued[1] if cued else "", customer_vector, agent_vector)
+                       cued[0].id if cued else None, cued[1] if cued else "", customer_vector, agent_vector,
+                       tuple(hints))
 
-    def locate(self, messages: Sequence[Message], names: Sequence[str] = ()) -> StepLocation:
-        """`names` (customer, agent, brand) are removed from agent messages, as slots are from templates."""
+    def locate(self, messages: Sequence[Message], names: Sequence[str] = (),
+               hints: Sequence[float] = ()) -> StepLocation:
+        """`names` (customer, agent, brand) are removed from agent messages, as slots are from templates;
+        `hints` (what the understanding stage read) go to the learned step chooser, when there is one."""
         if self.model is None and not any(m.role == "agent" for m in messages):
             first = self.flow.steps[0]
             return StepLocation(first.id, [], list(first.next), ["no agent reply yet: the flow starts here"])
-        reading = self.read(messages, names, similarities=self.model is not None)
+        reading = self.read(messages, names, similarities=self.model is not None, hints=hints)
         if self.model is not None:
             step, reason = self.model.choose(self.flow, reading)
         elif reading.cued is not None:
@@ -244,6 +253,13 @@ class StepTracker:
         if chosen is None:
             return base, f"no step follows {base.id}: stay there"
         return self.flow.step(chosen), f"the flow goes from {base.id} to {chosen}"
+
+
+def customer_words(messages: Sequence[Message]) -> str:
+    """What the customer wrote since the agent's last message."""
+    agent_turns = [i for i, m in enumerate(messages) if m.role == "agent"]
+    since = agent_turns[-1] + 1 if agent_turns else 0
+    return " ".join(m.text for m in messages[since:] if m.role == "customer")
 
 
 def successors(flow: Flow, step: FlowStep) -> list[str]:

@@ -25,6 +25,8 @@ from copilot.yamlio import load_yaml_mapping
 
 NeedReader = Callable[[str], "NeedReading | None"]
 CANDIDATES = 3
+STEP_HINTS = ("answer confidence", "need confidence", "upset", "details given", "details missing",
+              "sure answer", "asks its details first", "sure answer already sent", "question to ask")
 ALREADY_SENT = 0.6  # share of a reply's words found in one agent message: the reply was already sent
 # a facet is sent when the customer's words are this much closer to it than to the main reply
 FACET_MARGIN = 0.05
@@ -99,6 +101,19 @@ class Understander:
     def answers_from_units(self) -> bool:
         """False for a knowledge base without answer units: drafts then answer from retrieved passages."""
         return self.selector.model is not None
+
+    def step_hints(self, u: Understanding) -> tuple[float, ...]:
+        """What the reading tells the step model, named by no flow's steps (`STEP_HINTS`, in order): how sure
+        the answer and the need are, whether the customer is upset, whether the conversation gives or lacks
+        the details the answer needs, whether a sure answer is ready, asks its details first or was already
+        sent, and whether there is a question to ask."""
+        rule = self.config.ask_first
+        told = u.told.get(rule.condition) if rule else None
+        lacking = told is not None and rule is not None and told.value == rule.when
+        sent_before = u.answer is None and u.confidence >= self.config.threshold and not u.question
+        return (u.confidence, u.need_confidence, float(u.upset), float(told is not None and not lacking),
+                float(lacking), float(u.answer is not None), float(bool(u.ask_first)), float(sent_before),
+                float(bool(u.question)))
 
     def customer_text(self, messages: Sequence[Message]) -> str:
         customer = [m.text for m in messages if m.role == "customer"]
