@@ -92,9 +92,14 @@ class Drafter:
         kept = [shipped, *([kept_path(self.cache_dir, flow.id, key)] if self.cache_dir else [])]
         if any(load_taught(tracker, path, key) for path in kept):
             return
-        teach(tracker, examples, lambda moment: self._moment_hints(flow, moment))
+        self.teach(tracker, examples)
         if self.cache_dir is not None:
             keep_taught(tracker, self.cache_dir, flow.id, key)
+
+    def teach(self, tracker: StepTracker, examples: FlowExamples) -> StepTracker:
+        """Teach the tracker from its flow's labelled conversations now, each moment read by the
+        understanding stage as drafts read it (`copilot step-train --flow` writes the result beside them)."""
+        return teach(tracker, examples, lambda moment: self._moment_hints(tracker.flow, moment))
 
     def _moment_hints(self, flow: Flow, moment: LabelledMoment) -> tuple[float, ...]:
         """What the understanding stage reads in a labelled moment, as `locate` gives it to the tracker."""

@@ -154,3 +154,53 @@ def test_a_later_start_loads_the_taught_models_kept_in_the_index_folder(
     key = taught_key(flow, edited.knowledge.examples["returns_desk"], HashingEmbedder().name)
     assert list((tmp_path / "index" / "flows").glob("returns_desk.*.fitted.npz")) == [
         kept_path(tmp_path / "index" / "flows", "returns_desk", key)]
+
+
+def desk_knowledge(make_knowledge: Callable[..., Path]) -> Path:
+    stories = [*((t, True) for t in BROKEN), *((t, False) for t in CHANGED)]
+    lines = "\n".join(json.dumps({"messages": desk_transcript(text, broken, n)})
+                      for n, (text, broken) in enumerate(stories)) + "\n"
+    return make_knowledge({"flows/returns_desk.yaml": yaml.safe_dump(DESK),
+                           "flows/returns_desk.examples.jsonl": lines})
+
+
+def test_step_train_names_an_unknown_flow_and_a_flow_without_examples(
+        make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from copilot.cli import app
+
+    root, index = desk_knowledge(make_knowledge), str(tmp_path / "index")
+    unknown = CliRunner().invoke(app, ["step-train", "--flow", "returns", "--knowledge", str(root),
+                                       "--index", index])
+    assert unknown.exit_code == 2
+    assert "no flow 'returns'" in unknown.stderr and "returns_desk" in unknown.stderr
+    bare = CliRunner().invoke(app, ["step-train", "--flow", "livechat", "--knowledge", str(root),
+                                    "--index", index])
+    assert bare.exit_code == 2 and "no labelled conversations" in bare.stderr
+    assert "Traceback" not in unknown.output + bare.output
+
+
+@pytest.mark.slow
+def test_step_train_writes_the_taught_models_a_start_then_loads(
+        make_knowledge: Callable[..., Path], tmp_path: Path, few: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from copilot import Copilot, Settings
+    from copilot import drafter as drafting
+    from copilot.cli import app
+
+    root = desk_knowledge(make_knowledge)
+    result = CliRunner().invoke(app, ["step-train", "--flow", "returns_desk", "--knowledge", str(root),
+                                      "--index", str(tmp_path / "train-index")])
+    assert result.exit_code == 0, result.output
+    assert "next step learned" in result.stdout and (root / "flows" / "returns_desk.fitted.npz").is_file()
+
+    def no_teaching(*_: object, **__: object) -> None:
+        raise AssertionError("the shipped taught models should have been loaded")
+
+    monkeypatch.setattr(drafting, "teach", no_teaching)
+    serving = Copilot(Settings(knowledge_dir=root, index_dir=tmp_path / "serve-index"))
+    tracker = serving.drafter.tracker(serving.knowledge.flows["returns_desk"])
+    assert isinstance(tracker.model, MomentModel) and isinstance(tracker.acts, ActModel)

@@ -334,19 +334,47 @@ def step_train(
     star: StarOpt = None,
     out_file: Annotated[Path | None, typer.Option(
         "--out", help="Where the weights go (default: the packaged file).")] = None,
+    flow: Annotated[str | None, typer.Option(
+        help="Teach this flow's own models from its labelled conversations instead, and write them beside "
+             "them (knowledge/flows/<flow>.fitted.npz), so that a start loads them.")] = None,
+    knowledge: KnowledgeOpt = None,
     index: IndexOpt = None,
 ) -> None:
     """Fit the step model's weights on all of star-dev and write them (the packaged `copilot/step_model.json`
-    is this command's output: run it again to rebuild the file)."""
+    is this command's output: run it again to rebuild the file); with `--flow`, a flow's own taught models."""
     from copilot.flow.step_model import PACKAGED
     from evals.steps import STAR_DEV, read_star, train
 
+    if flow is not None:
+        _teach_flow(flow, out_file, knowledge, index)
+        return
     copilot = build(None, index)
     corpus = read_star(copilot.index.embedder, star or STAR_DEV, progress=lambda line: err.print(line))
     model = train(corpus, corpus.domains())
     model.save(out_file or PACKAGED)
     out.print(f"step model fitted on {len(corpus.moments)} moments of {len(corpus.domains())} domains: "
               f"{out_file or PACKAGED}")
+
+
+def _teach_flow(flow_id: str, out_file: Path | None, knowledge: Path | None, index: Path | None) -> None:
+    from copilot.errors import InvalidRequestError
+    from copilot.flow.fitted import FITTED_SUFFIX, taught_key, write_taught
+    from copilot.flow.tracker import StepTracker
+
+    copilot = build(knowledge, index)
+    flows, examples = copilot.knowledge.flows, copilot.knowledge.examples.get(flow_id)
+    if flow_id not in flows:
+        raise InvalidRequestError(f"no flow '{flow_id}'; flows: {', '.join(sorted(flows))}")
+    if not examples:
+        raise InvalidRequestError(f"flow '{flow_id}' has no labelled conversations "
+                                  f"(flows/{flow_id}.examples.jsonl)")
+    embedder = copilot.index.embedder
+    tracker = copilot.drafter.teach(StepTracker(flows[flow_id], embedder), examples)
+    path = out_file or copilot.knowledge.root / "flows" / f"{flow_id}{FITTED_SUFFIX}"
+    write_taught(tracker, path, taught_key(flows[flow_id], examples, embedder.name))
+    out.print(f"taught {flow_id} from {len(examples.moments)} labelled moments: acts "
+              f"{'learned' if tracker.acts else 'from the templates'}, next step "
+              f"{'learned' if tracker.model else 'from the cues and graph'}: {path}")
 
 
 @app.command("guardrail-report", rich_help_panel=PANEL)
