@@ -214,7 +214,8 @@ class Drafter:
             return again.text
 
         text = self._addressed(completion, plan).text
-        verdict = self.guardrails.context(text, request.platform, plan.flow.id, step.id, context.language)
+        verdict = self.guardrails.context(text, request.platform, plan.flow.id, step.id, context.language,
+                                          said=[m.text for m in request.messages])
         outcome = self.repairer.repair(text, verdict, context.slots, step, regenerate)
         replaced = bool(used_templates and used_templates[-1])
         if replaced and self.model is not self.composer:

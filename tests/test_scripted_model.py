@@ -116,3 +116,31 @@ def test_the_llm_is_told_how_to_write_the_language_in_the_knowledge_bases_words(
                                                "messages": [{"role": "customer", "text": text}]}))
     system = model.history[0].messages[0]["content"]
     assert note in system and not_note not in system
+
+
+UNSHOWN_PARCEL = r"""rules:
+  - id: unshown_parcel
+    type: forbidden
+    unless_said: true
+    patterns: ['\bparcel (is|was) (delivered|dropped off)\b']
+    message: {en: "Do not report a delivery the conversation does not show."}
+"""
+
+
+def test_a_model_draft_reporting_an_action_the_conversation_does_not_show_is_rewritten(
+    build: Callable[..., Copilot]
+) -> None:
+    model = ScriptedChatModel("Hi Anna, your parcel was delivered this morning.",
+                              "Hi Anna, I'll check where your parcel is and come back to you.")
+    copilot = build(model)
+    (copilot.settings.knowledge_dir / "rules" / "claims.yaml").write_text(UNSHOWN_PARCEL, encoding="utf-8")
+    copilot.ingest()  # the team's new rule pack, read with the knowledge
+    response = copilot.draft(DraftRequest.model_validate(CHAT))
+    assert response.draft.startswith("Hi Anna, I'll check where your parcel is")
+    assert response.guardrails.allowed and any("unshown_parcel" in r for r in response.guardrails.repairs)
+    assert len(model.history) == 2 and "Do not report a delivery" in str(model.history[1].messages)
+    said = {**CHAT, "messages": [*CHAT["messages"],
+                                 {"role": "agent", "text": "The courier says your parcel was delivered."},
+                                 {"role": "customer", "text": "ok, where?"}]}
+    model.enqueue("Your parcel was delivered this morning, at the front desk.")
+    assert copilot.draft(DraftRequest.model_validate(said)).guardrails.repairs == []  # it was shown

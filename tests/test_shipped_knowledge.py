@@ -53,6 +53,29 @@ def test_no_step_template_reports_an_action_as_already_done(kb: KnowledgeBase) -
     assert claims == []
 
 
+def test_no_template_or_answer_reply_reports_an_unshown_action(kb: KnowledgeBase) -> None:
+    """The shipped guardrail against reporting an action the conversation does not show (`unshown_action`)
+    never fires on what the local composer sends: every template, answer-unit reply and facet."""
+    from copilot.guardrails.engine import GuardrailEngine
+    from copilot.understand.units import answer_units
+
+    engine = GuardrailEngine.from_knowledge(kb)
+
+    def claims(text: str, platform: str) -> bool:
+        context = engine.context(text, platform=platform, step="update_result", said=[])
+        return "unshown_action" in engine.check(text, context).rules()
+
+    texts = [(t, "shopee" if language == "vi" else "livechat") for step in kb.flows["livechat"].steps
+             for language, templates in step.templates.items() for t in templates]
+    for unit in answer_units(kb.documents, kb.sections):
+        for language, platform in (("en", "livechat"), ("vi", "shopee")):
+            reply = unit.reply(language)
+            texts += [(reply[1], platform)] if reply else []
+            texts += [(text, platform) for _, text in unit.facets.get(language, [])]
+    assert len(texts) > 150 and claims("Good news, I've refunded the charge.", "livechat")  # it can fail
+    assert [text for text, platform in texts if claims(text, platform)] == []
+
+
 def test_every_step_has_its_playbook(kb: KnowledgeBase) -> None:
     covered = {step for d in kb.documents if d.meta.kind == "playbook" for step in d.meta.steps}
     assert covered >= set(CONTRACT_STEPS)

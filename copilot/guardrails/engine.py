@@ -3,6 +3,8 @@ find."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from copilot.errors import KnowledgeError
 from copilot.guardrails.models import CheckContext, CheckResult
 from copilot.guardrails.packs import load_rule_specs
@@ -35,15 +37,17 @@ class GuardrailEngine:
 
     def context(
         self, text: str, platform: str = "livechat", flow: str = "livechat", step: str | None = None,
-        language: str = "auto",
+        language: str = "auto", said: Sequence[str] | None = None,
     ) -> CheckContext:
-        """Resolve what the platform and the flow's step imply; unknown values are named."""
+        """Resolve what the platform and the flow's step imply; unknown values are named. `said`: the
+        conversation's messages before a draft (None for a text whose conversation is not known)."""
         resolved_flow = self.knowledge.resolve(platform, flow, step)
         review_ask = step is not None and resolved_flow.step(step).review_ask
         resolved = detect_language([text]) if language == "auto" else language
         marketplace = self.knowledge.platforms[platform].marketplace
         return CheckContext(platform=platform, flow=flow, step=step, language=resolved,
-                            review_ask_required=review_ask, marketplace=marketplace)
+                            review_ask_required=review_ask, marketplace=marketplace,
+                            said=None if said is None else tuple(said))
 
     def check(self, text: str, context: CheckContext) -> CheckResult:
         prepared = PreparedText.of(text)

@@ -46,3 +46,4 @@ class CheckContext(BaseModel):
     language: str = "en"
     review_ask_required: bool = False
     marketplace: bool = False
+    said: tuple[str, ...] | None = None  # the conversation's messages before a draft; None: not a draft

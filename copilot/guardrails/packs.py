@@ -56,6 +56,11 @@ class RuleSpec(BaseModel):
     patterns: Patterns = Field(min_length=1)
     unless: Patterns = Field(default=(), description="A match here in the same sentence clears the rule.")
     always: Patterns = Field(default=(), description="Fires even when an `unless` exception matches.")
+    unless_said: bool = Field(
+        default=False,
+        description="Checks only a draft whose conversation is known; a match of a pattern is allowed when "
+                    "the same pattern matches one of the conversation's messages (what was already said or "
+                    "shown, such as an action reported done, may be said again).")
     message: dict[str, str] = Field(min_length=1, description="What to tell the agent, per language.")
     repair: Repair = "regenerate"
     exemplars: Exemplars = Exemplars()

@@ -71,3 +71,32 @@ def test_duplicate_rule_id_names_the_other_pack(make_knowledge: Callable[..., Pa
 def test_unknown_rule_type_is_rejected(make_knowledge: Callable[..., Path]) -> None:
     error = pack_error(make_knowledge, NEW_RULE.replace("type: forbidden", "type: banned"))
     assert error.field == "rules.0.type"
+
+
+SAID_RULE = r"""rules:
+  - id: unshown_delivery
+    type: forbidden
+    unless_said: true
+    patterns: ['\bparcel (is|was) (delivered|dropped off)\b', '\bcoupon (is|was) (sent|emailed)\b']
+    unless: ['\bwill\b']
+    message: {en: "Do not report a delivery the conversation does not show."}
+"""
+
+
+def test_an_unless_said_rule_checks_drafts_against_what_the_conversation_said(
+        make_knowledge: Callable[..., Path]) -> None:
+    """Only drafts are checked (their conversation is known); a claim the conversation already made may be
+    repeated, pattern by pattern; its `unless` still clears a sentence."""
+    root = make_knowledge()
+    (root / "rules" / "team.yaml").write_text(SAID_RULE, encoding="utf-8")
+    engine = engine_for(root)
+    text = "Your parcel was delivered this morning."
+
+    def found(said: list[str] | None, draft: str = text) -> list[str]:
+        return engine.check(draft, engine.context(draft, platform="livechat", said=said)).rules()
+
+    assert found(None) == []  # an agent's own reply: its conversation is not known
+    assert found([]) == ["unshown_delivery"]
+    assert found(["hello", "the courier says the parcel is delivered"]) == []
+    assert found(["your coupon was emailed yesterday"]) == ["unshown_delivery"]  # another claim
+    assert found([], "Your parcel will be delivered, and the parcel is delivered to the locker.") == []

@@ -188,3 +188,32 @@ def test_compliant_lines_that_once_tripped_a_rule_stay_allowed(
 ) -> None:
     """Folding merges words (lợi/lỗi, đó/do, đúng/đừng): these regressions must not come back."""
     assert rules(engine, text, platform=platform, step=step) == []
+
+
+@pytest.mark.parametrize(("text", "platform"), [
+    ("Good news, I've refunded the duplicate charge to your card.", "livechat"),
+    ("I have cancelled your order, you won't be charged.", "livechat"),
+    ("We've fixed the issue on your store.", "livechat"),
+    ("Dạ shop đã hoàn tiền cho chị rồi ạ.", "shopee"),
+    ("Em đã sửa xong lỗi trên cửa hàng rồi ạ.", "livechat"),
+    ("Dạ shop đã gửi lại hàng mới cho chị nhé.", "shopee"),
+])
+def test_a_draft_never_reports_an_unshown_action_as_done(engine: GuardrailEngine, text: str,
+                                                         platform: str) -> None:
+    context = engine.context(text, platform=platform, step="update_result", said=["hi, I need help"])
+    assert "unshown_action" in engine.check(text, context).rules()
+    shown = engine.context(text, platform=platform, step="update_result", said=[text])
+    assert "unshown_action" not in engine.check(text, shown).rules()  # the conversation already says it
+    unknown = engine.context(text, platform=platform, step="update_result")
+    assert "unshown_action" not in engine.check(text, unknown).rules()  # an agent's own reply
+
+
+@pytest.mark.parametrize("text", [
+    "Once the shop agrees, the platform refunds you to your original payment method.",
+    "Dạ khi shop đồng ý yêu cầu, sàn sẽ hoàn tiền cho chị ạ.",
+    "Have you already refunded it?",
+    "I haven't cancelled anything yet.",
+])
+def test_future_conditional_and_asked_actions_are_not_claims(engine: GuardrailEngine, text: str) -> None:
+    context = engine.context(text, platform="shopee", step="update_result", said=[])
+    assert "unshown_action" not in engine.check(text, context).rules()
