@@ -38,6 +38,11 @@ class GuardrailRequest(BaseModel):
     flow: str = Field(default="livechat", max_length=64)
     step: str | None = Field(default=None, max_length=64, description="The flow step the reply is for.")
     language: LanguageChoice = "auto"
+    messages: list[Message] | None = Field(
+        default=None, max_length=200,
+        description="The conversation before the text, when the text is a draft for it (additive): the rules "
+                    "that compare a draft with its conversation (an action reported done that it does not "
+                    "show) then apply.")
 
 
 def parse_request(model: type[M], data: object) -> M:

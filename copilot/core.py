@@ -268,7 +268,9 @@ class Copilot:
     def check(self, request: GuardrailRequest) -> CheckResult:
         """Run the guardrails over a text for the platform, flow and step it is meant for."""
         engine = self.guardrails
-        context = engine.context(request.text, request.platform, request.flow, request.step, request.language)
+        said = None if request.messages is None else [m.text for m in request.messages]
+        context = engine.context(request.text, request.platform, request.flow, request.step, request.language,
+                                 said=said)
         return engine.check(request.text, context)
 
     def warm_up(self) -> None:

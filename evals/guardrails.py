@@ -11,7 +11,8 @@ from copilot.guardrails.models import CheckResult
 from evals.cases import Case
 from evals.evaluators import Evaluator, Result, Task
 
-Check = dict[str, Any]  # a /v1/guardrails/check request: "text", and "platform", "flow", "step", "language"
+Check = dict[str, Any]  # a /v1/guardrails/check request: "text", and "platform", "flow", "step", "language",
+# "messages" (the conversation, when the text is a draft for it)
 
 
 class GuardrailTask(Task[Check, CheckResult]):
@@ -26,9 +27,11 @@ class GuardrailTask(Task[Check, CheckResult]):
 
     def run(self, case: Case[Check]) -> CheckResult:
         request, text = case.input, case.input["text"]
+        messages = request.get("messages")  # a draft checked with its conversation
         context = self.engine.context(text, platform=request.get("platform", "livechat"),
                                       flow=request.get("flow", "livechat"), step=request.get("step"),
-                                      language=request.get("language", "auto"))
+                                      language=request.get("language", "auto"),
+                                      said=None if messages is None else [m["text"] for m in messages])
         return self.engine.check(text, context)
 
     def row(self, result: Result[Check, CheckResult]) -> dict[str, Any]:

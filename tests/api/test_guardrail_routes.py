@@ -61,3 +61,23 @@ def test_broken_json_is_a_4xx(client: TestClient) -> None:
         "/v1/guardrails/check", content=b"{bad", headers={"content-type": "application/json"}
     )
     assert response.status_code == 422 and "error" in response.json()
+
+
+def test_a_draft_checked_with_its_conversation_is_held_to_what_the_conversation_shows(
+        make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
+    """With `messages`, the text is a draft for that conversation: a rule with `unless_said` applies."""
+    rule = ("rules:\n  - id: unshown_swap\n    type: forbidden\n    unless_said: true\n"
+            "    patterns: ['\\bswap (is|was) (booked|done)\\b']\n"
+            "    message: {en: \"Do not report a swap the conversation does not show.\"}\n")
+    root = make_knowledge({"rules/team.yaml": rule})
+    settings = Settings(knowledge_dir=root, index_dir=tmp_path / "own-index")
+    with TestClient(create_app(copilot=Copilot(settings, embedder=HashingEmbedder()))) as own:
+        body = {"text": "Your swap was booked for Monday.", "platform": "livechat"}
+        assert own.post("/v1/guardrails/check", json=body).json()["allowed"] is True  # an agent's own reply
+        chat = [{"role": "customer", "text": "can I swap the blue one for red?"}]
+        verdict = own.post("/v1/guardrails/check", json={**body, "messages": chat}).json()
+        assert [v["rule"] for v in verdict["violations"]] == ["unshown_swap"]
+        shown = [*chat, {"role": "agent", "text": "Done: your swap is booked."}]
+        assert own.post("/v1/guardrails/check", json={**body, "messages": shown}).json()["allowed"] is True
+        bad = own.post("/v1/guardrails/check", json={**body, "messages": [{"role": "bot", "text": "x"}]})
+        assert 400 <= bad.status_code < 500 and "role" in bad.json()["error"]["message"]
