@@ -127,3 +127,15 @@ def obeyed(shipped: Any, reply: str, turns: list[str], platform: str) -> Any:
         copilot = Copilot(shipped.settings.model_copy(update=endpoint), embedder=shipped.index.embedder)
         return draft(copilot, turns, platform)
 
+
+
+def test_the_training_transcripts_are_labelled_transcripts_of_the_shipped_flow() -> None:
+    """evals/training/livechat_transcripts.jsonl stays usable as the live-chat flow's examples (README: how to
+    try them): every line a transcript of the shipped flow's steps, every agent message labelled."""
+    from copilot.flow.flows import load_examples, load_flow
+
+    flow = load_flow(SHIPPED_KNOWLEDGE / "flows" / "livechat.yaml")
+    examples = load_examples(REPO / "evals" / "training" / "livechat_transcripts.jsonl", flow)
+    assert len(examples.turns) == 2023 and len(examples.moments) >= 2000
+    assert {turn.acts[0] for turn in examples.turns} <= set(flow.step_ids)
+    assert {m.platform for m in examples.moments} >= {"livechat", "shopee", "lazada", "tiktok", "tiki"}
