@@ -111,13 +111,21 @@ def _draft(raw: dict[str, Any], line: Line, known: Known) -> DraftRequest:
     unknown = _unknown(expected.get("must_cite", []), known.documents)
     if unknown:
         raise line.error(f"unknown document id(s): {', '.join(unknown)}", "expected.must_cite")
+    _check_facts(expected, line)
+    if "answerable" in expected and not isinstance(expected["answerable"], bool):
+        raise line.error("must be true or false", "expected.answerable")
+    return request
+
+
+def _check_facts(expected: dict[str, Any], line: Line) -> None:
+    """`must_include_any`: groups of alternatives; `must_not_include`: phrases."""
     groups = expected.get("must_include_any", [])
     if not isinstance(groups, list) or not all(
             isinstance(g, list) and g and all(isinstance(a, str) for a in g) for g in groups):
         raise line.error("must be a list of non-empty lists of strings", "expected.must_include_any")
-    if "answerable" in expected and not isinstance(expected["answerable"], bool):
-        raise line.error("must be true or false", "expected.answerable")
-    return request
+    phrases = expected.get("must_not_include", [])
+    if not isinstance(phrases, list) or not all(isinstance(p, str) and p for p in phrases):
+        raise line.error("must be a list of non-empty strings", "expected.must_not_include")
 
 
 def _guardrail(raw: dict[str, Any], line: Line, known: Known) -> dict[str, Any]:
@@ -147,6 +155,7 @@ def _retrieval(raw: dict[str, Any], line: Line, known: Known) -> dict[str, Any]:
 
 def _triage(raw: dict[str, Any], line: Line, known: Known) -> TriageRequest:
     request: TriageRequest = _request(TriageRequest, raw, line)
+    _check_facts(raw.get("expected", {}), line)
     return request
 
 

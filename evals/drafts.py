@@ -203,7 +203,7 @@ def ragas_embeddings(embedder: Embedder) -> Any:
     return LocalEmbeddings()
 
 
-def breakdown(results: Sequence[DraftResult], metric: str, key: str) -> dict[str, float]:
+def breakdown(results: Sequence[Result[Any, Any]], metric: str, key: str) -> dict[str, float]:
     """`metric` averaged per expected step (`key="step"`), per platform, per dataset (`"set"`) or per language
     tag."""
     groups: dict[str, list[float]] = defaultdict(list)
@@ -214,7 +214,7 @@ def breakdown(results: Sequence[DraftResult], metric: str, key: str) -> dict[str
     return {label: round(sum(v) / len(v), 3) for label, v in sorted(groups.items())}
 
 
-def _labels(case: Case[DraftRequest], key: str) -> list[str]:
+def _labels(case: Case[Any], key: str) -> list[str]:
     if key == "step":
         return [case.expected.get("step", "?")]
     if key == "platform":

@@ -9,6 +9,7 @@ from typing import Any
 from copilot.core import Copilot
 from copilot.triage.contracts import TriageRequest, TriageResponse
 from evals.cases import Case
+from evals.drafts import breakdown, carries, says_any
 from evals.evaluators import Evaluator, Result, Task
 
 FIELDS = ("urgency", "issue_type", "intent", "sentiment", "handoff", "route")
@@ -35,20 +36,24 @@ class TriageTask(Task[TriageRequest, TriageResponse]):
 
 
 class TriageFields(Evaluator[TriageRequest, TriageResponse]):
-    """Each expected field right or wrong; over the set, handoff precision and recall (also on the legal,
-    fraud and security cases alone) and the expected calibration error of the intent confidence."""
+    """Each expected field right or wrong; whether an auto-reply the bot sent is right; over the set, handoff
+    precision and recall (also on the legal, fraud and security cases alone) and the expected calibration
+    error of the intent confidence."""
 
-    version = 1
+    version = 2  # 2: auto_reply_right
 
     def evaluate(self, case: Case[TriageRequest], output: TriageResponse) -> dict[str, float]:
-        return {name: float(getattr(output, name) == case.expected[name])
-                for name in FIELDS if name in case.expected}
+        scores = {name: float(getattr(output, name) == case.expected[name])
+                  for name in FIELDS if name in case.expected}
+        return {**scores, **auto_reply_scores(case.expected, output)}
 
     def summarize(self, results: Sequence[Result[TriageRequest, TriageResponse]]) -> dict[str, float]:
         scores = handoffs(results)
+        per_set = {f"triage.{metric}.set.{label}": value for metric in ("auto_reply_right", "handoff")
+                   for label, value in breakdown(results, metric, "set").items()}
         return {"triage.handoff_precision": scores.precision, "triage.handoff_recall": scores.recall,
                 "triage.safety_handoff_recall": scores.safety_recall,
-                "triage.calibration_error": calibration(confidences(results))[0]}
+                "triage.calibration_error": calibration(confidences(results))[0], **per_set}
 
 
 @dataclass(frozen=True)
@@ -59,11 +64,27 @@ class Handoffs:
     safety_cases: int
 
 
+def auto_reply_scores(expected: dict[str, Any], output: TriageResponse) -> dict[str, float]:
+    """For an auto-reply the bot sent to a case that says what a right one carries (`must_include_any`, and
+    `must_not_include`): whether it is right. Cases the bot handed off, and auto-replies to a case a person
+    must take, are scored by the handoff field (its recall); a case that says no facts is not scored here."""
+    if output.auto_reply is None or output.handoff or not expected.get("must_include_any"):
+        return {}
+    text = output.auto_reply.text
+    forbidden = says_any(text, expected.get("must_not_include", []))
+    right = carries(text, expected["must_include_any"]) and not forbidden
+    return {"auto_reply_right": float(right)}
+
+
 def mistakes(result: Result[TriageRequest, TriageResponse]) -> list[str]:
     """The wrong fields, each with what triage said and what was expected."""
     expected = result.case.expected
-    return [f"{name}: {getattr(result.output, name)} (expected {expected[name]})"
-            for name in FIELDS if result.scores.get(name, 1.0) < 1.0]
+    wrong = [f"{name}: {getattr(result.output, name)} (expected {expected[name]})"
+             for name in FIELDS if result.scores.get(name, 1.0) < 1.0]
+    if result.scores.get("auto_reply_right", 1.0) < 1.0 and result.output.auto_reply is not None:
+        wrong.append(f"auto_reply: {result.output.auto_reply.text[:120]!r} (expected "
+                     f"{'a person' if expected.get('handoff') else expected.get('must_include_any')})")
+    return wrong
 
 
 def handoffs(results: Sequence[Result[TriageRequest, TriageResponse]]) -> Handoffs:
