@@ -57,26 +57,24 @@ class ForbiddenPhraseRule:
         if self.spec.unless_said and context.said is None:
             return []
         view = text.view(self.spec.match)
+        patterns = self._unsaid_patterns(context) if self.spec.unless_said else self._patterns
         violations = []
         for sentence in sentences(text.raw):
             part = view[sentence.start : sentence.end]
             hit = _first_match(self._always, part)
             if hit is None:
-                hit = self._unsaid_match(part, context)
+                hit = _first_match(patterns, part)
                 if hit is None or any(u.search(part) for u in self._unless):
                     continue
             span = (sentence.start + hit.start(), sentence.start + hit.end())
             violations.append(self._violation(span, context))
         return violations
 
-    def _unsaid_match(self, part: str, context: CheckContext) -> re.Match[str] | None:
-        """The first pattern matching the sentence; with `unless_said`, one the conversation has not said."""
-        said = [PreparedText.of(m).view(self.spec.match) for m in context.said or ()]
-        for pattern in self._patterns:
-            hit = pattern.search(part)
-            if hit is not None and not (self.spec.unless_said and any(pattern.search(m) for m in said)):
-                return hit
-        return None
+    def _unsaid_patterns(self, context: CheckContext) -> list[re.Pattern[str]]:
+        """The patterns none of the conversation's messages matches (what it said may be said again); the
+        messages are prepared once per check, not per sentence and pattern."""
+        said = [PreparedText.of(message).view(self.spec.match) for message in context.said or ()]
+        return [pattern for pattern in self._patterns if not any(pattern.search(m) for m in said)]
 
     def _violation(self, span: tuple[int, int], context: CheckContext) -> Violation:
         return Violation(rule=self.spec.id, severity=self.spec.severity,
