@@ -77,7 +77,8 @@ class Drafter:
             examples = self.knowledge.examples.get(flow.id)
             if examples and self._embedder is not None:
                 self._teach(tracker, examples, self._embedder.name)
-                if tracker.model is None:  # too few moments for a model of the flow's own: the shared one
+                # too few moments for a model of the flow's own: the shared one (unless the cues choose)
+                if tracker.model is None and not flow.keep_cues:
                     readings = [(tracker.read(list(m.messages), m.names), m.step) for m in examples.moments]
                     tracker.model = StepModel.load().chooser(flow, Examples.build(flow, readings))
             self._trackers[flow.id] = tracker
@@ -87,7 +88,7 @@ class Drafter:
         """The flow's taught models: the copy shipped beside its examples or kept in the index folder when
         they were fitted from these examples, else taught now (and kept)."""
         flow = tracker.flow
-        key = taught_key(flow, examples, embedder)
+        key = taught_key(flow, examples, embedder, self.answer_step(flow))
         shipped = self.knowledge.root / "flows" / f"{flow.id}{FITTED_SUFFIX}"
         kept = [shipped, *([kept_path(self.cache_dir, flow.id, key)] if self.cache_dir else [])]
         if any(load_taught(tracker, path, key) for path in kept):
@@ -99,7 +100,14 @@ class Drafter:
     def teach(self, tracker: StepTracker, examples: FlowExamples) -> StepTracker:
         """Teach the tracker from its flow's labelled conversations now, each moment read by the
         understanding stage as drafts read it (`copilot step-train --flow` writes the result beside them)."""
-        return teach(tracker, examples, lambda moment: self._moment_hints(tracker.flow, moment))
+        return teach(tracker, examples, lambda moment: self._moment_hints(tracker.flow, moment),
+                     self.answer_step(tracker.flow))
+
+    def answer_step(self, flow: Flow) -> str | None:
+        """The flow's answering step (`answers.yaml`), whose presence in a reply's acts the answer-now model
+        learns; None for a flow drafts do not compose answers for."""
+        acts = self.understander.config.flows.get(flow.id) if self.understander is not None else None
+        return acts.answer if acts is not None else None
 
     def _moment_hints(self, flow: Flow, moment: LabelledMoment) -> tuple[float, ...]:
         """What the understanding stage reads in a labelled moment, as `locate` gives it to the tracker."""
@@ -172,7 +180,12 @@ class Drafter:
         if understanding is None or self.understander is None:
             return None
         acts = self.understander.config.flows[flow.id]
-        return plan_reply(flow, acts, location.step, understanding, forced=request.step is not None)
+        answers_now = None
+        if understanding.answer is not None and request.step is None:
+            answers_now = self.tracker(flow).answers_now(request.messages, list(request.slots().values()),
+                                                         self._hints(understanding))
+        return plan_reply(flow, acts, location.step, understanding, forced=request.step is not None,
+                          answers_now=answers_now)
 
     def context(self, request: DraftRequest, flow: Flow, location: StepLocation, reply: ReplyPlan | None,
                 language: str) -> DraftContext:

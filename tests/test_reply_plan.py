@@ -89,3 +89,32 @@ def test_not_sure_at_the_answer_step_asks_the_telling_question_or_holds_back() -
 def test_a_forced_step_answers_only_at_the_answer_or_hold_step() -> None:
     assert plan_reply(FLOW, ACTS, "solution", _understanding(answer=True), forced=True).answers
     assert plan_reply(FLOW, ACTS, "closing", _understanding(answer=True), forced=True).acts == ["closing"]
+
+
+REPORTING = ACTS.model_copy(update={"report": "closing"})
+
+
+def test_a_sure_answer_is_sent_at_a_holding_or_reporting_moment_where_replies_usually_answer() -> None:
+    """The learned chance that a reply answers here moves a sure answer to the answering step."""
+    for tracked in ("expectation", "closing", "questions"):
+        plan = plan_reply(FLOW, REPORTING, tracked, _understanding(answer=True), answers_now=0.7)
+        assert (plan.step.id, plan.acts) == ("solution", ["solution"]) and plan.answers
+        assert any("replies answer at such moments (0.70)" in reason for reason in plan.understanding.reasons)
+    held = plan_reply(FLOW, REPORTING, "expectation", _understanding(answer=True), answers_now=0.2)
+    assert (held.step.id, held.acts) == ("expectation", ["expectation"]) and not held.answers
+
+
+def test_a_sure_answer_is_held_back_at_the_answering_step_where_replies_rarely_answer() -> None:
+    plan = plan_reply(FLOW, ACTS, "solution", _understanding(answer=True), answers_now=0.1)
+    assert plan.acts == ["expectation"] and not plan.answers and plan.understanding.answer is None
+    sent = plan_reply(FLOW, ACTS, "solution", _understanding(answer=True), answers_now=0.35)
+    assert sent.acts == ["solution"] and sent.answers
+
+
+def test_without_a_learned_chance_or_a_sure_answer_the_tracked_step_stands() -> None:
+    assert plan_reply(FLOW, REPORTING, "expectation", _understanding(answer=True)).acts == ["expectation"]
+    unsure = plan_reply(FLOW, REPORTING, "expectation", _understanding(question="Which order?"),
+                        answers_now=0.9)
+    assert unsure.acts == ["expectation"] and not unsure.answers
+    forced = plan_reply(FLOW, ACTS, "solution", _understanding(answer=True), forced=True, answers_now=0.0)
+    assert forced.answers

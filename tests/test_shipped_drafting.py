@@ -90,6 +90,33 @@ def test_shipped_faq_answers_a_first_message_about_the_trial_after_the_greeting(
     assert "Sam" in response.draft and response.guardrails.allowed
 
 
+def test_shipped_transcripts_teach_when_a_sure_answer_is_sent(shipped_copilot: Any) -> None:
+    """The live-chat flow keeps its cues for the step and loads what its labelled transcripts taught
+    (`flows/livechat.fitted.npz`, fitted from the shipped flow, transcripts and acts: no teaching at start):
+    a question asked after the greeting gets its sure answer; the same unit is not sent again when the
+    customer thanks the agent for the steps they already gave."""
+    from copilot.flow.fitted import load_taught, taught_key
+    from copilot.flow.learned import AnswerMoments
+    from copilot.flow.tracker import StepTracker
+
+    drafter, flow = shipped_copilot.drafter, shipped_copilot.knowledge.flows["livechat"]
+    tracker = drafter.tracker(flow)
+    assert isinstance(tracker.answering, AnswerMoments) and tracker.model is None and tracker.acts is None
+    key = taught_key(flow, shipped_copilot.knowledge.examples["livechat"], shipped_copilot.index.embedder.name,
+                     drafter.answer_step(flow))
+    assert load_taught(StepTracker(flow), shipped_copilot.knowledge.root / "flows" / "livechat.fitted.npz", key)
+    people = {"platform": "livechat", "customer": {"name": "Mia"}, "agent": {"name": "Nam", "brand": "Timerly"}}
+    asked = draft(shipped_copilot, {**people, "messages": _turns(
+        ("customer", "hi"), ("agent", "Hi Mia, this is Nam from Timerly, how can I help?"),
+        ("customer", "how do I uninstall your app and make sure I'm not billed again?"))})
+    assert asked.acts == ["troubleshoot"] and asked.answer is not None
+    thanked = draft(shipped_copilot, {**people, "messages": _turns(
+        ("customer", "how do I uninstall your app?"),
+        ("agent", "Turn the app embed off, then go to Settings > Apps and sales channels and click Uninstall."),
+        ("customer", "done, thanks a lot!"))})
+    assert thanked.answer is None and "troubleshoot" not in thanked.acts
+
+
 def test_shipped_farewell_thanks_and_asks_for_a_review(shipped_copilot: Any) -> None:
     response = draft(shipped_copilot, FAREWELL)
     assert response.step == "farewell" and response.next_steps == []

@@ -130,12 +130,13 @@ def obeyed(shipped: Any, reply: str, turns: list[str], platform: str) -> Any:
 
 
 def test_the_training_transcripts_are_labelled_transcripts_of_the_shipped_flow() -> None:
-    """evals/training/livechat_transcripts.jsonl stays usable as the live-chat flow's examples (README: how to
-    try them): every line a transcript of the shipped flow's steps, every agent message labelled."""
+    """knowledge/flows/livechat.examples.jsonl: every line a transcript of the shipped flow's steps, every
+    agent message labelled with its acts, so the moments teach when a reply answers."""
     from copilot.flow.flows import load_examples, load_flow
 
     flow = load_flow(SHIPPED_KNOWLEDGE / "flows" / "livechat.yaml")
-    examples = load_examples(REPO / "evals" / "training" / "livechat_transcripts.jsonl", flow)
+    examples = load_examples(SHIPPED_KNOWLEDGE / "flows" / "livechat.examples.jsonl", flow)
     assert len(examples.turns) == 2023 and len(examples.moments) >= 2000
+    assert all(m.acts for m in examples.moments)
     assert {turn.acts[0] for turn in examples.turns} <= set(flow.step_ids)
     assert {m.platform for m in examples.moments} >= {"livechat", "shopee", "lazada", "tiktok", "tiki"}

@@ -16,7 +16,7 @@ from copilot.contracts import DraftRequest, Message
 from copilot.flow import learned
 from copilot.flow.fitted import kept_path, load_taught, taught_key, write_taught
 from copilot.flow.flows import FlowExamples, LabelledMoment, load_examples
-from copilot.flow.learned import ActModel, MomentModel, teach
+from copilot.flow.learned import ActModel, AnswerMoments, MomentModel, teach
 from copilot.flow.tracker import StepTracker
 from copilot.retrieval.embedders import HashingEmbedder
 
@@ -81,6 +81,30 @@ def test_what_the_understanding_reads_steers_the_moment_model(tmp_path: Path, fe
                     lambda moment: ready[id(moment)])
     assert tracker.locate(conversation(same), hints=(1.0,)).step == "replacement"
     assert tracker.locate(conversation(same), hints=(0.0,)).step == "return_reason"
+
+
+def test_a_flow_that_keeps_its_cues_learns_only_when_a_reply_answers(tmp_path: Path, few: None,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """With `keep_cues`, the labelled conversations teach the answer-now model (here: broken items get the
+    replacement, the desk's answering step) and leave the step to the cues and graph; it survives its file."""
+    monkeypatch.setattr(learned, "ANSWER_STRENGTH", 10.0)  # twelve moments: less regularised than 2,000 need
+    flow = desk(tmp_path).model_copy(update={"keep_cues": True})
+    examples = desk_examples(tmp_path, flow)
+    embedder = HashingEmbedder()
+    tracker = teach(StepTracker(flow, embedder), examples, answer_step="replacement")
+    assert tracker.model is None and tracker.acts is None and isinstance(tracker.answering, AnswerMoments)
+    broken, changed = (tracker.answers_now(conversation(text)) for text in (BROKEN[1], CHANGED[1]))
+    assert broken is not None and changed is not None and broken > 0.5 > changed
+    cued = StepTracker(flow, embedder)
+    assert tracker.locate(conversation(BROKEN[1])) == cued.locate(conversation(BROKEN[1]))
+    key = taught_key(flow, examples, embedder.name, "replacement")
+    assert key != taught_key(flow, examples, embedder.name, "refund")
+    write_taught(tracker, tmp_path / "kept.fitted.npz", key)
+    loaded = StepTracker(flow, embedder)
+    assert load_taught(loaded, tmp_path / "kept.fitted.npz", key) and loaded.model is None
+    assert loaded.answers_now(conversation(BROKEN[1])) == broken
+    # without an answering step there is nothing to learn
+    assert teach(StepTracker(flow, embedder), examples).answering is None
 
 
 def test_only_moments_where_the_customer_spoke_teach_the_next_step(tmp_path: Path,

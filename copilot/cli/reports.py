@@ -371,10 +371,12 @@ def _teach_flow(flow_id: str, out_file: Path | None, knowledge: Path | None, ind
     embedder = copilot.index.embedder
     tracker = copilot.drafter.teach(StepTracker(flows[flow_id], embedder), examples)
     path = out_file or copilot.knowledge.root / "flows" / f"{flow_id}{FITTED_SUFFIX}"
-    write_taught(tracker, path, taught_key(flows[flow_id], examples, embedder.name))
+    key = taught_key(flows[flow_id], examples, embedder.name, copilot.drafter.answer_step(flows[flow_id]))
+    write_taught(tracker, path, key)
     out.print(f"taught {flow_id} from {len(examples.moments)} labelled moments: acts "
               f"{'learned' if tracker.acts else 'from the templates'}, next step "
-              f"{'learned' if tracker.model else 'from the cues and graph'}: {path}")
+              f"{'learned' if tracker.model else 'from the cues and graph'}, when a reply answers "
+              f"{'learned' if tracker.answering else 'from the step'}: {path}")
 
 
 @app.command("guardrail-report", rich_help_panel=PANEL)

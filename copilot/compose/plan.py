@@ -4,15 +4,24 @@ A first reply greets and answers a question already asked; an upset customer wit
 and the answer in the same message; a question is asked only when the answer is not sure, and then it is the
 one that tells the candidates apart or names the topic, or at the asking step, when the sure answer's unit
 says which details its procedure needs first; a draft that is not sure never sends a policy.
+
+When the flow's labelled conversations taught when a reply answers (`answers_now`, the chance that the next
+reply gives the answer at this moment), a sure answer is sent at a holding, asking or reporting moment where
+that chance reaches `PROMOTE`, and held back at the answering step where it is under `HOLD_BACK`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from copilot.flow.flows import Flow, FlowStep
 from copilot.understand.config import FlowActs
 from copilot.understand.understanding import Understanding
+
+# Chosen on the development sets (holdout2 en and vi, 2026-12-07): the learned chance that a reply answers
+# moves a sure answer to or from the tracked step at these levels (README, "When a reply answers").
+PROMOTE = 0.4
+HOLD_BACK = 0.3
 
 
 @dataclass(frozen=True)
@@ -49,9 +58,12 @@ class ReplyPlan:
 
 
 def plan_reply(flow: Flow, acts: FlowActs, tracked: str, understanding: Understanding,
-               forced: bool = False) -> ReplyPlan:
-    """The acts for a reply at the tracked step, given what the conversation says."""
+               forced: bool = False, answers_now: float | None = None) -> ReplyPlan:
+    """The acts for a reply at the tracked step, given what the conversation says and, when the flow's
+    labelled conversations taught it, the chance that a reply answers at this moment."""
     u = understanding
+    if answers_now is not None and u.answer is not None and not forced:
+        tracked, u = _when_to_answer(acts, tracked, u, answers_now)
     reply = u.reply()
     answer = Part(flow.step(acts.answer), reply[1], True) if reply else None
     ask = Part(flow.step(acts.ask), u.question) if u.question else None
@@ -71,6 +83,22 @@ def plan_reply(flow: Flow, acts: FlowActs, tracked: str, understanding: Understa
         soothe = _empathy(flow, acts, u) if part.step.id != acts.hold else []  # holding says it already
         return ReplyPlan((*soothe, part), u, step)
     return ReplyPlan((Part(step),), u, step)
+
+
+def _when_to_answer(acts: FlowActs, tracked: str, u: Understanding,
+                    answers_now: float) -> tuple[str, Understanding]:
+    """The tracked step and the understanding, moved by the learned chance that a reply answers here: a sure
+    answer is given at a holding, asking or reporting moment where replies usually answer (its details are
+    not asked first), and held back at the answering step where they usually do not."""
+    moments = {acts.hold, acts.ask, *([acts.report] if acts.report else [])}
+    unit = u.answer.id if u.answer is not None else ""
+    if answers_now >= PROMOTE and tracked in moments:
+        reason = f"replies answer at such moments ({answers_now:.2f}): {unit} is sent at {tracked}"
+        return acts.answer, replace(u, ask_first="", reasons=[*u.reasons, reason])
+    if answers_now < HOLD_BACK and tracked == acts.answer:
+        reason = f"replies rarely answer at such moments ({answers_now:.2f}): {unit} is held back"
+        return tracked, replace(u, answer=None, facet=None, ask_first="", reasons=[*u.reasons, reason])
+    return tracked, u
 
 
 def _empathy(flow: Flow, acts: FlowActs, u: Understanding) -> list[Part]:

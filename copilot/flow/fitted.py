@@ -15,18 +15,19 @@ import numpy as np
 
 from copilot.cache import replace_cached
 from copilot.flow.flows import Flow, FlowExamples
-from copilot.flow.learned import ActModel, MomentModel, State
+from copilot.flow.learned import ActModel, AnswerMoments, MomentModel, State
 from copilot.flow.tracker import StepTracker
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # raised when the models' features change: older files are then taught again
+FORMAT = 2  # raised when the models' features change: older files are then taught again
 FITTED_SUFFIX = ".fitted.npz"
 
 
-def taught_key(flow: Flow, examples: FlowExamples, embedder: str) -> str:
-    """What the taught models depend on: the feature format, the embedder, the flow and its examples."""
-    digest = hashlib.sha256(f"{FORMAT}\n{embedder}\n".encode())
+def taught_key(flow: Flow, examples: FlowExamples, embedder: str, answer_step: str | None = None) -> str:
+    """What the taught models depend on: the feature format, the embedder, the flow, its answering step
+    (`answers.yaml`) and its examples."""
+    digest = hashlib.sha256(f"{FORMAT}\n{embedder}\n{answer_step or ''}\n".encode())
     digest.update(flow.model_dump_json().encode("utf-8"))
     digest.update(examples.model_dump_json().encode("utf-8"))
     return digest.hexdigest()[:24]
@@ -41,12 +42,14 @@ def _unprefixed(data: State, prefix: str) -> State:
 
 
 def taught_state(tracker: StepTracker, key: str) -> State:
-    """The tracker's learned act and moment models (those it has) as arrays, with their key."""
+    """The tracker's learned act, moment and answer-now models (those it has) as arrays, with their key."""
     state = {"key": np.array(key)}
     if isinstance(tracker.acts, ActModel):
         state.update(_prefixed(tracker.acts.state(), "acts/"))
     if isinstance(tracker.model, MomentModel):
         state.update(_prefixed(tracker.model.state(), "moment/"))
+    if isinstance(tracker.answering, AnswerMoments):
+        state.update(_prefixed(tracker.answering.state(), "answer/"))
     return state
 
 
@@ -91,6 +94,9 @@ def load_taught(tracker: StepTracker, path: Path, key: str) -> bool:
     if str(arrays.get("key", "")) != key:
         return False
     acts, moment = _unprefixed(arrays, "acts/"), _unprefixed(arrays, "moment/")
+    answer = _unprefixed(arrays, "answer/")
+    if answer:
+        tracker.answering = AnswerMoments.from_state(answer)
     if acts:
         tracker.acts = ActModel.from_state(acts)
         tracker.performed.cache_clear()

@@ -76,6 +76,11 @@ class Flow(BaseModel):
     cue_priority: tuple[str, ...] = Field(
         default=(), description="Order in which steps' cues are tried; default: the steps in reverse order."
     )
+    keep_cues: bool = Field(
+        default=False,
+        description="With labelled conversations, the cues and the graph still choose the step; the "
+                    "conversations teach only whether a reply answers at that moment.",
+    )
 
     @model_validator(mode="after")
     def _consistent_graph(self) -> Flow:
@@ -130,7 +135,8 @@ class LabelledMoment(BaseModel):
     """One labelled moment of a flow's conversation: the messages so far and the step the agent performed next
     (the `input.messages` and `expected.step` of a draft case, or a labelled agent message of a transcript);
     `names` are the customer's, the agent's and the brand's, removed from agent messages as slots are;
-    `platform` is where the conversation took place, when the example says."""
+    `platform` is where the conversation took place, when the example says; `acts` are the steps the agent's
+    next message performed, in order, when the example says."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -138,6 +144,7 @@ class LabelledMoment(BaseModel):
     step: str
     names: tuple[str, ...] = ()
     platform: str | None = None
+    acts: tuple[str, ...] = ()
 
 
 class LabelledTurn(BaseModel):
@@ -190,13 +197,15 @@ def _from_case(case: dict[str, Any], where: str, flow: Flow) -> LabelledMoment:
     try:
         fields = {"messages": case["input"]["messages"], "step": case["expected"]["step"],
                   "names": _names(case["input"].get("customer") or {}, case["input"].get("agent") or {}),
-                  "platform": case["input"].get("platform")}
+                  "platform": case["input"].get("platform"), "acts": case["expected"].get("acts") or ()}
     except (KeyError, TypeError, AttributeError) as exc:
         raise KnowledgeError(where, "a labelled moment needs input.messages and expected.step (the draft "
                              "case format), or a transcript's messages with a step on agent "
                              "messages") from exc
     moment = validate_model(LabelledMoment, fields, where, prefix="input")
     _check_step(moment.step, flow, where, "expected.step")
+    for act in moment.acts:
+        _check_step(act, flow, where, "expected.acts")
     return moment
 
 
@@ -214,10 +223,10 @@ def _from_transcript(
         for act in message.acts:
             _check_step(act, flow, where, f"messages[{position}].acts")
         before = tuple(Message(role=m.role, text=m.text, at=m.at) for m in transcript.messages[:position])
+        acts = message.acts or (message.step,)
         if before:
             moments.append(LabelledMoment(messages=before, step=message.step, names=names,
-                                          platform=transcript.platform))
-        acts = message.acts or (message.step,)
+                                          platform=transcript.platform, acts=acts))
         turns.append(LabelledTurn(text=message.text, acts=acts, names=names))
     return moments, turns
 

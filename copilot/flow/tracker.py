@@ -85,6 +85,10 @@ class ActRecogniser(Protocol):
     def acts(self, vector: np.ndarray, text: str) -> tuple[str, ...]: ...
 
 
+class AnswerJudge(Protocol):
+    def probability(self, reading: Reading) -> float: ...
+
+
 class StepTracker:
     """Recognises the steps agent messages performed and picks the next one, for one flow."""
 
@@ -96,6 +100,7 @@ class StepTracker:
         self.flow = flow
         self.model = model
         self.acts = acts
+        self.answering: AnswerJudge | None = None  # learned from labelled conversations: when a reply answers
         self.embedder = embedder
         self.threshold = threshold
         self._exemplars: list[tuple[str, Counter[str]]] = []
@@ -232,6 +237,14 @@ class StepTracker:
         else:
             step, reason = self._follow_graph(reading.done, reading.last_performed)
         return StepLocation(step.id, reading.done, list(step.next), [reason])
+
+    def answers_now(self, messages: Sequence[Message], names: Sequence[str] = (),
+                    hints: Sequence[float] = ()) -> float | None:
+        """The chance that the next reply gives the answer, as the flow's labelled conversations taught it
+        (None without them)."""
+        if self.answering is None:
+            return None
+        return self.answering.probability(self.read(messages, names, hints=hints))
 
     def _cued(self, customer_text: str, last_performed: tuple[str, ...]) -> tuple[FlowStep, str] | None:
         folded = fold(without_directives(customer_text))

@@ -38,8 +38,9 @@ class Address(BaseModel):
 
 
 class FlowActs(BaseModel):
-    """Which steps of a flow open a conversation, show empathy, ask, answer, and hold back (say what the agent
-    will check). A flow named in `answers.yaml` gets replies composed of these acts."""
+    """Which steps of a flow open a conversation, show empathy, ask, answer, hold back (say what the agent
+    will check) and report back after a check. A flow named in `answers.yaml` gets replies composed of these
+    acts."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -48,6 +49,7 @@ class FlowActs(BaseModel):
     ask: str
     answer: str
     hold: str
+    report: str | None = None
 
 
 class AskFirst(BaseModel):
