@@ -15,7 +15,7 @@ from copilot import pipeline
 from copilot.compose.base import ChatModel, ChatModelError, Completion, DraftContext, DraftPrompt
 from copilot.compose.local import LocalComposer
 from copilot.compose.openai_chat import completion_from_text
-from copilot.compose.plan import ReplyPlan, plan_reply
+from copilot.compose.plan import ReplyPlan, plan_reply, weighs_answering
 from copilot.compose.prompting import build_prompt
 from copilot.contracts import AnswerRef, Citation, DraftRequest, DraftResponse, GuardrailVerdict, NeedRef
 from copilot.flow.fitted import FITTED_SUFFIX, keep_taught, kept_path, load_taught, taught_key
@@ -181,7 +181,8 @@ class Drafter:
             return None
         acts = self.understander.config.flows[flow.id]
         answers_now = None
-        if understanding.answer is not None and request.step is None:
+        weighed = request.step is None and weighs_answering(acts, location.step)
+        if understanding.answer is not None and weighed:
             answers_now = self.tracker(flow).answers_now(request.messages, list(request.slots().values()),
                                                          self._hints(understanding))
         return plan_reply(flow, acts, location.step, understanding, forced=request.step is not None,

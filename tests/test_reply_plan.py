@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from copilot.compose.plan import plan_reply
+from copilot.compose.plan import plan_reply, weighs_answering
 from copilot.flow.flows import Flow, FlowStep
 from copilot.understand.config import FlowActs
 from copilot.understand.understanding import Understanding
@@ -118,3 +118,9 @@ def test_without_a_learned_chance_or_a_sure_answer_the_tracked_step_stands() -> 
     assert unsure.acts == ["expectation"] and not unsure.answers
     forced = plan_reply(FLOW, ACTS, "solution", _understanding(answer=True), forced=True, answers_now=0.0)
     assert forced.answers
+
+
+def test_the_learned_chance_is_weighed_only_where_it_can_move_the_answer() -> None:
+    assert {step for step in STEPS if weighs_answering(REPORTING, step)} == {"questions", "expectation",
+                                                                             "solution", "closing"}
+    assert {step for step in STEPS if weighs_answering(ACTS, step)} == {"questions", "expectation", "solution"}

@@ -85,12 +85,23 @@ def plan_reply(flow: Flow, acts: FlowActs, tracked: str, understanding: Understa
     return ReplyPlan((Part(step),), u, step)
 
 
+def _promoting(acts: FlowActs) -> set[str]:
+    """The steps where a sure answer may be sent when replies usually answer there."""
+    return {acts.hold, acts.ask, *([acts.report] if acts.report else [])}
+
+
+def weighs_answering(acts: FlowActs, tracked: str) -> bool:
+    """Whether the learned chance that a reply answers can change the plan at the tracked step (so that a
+    draft elsewhere does not read the moment for it)."""
+    return tracked == acts.answer or tracked in _promoting(acts)
+
+
 def _when_to_answer(acts: FlowActs, tracked: str, u: Understanding,
                     answers_now: float) -> tuple[str, Understanding]:
     """The tracked step and the understanding, moved by the learned chance that a reply answers here: a sure
     answer is given at a holding, asking or reporting moment where replies usually answer (its details are
     not asked first), and held back at the answering step where they usually do not."""
-    moments = {acts.hold, acts.ask, *([acts.report] if acts.report else [])}
+    moments = _promoting(acts)
     unit = u.answer.id if u.answer is not None else ""
     if answers_now >= PROMOTE and tracked in moments:
         reason = f"replies answer at such moments ({answers_now:.2f}): {unit} is sent at {tracked}"
