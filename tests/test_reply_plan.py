@@ -123,4 +123,5 @@ def test_without_a_learned_chance_or_a_sure_answer_the_tracked_step_stands() -> 
 def test_the_learned_chance_is_weighed_only_where_it_can_move_the_answer() -> None:
     assert {step for step in STEPS if weighs_answering(REPORTING, step)} == {"questions", "expectation",
                                                                              "solution", "closing"}
-    assert {step for step in STEPS if weighs_answering(ACTS, step)} == {"questions", "expectation", "solution"}
+    weighed = {step for step in STEPS if weighs_answering(ACTS, step)}
+    assert weighed == {"questions", "expectation", "solution"}

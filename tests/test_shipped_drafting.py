@@ -102,17 +102,20 @@ def test_shipped_transcripts_teach_when_a_sure_answer_is_sent(shipped_copilot: A
     drafter, flow = shipped_copilot.drafter, shipped_copilot.knowledge.flows["livechat"]
     tracker = drafter.tracker(flow)
     assert isinstance(tracker.answering, AnswerMoments) and tracker.model is None and tracker.acts is None
-    key = taught_key(flow, shipped_copilot.knowledge.examples["livechat"], shipped_copilot.index.embedder.name,
-                     drafter.answer_step(flow))
-    assert load_taught(StepTracker(flow), shipped_copilot.knowledge.root / "flows" / "livechat.fitted.npz", key)
-    people = {"platform": "livechat", "customer": {"name": "Mia"}, "agent": {"name": "Nam", "brand": "Timerly"}}
+    examples, embedder = shipped_copilot.knowledge.examples["livechat"], shipped_copilot.index.embedder
+    key = taught_key(flow, examples, embedder.name, drafter.answer_step(flow))
+    shipped = shipped_copilot.knowledge.root / "flows" / "livechat.fitted.npz"
+    assert load_taught(StepTracker(flow), shipped, key)
+    people = {"platform": "livechat", "customer": {"name": "Mia"},
+              "agent": {"name": "Nam", "brand": "Timerly"}}
     asked = draft(shipped_copilot, {**people, "messages": _turns(
         ("customer", "hi"), ("agent", "Hi Mia, this is Nam from Timerly, how can I help?"),
         ("customer", "how do I uninstall your app and make sure I'm not billed again?"))})
     assert asked.acts == ["troubleshoot"] and asked.answer is not None
     thanked = draft(shipped_copilot, {**people, "messages": _turns(
         ("customer", "how do I uninstall your app?"),
-        ("agent", "Turn the app embed off, then go to Settings > Apps and sales channels and click Uninstall."),
+        ("agent", "Turn the app embed off, then go to Settings > Apps and sales channels and click "
+                  "Uninstall."),
         ("customer", "done, thanks a lot!"))})
     assert thanked.answer is None and "troubleshoot" not in thanked.acts
 

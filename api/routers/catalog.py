@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.deps import CopilotDep
+from copilot.knowledge import DEFAULT_FLOW
 
 router = APIRouter(tags=["catalog"])
 
@@ -28,6 +29,7 @@ class FlowInfo(BaseModel):
     id: str
     title: str
     steps: list[StepInfo]
+    default: bool = Field(default=False, description="The flow of a request that names none")
 
 
 @router.get("/platforms", response_model=list[PlatformInfo])
@@ -42,7 +44,7 @@ def platforms(copilot: CopilotDep) -> list[PlatformInfo]:
 def flows(copilot: CopilotDep) -> list[FlowInfo]:
     """Every support flow with its steps in order."""
     return [
-        FlowInfo(id=flow.id, title=flow.title,
+        FlowInfo(id=flow.id, title=flow.title, default=flow.id == DEFAULT_FLOW,
                  steps=[StepInfo(id=s.id, title=s.title, review_ask=s.review_ask) for s in flow.steps])
         for flow in copilot.knowledge.flows.values()
     ]

@@ -8,7 +8,6 @@
   const PREFIXES = { customer: /(?!)/, agent: /(?!)/ };
   const EVENT_END = /\r\n\r\n|\n\n|\r\r/;
   const CHECK_DELAY_MS = 400;
-  const DEFAULT_FLOW = "livechat";
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -249,7 +248,7 @@
   }
 
   function currentFlow() {
-    return state.flows.find((f) => f.id === el.flow.value) || state.flows.find((f) => f.id === DEFAULT_FLOW)
+    return state.flows.find((f) => f.id === el.flow.value) || state.flows.find((f) => f.default)
       || state.flows[0] || null;
   }
 
@@ -258,13 +257,19 @@
     if (items.some((item) => item.id === wanted)) select.value = wanted;
   }
 
+  /** The id the API marks as the default (the knowledge base's default platform, the contract's flow). */
+  function defaultOf(items) {
+    const chosen = items.find((item) => item.default) || items[0];
+    return chosen ? chosen.id : "";
+  }
+
   async function loadCatalog() {
     try {
       const [platforms, flows] = await Promise.all([api("/v1/platforms"), api("/v1/flows")]);
       state.platforms = platforms;
       state.flows = flows;
-      fillSelect(el.platform, platforms, el.platform.value || storage.get("platform") || "livechat");
-      fillSelect(el.flow, flows, el.flow.value || DEFAULT_FLOW);
+      fillSelect(el.platform, platforms, el.platform.value || storage.get("platform") || defaultOf(platforms));
+      fillSelect(el.flow, flows, el.flow.value || defaultOf(flows));
       el.flowField.hidden = flows.length < 2;
       el.keyForm.hidden = true;
       renderSteps();
@@ -310,8 +315,8 @@
   function draftRequest() {
     const orNull = (input) => input.value.trim() || null;
     return {
-      platform: el.platform.value || "livechat",
-      flow: el.flow.value || DEFAULT_FLOW,
+      platform: el.platform.value || defaultOf(state.platforms),
+      flow: el.flow.value || defaultOf(state.flows),
       language: "auto",
       customer: { name: orNull(el.customer) },
       agent: { name: orNull(el.agent), brand: orNull(el.brand) },
@@ -561,7 +566,7 @@
       return;
     }
     const body = {
-      text, platform: el.platform.value || "livechat", flow: el.flow.value || DEFAULT_FLOW,
+      text, platform: el.platform.value || defaultOf(state.platforms), flow: el.flow.value || defaultOf(state.flows),
       step: state.step, language: "auto",
     };
     try {

@@ -100,7 +100,7 @@ def test_catalog_lists_platforms_and_flow_steps(client: TestClient) -> None:
     assert set(platforms) == {"livechat", "shopee"}
     assert platforms["shopee"]["marketplace"] and not platforms["livechat"]["marketplace"]
     flows = client.get("/v1/flows").json()
-    assert [flow["id"] for flow in flows] == ["livechat"]
+    assert [(flow["id"], flow["default"]) for flow in flows] == [("livechat", True)]
     assert [s["id"] for s in flows[0]["steps"]] == STEP_IDS and STEP_IDS[-1] == "goodbye"
 
 
