@@ -566,7 +566,9 @@
       return;
     }
     const body = {
-      text, platform: el.platform.value || defaultOf(state.platforms), flow: el.flow.value || defaultOf(state.flows),
+      text,
+      platform: el.platform.value || defaultOf(state.platforms),
+      flow: el.flow.value || defaultOf(state.flows),
       step: state.step, language: "auto",
     };
     try {

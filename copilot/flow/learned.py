@@ -147,15 +147,16 @@ class MomentModel:
     def __init__(self, flow: Flow, moments: Sequence[tuple[Reading, str]], strength: float = 1.0) -> None:
         if not moments:
             raise ValueError("no labelled moments to fit the moment model on")
-        self.steps = flow.step_ids
-        self._index = {step_id: i for i, step_id in enumerate(self.steps)}
         readings = [reading for reading, _ in moments]
-        self._prepare(readings)
+        self._prepare(flow, readings)
         labels = [self._index[step] for _, step in moments]
         self._model = _regression(strength, balanced=False).fit(self._features(readings), labels)
 
-    def _prepare(self, readings: Sequence[Reading]) -> None:
-        """The feature sizes and the customer n-grams, from the readings the model is fitted on."""
+    def _prepare(self, flow: Flow, readings: Sequence[Reading]) -> None:
+        """The flow's steps, the feature sizes and the customer n-grams, from the readings the model is fitted
+        on."""
+        self.steps = flow.step_ids
+        self._index = {step_id: i for i, step_id in enumerate(self.steps)}
         vectors = [v for r in readings for v in (r.customer_vector, r.agent_vector) if v is not None]
         self._dimension = len(vectors[0]) if vectors else 0
         self._hints = max(len(r.hints) for r in readings)
@@ -228,10 +229,8 @@ class AnswerMoments(MomentModel):
                  strength: float | None = None) -> None:
         if len({answers for _, answers in moments}) < 2:
             raise ValueError("the answer-now model needs moments that answer and moments that do not")
-        self.steps = flow.step_ids
-        self._index = {step_id: i for i, step_id in enumerate(self.steps)}
         readings = [reading for reading, _ in moments]
-        self._prepare(readings)
+        self._prepare(flow, readings)
         labels = [int(answers) for _, answers in moments]
         regression = _regression(strength or ANSWER_STRENGTH, balanced=False)
         self._model = regression.fit(self._features(readings), labels)
@@ -262,14 +261,15 @@ def teach(tracker: StepTracker, examples: FlowExamples,
     flow = tracker.flow
     answered = [m for m in examples.moments if m.messages[-1].role == "customer"]
     with_acts = [m for m in answered if m.acts]
+    learns_acts = not flow.keep_cues and len(examples.turns) >= MIN_TURNS
     learns_steps = not flow.keep_cues and len(answered) >= MIN_MOMENTS
     learns_answers = answer_step is not None and len(with_acts) >= MIN_MOMENTS \
         and len({answer_step in m.acts for m in with_acts}) == 2
-    if not (learns_steps or learns_answers or (not flow.keep_cues and len(examples.turns) >= MIN_TURNS)):
+    if not (learns_acts or learns_steps or learns_answers):
         return tracker
     tracker.warm([without_names(turn.text, turn.names) for turn in examples.turns],
                  [customer_words(m.messages) for m in answered])
-    if not flow.keep_cues:
+    if learns_acts:
         read = [(turn, tracker.message_vector(turn.text, turn.names)) for turn in examples.turns]
         turns = [(turn, vector) for turn, vector in read if vector is not None]
         if len(turns) >= MIN_TURNS:
@@ -277,8 +277,10 @@ def teach(tracker: StepTracker, examples: FlowExamples,
             texts = [without_names(turn.text, turn.names) for turn, _ in turns]
             tracker.acts = ActModel(flow, vectors, texts, [turn.acts for turn, _ in turns])
             tracker.performed.cache_clear()
+    # the moments the models learn from (with_acts is within answered), each read once
+    to_read = answered if learns_steps else with_acts if learns_answers else []
     readings = {id(m): tracker.read(list(m.messages), m.names, hints=hints(m) if hints else ())
-                for m in (answered if learns_steps else with_acts if learns_answers else [])}
+                for m in to_read}
     if learns_steps:
         tracker.model = MomentModel(flow, [(readings[id(m)], m.step) for m in answered])
     if learns_answers:
