@@ -33,6 +33,12 @@ def locale(page: str, language: str) -> dict[str, Any]:
     return table
 
 
+def script(page: str) -> str:
+    """The page's script with the modules it imports (`<page>/*.js`)."""
+    files = [STATIC / f"{page}.js", *sorted((STATIC / page).glob("*.js"))]
+    return "\n".join(path.read_text(encoding="utf-8") for path in files)
+
+
 def strings(page: str, language: str) -> dict[str, str]:
     table: dict[str, str] = locale(page, language)["strings"]
     return table
@@ -51,16 +57,15 @@ def test_every_language_of_the_toggle_has_every_word_with_the_same_placeholders(
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_key_the_page_uses_is_in_its_english_file(page: str) -> None:
-    script = (STATIC / f"{page}.js").read_text(encoding="utf-8")
     markup = (STATIC / f"{page}.html").read_text(encoding="utf-8")
-    used = set(re.findall(r'\bt\("(\w+)"', script)) | set(re.findall(r'data-i18n[\w-]*="(\w+)"', markup))
+    used = set(re.findall(r'\bt\("(\w+)"', script(page)))
+    used |= set(re.findall(r'data-i18n[\w-]*="(\w+)"', markup))
     assert used and used <= strings(page, "en").keys(), used - strings(page, "en").keys()
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_the_page_scripts_hold_no_vietnamese_word(page: str) -> None:
-    script = (STATIC / f"{page}.js").read_text(encoding="utf-8")
-    assert not [line for line in script.splitlines() if VIETNAMESE.search(line)]
+    assert not [line for line in script(page).splitlines() if VIETNAMESE.search(line)]
 
 
 def test_the_conversation_prefixes_of_every_language_are_in_the_sidebar_files() -> None:
