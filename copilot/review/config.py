@@ -106,6 +106,7 @@ class ReviewConfig(BaseModel):
     business_hours: dict[str, Hours]
     automatic_authors: tuple[str, ...] = ()
     order_intents: tuple[str, ...] = ()
+    complaint_issue_types: tuple[str, ...] = ()  # the issue types counted as complaints
     reasons: dict[str, Patterns] = Field(default_factory=dict)
     promises: Promises
     ratings: Ratings

@@ -223,7 +223,7 @@ class WeeklyReview:
         """Complaints (a complaint, an upset customer, or a bad review) a policy answers (triage was sure, and
         the knowledge base answers the intent) that were not solved at once: still open, or resolved later
         than the first-response service level."""
-        upset = or_(c.c.issue_type == "complaint", c.c.sentiment == "negative",
+        upset = or_(c.c.issue_type.in_(self.config.complaint_issue_types), c.c.sentiment == "negative",
                     c.c.rating <= self.config.ratings.negative)
         complaint = [*self._where(query), upset]
         solvable = and_(c.c.answerable.is_(True), c.c.confident.is_(True))

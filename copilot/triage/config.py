@@ -53,7 +53,8 @@ class Routing(BaseModel):
 
     default: str
     by_issue_type: dict[str, str] = Field(default_factory=dict)
-    marketplace_order_request: str | None = None
+    # the team of an issue type on a marketplace platform (platforms.yaml), before `by_issue_type`
+    marketplace_by_issue_type: dict[str, str] = Field(default_factory=dict)
     by_intent: dict[str, str] = Field(default_factory=dict)
     vip_problem: str | None = None
     escalate: dict[str, str] = Field(default_factory=dict)

@@ -224,7 +224,7 @@ class TriageEngine:
             decision.reasons.append(f"the message reads as {label} ({probability:.2f})")
         else:
             decision.urgency = "medium"
-        if decision.issue_type == "idea_suggestion" and decision.urgency == "medium":
+        if decision.issue_type in self.config.feedback_issue_types and decision.urgency == "medium":
             decision.urgency = "low"  # triage-categories: ideas, feedback and compliments are low
             decision.reasons.append("an idea, feedback or a compliment: low")
         for compiled in self._rules:
@@ -276,9 +276,8 @@ class TriageEngine:
         routing = self.config.routing
         if intent in routing.by_intent:
             return routing.by_intent[intent]
-        marketplace_order = issue_type == "order_request" and platform in self.marketplaces
-        if marketplace_order and routing.marketplace_order_request:
-            return routing.marketplace_order_request
+        if platform in self.marketplaces and issue_type in routing.marketplace_by_issue_type:
+            return routing.marketplace_by_issue_type[issue_type]
         return routing.by_issue_type.get(issue_type, routing.default)
 
     def _sla(self, platform: str, urgency: Urgency) -> int:
@@ -312,7 +311,7 @@ class TriageEngine:
         template = thanks.get(decision.language) or thanks.get("en")
         if template is None or decision.needs_human or decision.sentiment == "negative":
             return None
-        if decision.issue_type != "idea_suggestion" or decision.urgency != "low":
+        if decision.issue_type not in self.config.feedback_issue_types or decision.urgency != "low":
             return None
         decision.reasons.append("thanks or feedback with nothing to do: the bot thanks the customer")
         name = {"customer_name": request.customer.name or ""}

@@ -140,6 +140,7 @@ business_hours:
   livechat: {days: [mon, tue, wed, thu, fri, sat, sun], open: "07:00", close: "22:00"}
 automatic_authors: [bot, robot]
 order_intents: [return_item, cancel_order, swap_size]
+complaint_issue_types: [complaint]
 reasons:
   too_small: ['\b(chat qua|too tight)\b']
   arrived_broken: ['\b(nut|vo|cracked)\b']

@@ -84,7 +84,7 @@ sentiment:
 routing:
   default: front-desk
   by_issue_type: {{technical_support: tech-desk}}
-  marketplace_order_request: market-desk
+  marketplace_by_issue_type: {{order_request: market-desk}}
   vip_problem: senior-desk
   escalate: {{front-desk: second-line, market-desk: second-line, tech-desk: second-line}}
 senior:
