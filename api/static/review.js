@@ -7,7 +7,9 @@
   const $ = (id) => document.getElementById(id);
   const storage = {
     get(key) { try { return localStorage.getItem(`copilot.sidebar.${key}`); } catch { return null; } },
-    set(key, value) { try { localStorage.setItem(`copilot.sidebar.${key}`, value); } catch { /* this page only */ } },
+    set(key, value) {
+      try { localStorage.setItem(`copilot.sidebar.${key}`, value); } catch { /* this page only */ }
+    },
   };
   const state = { lang: "en", page: 1, sessionKey: "" };
 
@@ -23,7 +25,9 @@
     storage.set("lang", state.lang);
     document.documentElement.lang = state.lang;
     for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
-    for (const node of document.querySelectorAll("[data-i18n-aria]")) node.setAttribute("aria-label", t(node.dataset.i18nAria));
+    for (const node of document.querySelectorAll("[data-i18n-aria]")) {
+      node.setAttribute("aria-label", t(node.dataset.i18nAria));
+    }
     for (const button of document.querySelectorAll("[data-lang]")) {
       button.setAttribute("aria-pressed", String(button.dataset.lang === state.lang));
     }
@@ -80,7 +84,12 @@
       button.className = "button";
       button.dataset.testid = "show-latest";
       button.textContent = t("showLatest");
-      button.onclick = () => { $("until").value = latest.dataset.latest; $("since").value = "7d"; state.page = 1; load(); };
+      button.onclick = () => {
+        $("until").value = latest.dataset.latest;
+        $("since").value = "7d";
+        state.page = 1;
+        load();
+      };
       latest.after(" ", button);
     }
   }
@@ -88,7 +97,9 @@
   /** A stored conversation a list links to, shown above the report. */
   async function openConversation(key) {
     const split = key.indexOf(":");
-    const query = new URLSearchParams({ source: key.slice(0, split), id: key.slice(split + 1), lang: state.lang });
+    const query = new URLSearchParams({
+      source: key.slice(0, split), id: key.slice(split + 1), lang: state.lang,
+    });
     let response;
     try {
       response = await fetch(`/v1/review/conversation/html?${query}`, { headers: headers() });
@@ -119,7 +130,9 @@
 
   async function start() {
     const url = new URLSearchParams(location.search);
-    for (const name of ["since", "until", "channel", "agent"]) if (url.get(name)) $(name).value = url.get(name);
+    for (const name of ["since", "until", "channel", "agent"]) {
+      if (url.get(name)) $(name).value = url.get(name);
+    }
     state.page = Number(url.get("page")) || 1;
     try { await loadLocales(); } catch (error) { showError(error.message); }
     const saved = url.get("lang") || storage.get("lang");

@@ -93,7 +93,8 @@ export async function streamDraft(body, signal, onDelta) {
         else if (event.event === "final") final = data;
         else if (event.event === "error") {
           const problem = data.error || {};
-          throw new ApiError(422, problem.code || "draft_failed", problem.message || t("httpError", { status: 422 }));
+          const message = problem.message || t("httpError", { status: 422 });
+          throw new ApiError(422, problem.code || "draft_failed", message);
         }
       }
       if (done) break;

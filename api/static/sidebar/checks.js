@@ -49,7 +49,9 @@ export function renderPreview() {
   const text = state.verdictText;
   const spans = (state.verdict ? state.verdict.violations : [])
     .filter((v) => Array.isArray(v.span) && v.span[1] > v.span[0])
-    .map((v) => ({ start: utf16Offset(text, v.span[0]), end: utf16Offset(text, v.span[1]), message: v.message }))
+    .map((v) => ({
+      start: utf16Offset(text, v.span[0]), end: utf16Offset(text, v.span[1]), message: v.message,
+    }))
     .sort((a, b) => a.start - b.start);
   el.previewText.replaceChildren();
   el.preview.hidden = !spans.length;

@@ -67,7 +67,7 @@ export function renderSummary() {
   el.summary.textContent = parts.length ? `· ${parts.join(" · ")}` : "";
 }
 
-/** The draft box grows with its text (up to a limit), so the agent reads the whole reply without scrolling. */
+/** The draft box grows with its text (up to a limit): the agent reads the whole reply without scrolling. */
 export function fitDraft() {
   el.draft.style.height = "auto";
   el.draft.style.height = `${Math.min(el.draft.scrollHeight + 2, 360)}px`;

@@ -24,9 +24,8 @@ export function startDraftView() {
   el.draft.style.height = "";
   el.status.textContent = t("writing");
   for (const node of [el.verdict, el.previewText, el.citations]) node.replaceChildren();
-  for (const node of [el.preview, el.repairs, el.handoff, el.degraded, el.draftStep, el.sourcesSection, el.passage]) {
-    node.hidden = true;
-  }
+  const hidden = [el.preview, el.repairs, el.handoff, el.degraded, el.draftStep, el.sourcesSection];
+  for (const node of [...hidden, el.passage]) node.hidden = true;
   el.model.textContent = "";
   el.feedbackMessage.textContent = "";
   el.actionMessage.textContent = "";
