@@ -73,5 +73,6 @@ def test_every_package_the_code_imports_is_declared_and_pinned() -> None:
 def test_no_script_line_is_over_110_characters() -> None:
     """Python's are held by ruff (line-length 110); the pages' scripts by this test."""
     wide = [f"{path.relative_to(ROOT)}:{number}" for path in sources(".js")
-            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if len(line) > 110]
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if len(line) > 110]
     assert not wide
