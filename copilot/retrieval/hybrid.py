@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (embeddings in the vector store) and lexical (BM25) fused by reciprocal rank."""
+"""Hybrid retrieval: dense (embeddings in the vector store) and lexical (BM25) rankings, fused
+(`copilot.retrieval.fusion`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Literal
 
 from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.embedders import Embedder
+from copilot.retrieval.fusion import fuse
 from copilot.retrieval.lexical import BM25Index
 from copilot.retrieval.vector_store import NearestVectors, SearchFilter
 from copilot.understand.language import detect_language
@@ -16,13 +18,6 @@ from copilot.understand.language import detect_language
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 
-# Fusion settings, chosen on evals/datasets/retrieval.jsonl (see README): the packaged embedding model knows
-# English only, so its ranking weighs less on Vietnamese queries; a document gains from a second and third
-# matching section.
-RRF_K = 30
-DENSE_WEIGHT = {"en": 1.5, "vi": 0.3}
-LEXICAL_WEIGHT = 1.0
-SECTION_BONUS = 0.5
 # Filtered dense search asks the store for twice the neighbours the filter's share of chunks should need, up
 # to MAX_WIDE; beyond that the store filters.
 OVERFETCH = 2.0
@@ -93,37 +88,9 @@ class HybridRetriever:
         return [hit.chunk_id for hit in self.store.query(vector, depth, where) if hit.chunk_id in self._by_id]
 
     def _fuse(self, rankings: dict[str, list[str]], language: str) -> list[SearchHit]:
-        """Weighted reciprocal-rank fusion, then documents ranked by their best sections."""
-        weights = {"dense": DENSE_WEIGHT.get(language, 1.0), "lexical": LEXICAL_WEIGHT}
-        scores: dict[str, float] = defaultdict(float)
-        ranks: dict[str, dict[str, int]] = defaultdict(dict)
-        for name, ranking in rankings.items():
-            for rank, chunk_id in enumerate(ranking, start=1):
-                scores[chunk_id] += weights[name] / (RRF_K + rank)
-                ranks[chunk_id][name] = rank
-        by_document: dict[str, list[float]] = defaultdict(list)
-        for chunk_id, score in scores.items():
-            by_document[self._by_id[chunk_id].doc_id].append(score)
-        document_score = {}
-        for doc_id, values in by_document.items():
-            values.sort(reverse=True)
-            document_score[doc_id] = values[0] + SECTION_BONUS * sum(values[1:3])
-        best = sum(weights[name] for name in rankings) / (RRF_K + 1) * (1 + 2 * SECTION_BONUS)
-
-        def final(chunk_id: str) -> float:
-            doc_scores = by_document[self._by_id[chunk_id].doc_id]
-            return document_score[self._by_id[chunk_id].doc_id] * scores[chunk_id] / doc_scores[0]
-
-        ordered = sorted(scores, key=lambda chunk_id: -final(chunk_id))
-        return [
-            SearchHit(
-                chunk=self._by_id[chunk_id],
-                score=round(min(final(chunk_id) / best, 1.0), 4),
-                dense_rank=ranks[chunk_id].get("dense"),
-                lexical_rank=ranks[chunk_id].get("lexical"),
-            )
-            for chunk_id in ordered
-        ]
+        fused = fuse(rankings, language, lambda chunk_id: self._by_id[chunk_id].doc_id)
+        return [SearchHit(self._by_id[f.item], f.score, f.ranks.get("dense"), f.ranks.get("lexical"))
+                for f in fused]
 
 
 def _cap_per_document(hits: list[SearchHit], limit: int) -> list[SearchHit]:
