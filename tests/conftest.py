@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import MINI_DOCS, MINI_FLOW, MINI_PLATFORMS, MINI_SECTIONS, SHIPPED_KNOWLEDGE, network
+from helpers import (
+    MINI_DOCS,
+    MINI_FLOW,
+    MINI_PLATFORMS,
+    MINI_RULES,
+    MINI_SECTIONS,
+    SHIPPED_KNOWLEDGE,
+    network,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -35,7 +42,8 @@ def isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def make_knowledge(tmp_path: Path) -> Callable[..., Path]:
-    """Write a small knowledge folder; pass `docs={path: text or None}` to add, replace or drop files."""
+    """Write a small knowledge folder in the tests' own words, rule packs included (`helpers.MINI_RULES`, not
+    the shipped ones); pass `docs={path: text or None}` to add, replace or drop files."""
 
     def make(docs: dict[str, str | None] | None = None, root: Path | None = None) -> Path:
         root = root or tmp_path / "knowledge"
@@ -43,8 +51,7 @@ def make_knowledge(tmp_path: Path) -> Callable[..., Path]:
         (root / "flows" / "livechat.yaml").write_text(MINI_FLOW, encoding="utf-8")
         (root / "platforms.yaml").write_text(MINI_PLATFORMS, encoding="utf-8")
         (root / "sections.yaml").write_text(MINI_SECTIONS, encoding="utf-8")
-        shutil.copytree(SHIPPED_KNOWLEDGE / "rules", root / "rules", dirs_exist_ok=True)
-        for relative, text in {**MINI_DOCS, **(docs or {})}.items():
+        for relative, text in {**MINI_RULES, **MINI_DOCS, **(docs or {})}.items():
             path = root / relative
             if text is None:
                 path.unlink(missing_ok=True)

@@ -30,14 +30,18 @@ def test_check_returns_the_contract_shape(client: TestClient) -> None:
     assert response.status_code == 200
     verdict = response.json()
     assert verdict["allowed"] is False
-    assert [v["rule"] for v in verdict["violations"]] == ["review_ask_missing"]
+    assert [v["rule"] for v in verdict["violations"]] == ["farewell_review_ask"]
     assert set(verdict["violations"][0]) == {"rule", "severity", "message", "span"}
 
 
 def test_allowed_text_has_no_violations(client: TestClient) -> None:
-    body = {"text": "Nếu anh/chị muốn hủy, anh/chị có thể tự gửi yêu cầu Hủy đơn trên ứng dụng ạ.",
-            "platform": "shopee", "step": "troubleshoot"}
+    """The mini pack's cancel rule matches "go ahead and cancel"; the buyer's own choice ("if you wish") is
+    its exception."""
+    body = {"text": "If you wish, you can go ahead and cancel it from the order page.", "platform": "shopee",
+            "step": "troubleshoot"}
     assert client.post("/v1/guardrails/check", json=body).json() == {"allowed": True, "violations": []}
+    pushed = {**body, "text": "Please go ahead and cancel it from the order page."}
+    assert client.post("/v1/guardrails/check", json=pushed).json()["allowed"] is False
 
 
 @pytest.mark.parametrize(("body", "named"), [

@@ -64,8 +64,8 @@ def test_missing_message_is_named(make_knowledge: Callable[..., Path]) -> None:
 
 
 def test_duplicate_rule_id_names_the_other_pack(make_knowledge: Callable[..., Path]) -> None:
-    error = pack_error(make_knowledge, NEW_RULE.replace("competitor_mention", "buyer_cancel_request"))
-    assert "already defined" in error.reason and "marketplace.yaml" in error.reason
+    error = pack_error(make_knowledge, NEW_RULE.replace("competitor_mention", "push_to_cancel"))
+    assert "already defined" in error.reason and "mini-marketplace.yaml" in error.reason
 
 
 def test_unknown_rule_type_is_rejected(make_knowledge: Callable[..., Path]) -> None:

@@ -68,3 +68,50 @@ MINI_DOCS = {
         kind="playbook",
     ),
 }
+
+
+# The mini knowledge's rule packs, in the tests' own words (never the shipped `knowledge/rules/`): one rule of
+# each kind the code runs. A required phrase at the review-ask steps, repaired from the flow's template; a
+# left-over slot matched as typed and filled from the request; a phrase forbidden on every platform; and, on
+# marketplaces only, a phrase with exceptions (`unless`) and a phrase that fires whatever they say (`always`).
+MINI_RULES = {
+    "rules/mini-flow.yaml": r"""description: The mini flow's rule.
+rules:
+  - id: farewell_review_ask
+    type: required
+    scope: {steps: review_ask}
+    repair: append_template
+    message: {en: "Close with a request for a review.", vi: "Kết thúc bằng lời mời đánh giá."}
+    patterns: ['\b(review|rating)\b', '\b(danh gia|cham sao)\b']
+    unless: ['\bthanks for (the|your) (review|rating)\b', '\bcam on\b[^.!?]{0,15}\b(danh gia|cham sao)\b']
+""",
+    "rules/mini-general.yaml": r"""description: The mini rules for every platform and step.
+rules:
+  - id: leftover_slot
+    type: forbidden
+    match: raw
+    repair: fill_slots
+    message: {en: "A template slot is still in the text.", vi: "Văn bản còn chỗ trống của mẫu câu."}
+    patterns: ['\{\w+\}', '\[[^\]\n]{1,30}\](?!\()', '<\w[\w ]{0,20}>']
+  - id: secret_code_request
+    type: forbidden
+    message: {en: "Never ask for a passcode.", vi: "Không bao giờ hỏi mật mã của khách."}
+    patterns: ['\b(passcode|mat ma)\b']
+    unless: ['\b(never|khong bao gio)\b']
+""",
+    "rules/mini-marketplace.yaml": r"""description: The mini marketplace rules.
+rules:
+  - id: push_to_cancel
+    type: forbidden
+    scope: {platforms: marketplace}
+    message: {en: "Do not push the buyer to cancel.", vi: "Đừng giục người mua hủy đơn."}
+    patterns: ['\bgo ahead and cancel\b', '\b(huy|cancel)\b[^.!?]{0,20}\bho (shop|minh)\b']
+    unless: ['\bif you (like|wish)\b', '\bneu (ban|chi|anh) (thich|muon)\b']
+    always: ['\bcancel\b[^.!?]{0,20}\bfor the shop\b', '\bhuy\b[^.!?]{0,20}\bho shop ngay\b']
+  - id: outside_payment
+    type: forbidden
+    scope: {platforms: marketplace}
+    message: {en: "Keep the payment on the marketplace.", vi: "Giữ việc thanh toán trên sàn."}
+    patterns: ['\b(viber|chuyen khoan thang)\b', '\bpay (us|me) by bank\b']
+""",
+}
