@@ -83,7 +83,7 @@ rules:
     repair: append_template
     message: {en: "Close with a request for a review.", vi: "Kết thúc bằng lời mời đánh giá."}
     patterns: ['\b(review|rating)\b', '\b(danh gia|cham sao)\b']
-    unless: ['\bthanks for (the|your) (review|rating)\b', '\bcam on\b[^.!?]{0,15}\b(danh gia|cham sao)\b']
+    unless: ['\bthanks for (the|your) (review|rating)\b', '\bcam on\b[^.!?]{0,15}\bda (danh gia|cham sao)\b']
 """,
     "rules/mini-general.yaml": r"""description: The mini rules for every platform and step.
 rules:
@@ -92,7 +92,7 @@ rules:
     match: raw
     repair: fill_slots
     message: {en: "A template slot is still in the text.", vi: "Văn bản còn chỗ trống của mẫu câu."}
-    patterns: ['\{\w+\}', '\[[^\]\n]{1,30}\](?!\()', '<\w[\w ]{0,20}>']
+    patterns: ['\{\w+\}', '\[[^\]\n]{1,30}\](?!\()', '<\w[\w ]{0,20}>', '(?-i:\b[A-Z]+_[A-Z]+\b)']
   - id: secret_code_request
     type: forbidden
     message: {en: "Never ask for a passcode.", vi: "Không bao giờ hỏi mật mã của khách."}
