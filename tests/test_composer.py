@@ -1,27 +1,55 @@
-"""The local composer: templates in the customer's language, slots filled or written around, passage lines."""
+"""The local composer: templates in the customer's language, slots filled or written around, passage lines
+(on a flow of the tests' own; the shipped flow's templates are checked in `test_shipped_templates.py`)."""
 
 from __future__ import annotations
 
 import pytest
-from helpers import SHIPPED_KNOWLEDGE
+import yaml
 
 from copilot.compose.base import DraftContext, DraftPrompt
 from copilot.compose.local import LocalComposer, customer_lines, write_around_slots
-from copilot.compose.slots import SlotWords
-from copilot.flow.flows import load_flow
+from copilot.compose.slots import NO_WORDS, SlotWords
+from copilot.flow.flows import Flow
 from copilot.knowledge import Sections
 from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.hybrid import SearchHit
 
-FLOW = load_flow(SHIPPED_KNOWLEDGE / "flows" / "livechat.yaml")
-SLOTS = {"customer_name": "Anna", "agent_name": "Minh", "brand": "Avada"}
+FLOW = Flow.model_validate(yaml.safe_load("""
+id: livechat
+title: Live chat
+steps:
+  - id: greeting
+    title: Greeting
+    goal: Greet the customer.
+    next: [troubleshoot]
+    templates:
+      en: ["Good day {customer_name}, {agent_name} with {brand} is on the line."]
+      vi: ["Chào chị {customer_name}, em là {agent_name} của {brand} đây ạ."]
+  - id: troubleshoot
+    title: Troubleshoot
+    goal: Solve the problem.
+    next: [farewell]
+    knowledge: true
+    templates:
+      en: ["Thanks for bearing with me, {customer_name}. Let me look into it now.",
+           "Could you try reloading the page once more?"]
+      vi: ["Dạ chị chờ em một chút để em xem lại nhé."]
+  - id: farewell
+    title: Farewell
+    goal: Thank and ask for a review.
+    review_ask: true
+    templates:
+      en: ["Thanks for your time, {customer_name}! A quick review of our help would mean a lot."]
+      vi: ["Em cảm ơn chị {customer_name} ạ! Chị đánh giá giúp em một chút nhé."]
+"""))
+SLOTS = {"customer_name": "Bao", "agent_name": "Quynh", "brand": "Fernleaf"}
 SECTIONS = Sections(reply=("reply", "trả lời mẫu", "compliant example"),
                     forbidden=("don't", "không nên"))
 
 
 def compose(step: str, language: str, slots: dict[str, str], passages: list[SearchHit] | None = None) -> str:
     context = DraftContext(step=FLOW.step(step), language=language, platform="livechat", slots=slots,
-                           passages=passages or [], customer_text="I want to cancel")
+                           passages=passages or [], customer_text="I want to stop my order")
     return LocalComposer(SECTIONS).complete(DraftPrompt(messages=[], context=context)).text
 
 
@@ -31,46 +59,46 @@ def chunk(section: str, text: str, doc_id: str = "doc") -> Chunk:
 
 
 def test_greeting_in_english_fills_every_slot() -> None:
-    text = compose("greeting", "en", SLOTS)
-    assert text.startswith("Hi Anna, this is Minh from Avada") and "{" not in text
+    assert compose("greeting", "en", SLOTS) == "Good day Bao, Quynh with Fernleaf is on the line."
 
 
 def test_greeting_in_vietnamese() -> None:
-    text = compose("greeting", "vi", {"customer_name": "Lan", "agent_name": "Minh", "brand": "Đậu Shop"})
-    assert "Lan" in text and "Minh" in text and "Đậu Shop" in text and "em" in text
+    text = compose("greeting", "vi", {"customer_name": "Hoa", "agent_name": "Tuan", "brand": "Nhà Lá"})
+    assert text == "Chào chị Hoa, em là Tuan của Nhà Lá đây ạ."
 
 
-def test_farewell_asks_for_a_review_in_both_languages() -> None:
-    assert "review" in compose("farewell", "en", SLOTS).lower()
-    assert "đánh giá" in compose("farewell", "vi", SLOTS)
+def test_the_farewell_is_the_customers_languages_template() -> None:
+    assert compose("farewell", "en", SLOTS) == ("Thanks for your time, Bao! A quick review of our help would "
+                                                "mean a lot.")
+    assert compose("farewell", "vi", SLOTS) == "Em cảm ơn chị Bao ạ! Chị đánh giá giúp em một chút nhé."
 
 
 def test_unknown_slots_are_written_around_never_left() -> None:
     text = compose("greeting", "en", {})
-    assert "{" not in text and "from ." not in text and " ," not in text
+    assert text and "{" not in text and "with ." not in text and " ," not in text
 
 
 def test_write_around_slots_drops_dangling_words() -> None:
-    template = "Hi {customer_name}, this is {agent_name} from {brand}."
-    words = SlotWords.load(SHIPPED_KNOWLEDGE)  # "from" is cut with the missing brand
-    assert write_around_slots(template, {"agent_name": "Minh"}, words) == "Hi, this is Minh."
+    template = "Hey {customer_name}, you're chatting with {agent_name} from {brand}."
+    words = SlotWords(prepositions={"en": ("from",)})  # "from" is cut with the missing brand
+    assert write_around_slots(template, {"agent_name": "Quynh"}, words) == "Hey, you're chatting with Quynh."
+    assert write_around_slots(template, {"agent_name": "Quynh"}, NO_WORDS) == "Hey."  # without: the clause
 
 
 def test_knowledge_step_uses_the_reply_section_in_the_customer_language() -> None:
     passages = [
-        SearchHit(chunk("Don't say", "- \"Please cancel the order for us.\""), 0.9),
+        SearchHit(chunk("Don't say", "- \"Just cancel it and buy it again.\""), 0.9),
         SearchHit(chunk("Reply (English)",
-                        "You can cancel it yourself with the Cancel order button, {customer_name}."), 0.8),
-        SearchHit(chunk("Trả lời mẫu (Tiếng Việt)",
-                        "Dạ anh/chị có thể tự hủy đơn bằng nút Hủy đơn hàng ạ."), 0.7),
+                        "You may press Cancel in the order yourself, {customer_name}."), 0.8),
+        SearchHit(chunk("Trả lời mẫu (Tiếng Việt)", "Dạ chị tự bấm Hủy trong đơn là được ạ."), 0.7),
     ]
     assert compose("troubleshoot", "en", SLOTS, passages) == (
-        "You can cancel it yourself with the Cancel order button, Anna.")
-    assert compose("troubleshoot", "vi", SLOTS, passages).startswith("Dạ anh/chị có thể tự hủy")
+        "You may press Cancel in the order yourself, Bao.")
+    assert compose("troubleshoot", "vi", SLOTS, passages).startswith("Dạ chị tự bấm Hủy")
 
 
 def test_forbidden_example_sections_are_never_used() -> None:
-    forbidden = chunk("Không nên nói", "- \"Anh/chị hủy đơn giúp shop nhé.\"")
+    forbidden = chunk("Không nên nói", "- \"Chị hủy đơn hộ shop đi ạ.\"")
     assert customer_lines(forbidden, "vi", SECTIONS) == []
     # no section named: no line sent
     assert customer_lines(chunk("Reply lines", "- \"Hi there!\""), "en", Sections()) == []
@@ -84,14 +112,14 @@ def test_the_sendable_headings_are_the_knowledge_bases_folded() -> None:
 
 
 def test_example_lines_pick_the_closest_to_the_customer() -> None:
-    examples = chunk("Compliant example lines", "- \"If you want to cancel, use the Cancel button.\"\n"
-                     "- \"Your refund arrives in 3 days.\"\n- \"Exchanges take a week.\"")
+    examples = chunk("Compliant example lines", "- \"If you'd rather stop the order, tap Cancel.\"\n"
+                     "- \"Your money comes back in 3 days.\"\n- \"Swaps take a week.\"")
     lines = customer_lines(examples, "en", SECTIONS)
-    assert len(lines) == 3 and lines[0].startswith("If you want to cancel")
+    assert len(lines) == 3 and lines[0].startswith("If you'd rather stop the order")
 
 
 def test_knowledge_step_without_a_usable_passage_falls_back_to_templates() -> None:
-    assert compose("troubleshoot", "en", SLOTS, []) in [t.replace("{customer_name}", "Anna")
+    assert compose("troubleshoot", "en", SLOTS, []) in [t.replace("{customer_name}", "Bao")
                                                         for t in FLOW.step("troubleshoot").templates["en"]]
 
 
@@ -121,4 +149,4 @@ def test_a_step_without_templates_or_ready_replies_answers_from_the_best_faq_onl
     assert draft([policy]) == ("", [])
     assert draft([policy, faq]) == ("Enable the app embed in the theme editor. Then clear the cache and "
                                     "reload the page.", [1])
-    assert draft([hit("faq", "Don't say", "Please cancel the order for us.")]) == ("", [])
+    assert draft([hit("faq", "Don't say", "Just cancel it for the shop.")]) == ("", [])

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import SHIPPED_KNOWLEDGE
 
 from copilot import Copilot, KnowledgeBase, KnowledgeError, Settings
 from copilot.compose.base import DraftContext, DraftPrompt
@@ -18,13 +17,23 @@ from copilot.flow.flows import FlowStep
 from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.repair import Repairer
 
-VIA = "Hi {customer_name}, this is {agent_name} via {brand}. Thanks for reaching out!"
+VIA = "Hi {customer_name}, this is {agent_name} via {brand}. Thanks for writing in!"
 QUA = "Dạ em chào chị {customer_name}, em là {agent_name} qua {brand}. Em cảm ơn chị ạ!"
 
 
+# The words of the tests' own language.yaml, before a test adds one.
+LANGUAGE = """\
+slots:
+  dangling_ends: {en: [from, at], vi: [là, của]}
+  dangling_pairs: {en: [this is]}
+  prepositions: {en: [from, at], vi: [của]}
+"""
+WORDS = SlotWords.of(yaml.safe_load(LANGUAGE), Path(LANGUAGE_FILE))
+
+
 def with_words(make_knowledge: Callable[..., Path], **added: str) -> Path:
-    """A knowledge folder whose language.yaml is the shipped one with `list="language word"` added."""
-    language_file = yaml.safe_load((SHIPPED_KNOWLEDGE / LANGUAGE_FILE).read_text(encoding="utf-8"))
+    """A knowledge folder whose language.yaml is `LANGUAGE` with `list="language word"` added."""
+    language_file = yaml.safe_load(LANGUAGE)
     for name, word in added.items():
         language, _, value = word.partition(" ")
         language_file["slots"][name].setdefault(language, []).append(value)
@@ -33,13 +42,12 @@ def with_words(make_knowledge: Callable[..., Path], **added: str) -> Path:
 
 def test_a_preposition_added_to_language_yaml_is_cut_with_its_missing_slot(
         make_knowledge: Callable[..., Path]) -> None:
-    shipped = SlotWords.load(SHIPPED_KNOWLEDGE)
-    assert write_around_slots(VIA, {"customer_name": "Lan", "agent_name": "Minh"}, shipped) == \
-        "Hi Lan. Thanks for reaching out!"  # "via" is not known: the whole clause goes
+    assert write_around_slots(VIA, {"customer_name": "Lan", "agent_name": "Minh"}, WORDS) == \
+        "Hi Lan. Thanks for writing in!"  # "via" is not known: the whole clause goes
     taught = KnowledgeBase.load(with_words(make_knowledge, prepositions="en via")).slot_words
     assert write_around_slots(VIA, {"customer_name": "Lan", "agent_name": "Minh"}, taught) == \
-        "Hi Lan, this is Minh. Thanks for reaching out!"
-    assert write_around_slots(QUA, {"customer_name": "Lan", "agent_name": "Minh"}, shipped) == \
+        "Hi Lan, this is Minh. Thanks for writing in!"
+    assert write_around_slots(QUA, {"customer_name": "Lan", "agent_name": "Minh"}, WORDS) == \
         "Dạ em chào chị Lan. Em cảm ơn chị ạ!"
     taught_vi = KnowledgeBase.load(with_words(make_knowledge, prepositions="vi qua")).slot_words
     assert write_around_slots(QUA, {"customer_name": "Lan", "agent_name": "Minh"}, taught_vi) == \
@@ -47,10 +55,10 @@ def test_a_preposition_added_to_language_yaml_is_cut_with_its_missing_slot(
 
 
 def test_a_dangling_end_added_to_language_yaml_is_found(make_knowledge: Callable[..., Path]) -> None:
-    assert dangling_words("Hi, this is Minh via. Thanks", SlotWords.load(SHIPPED_KNOWLEDGE)) == []
+    assert dangling_words("Hi, this is Minh via. Thanks", WORDS) == []
     taught = KnowledgeBase.load(with_words(make_knowledge, dangling_ends="en via")).slot_words
     assert dangling_words("Hi, this is Minh via. Thanks", taught) == ["this is Minh via"]
-    assert dangling_words("Hi, this is. Thanks", taught) == ["this is"]  # the shipped words are still there
+    assert dangling_words("Hi, this is. Thanks", taught) == ["this is"]  # the folder's words are still there
 
 
 def test_a_folder_without_language_yaml_cuts_only_the_missing_slots_clause(tmp_path: Path) -> None:
@@ -58,15 +66,14 @@ def test_a_folder_without_language_yaml_cuts_only_the_missing_slots_clause(tmp_p
     template = "Hi {customer_name}, this is {agent_name} from {brand}. Thanks!"
     values = {"customer_name": "Lan", "agent_name": "Minh"}
     assert write_around_slots(template, values, none) == "Hi Lan. Thanks!"
-    assert write_around_slots(template, values, SlotWords.load(SHIPPED_KNOWLEDGE)) == \
-        "Hi Lan, this is Minh. Thanks!"  # the shipped words cut "from" with the missing brand
+    assert write_around_slots(template, values, WORDS) == \
+        "Hi Lan, this is Minh. Thanks!"  # the folder's words cut "from" with the missing brand
     assert dangling_words("Hi, this is. Thanks", none) == []
 
 
 def test_drafts_write_around_slots_with_the_words_of_the_folder_they_serve(
         make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
-    """The composer of a copilot over a team's folder cuts by that folder's language.yaml,
-    not the shipped one."""
+    """The composer of a copilot over a team's folder cuts by that folder's language.yaml."""
     settings = Settings(
         knowledge_dir=with_words(make_knowledge, prepositions="en via"), index_dir=tmp_path / "i"
     )
@@ -75,7 +82,7 @@ def test_drafts_write_around_slots_with_the_words_of_the_folder_they_serve(
     context = DraftContext(step=step, language="en", platform="livechat", passages=[], customer_text="hi",
                            slots={"customer_name": "Lan", "agent_name": "Minh"})
     assert composer.complete(DraftPrompt(messages=[], context=context)).text == \
-        "Hi Lan, this is Minh. Thanks for reaching out!"
+        "Hi Lan, this is Minh. Thanks for writing in!"
 
 
 def hints(folder: Path, listed: str) -> SlotWords:
@@ -132,13 +139,3 @@ def test_a_bad_language_yaml_is_named_with_its_field(make_knowledge: Callable[..
     with pytest.raises(KnowledgeError) as caught:
         KnowledgeBase.load(make_knowledge({LANGUAGE_FILE: text}))
     assert caught.value.path.endswith(LANGUAGE_FILE) and caught.value.field == field
-
-
-@pytest.mark.parametrize(("placeholder", "slot"), [
-    ("[Shop Name]", "brand"), ("[Store name]", "brand"), ("[tên shop]", "brand"),
-    ("[Customer Name]", "customer_name"), ("[Name]", "customer_name"), ("[tên khách]", "customer_name"),
-    ("[Your name]", "agent_name"), ("[tên nhân viên]", "agent_name"),
-])
-def test_the_shipped_hints_give_a_shop_name_placeholder_the_brand_not_the_customer(placeholder: str,
-                                                                                   slot: str) -> None:
-    assert slot_for(placeholder, SlotWords.load(SHIPPED_KNOWLEDGE)) == slot
