@@ -1,4 +1,5 @@
-"""The step tracker on the shipped flow and on a flow it has never seen, from the YAML alone."""
+"""The step tracker on flows of the tests' own, from the YAML alone (the shipped flow is followed in
+`test_shipped_tracker.py`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import SHIPPED_KNOWLEDGE
 
 from copilot.contracts import Message
 from copilot.flow.flows import Flow, load_flow
@@ -21,63 +21,9 @@ def embedder() -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder()
 
 
-@pytest.fixture(scope="module")
-def tracker(embedder: SentenceTransformerEmbedder) -> StepTracker:
-    return StepTracker(load_flow(SHIPPED_KNOWLEDGE / "flows" / "livechat.yaml"), embedder)
-
-
 def conversation(*turns: str) -> list[Message]:
     """Alternate customer / agent turns, starting with the customer."""
     return [Message(role="customer" if i % 2 == 0 else "agent", text=t) for i, t in enumerate(turns)]
-
-
-GREETING = "Hi Anna, this is Minh from Avada. Thanks for reaching out!"
-GREETING_VI = "Dạ em chào chị Lan, em là Minh bên Đậu Shop ạ. Chị cần em hỗ trợ gì ạ?"
-
-
-@pytest.mark.parametrize(("turns", "step"), [
-    (["hi, my popup is broken!!"], "greeting"),
-    (["hello", GREETING, "the popup is not working on my store"], "probing"),
-    (["hello", GREETING, "This is the third time it breaks, this is ridiculous!!"], "empathy"),
-    (["Shop ơi", GREETING_VI, "Shop ơi em đặt nhầm size, muốn hủy đơn được không?"],
-     "troubleshoot"),
-    (["hi", GREETING, "my popup stopped showing", "Could you tell me which page and since when?",
-      "homepage, since yesterday, store is anna-shop.myshopify.com"], "set_expectation"),
-    (["hi", GREETING, "popup gone", "Please enable the app embed in Online Store > Themes > Customize.",
-      "ok I did that and saved"], "update_result"),
-    (["hi", GREETING, "popup gone", "I've just fixed the issue! Could you double-check that it works now?",
-      "yes it works now"], "achieve_more"),
-    (["hi", GREETING, "popup gone", "I've just fixed the issue! Could you double-check that it works now?",
-      "thanks, all good now!"], "farewell"),
-    (["hi", GREETING, "popup gone", "Is there anything else I can help you with today?",
-      "yes, another issue: the countdown timer shows the wrong time"], "probing"),
-    (["chao shop", GREETING_VI, "don cua minh giao 6 ngay roi van chua nhan duoc, ma don 230512ABC"],
-     "set_expectation"),
-    # "điện thoại" (phone) folds to the letters of "điên" (mad): asking for a phone number is not
-    # anger.
-    (["Shop ơi", GREETING_VI, "cho mình xin số điện thoại của shop để hỏi đơn hàng"],
-     "probing"),
-])
-def test_next_step_follows_the_customer_and_the_flow(
-    tracker: StepTracker, turns: list[str], step: str
-) -> None:
-    names = ["Anna", "Lan", "Minh", "Avada", "Đậu Shop"]
-    assert tracker.locate(conversation(*turns), names=names).step == step
-
-
-def test_one_agent_message_can_perform_several_steps(tracker: StepTracker) -> None:
-    message = ("Hi Anna, this is Minh from Avada. I'm so sorry for the trouble this has caused you. "
-               "Could you share a bit more detail about when it started?")
-    assert tracker.performed(message.replace("Anna", "").replace("Minh", "").replace("Avada", "")) == (
-        "greeting", "empathy", "probing")
-
-
-def test_location_reports_steps_done_next_steps_and_a_reason(tracker: StepTracker) -> None:
-    location = tracker.locate(conversation("hello", GREETING, "the popup is not working"),
-                              names=["Anna", "Minh"])
-    assert location.steps_done == ["greeting"]
-    assert location.next_steps == ["set_expectation", "troubleshoot", "probing"]
-    assert location.reasons and "probing" in location.reasons[0]
 
 
 UNSEEN_FLOW = {
@@ -120,6 +66,30 @@ def test_a_flow_never_seen_before_is_followed_from_its_yaml(
 ) -> None:
     location = unseen.locate(conversation(*turns))
     assert (location.step, location.steps_done) == (step, done)
+
+
+def test_one_agent_message_can_perform_several_steps(unseen: StepTracker) -> None:
+    message = "Hello, welcome to Lotus Bank verification. Could you tell me your full legal name?"
+    assert unseen.performed(message) == ("hello", "ask_name")
+
+
+def test_location_reports_steps_done_next_steps_and_a_reason(unseen: StepTracker) -> None:
+    location = unseen.locate(conversation("hi", "Welcome to Lotus Bank verification!", "ok"))
+    assert (location.step, location.steps_done) == ("ask_name", ["hello"])
+    assert location.next_steps == ["ask_account_number"]
+    assert location.reasons and "ask_name" in location.reasons[0]
+
+
+def test_a_customer_cue_calls_for_its_step_and_names_the_cue(tmp_path: Path) -> None:
+    flow = {**UNSEEN_FLOW, "steps": [*UNSEEN_FLOW["steps"][:-1],
+                                     {**UNSEEN_FLOW["steps"][-1], "cues": [r"\b(that is all|bye)\b"]}]}
+    path = tmp_path / "bank_kyc.yaml"
+    path.write_text(yaml.safe_dump(flow), encoding="utf-8")
+    tracker = StepTracker(load_flow(path))
+    location = tracker.locate(conversation("hi", "Hello, welcome to Lotus Bank verification.", "that is all"))
+    assert location.step == "goodbye" and location.reasons == ["customer cue 'that is all' calls for goodbye"]
+    assert tracker.locate(conversation("hi", "Hello, welcome to Lotus Bank verification.", "ok")).step == \
+        "ask_name"  # no cue: the graph
 
 
 def test_flow_without_cues_or_templates_still_loads(tmp_path: Path) -> None:
