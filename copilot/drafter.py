@@ -17,6 +17,7 @@ from copilot.compose.local import LocalComposer
 from copilot.compose.openai_chat import completion_from_text
 from copilot.compose.plan import ReplyPlan, plan_reply, weighs_answering
 from copilot.compose.prompting import build_prompt
+from copilot.compose.slots import SLOT
 from copilot.contracts import AnswerRef, Citation, DraftRequest, DraftResponse, GuardrailVerdict, NeedRef
 from copilot.flow.fitted import FITTED_SUFFIX, keep_taught, kept_path, load_taught, taught_key
 from copilot.flow.flows import Flow, FlowExamples, LabelledMoment
@@ -33,6 +34,7 @@ from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.hybrid import SearchHit
 from copilot.retrieval.index import KnowledgeIndex
 from copilot.retrieval.vector_store import SearchFilter
+from copilot.text import sentences
 from copilot.understand.address import addressed, bare_name
 from copilot.understand.directives import without_directives
 from copilot.understand.language import conversation_language
@@ -186,7 +188,15 @@ class Drafter:
             answers_now = self.tracker(flow).answers_now(request.messages, list(request.slots().values()),
                                                          self._hints(understanding))
         return plan_reply(flow, acts, location.step, understanding, forced=request.step is not None,
-                          answers_now=answers_now)
+                          answers_now=answers_now, opens=self._opening_act(flow, understanding))
+
+    def _opening_act(self, flow: Flow, understanding: Understanding) -> str | None:
+        """The act the answer's reply opens with, as the flow's labelled sentences taught (None: no answer, or
+        nothing taught)."""
+        reader = self.tracker(flow).sentence_acts
+        reply = understanding.reply() if reader is not None else None
+        first = sentences(SLOT.sub("", reply[1])) if reply else []
+        return reader.act(first[0].text) if reader is not None and first else None
 
     def context(self, request: DraftRequest, flow: Flow, location: StepLocation, reply: ReplyPlan | None,
                 language: str) -> DraftContext:

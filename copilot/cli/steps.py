@@ -83,4 +83,5 @@ def _teach_flow(flow_id: str, out_file: Path | None, knowledge: Path | None, ind
     out.print(f"taught {flow_id} from {len(examples.moments)} labelled moments: acts "
               f"{'learned' if tracker.acts else 'from the templates'}, next step "
               f"{'learned' if tracker.model else 'from the cues and graph'}, when a reply answers "
-              f"{'learned' if tracker.answering else 'from the step'}: {path}")
+              f"{'learned' if tracker.answering else 'from the step'}, sentence acts "
+              f"{'learned' if tracker.sentence_acts else 'not read'}: {path}")

@@ -33,6 +33,7 @@ class Part:
     text: str = ""
     answer: bool = False
     cites: bool = False  # the text comes from the answer unit (its ask-first message), which it cites
+    also: tuple[str, ...] = ()  # acts its text performs before its step's (an answer that opens with empathy)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class ReplyPlan:
 
     @property
     def acts(self) -> list[str]:
-        return [part.step.id for part in self.parts]
+        return [act for part in self.parts for act in (*part.also, part.step.id)]
 
     @property
     def answers(self) -> bool:
@@ -58,9 +59,10 @@ class ReplyPlan:
 
 
 def plan_reply(flow: Flow, acts: FlowActs, tracked: str, understanding: Understanding,
-               forced: bool = False, answers_now: float | None = None) -> ReplyPlan:
+               forced: bool = False, answers_now: float | None = None, opens: str | None = None) -> ReplyPlan:
     """The acts for a reply at the tracked step, given what the conversation says and, when the flow's
-    labelled conversations taught it, the chance that a reply answers at this moment."""
+    labelled conversations taught it, the chance that a reply answers at this moment and the act the
+    answer's reply opens with (`opens`: its first sentence, read by what the labelled sentences taught)."""
     u = understanding
     if answers_now is not None and u.answer is not None and not forced:
         tracked, u = _when_to_answer(acts, tracked, u, answers_now)
@@ -72,17 +74,28 @@ def plan_reply(flow: Flow, acts: FlowActs, tracked: str, understanding: Understa
         parts = (answer,) if answer and tracked in (acts.answer, acts.hold) else (Part(step),)
         return ReplyPlan(parts, u, step)
     if tracked == acts.open:
-        extra = _empathy(flow, acts, u)
         follow = answer or (ask if u.need else None)
-        return ReplyPlan((Part(step), *extra, *([follow] if follow else [])), u, step)
+        soothed = _with_empathy(flow, acts, follow, opens) if u.upset else ((follow,) if follow else ())
+        return ReplyPlan((Part(step), *soothed), u, step)
     if tracked == acts.empathy:
         follow = answer or (ask if u.condition else None)
-        return ReplyPlan((Part(step), *([follow] if follow else [])), u, step)
+        return ReplyPlan(_with_empathy(flow, acts, follow, opens), u, step)
     if tracked in (acts.ask, acts.answer):
         part = _answering(flow, acts, tracked, answer, ask, u)
-        soothe = _empathy(flow, acts, u) if part.step.id != acts.hold else []  # holding says it already
-        return ReplyPlan((*soothe, part), u, step)
+        if part.step.id == acts.hold or not u.upset:  # a holding reply says the agent is on it already
+            return ReplyPlan((part,), u, step)
+        return ReplyPlan(_with_empathy(flow, acts, part, opens), u, step)
     return ReplyPlan((Part(step),), u, step)
+
+
+def _with_empathy(flow: Flow, acts: FlowActs, follow: Part | None, opens: str | None) -> tuple[Part, ...]:
+    """The empathy act, then `follow` (the answer or the question): an answer whose reply opens with empathy
+    performs it itself, so that a reply apologises once. Without an empathy step in the flow, `follow`."""
+    if not acts.empathy:
+        return (follow,) if follow else ()
+    if follow is not None and follow.answer and opens == acts.empathy:
+        return (replace(follow, also=(acts.empathy,)),)
+    return (Part(flow.step(acts.empathy)), *([follow] if follow else []))
 
 
 def _promoting(acts: FlowActs) -> set[str]:
@@ -110,12 +123,6 @@ def _when_to_answer(acts: FlowActs, tracked: str, u: Understanding,
         reason = f"replies rarely answer at such moments ({answers_now:.2f}): {unit} is held back"
         return tracked, replace(u, answer=None, facet=None, ask_first="", reasons=[*u.reasons, reason])
     return tracked, u
-
-
-def _empathy(flow: Flow, acts: FlowActs, u: Understanding) -> list[Part]:
-    """The empathy act when the customer is upset and the flow has one; it goes before the answer or the
-    question (a holding reply already says the agent is on it)."""
-    return [Part(flow.step(acts.empathy))] if u.upset and acts.empathy else []
 
 
 def _answering(flow: Flow, acts: FlowActs, tracked: str, answer: Part | None, ask: Part | None,

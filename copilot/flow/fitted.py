@@ -15,12 +15,12 @@ import numpy as np
 
 from copilot.cache import replace_cached
 from copilot.flow.flows import Flow, FlowExamples
-from copilot.flow.learned import ActModel, AnswerMoments, MomentModel, State
+from copilot.flow.learned import ActModel, AnswerMoments, MomentModel, SentenceActs, State
 from copilot.flow.tracker import StepTracker
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # raised when the models' features change: older files are then taught again
+FORMAT = 3  # raised when the models' features change: older files are then taught again
 FITTED_SUFFIX = ".fitted.npz"
 
 
@@ -42,7 +42,8 @@ def _unprefixed(data: State, prefix: str) -> State:
 
 
 def taught_state(tracker: StepTracker, key: str) -> State:
-    """The tracker's learned act, moment and answer-now models (those it has) as arrays, with their key."""
+    """The tracker's learned act, moment, answer-now and sentence act models (those it has) as arrays, with
+    their key."""
     state = {"key": np.array(key)}
     if isinstance(tracker.acts, ActModel):
         state.update(_prefixed(tracker.acts.state(), "acts/"))
@@ -50,6 +51,8 @@ def taught_state(tracker: StepTracker, key: str) -> State:
         state.update(_prefixed(tracker.model.state(), "moment/"))
     if isinstance(tracker.answering, AnswerMoments):
         state.update(_prefixed(tracker.answering.state(), "answer/"))
+    if isinstance(tracker.sentence_acts, SentenceActs):
+        state.update(_prefixed(tracker.sentence_acts.state(), "sentence/"))
     return state
 
 
@@ -94,9 +97,11 @@ def load_taught(tracker: StepTracker, path: Path, key: str) -> bool:
     if str(arrays.get("key", "")) != key:
         return False
     acts, moment = _unprefixed(arrays, "acts/"), _unprefixed(arrays, "moment/")
-    answer = _unprefixed(arrays, "answer/")
+    answer, sentence = _unprefixed(arrays, "answer/"), _unprefixed(arrays, "sentence/")
     if answer:
         tracker.answering = AnswerMoments.from_state(answer)
+    if sentence:
+        tracker.sentence_acts = SentenceActs.from_state(sentence)
     if acts:
         tracker.acts = ActModel.from_state(acts)
         tracker.performed.cache_clear()

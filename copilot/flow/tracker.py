@@ -89,6 +89,10 @@ class AnswerJudge(Protocol):
     def probability(self, reading: Reading) -> float: ...
 
 
+class SentenceReader(Protocol):
+    def act(self, sentence: str) -> str: ...
+
+
 class StepTracker:
     """Recognises the steps agent messages performed and picks the next one, for one flow."""
 
@@ -101,6 +105,7 @@ class StepTracker:
         self.model = model
         self.acts = acts
         self.answering: AnswerJudge | None = None  # learned from labelled conversations: when a reply answers
+        self.sentence_acts: SentenceReader | None = None  # learned too: the act one sentence performs
         self.embedder = embedder
         self.threshold = threshold
         self._exemplars: list[tuple[str, Counter[str]]] = []
