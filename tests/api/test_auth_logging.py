@@ -21,8 +21,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import RouteContext, iter_route_contexts
 from fastapi.testclient import TestClient
-from helpers import SHIPPED_KNOWLEDGE
 from helpers.servers import free_port, serving
+from helpers.triage_kb import TRIAGE_TABLE
 from starlette.routing import Mount
 
 from api.main import create_app
@@ -151,9 +151,7 @@ def test_keys_and_customer_text_never_reach_any_log(
     caplog.set_level(logging.DEBUG)
     with FakeOpenAIServer(default='{"intent": "cancel_order"}') as llm:
         llm.enqueue("Dạ em chào chị ạ.", Reply(status=500), Reply(status=500), Reply(status=500))
-        knowledge = make_knowledge(
-            {"triage.yaml": (SHIPPED_KNOWLEDGE / "triage.yaml").read_text(encoding="utf-8")}
-        )
+        knowledge = make_knowledge({"triage.yaml": TRIAGE_TABLE})
         settings = Settings.load(knowledge_dir=knowledge, api_keys=KEY, llm_base_url=llm.base_url,
                                  llm_model="fake", llm_api_key=LLM_KEY)
         app = create_app(copilot=Copilot(settings, embedder=HashingEmbedder()))

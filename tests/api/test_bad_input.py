@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import SHIPPED_KNOWLEDGE
+from helpers.triage_kb import TRIAGE_TABLE
 
 from api.main import create_app
 from copilot import Copilot, Settings
@@ -25,9 +25,7 @@ JSON_ROUTES = ["/v1/drafts", "/v1/drafts/stream", "/v1/triage", "/v1/guardrails/
 
 @pytest.fixture
 def client(make_knowledge: Callable[..., Path], tmp_path: Path) -> Iterator[TestClient]:
-    knowledge = make_knowledge(
-        {"triage.yaml": (SHIPPED_KNOWLEDGE / "triage.yaml").read_text(encoding="utf-8")}
-    )
+    knowledge = make_knowledge({"triage.yaml": TRIAGE_TABLE})
     config = Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index", data_dir=tmp_path / "data")
     with TestClient(create_app(copilot=Copilot(config, embedder=HashingEmbedder()))) as test_client:
         yield test_client

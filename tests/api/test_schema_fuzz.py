@@ -13,7 +13,8 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from helpers import SHIPPED_KNOWLEDGE
+from helpers.qa_kb import REVIEW_YAML
+from helpers.triage_kb import TRIAGE_TABLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.core.result import Ok
@@ -44,11 +45,10 @@ KNOWN = {
 
 @pytest.fixture
 def app(make_knowledge: Callable[..., Path], tmp_path: Path) -> Iterator[FastAPI]:
-    """The API over the small test knowledge base (with the shipped triage table), index built and one draft
-    stored, so feedback can name it."""
-    triage = (SHIPPED_KNOWLEDGE / "triage.yaml").read_text(encoding="utf-8")
-    review = (SHIPPED_KNOWLEDGE / "review.yaml").read_text(encoding="utf-8")
-    knowledge = make_knowledge({"triage.yaml": triage, "review.yaml": review})
+    """The API over the small test knowledge base (with the tests' own triage table and review.yaml), index
+    built and one draft stored, so feedback can name it."""
+    review = REVIEW_YAML.replace("[return_item, cancel_order, swap_size]", "[cancel_order, size_exchange]")
+    knowledge = make_knowledge({"triage.yaml": TRIAGE_TABLE, "review.yaml": review})  # the table's intents
     config = Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index", data_dir=tmp_path / "data")
     with TestClient(create_app(copilot=Copilot(config, embedder=HashingEmbedder()))) as client:
         draft = client.post(
