@@ -35,7 +35,7 @@ GREETING_VI = "Dạ em chào chị Lan, em là Minh bên Đậu Shop ạ. Chị 
     (["hi, my popup is broken!!"], "greeting"),
     (["hello", GREETING, "the popup is not working on my store"], "probing"),
     (["hello", GREETING, "This is the third time it breaks, this is ridiculous!!"], "empathy"),
-    (["Shop ơi", GREETING_VI, "Shop ơi em đặt nhầm size, muốn hủy đơn được không?"],
+    (["Shop ơi", GREETING_VI, "Em lỡ chọn sai màu rồi, cho em hủy đơn này được không shop?"],
      "troubleshoot"),
     (["hi", GREETING, "my popup stopped showing", "Could you tell me which page and since when?",
       "homepage, since yesterday, store is anna-shop.myshopify.com"], "set_expectation"),

@@ -55,7 +55,7 @@ def test_an_order_request_goes_to_the_marketplace_team_only_on_a_marketplace(cop
 
 
 def test_a_rule_with_a_team_goes_straight_to_that_team_marked_urgent(copilot: Copilot) -> None:
-    result = triage(copilot, "Tôi sẽ kiện shop vì giao hàng giả!")
+    result = triage(copilot, "Bán hàng giả thế này thì tôi sẽ kiện shop ra tòa!")
     assert (result.urgency, result.issue_type, result.handoff, result.route) == (
         "urgent", "complaint", True, "trust-desk")
     assert result.sla_minutes == 5 and result.auto_reply is None
@@ -224,7 +224,7 @@ def test_bad_llm_answers_fall_back_to_local_rules_and_escalations_still_apply(
         copilot = build(llm_base_url=llm.base_url, llm_model="fake-model", llm_timeout=2)
         first = triage(copilot, "Cho mình hỏi cách tự hủy đơn trên Shopee với?")
         assert first.intent == "cancel_order" and any("local model" in r for r in first.reasons)
-        legal = triage(copilot, "Tôi sẽ kiện shop vì giao hàng giả!")
+        legal = triage(copilot, "Bán hàng giả thế này thì tôi sẽ kiện shop ra tòa!")
         assert legal.urgency == "urgent" and legal.handoff and legal.route == "trust-desk"
 
 
