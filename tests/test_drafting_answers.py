@@ -25,6 +25,7 @@ from helpers.draft_kb import (
 from copilot import Copilot
 from copilot.compose.scripted import ScriptedChatModel
 from copilot.compose.slots import dangling_words
+from copilot.triage.contracts import TriageRequest
 
 COURIER_ANSWER = WITH_COURIER_REPLY.replace("anh/chị {customer_name}", "chị Hoa").replace("anh/chị", "chị")
 
@@ -103,3 +104,26 @@ def test_when_nothing_is_sure_the_llm_is_told_so_and_given_the_question(
     user = model.history[0].messages[1]["content"]
     assert "No answer of the knowledge base is sure enough" in user and PARCEL_QUESTION_VI in user
     assert "(id: " not in user and response.answer is None
+
+
+@pytest.mark.parametrize("line", [None, 1.0])
+def test_the_bots_own_answer_threshold_holds_it_to_a_stricter_line_than_drafts(
+        make_knowledge: Callable[..., Path], tmp_path: Path, line: float | None) -> None:
+    """`answer_threshold` in triage.yaml: the bot, whose reply no agent reads first, sends a unit's answer
+    alone only from that probability; drafts keep answers.yaml's threshold."""
+    knowledge = draft_knowledge(make_knowledge)
+    if line is not None:
+        table = knowledge / "triage.yaml"
+        table.write_text(table.read_text(encoding="utf-8") + f"answer_threshold: {line}\n", encoding="utf-8")
+    copilot = indexed_copilot(knowledge, tmp_path / "index", None)
+    request = TriageRequest.model_validate(
+        {"platform": "shopee", "customer": {"name": "Hoa"}, "messages": CANCEL_WITH_COURIER["messages"][-1:]})
+    result = copilot.triage(request)
+    drafted = draft(copilot, CANCEL_WITH_COURIER)
+    assert drafted.answer is not None  # the draft answers either way
+    if line is None:
+        assert result.auto_reply is not None, result.reasons
+    else:
+        assert result.handoff and result.auto_reply is None
+        said = [reason for reason in result.reasons if "likely; the bot sends alone at 1.0" in reason]
+        assert said, result.reasons

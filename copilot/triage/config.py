@@ -77,6 +77,9 @@ class TriageConfig(BaseModel):
 
     answer_step: str
     auto_reply_threshold: float = Field(ge=0, le=1)
+    # the answer unit's probability the bot needs to send it alone (no agent reads it first); None: the
+    # drafts' threshold of answers.yaml
+    answer_threshold: float | None = Field(default=None, ge=0, le=1)
     bot: dict[str, str] = Field(default_factory=dict)
     intents: dict[str, Intent] = Field(min_length=1)
     out_of_scope: OutOfScope | None = None

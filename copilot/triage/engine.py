@@ -296,6 +296,10 @@ class TriageEngine:
         if not draft.guardrails.allowed or not draft.citations:
             decision.handoff("no passage of the knowledge base answers it safely")
             return None
+        line, answer = self.config.answer_threshold, draft.answer
+        if line is not None and answer is not None and answer.confidence < line:
+            decision.handoff(f"{answer.id} is {answer.confidence:.2f} likely; the bot sends alone at {line}")
+            return None
         sent = draft.citations[0].id
         needs = self.answers.get(sent, ())
         if needs and decision.guess.intent not in needs:
