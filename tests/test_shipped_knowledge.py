@@ -157,7 +157,7 @@ def test_shipped_triage_answers_a_shopee_cancel_question_from_the_how_to_macro(s
 
 @pytest.mark.slow
 def test_shipped_triage_sends_a_legal_threat_to_legal_trust_in_15_minutes(shipped_copilot: Any) -> None:
-    result = triage(shipped_copilot, "Tôi sẽ kiện shop vì giao hàng giả!")
+    result = triage(shipped_copilot, "Bán hàng giả thế này thì tôi sẽ kiện shop ra tòa!")
     assert (result.urgency, result.issue_type, result.handoff, result.route) == (
         "urgent", "complaint", True, "legal-trust")
     assert result.sla_minutes == 15 and result.auto_reply is None
@@ -213,8 +213,8 @@ def test_shipped_legal_rule_does_not_read_an_expected_date_as_a_lawsuit(shipped_
 @pytest.mark.slow
 @pytest.mark.parametrize("text", [
     "Shop không hoàn tiền thì tôi gửi đơn kiện, có đủ video bằng chứng.",
-    ("Sao tin nhắn shop gửi cho mình lại có tên, số điện thoại với địa chỉ "
-     "của một khách khác vậy?"),
+    ("Phiếu giao hàng shop gửi kèm lại in họ tên, số điện thoại và địa chỉ "
+     "của người khác, không phải của tôi."),
     "Your order confirmation shows another customer's address and phone number, not mine.",
 ])
 def test_shipped_triage_sends_a_lawsuit_or_someone_elses_data_to_legal_trust(shipped_copilot: Any,
@@ -266,16 +266,17 @@ def test_shipped_triage_reads_an_idea_as_a_low_feature_request(shipped_copilot: 
 
 @pytest.mark.slow
 def test_shipped_triage_lowers_compliments_and_ideas_the_model_reads_as_medium(shipped_copilot: Any) -> None:
-    for text in ("co the them tuy chon an popup tren mobile theo khung gio khong, minh nghi se huu ich",
-                 ("Cảm ơn đội hỗ trợ đã giúp mình cài popup hôm qua, "
-                  "tuần này đăng ký tăng thấy rõ.")):
+    for text in ("app nen co them che do tat popup vao cuoi tuan, minh thay se tien hon nhieu",
+                 ("Cảm ơn bạn hỗ trợ nhiệt tình tuần trước nha, "
+                  "từ khi có popup mới lượt đăng ký tăng hẳn.")):
         result = triage(shipped_copilot, text, platform="livechat")
         assert (result.issue_type, result.urgency) == ("idea_suggestion", "low"), (text, result.reasons)
 
 
 @pytest.mark.slow
 def test_shipped_repeat_rule_tells_buying_again_from_contacting_again(shipped_copilot: Any) -> None:
-    bought = triage(shipped_copilot, "son xinh qua shop oi, da mua lan 3 roi van me", platform="tiktok")
+    bought = triage(shipped_copilot, "kem chong nang dung thich lam shop, day la lan thu 3 minh mua roi",
+                    platform="tiktok")
     assert not any("repeated contact" in reason for reason in bought.reasons), bought.reasons
     again = triage(shipped_copilot, "voucher van loi, em nhan lan nay la lan 3 roi do", platform="shopee")
     assert any("repeated contact" in reason for reason in again.reasons), again.reasons
@@ -284,8 +285,8 @@ def test_shipped_repeat_rule_tells_buying_again_from_contacting_again(shipped_co
 @pytest.mark.slow
 @pytest.mark.parametrize("text", [
     "Two of our stores were billed twice for August, invoices attached.",
-    "Hello, my order shows delivered but I didn't get anything. Can you check?",
-    "The phone case I received is for iPhone 14 but I ordered the 15 Pro.",
+    "Tracking says the parcel was delivered yesterday, but nothing came to my door.",
+    "I ordered the black backpack and the box has a pink one in it.",
     "Nồi cơm nhận hôm qua nấu lần đầu bị khét đáy, bảo hành thế nào shop?",
 ])
 def test_shipped_triage_raises_a_double_charge_or_a_wrong_missing_or_faulty_item(
@@ -297,7 +298,7 @@ def test_shipped_triage_raises_a_double_charge_or_a_wrong_missing_or_faulty_item
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("text", "platform"), [
-    ("If the item arrives damaged, how do I get a refund?", "lazada"),
+    ("If my kettle arrives damaged, how do I get a refund?", "lazada"),
     ("Nếu nhận hàng bị vỡ thì em được hoàn tiền thế nào ạ?", "shopee"),
     ("neu muon huy don thi lam sao shop", "shopee"),
 ])
