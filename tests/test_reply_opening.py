@@ -6,19 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.plans import ACTS, FLOW
 
 from copilot.compose.plan import plan_reply
-from copilot.flow.flows import Flow, FlowStep, LabelledTurn
+from copilot.flow.flows import LabelledTurn
 from copilot.flow.learned import SentenceActs
-from copilot.understand.config import FlowActs
 from copilot.understand.understanding import Understanding
 from copilot.understand.units import AnswerUnit
 
-STEPS = ("opening", "sympathy", "questions", "expectation", "solution", "closing")
-FLOW = Flow(id="support", title="Support", steps=tuple(
-    FlowStep(id=step, title=step.title(), goal=f"{step} goal", knowledge=step in ("expectation", "solution"))
-    for step in STEPS))
-ACTS = FlowActs(open="opening", empathy="sympathy", ask="questions", answer="solution", hold="expectation")
 UNIT = AnswerUnit(id="broken-unit", title="Broken", kind="macro", path=Path("broken.md"), needs=("broken",),
                   when={}, platforms=(), replies={"en": ("Reply", "So sorry it broke. Press Return/Refund.")},
                   descriptions=())

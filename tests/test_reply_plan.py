@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers.plans import ACTS, FLOW, STEPS
+
 from copilot.compose.plan import plan_reply, weighs_answering
-from copilot.flow.flows import Flow, FlowStep
-from copilot.understand.config import FlowActs
 from copilot.understand.understanding import Understanding
 from copilot.understand.units import AnswerUnit
 
-STEPS = ("opening", "sympathy", "questions", "expectation", "solution", "closing")
-FLOW = Flow(id="support", title="Support", steps=tuple(
-    FlowStep(id=step, title=step.title(), goal=f"{step} goal", knowledge=step in ("expectation", "solution"))
-    for step in STEPS))
-ACTS = FlowActs(open="opening", empathy="sympathy", ask="questions", answer="solution", hold="expectation")
 UNIT = AnswerUnit(id="refund-unit", title="Refunds", kind="macro", path=Path("refund.md"), needs=("refund",),
                   when={}, platforms=(), replies={"en": ("Reply", "Press Return/Refund in the order.")},
                   descriptions=())
