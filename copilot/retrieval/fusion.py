@@ -37,18 +37,17 @@ def fuse(rankings: Mapping[str, Sequence[str]], language: str,
         for rank, item in enumerate(ranking, start=1):
             scores[item] += weights[name] / (RRF_K + rank)
             ranks[item][name] = rank
+    documents = {item: document_of(item) for item in scores}
     by_document: dict[str, list[float]] = defaultdict(list)
     for item, score in scores.items():
-        by_document[document_of(item)].append(score)
+        by_document[documents[item]].append(score)
     document_score = {}
     for document, values in by_document.items():
         values.sort(reverse=True)
         document_score[document] = values[0] + SECTION_BONUS * sum(values[1:3])
     best = sum(weights[name] for name in rankings) / (RRF_K + 1) * (1 + 2 * SECTION_BONUS)
 
-    def final(item: str) -> float:
-        document = document_of(item)
-        return document_score[document] * scores[item] / by_document[document][0]
-
-    ordered = sorted(scores, key=lambda item: -final(item))
-    return [Fused(item, round(min(final(item) / best, 1.0), 4), ranks[item]) for item in ordered]
+    final = {item: document_score[documents[item]] * score / by_document[documents[item]][0]
+             for item, score in scores.items()}
+    ordered = sorted(final, key=lambda item: -final[item])
+    return [Fused(item, round(min(final[item] / best, 1.0), 4), ranks[item]) for item in ordered]
