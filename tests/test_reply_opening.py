@@ -9,8 +9,9 @@ import pytest
 from helpers.plans import ACTS, FLOW
 
 from copilot.compose.plan import plan_reply
-from copilot.flow.flows import LabelledTurn
-from copilot.flow.learned import SentenceActs
+from copilot.flow.flows import FlowExamples, LabelledTurn
+from copilot.flow.learned import MIN_TURNS, SentenceActs, teach
+from copilot.flow.tracker import StepTracker
 from copilot.understand.understanding import Understanding
 from copilot.understand.units import AnswerUnit
 
@@ -72,3 +73,12 @@ def test_the_sentence_act_model_reads_a_sentence_and_survives_its_state() -> Non
 def test_the_sentence_act_model_needs_two_acts() -> None:
     with pytest.raises(ValueError, match="two acts"):
         SentenceActs([LabelledTurn(text="Sorry!", acts=("sympathy",))])
+
+
+def test_transcripts_whose_single_act_messages_all_perform_one_act_teach_no_sentence_model() -> None:
+    """A team's transcripts may label every single-act message alike: the tracker then reads no sentence acts
+    (and a start does not fail)."""
+    alike = [LabelledTurn(text=f"Press the button number {n}.", acts=("solution",)) for n in range(MIN_TURNS)]
+    assert teach(StepTracker(FLOW), FlowExamples(turns=tuple(alike))).sentence_acts is None
+    mixed = [*alike, LabelledTurn(text="So sorry about that.", acts=("sympathy",))]
+    assert teach(StepTracker(FLOW), FlowExamples(turns=tuple(mixed))).sentence_acts is not None

@@ -303,8 +303,9 @@ def teach(tracker: StepTracker, examples: FlowExamples,
     learns_steps = not flow.keep_cues and len(answered) >= MIN_MOMENTS
     learns_answers = answer_step is not None and len(with_acts) >= MIN_MOMENTS \
         and len({answer_step in m.acts for m in with_acts}) == 2
-    if sum(len(turn.acts) == 1 for turn in examples.turns) >= MIN_TURNS:
-        tracker.sentence_acts = SentenceActs(examples.turns)
+    single = [turn for turn in examples.turns if len(turn.acts) == 1]
+    if len(single) >= MIN_TURNS and len({turn.acts[0] for turn in single}) > 1:  # one act teaches nothing
+        tracker.sentence_acts = SentenceActs(single)
     if not (learns_acts or learns_steps or learns_answers):
         return tracker
     tracker.warm([without_names(turn.text, turn.names) for turn in examples.turns],
