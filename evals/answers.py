@@ -51,7 +51,7 @@ def trade_offs(picks: Sequence[Pick], thresholds: Sequence[float] = THRESHOLDS) 
 
 def cross_validated(copilot: Copilot, folds: int = 5, seed: int = 13) -> list[Pick]:
     """Each answer example read by a selector fitted without it (and its fold): right when the best unit that
-    serves any platform is the example's unit."""
+    serves any platform is the example's unit (a `none` example is never right: answering it is wrong)."""
     understander = copilot.understander
     units = understander.units
     examples = load_answer_examples(copilot.knowledge.root, {unit.id for unit in units})
@@ -63,7 +63,8 @@ def cross_validated(copilot: Copilot, folds: int = 5, seed: int = 13) -> list[Pi
         train = [(e.text, e.answer) for i, e in enumerate(examples) if i not in held]
         selector = AnswerSelector(units, train, copilot.index.embedder)
         for i in sorted(held):
-            platforms = selector.units[examples[i].answer].platforms
+            unit = selector.units.get(examples[i].answer)  # None for a `none` example: never answered right
+            platforms = unit.platforms if unit else ()
             ranked = selector.rank(examples[i].text, platform=platforms[0] if platforms else None)
             best = ranked.best
             picks.append(Pick(best[1] if best else 0.0, bool(best and best[0].id == examples[i].answer)))

@@ -14,6 +14,9 @@ from copilot.yamlio import load_yaml_mapping, validate_model
 ANSWERS_FILE = "answers.yaml"
 EXAMPLES_DIR = "answer-examples"
 UNKNOWN_NEED = "_unknown"
+# `answer: none` in an answer example: a message no unit answers (a near miss, a vague opener, a request only
+# the team can check). The selector learns it as one more class: its mass is the "not sure" it holds back on.
+NO_UNIT = "none"
 
 # `when: {order_state: any}`: the unit's reply is right whatever the condition's value (it explains each
 # case), so it answers when the conversation does not tell the value and the units for each value are the
@@ -120,15 +123,20 @@ class AnswerExampleFile(BaseModel):
 
 
 def load_answer_examples(root: Path, units: Collection[str]) -> list[AnswerExample]:
-    """Every example of `answer-examples/*.yaml`, each naming a document that is an answer unit."""
+    """Every example of `answer-examples/*.yaml`, each naming a document that is an answer unit, or `none`
+    (`NO_UNIT`) for a message no unit answers."""
     folder = root / EXAMPLES_DIR
+    if NO_UNIT in units:
+        raise KnowledgeError(folder, f"a document is named '{NO_UNIT}', the word answer examples use for a "
+                             "message no unit answers: rename the document", field="answer")
     examples: list[AnswerExample] = []
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         loaded = validate_model(AnswerExampleFile, load_yaml_mapping(path), path)
         for number, example in enumerate(loaded.examples):
-            if example.answer not in units:
+            if example.answer not in units and example.answer != NO_UNIT:
                 raise KnowledgeError(path, f"'{example.answer}' is not an answer unit (a document with "
-                                     "`answers:` in its front matter)", field=f"examples.{number}.answer")
+                                     f"`answers:` in its front matter), nor '{NO_UNIT}' (no unit answers it)",
+                                     field=f"examples.{number}.answer")
         examples.extend(loaded.examples)
     return examples
 

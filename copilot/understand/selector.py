@@ -2,8 +2,9 @@
 
 It learns from the team's answer examples (`answer-examples/*.yaml`: customer messages and the unit that
 answers each) and from the units themselves (title, tags, when-to-use): word, word-pair and character n-grams
-of the folded text, plus sentence embeddings, in one multinomial logistic regression. Its probability,
-restricted to the units that serve the conversation's platform, is the confidence a draft answers with.
+of the folded text, plus sentence embeddings, in one multinomial logistic regression. Examples labelled
+`none` (messages no unit answers) are one more class. Its probability, restricted to the units that serve the
+conversation's platform and to "none", is the confidence a draft answers with.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from threadpoolctl import threadpool_limits
 from copilot.cache import cached_embeddings
 from copilot.retrieval.embedders import Embedder
 from copilot.text import fold, folded_word_pairs, folded_words
-from copilot.understand.config import ANY
+from copilot.understand.config import ANY, NO_UNIT
 from copilot.understand.units import AnswerUnit
 
 DENSE_WEIGHT = 0.7
@@ -31,9 +32,11 @@ STRENGTH = 300.0
 
 @dataclass(frozen=True)
 class Ranked:
-    """The units that serve a conversation, most likely first, with their probabilities (summing to one)."""
+    """The units that serve a conversation, most likely first, with their probabilities; with `none`, the
+    probability that no unit answers, they sum to one."""
 
     units: list[tuple[AnswerUnit, float]] = field(default_factory=list)
+    none: float = 0.0
 
     @property
     def best(self) -> tuple[AnswerUnit, float] | None:
@@ -46,8 +49,8 @@ class Ranked:
                 if all(unit.when.get(name) in (None, ANY, value) for name, value in told.items())]
         if len(kept) == len(self.units) or not kept:
             return self
-        total = sum(p for _, p in kept) or 1.0
-        return Ranked([(unit, p / total) for unit, p in kept])
+        total = sum(p for _, p in kept) + self.none or 1.0
+        return Ranked([(unit, p / total) for unit, p in kept], self.none / total)
 
 
 class AnswerSelector:
@@ -55,7 +58,7 @@ class AnswerSelector:
 
     def __init__(self, units: Sequence[AnswerUnit], examples: Sequence[tuple[str, str]],
                  embedder: Embedder | None = None, cache_dir: Path | None = None) -> None:
-        """`examples`: (customer text, unit id) pairs; each unit's own descriptions are added to them."""
+        """`examples`: (customer text, unit id or `none`) pairs; each unit's own descriptions are added."""
         self.units = {unit.id: unit for unit in units}
         labelled = [*examples, *((text, unit.id) for unit in units for text in unit.descriptions)]
         texts = [text for text, _ in labelled]
@@ -75,15 +78,18 @@ class AnswerSelector:
         self._classes = [str(label) for label in self.model.classes_]
 
     def rank(self, text: str, platform: str | None) -> Ranked:
-        """The units serving `platform` (None: every unit), ranked by probability for `text`, renormalised."""
+        """The units serving `platform` (None: every unit), ranked by probability for `text`, renormalised
+        with the probability that no unit answers."""
         if self.model is None or not text.strip():
             return Ranked()
-        probabilities = self.model.predict_proba(self._features(text))[0]
-        served = [(self.units[label], float(p)) for label, p in zip(self._classes, probabilities, strict=True)
+        scores = self.model.predict_proba(self._features(text))[0]
+        probabilities = dict(zip(self._classes, scores, strict=True))
+        none = float(probabilities.pop(NO_UNIT, 0.0))
+        served = [(self.units[label], float(p)) for label, p in probabilities.items()
                   if platform is None or self.units[label].serves(platform)]
-        total = sum(p for _, p in served) or 1.0
+        total = sum(p for _, p in served) + none or 1.0
         ranked = sorted(((unit, p / total) for unit, p in served), key=lambda pair: -pair[1])
-        return Ranked(ranked)
+        return Ranked(ranked, none / total)
 
     def _features(self, text: str) -> sparse.csr_matrix:
         if self.embedder is None:
