@@ -28,12 +28,12 @@ from copilot.guardrails.engine import GuardrailEngine
 from copilot.guardrails.models import Violation
 from copilot.guardrails.repair import Repairer, RepairOutcome
 from copilot.knowledge import KnowledgeBase
-from copilot.pipeline import DraftPlan
 from copilot.retrieval.chunking import Chunk
 from copilot.retrieval.embedders import Embedder
 from copilot.retrieval.hybrid import SearchHit
 from copilot.retrieval.index import KnowledgeIndex
 from copilot.retrieval.vector_store import SearchFilter
+from copilot.stages import DraftPlan
 from copilot.text import sentences
 from copilot.understand.address import addressed, bare_name
 from copilot.understand.directives import without_directives
