@@ -17,6 +17,7 @@ from copilot.compose.slots import LANGUAGE_FILE, SlotWords
 from copilot.errors import InvalidRequestError, KnowledgeError
 from copilot.flow.flows import IDENTIFIER, Flow, FlowExamples, load_flow_examples, load_flows
 from copilot.retrieval.documents import KnowledgeDocument, check_vocabulary, load_documents
+from copilot.retrieval.search_words import SearchWords
 from copilot.text import fold
 from copilot.understand.pii import AddressWords
 from copilot.yamlio import load_yaml_mapping, validate_model
@@ -110,6 +111,7 @@ class KnowledgeBase:
     sections: Sections = field(default_factory=Sections)
     slot_words: SlotWords = field(default_factory=SlotWords)  # what a missing slot leaves (language.yaml)
     address_words: AddressWords = field(default_factory=AddressWords)  # what PII masking reads as an address
+    search_words: SearchWords = field(default_factory=SearchWords)  # what keyword search and cues read
 
     @classmethod
     def load(cls, root: Path) -> KnowledgeBase:
@@ -118,7 +120,10 @@ class KnowledgeBase:
                 root, "knowledge folder not found (set --knowledge or COPILOT_KNOWLEDGE_DIR)"
             )
         platforms, default_platform = _load_platforms(root / "platforms.yaml")
-        flows = load_flows(root / "flows") if (root / "flows").is_dir() else {}
+        language_path = root / LANGUAGE_FILE  # read once for the slot, address and search words
+        language = load_yaml_mapping(language_path) if language_path.exists() else {}
+        search_words = SearchWords.of(language, language_path)
+        flows = load_flows(root / "flows", search_words.shorthand) if (root / "flows").is_dir() else {}
         examples = load_flow_examples(root / "flows", flows) if (root / "flows").is_dir() else {}
         if DEFAULT_FLOW not in flows:
             raise KnowledgeError(root / "flows", f"the default flow '{DEFAULT_FLOW}.yaml' is missing")
@@ -126,12 +131,10 @@ class KnowledgeBase:
         documents = load_documents(markdown_files(root))
         for document in documents:
             check_vocabulary(document, platforms, step_ids)
-        language_path = root / LANGUAGE_FILE  # read once for the slot words and the address words
-        language = load_yaml_mapping(language_path) if language_path.exists() else {}
         return cls(root=root, platforms=platforms, flows=flows, documents=documents, examples=examples,
                    default_platform=default_platform, sections=_load_sections(root / SECTIONS_FILE),
                    slot_words=SlotWords.of(language, language_path),
-                   address_words=AddressWords.of(language, language_path))
+                   address_words=AddressWords.of(language, language_path), search_words=search_words)
 
     def resolve(self, platform: str, flow: str, step: str | None = None) -> Flow:
         """The flow, after checking that the platform, the flow and the step exist; unknown values are

@@ -10,6 +10,9 @@ from helpers import REPO, SHIPPED_KNOWLEDGE
 from helpers.triage_kb import triage
 
 from copilot import KnowledgeBase
+from copilot.contracts import Message
+from copilot.flow.tracker import StepTracker
+from copilot.retrieval.lexical import lexical_tokens
 
 CONTRACT_STEPS = ["greeting", "empathy", "probing", "set_expectation", "troubleshoot", "update_result",
                   "achieve_more", "farewell"]
@@ -99,6 +102,20 @@ def test_documents_have_no_template_placeholders(kb: KnowledgeBase) -> None:
     for document in kb.documents:
         assert not re.search(r"\[(Customer|Your|Feature|Name)[^\]]*\]", document.body), document.id
         assert set(re.findall(r"\{(\w+)\}", document.body)) <= ALLOWED_SLOTS, document.id
+
+
+def test_the_shipped_shorthand_and_synonyms_are_searched_in_both_forms(kb: KnowledgeBase) -> None:
+    assert lexical_tokens("ko dc", kb.search_words)[:2] == ["khong", "duoc"]
+    assert {"cancel", "huy"} <= set(lexical_tokens("cancel the order", kb.search_words))
+    assert lexical_tokens("đơn là gì", kb.search_words) == ["don", "gi", "don_gi"]  # "là" is a stop word
+
+
+def test_the_shipped_cues_read_the_customers_chat_shorthand_written_out(kb: KnowledgeBase) -> None:
+    said = [Message(role="customer", text="đơn của em chưa tới"),
+            Message(role="agent", text="Dạ chị cho em xin mã đơn để em kiểm tra ạ."),
+            Message(role="customer", text="đơn vẫn ko nhúc nhích")]  # the cue says "khong nhuc nhich"
+    reading = StepTracker(kb.flows["livechat"]).read(said, similarities=False)
+    assert reading.cued == "set_expectation"
 
 
 @pytest.mark.slow

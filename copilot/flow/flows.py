@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from copilot.contracts import Message
 from copilot.errors import KnowledgeError
@@ -81,6 +81,8 @@ class Flow(BaseModel):
         description="With labelled conversations, the cues and the graph still choose the step; the "
                     "conversations teach only whether a reply answers at that moment.",
     )
+    # the chat shorthand of the knowledge folder the flow was loaded from, not a field of the flow's file
+    _shorthand: dict[str, tuple[str, ...]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent_graph(self) -> Flow:
@@ -96,6 +98,13 @@ class Flow(BaseModel):
         if unknown:
             raise ValueError(f"cue_priority lists unknown steps: {', '.join(unknown)}")
         return self
+
+    @property
+    def shorthand(self) -> Mapping[str, tuple[str, ...]]:
+        """Chat shorthand and the words it stands for ("ko" -> "khong"), written out before the cues read a
+        customer message: the `search:` abbreviations of the folder's `language.yaml`; none for a flow loaded
+        on its own."""
+        return self._shorthand
 
     def cue_order(self) -> list[FlowStep]:
         """Steps in the order their customer cues are tried."""
@@ -122,10 +131,16 @@ def load_flow(path: Path) -> Flow:
     return flow
 
 
-def load_flows(flows_dir: Path) -> dict[str, Flow]:
-    """Every `*.yaml`/`*.yml` flow of `flows_dir`, by id."""
+def load_flows(
+    flows_dir: Path, shorthand: Mapping[str, tuple[str, ...]] | None = None
+) -> dict[str, Flow]:
+    """Every `*.yaml`/`*.yml` flow of `flows_dir`, by id, reading its cues with the knowledge folder's
+    `shorthand`."""
     files = sorted([*flows_dir.glob("*.yaml"), *flows_dir.glob("*.yml")])
-    return {flow.id: flow for flow in map(load_flow, files)}
+    flows = {flow.id: flow for flow in map(load_flow, files)}
+    for flow in flows.values():
+        flow._shorthand = dict(shorthand or {})
+    return flows
 
 
 EXAMPLES_SUFFIX = ".examples.jsonl"

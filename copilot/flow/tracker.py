@@ -253,7 +253,7 @@ class StepTracker:
 
     def _cued(self, customer_text: str, last_performed: tuple[str, ...]) -> tuple[FlowStep, str] | None:
         folded = fold(without_directives(customer_text))
-        expanded = expand_shorthand(folded)
+        expanded = expand_shorthand(folded, self.flow.shorthand)
         folded = f"{folded} . {expanded}" if expanded != folded else folded
         for step in self.flow.cue_order():
             just_done = step.id in last_performed and not step.repeat

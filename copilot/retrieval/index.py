@@ -235,7 +235,7 @@ class KnowledgeIndex:
             if unchanged and (self.settings.index_dir / previous["lexical"]).is_dir():
                 manifest = previous
             else:
-                self._commit(BM25Index(chunks), manifest)
+                self._commit(BM25Index(chunks, knowledge.search_words), manifest)
             with self._gate.switching(), self._loading:
                 if self._serving != manifest["lexical"]:
                     self._retriever = None
@@ -260,8 +260,11 @@ class KnowledgeIndex:
 
     def _describe(self, knowledge: KnowledgeBase, chunks: Sequence[Chunk]) -> dict[str, Any]:
         digest = hashlib.sha256("\n".join(f"{c.id} {c.fingerprint}" for c in chunks).encode()).hexdigest()
+        # the lexical index is built again when the search words change, as when the chunks do
+        words = hashlib.sha256(knowledge.search_words.model_dump_json().encode()).hexdigest()[:16]
         return {"embedder": self.embedder.name, "chunker": self.chunker.version, "chunks": len(chunks),
-                "digest": digest, "lexical": f"lexical-{digest[:12]}-{uuid.uuid4().hex[:8]}",
+                "digest": digest, "search_words": words,
+                "lexical": f"lexical-{digest[:12]}-{uuid.uuid4().hex[:8]}",
                 "documents": {document.id: document.fingerprint for document in knowledge.documents}}
 
     def _manifest(self, damaged_is_missing: bool = False) -> dict[str, Any] | None:
