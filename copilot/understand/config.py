@@ -114,6 +114,9 @@ class AnswerExample(BaseModel):
 
     text: str = Field(min_length=1, max_length=4000)
     answer: str
+    # the unit's facet the message asks about (the question after the colon of its reply heading); none: the
+    # unit's main reply, or not said
+    facet: str | None = Field(default=None, min_length=1)
 
 
 class AnswerExampleFile(BaseModel):
@@ -122,9 +125,10 @@ class AnswerExampleFile(BaseModel):
     examples: tuple[AnswerExample, ...] = Field(min_length=1)
 
 
-def load_answer_examples(root: Path, units: Collection[str]) -> list[AnswerExample]:
+def load_answer_examples(root: Path, units: Mapping[str, Collection[str]]) -> list[AnswerExample]:
     """Every example of `answer-examples/*.yaml`, each naming a document that is an answer unit, or `none`
-    (`NO_UNIT`) for a message no unit answers."""
+    (`NO_UNIT`) for a message no unit answers, and optionally one of the unit's facets (`units`: each unit's
+    facet questions, in every language)."""
     folder = root / EXAMPLES_DIR
     if NO_UNIT in units:
         raise KnowledgeError(folder, f"a document is named '{NO_UNIT}', the word answer examples use for a "
@@ -137,6 +141,10 @@ def load_answer_examples(root: Path, units: Collection[str]) -> list[AnswerExamp
                 raise KnowledgeError(path, f"'{example.answer}' is not an answer unit (a document with "
                                      f"`answers:` in its front matter), nor '{NO_UNIT}' (no unit answers it)",
                                      field=f"examples.{number}.answer")
+            if example.facet is not None and example.facet not in units.get(example.answer, ()):
+                known = "; ".join(units.get(example.answer, ())) or "it has none"
+                raise KnowledgeError(path, f"'{example.facet}' is not a facet of {example.answer} (its reply "
+                                     f"sections' questions: {known})", field=f"examples.{number}.facet")
         examples.extend(loaded.examples)
     return examples
 

@@ -82,7 +82,7 @@ class AnswerSelector:
         with the probability that no unit answers."""
         if self.model is None or not text.strip():
             return Ranked()
-        scores = self.model.predict_proba(self._features(text))[0]
+        scores = self.model.predict_proba(self.query_features(text))[0]
         probabilities = dict(zip(self._classes, scores, strict=True))
         none = float(probabilities.pop(NO_UNIT, 0.0))
         served = [(self.units[label], float(p)) for label, p in probabilities.items()
@@ -91,7 +91,13 @@ class AnswerSelector:
         ranked = sorted(((unit, p / total) for unit, p in served), key=lambda pair: -pair[1])
         return Ranked(ranked, none / total)
 
-    def _features(self, text: str) -> sparse.csr_matrix:
+    def features(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """The selector's features of `texts`: its fitted n-grams and the embeddings (the facet reader's)."""
+        return sparse.hstack([self.words.transform(texts), self.pairs.transform(texts),
+                              self.chars.transform(texts), self._dense(texts)]).tocsr()
+
+    def query_features(self, text: str) -> sparse.csr_matrix:
+        """The features of one customer text (its embedding computed, not kept in the cache folder)."""
         if self.embedder is None:
             dense = sparse.csr_matrix((1, 0))
         else:

@@ -19,6 +19,7 @@ from copilot.understand.address import address_form
 from copilot.understand.conditions import ConditionReader, Told, load_condition_examples
 from copilot.understand.config import ANY, AnswersConfig, check_units_vocabulary, load_answer_examples
 from copilot.understand.directives import without_directives
+from copilot.understand.facets import FacetReader
 from copilot.understand.selector import AnswerSelector, Ranked
 from copilot.understand.units import AnswerUnit, answer_units
 from copilot.yamlio import load_yaml_mapping
@@ -79,9 +80,13 @@ class Understander:
         self.units = answer_units(knowledge.documents, knowledge.sections)
         vocabulary = [(u.path, u.when, u.needs) for u in self.units]
         check_units_vocabulary(self.config, vocabulary, _intents(knowledge.root))
-        examples = load_answer_examples(knowledge.root, {unit.id for unit in self.units})
+        facets = {unit.id: unit.facet_questions for unit in self.units}
+        examples = load_answer_examples(knowledge.root, facets)
         labelled = [(e.text, e.answer) for e in examples]
         self.selector = AnswerSelector(self.units, labelled, embedder, cache_dir)
+        self.facets = FacetReader({unit.id: unit for unit in self.units},
+                                  [(e.text, e.answer, e.facet) for e in examples],
+                                  self.selector.features, self.selector.query_features)
         self.needs = needs
         told_examples = load_condition_examples(knowledge.root, {name: c.values for name, c in
                                                                  self.config.conditions.items()})
@@ -89,7 +94,10 @@ class Understander:
         self._facet_vectors = _facet_vectors(self.units, embedder, cache_dir)
 
     def facet(self, unit: AnswerUnit, language: str, text: str) -> tuple[str, str] | None:
-        """The unit's facet the customer's words are about (clearly closer to it than to the main reply)."""
+        """The unit's facet the customer's words are about: as its examples that name a facet taught, else
+        the facet clearly closer to them than the main reply is."""
+        if self.facets.knows(unit.id):
+            return self.facets.read(unit, language, text) if text else None
         vectors = self._facet_vectors.get((unit.id, language))
         if vectors is None or self.selector.embedder is None or not text:
             return None

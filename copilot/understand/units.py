@@ -47,6 +47,11 @@ class AnswerUnit:
     def reply(self, language: str) -> tuple[str, str] | None:
         return self.replies.get(language)
 
+    @property
+    def facet_questions(self) -> set[str]:
+        """The questions of the unit's facets, in every language."""
+        return {question for found in self.facets.values() for question, _ in found}
+
 
 def sections(body: str) -> list[tuple[str, str]]:
     """(heading, text) of every `##`/`###` section of a Markdown body, in order."""
