@@ -339,9 +339,10 @@ class Drafter:
         messages = request.messages
         if masker is not None:
             messages = [m.model_copy(update={"text": masker.mask(m.text)}) for m in messages]
-        voice = self.understander.config.voice.get(context.language, "") if self.understander else ""
+        config = self.understander.config if self.understander else None
+        voice, tone = (config.voice.get(context.language, ""), config.tone) if config else ("", "")
         title = self._platform_title(request.platform)
-        return build_prompt(context, messages, title, self._rules(request, context), voice)
+        return build_prompt(context, messages, title, self._rules(request, context), voice, tone)
 
     def _platform_title(self, platform: str) -> str:
         return self.knowledge.platforms[platform].title

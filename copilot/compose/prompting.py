@@ -17,12 +17,13 @@ ROLE_MARK = re.compile(r"\[\s*(customer|agent|system|assistant|user|developer|in
 
 def build_prompt(
     context: DraftContext, conversation: Sequence[Message], platform_title: str, rules: Sequence[str],
-    voice: str = "",
+    voice: str = "", tone: str = "",
 ) -> DraftPrompt:
     """System prompt (voice, language, rules), step instructions, passages and the conversation as data.
-    `voice`: the knowledge base's note on writing the reply's language (`answers.yaml`, `voice`)."""
+    `voice`: the knowledge base's note on writing the reply's language (`answers.yaml`, `voice`); `tone`:
+    the team's voice in every language (`answers.yaml`, `tone`)."""
     language = LANGUAGE_NAMES.get(context.language, context.language)
-    system = _system(context, platform_title, rules, voice, language)
+    system = _system(context, platform_title, rules, language, voice, tone)
     instructions = _instructions(context)
     user = _user(context, conversation, language)
     messages = [
@@ -33,14 +34,16 @@ def build_prompt(
 
 
 def _system(
-    context: DraftContext, platform_title: str, rules: Sequence[str], voice: str, language: str
+    context: DraftContext, platform_title: str, rules: Sequence[str], language: str, voice: str, tone: str
 ) -> str:
-    """The system prompt: who writes, for which platform, in which language, under which rules."""
+    """The system prompt: who writes, for which platform, in which voice and language, under which rules."""
+    tone = tone.strip().rstrip(".")
     return prompts.render(
         "system",
         agent_name=context.slots.get("agent_name") or "the agent",
         brand=context.slots.get("brand") or "the company",
         platform_title=platform_title,
+        voice=f"Voice: {tone}. " if tone else "",
         language_name=language,
         language_note=f" ({voice})" if voice else "",
         rules="\n".join(f"- {rule}" for rule in rules) or "- (none beyond the voice above)",

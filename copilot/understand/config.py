@@ -82,6 +82,10 @@ class AnswersConfig(BaseModel):
     questions: dict[str, dict[str, str]] = Field(default_factory=dict)
     address: Address | None = None
     flows: dict[str, FlowActs] = Field(default_factory=dict)
+    tone: str = Field(
+        default="", description="The team's voice in every language: how its replies sound ('Voice: ...' in "
+        "an LLM's system prompt); none without it.",
+    )
     voice: dict[str, str] = Field(
         default_factory=dict,
         description="Per language, how an LLM is told to write it (diacritics, how to call the customer and "
