@@ -1,11 +1,11 @@
-"""Turning a draft request into chat messages from the prompt files in `copilot/prompts/`."""
+"""Turning a draft request into chat messages from the prompt files in `copilot/compose/prompts/`."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from copilot import prompts
+from copilot.compose import prompts
 from copilot.compose.base import DraftContext, DraftPrompt
 from copilot.contracts import Message
 

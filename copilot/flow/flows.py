@@ -47,7 +47,7 @@ class FlowStep(BaseModel):
     )
     prompt: str = Field(
         default="generic", pattern=r"^[a-z_]+$",
-        description="Prompt family in copilot/prompts (step_<prompt>.txt).",
+        description="Prompt family in copilot/compose/prompts (step_<prompt>.txt).",
     )
 
     @field_validator("id")

@@ -16,7 +16,8 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
-from copilot import pipeline, prompts
+from copilot import pipeline
+from copilot.compose import prompts
 from copilot.compose.base import ChatModelError
 from copilot.compose.slots import NO_WORDS, SlotWords, write_around_slots
 from copilot.contracts import Agent, DraftRequest, DraftResponse
