@@ -54,7 +54,7 @@ def cross_validated(copilot: Copilot, folds: int = 5, seed: int = 13) -> list[Pi
     serves any platform is the example's unit (a `none` example is never right: answering it is wrong)."""
     understander = copilot.understander
     units = understander.units
-    examples = load_answer_examples(copilot.knowledge.root, {unit.id: unit.facet_questions for unit in units})
+    examples = load_answer_examples(copilot.knowledge.root, {unit.id for unit in units})
     order = list(range(len(examples)))
     random.Random(seed).shuffle(order)
     picks = []

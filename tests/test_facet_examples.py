@@ -1,4 +1,4 @@
-"""Answer examples that name a facet teach which of a unit's replies the customer asks for."""
+"""Facet examples teach which of a unit's replies the customer asks for."""
 
 from __future__ import annotations
 
@@ -25,25 +25,32 @@ KETTLE = document(
 SPOON = document("spoon-size", "spoon size",
                  "# Spoon\n\n## When to use\nSpoon size.\n\n## Reply\nThe spoon is 12 cm long.\n",
                  kind="macro", answers="[product]")
-EXAMPLES = """\
+UNITS = """\
 examples:
   - {text: "how should I look after my kettle", answer: kettle-care}
-  - {text: "any care tips for the kettle", answer: kettle-care}
-  - {text: "what do I do to keep the kettle nice", answer: kettle-care}
+  - {text: "white crust inside the kettle", answer: kettle-care}
+  - {text: "the kettle top stays open", answer: kettle-care}
+  - {text: "how long is the spoon", answer: spoon-size}
+  - {text: "spoon length please", answer: spoon-size}
+"""
+FACETS = """\
+examples:
+  - {text: "how should I look after my kettle", answer: kettle-care, facet: main}
+  - {text: "any care tips for the kettle", answer: kettle-care, facet: main}
+  - {text: "what do I do to keep the kettle nice", answer: kettle-care, facet: main}
   - {text: "white crust building up inside, how to clean it", answer: kettle-care, facet: removing limescale}
   - {text: "chalky flakes floating in the water now", answer: kettle-care, facet: removing limescale}
   - {text: "hard water left a crust at the bottom", answer: kettle-care, facet: removing limescale}
   - {text: "the top keeps popping open when it boils", answer: kettle-care, facet: the lid will not close}
   - {text: "cover does not shut anymore", answer: kettle-care, facet: the lid will not close}
   - {text: "the flap on top stays open", answer: kettle-care, facet: the lid will not close}
-  - {text: "how long is the spoon", answer: spoon-size}
-  - {text: "spoon length please", answer: spoon-size}
 """
 
 
-def _understander(make_knowledge: Callable[..., Path], examples: str = EXAMPLES) -> Understander:
+def _understander(make_knowledge: Callable[..., Path], facets: str | None = FACETS) -> Understander:
     root = make_knowledge({"macros/kettle-care.md": KETTLE, "macros/spoon-size.md": SPOON,
-                           "answers.yaml": ANSWERS, "answer-examples/examples.yaml": examples})
+                           "answers.yaml": ANSWERS, "answer-examples/examples.yaml": UNITS,
+                           "facet-examples/kettle.yaml": facets})
     return Understander(KnowledgeBase.load(root), embedder=None)
 
 
@@ -65,17 +72,20 @@ def test_the_facet_the_examples_name_leads_the_reply(make_knowledge: Callable[..
     assert plain == (None, "Rinse the kettle after use and keep it dry.")
 
 
-def test_without_examples_naming_a_facet_the_main_reply_is_sent(make_knowledge: Callable[..., Path]) -> None:
-    plain = "\n".join(line.split(", facet:")[0] + "}" if "facet:" in line else line
-                      for line in EXAMPLES.splitlines())
-    understander = _understander(make_knowledge, plain + "\n")
+def test_without_facet_examples_the_main_reply_is_sent(make_knowledge: Callable[..., Path]) -> None:
+    understander = _understander(make_knowledge, facets=None)
     assert _read(understander, "there is a white crust inside my kettle")[0] is None
 
 
-def test_an_example_naming_no_facet_of_its_unit_is_named_with_its_file(
-    make_knowledge: Callable[..., Path],
+@pytest.mark.parametrize(("line", "named"), [
+    ('{text: "is it dishwasher safe", answer: kettle-care, facet: dishwasher}',
+     r"'dishwasher' is not a facet of kettle-care.*removing limescale"),
+    ('{text: "is it steel", answer: spoon-size, facet: main}', r"'spoon-size' has no facets"),
+    ('{text: "hello", answer: teapot, facet: main}', r"'teapot' is not an answer unit"),
+])
+def test_a_facet_example_naming_no_facet_of_its_unit_is_named_with_its_file(
+    make_knowledge: Callable[..., Path], line: str, named: str,
 ) -> None:
-    bad = EXAMPLES + '  - {text: "is it dishwasher safe", answer: kettle-care, facet: dishwasher}\n'
-    expected = r"examples\.yaml: field 'examples\.11\.facet'.*'dishwasher' is not a facet of kettle-care"
-    with pytest.raises(KnowledgeError, match=expected + r".*removing limescale"):
-        _understander(make_knowledge, bad)
+    field = "facet" if "kettle" in line else "answer"
+    with pytest.raises(KnowledgeError, match=rf"kettle\.yaml: field 'examples\.9\.{field}'.*" + named):
+        _understander(make_knowledge, FACETS + f"  - {line}\n")

@@ -17,6 +17,9 @@ UNKNOWN_NEED = "_unknown"
 # `answer: none` in an answer example: a message no unit answers (a near miss, a vague opener, a request only
 # the team can check). The selector learns it as one more class: its mass is the "not sure" it holds back on.
 NO_UNIT = "none"
+FACET_EXAMPLES_DIR = "facet-examples"
+# `facet: main` in a facet example: the message asks what the unit's main reply answers, none of its facets
+MAIN_REPLY = "main"
 
 # `when: {order_state: any}`: the unit's reply is right whatever the condition's value (it explains each
 # case), so it answers when the conversation does not tell the value and the units for each value are the
@@ -118,9 +121,23 @@ class AnswerExample(BaseModel):
 
     text: str = Field(min_length=1, max_length=4000)
     answer: str
-    # the unit's facet the message asks about (the question after the colon of its reply heading); none: the
-    # unit's main reply, or not said
-    facet: str | None = Field(default=None, min_length=1)
+
+
+class FacetExample(BaseModel):
+    """A customer message and which reply of its unit answers it: one of the unit's facets (the question after
+    the colon of a reply heading) or `main` (MAIN_REPLY), its main reply."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(min_length=1, max_length=4000)
+    answer: str
+    facet: str = Field(min_length=1)
+
+
+class FacetExampleFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    examples: tuple[FacetExample, ...] = Field(min_length=1)
 
 
 class AnswerExampleFile(BaseModel):
@@ -129,10 +146,9 @@ class AnswerExampleFile(BaseModel):
     examples: tuple[AnswerExample, ...] = Field(min_length=1)
 
 
-def load_answer_examples(root: Path, units: Mapping[str, Collection[str]]) -> list[AnswerExample]:
+def load_answer_examples(root: Path, units: Collection[str]) -> list[AnswerExample]:
     """Every example of `answer-examples/*.yaml`, each naming a document that is an answer unit, or `none`
-    (`NO_UNIT`) for a message no unit answers, and optionally one of the unit's facets (`units`: each unit's
-    facet questions, in every language)."""
+    (`NO_UNIT`) for a message no unit answers."""
     folder = root / EXAMPLES_DIR
     if NO_UNIT in units:
         raise KnowledgeError(folder, f"a document is named '{NO_UNIT}', the word answer examples use for a "
@@ -145,10 +161,27 @@ def load_answer_examples(root: Path, units: Mapping[str, Collection[str]]) -> li
                 raise KnowledgeError(path, f"'{example.answer}' is not an answer unit (a document with "
                                      f"`answers:` in its front matter), nor '{NO_UNIT}' (no unit answers it)",
                                      field=f"examples.{number}.answer")
-            if example.facet is not None and example.facet not in units.get(example.answer, ()):
-                known = "; ".join(units.get(example.answer, ())) or "it has none"
+        examples.extend(loaded.examples)
+    return examples
+
+
+def load_facet_examples(root: Path, units: Mapping[str, Collection[str]]) -> list[FacetExample]:
+    """Every example of `facet-examples/*.yaml`, each naming an answer unit with facets and one of its facets
+    or `main` (`units`: each unit's facet questions, in every language)."""
+    folder = root / FACET_EXAMPLES_DIR
+    examples: list[FacetExample] = []
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        loaded = validate_model(FacetExampleFile, load_yaml_mapping(path), path)
+        for number, example in enumerate(loaded.examples):
+            facets = units.get(example.answer)
+            if not facets:
+                reason = ("is not an answer unit" if facets is None
+                          else "has no facets (reply sections that name a question)")
+                raise KnowledgeError(path, f"'{example.answer}' {reason}", field=f"examples.{number}.answer")
+            if example.facet not in (MAIN_REPLY, *facets):
                 raise KnowledgeError(path, f"'{example.facet}' is not a facet of {example.answer} (its reply "
-                                     f"sections' questions: {known})", field=f"examples.{number}.facet")
+                                     f"sections' questions: {'; '.join(sorted(facets))}; or {MAIN_REPLY})",
+                                     field=f"examples.{number}.facet")
         examples.extend(loaded.examples)
     return examples
 

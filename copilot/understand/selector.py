@@ -53,50 +53,24 @@ class Ranked:
         return Ranked([(unit, p / total) for unit, p in kept], self.none / total)
 
 
-class AnswerSelector:
-    """Ranks answer units for a customer's words; fitted once per knowledge base."""
+class TextFeatures:
+    """Folded word, word-pair and character n-grams (fitted on the texts given) plus sentence embeddings: the
+    features the selector and the facet reader learn from."""
 
-    def __init__(self, units: Sequence[AnswerUnit], examples: Sequence[tuple[str, str]],
-                 embedder: Embedder | None = None, cache_dir: Path | None = None) -> None:
-        """`examples`: (customer text, unit id or `none`) pairs; each unit's own descriptions are added."""
-        self.units = {unit.id: unit for unit in units}
-        labelled = [*examples, *((text, unit.id) for unit in units for text in unit.descriptions)]
-        texts = [text for text, _ in labelled]
+    def __init__(self, embedder: Embedder | None, cache_dir: Path | None) -> None:
         self.embedder = embedder
         self.cache_dir = cache_dir
         self.words = TfidfVectorizer(analyzer=folded_words, sublinear_tf=True)
         self.pairs = TfidfVectorizer(analyzer=folded_word_pairs, sublinear_tf=True)
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
                                      preprocessor=fold)
-        self.model: LogisticRegression | None = None
-        if len({unit for _, unit in labelled}) < 2:
-            return
-        features = sparse.hstack([self.words.fit_transform(texts), self.pairs.fit_transform(texts),
-                                  self.chars.fit_transform(texts), self._dense(texts)]).tocsr()
-        with threadpool_limits(1):
-            self.model = LogisticRegression(C=STRENGTH, max_iter=3000).fit(features, [u for _, u in labelled])
-        self._classes = [str(label) for label in self.model.classes_]
 
-    def rank(self, text: str, platform: str | None) -> Ranked:
-        """The units serving `platform` (None: every unit), ranked by probability for `text`, renormalised
-        with the probability that no unit answers."""
-        if self.model is None or not text.strip():
-            return Ranked()
-        scores = self.model.predict_proba(self.query_features(text))[0]
-        probabilities = dict(zip(self._classes, scores, strict=True))
-        none = float(probabilities.pop(NO_UNIT, 0.0))
-        served = [(self.units[label], float(p)) for label, p in probabilities.items()
-                  if platform is None or self.units[label].serves(platform)]
-        total = sum(p for _, p in served) + none or 1.0
-        ranked = sorted(((unit, p / total) for unit, p in served), key=lambda pair: -pair[1])
-        return Ranked(ranked, none / total)
+    def fit(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """Fit the n-grams on `texts` and return their features (embeddings kept in the cache folder)."""
+        return sparse.hstack([self.words.fit_transform(texts), self.pairs.fit_transform(texts),
+                              self.chars.fit_transform(texts), self._dense(texts)]).tocsr()
 
-    def features(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        """The selector's features of `texts`: its fitted n-grams and the embeddings (the facet reader's)."""
-        return sparse.hstack([self.words.transform(texts), self.pairs.transform(texts),
-                              self.chars.transform(texts), self._dense(texts)]).tocsr()
-
-    def query_features(self, text: str) -> sparse.csr_matrix:
+    def query(self, text: str) -> sparse.csr_matrix:
         """The features of one customer text (its embedding computed, not kept in the cache folder)."""
         if self.embedder is None:
             dense = sparse.csr_matrix((1, 0))
@@ -109,7 +83,38 @@ class AnswerSelector:
     def _dense(self, texts: Sequence[str]) -> sparse.csr_matrix:
         if self.embedder is None:
             return sparse.csr_matrix((len(texts), 0))
-        return sparse.csr_matrix(self._embeddings(self.embedder, texts) * DENSE_WEIGHT)
+        vectors = cached_embeddings(self.embedder, texts, self.cache_dir, kind="answer-vectors")
+        return sparse.csr_matrix(vectors * DENSE_WEIGHT)
 
-    def _embeddings(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-        return cached_embeddings(embedder, texts, self.cache_dir, kind="answer-vectors")
+
+class AnswerSelector:
+    """Ranks answer units for a customer's words; fitted once per knowledge base."""
+
+    def __init__(self, units: Sequence[AnswerUnit], examples: Sequence[tuple[str, str]],
+                 embedder: Embedder | None = None, cache_dir: Path | None = None) -> None:
+        """`examples`: (customer text, unit id or `none`) pairs; each unit's own descriptions are added."""
+        self.units = {unit.id: unit for unit in units}
+        labelled = [*examples, *((text, unit.id) for unit in units for text in unit.descriptions)]
+        self.embedder = embedder
+        self.features = TextFeatures(embedder, cache_dir)
+        self.model: LogisticRegression | None = None
+        if len({unit for _, unit in labelled}) < 2:
+            return
+        features = self.features.fit([text for text, _ in labelled])
+        with threadpool_limits(1):
+            self.model = LogisticRegression(C=STRENGTH, max_iter=3000).fit(features, [u for _, u in labelled])
+        self._classes = [str(label) for label in self.model.classes_]
+
+    def rank(self, text: str, platform: str | None) -> Ranked:
+        """The units serving `platform` (None: every unit), ranked by probability for `text`, renormalised
+        with the probability that no unit answers."""
+        if self.model is None or not text.strip():
+            return Ranked()
+        scores = self.model.predict_proba(self.features.query(text))[0]
+        probabilities = dict(zip(self._classes, scores, strict=True))
+        none = float(probabilities.pop(NO_UNIT, 0.0))
+        served = [(self.units[label], float(p)) for label, p in probabilities.items()
+                  if platform is None or self.units[label].serves(platform)]
+        total = sum(p for _, p in served) + none or 1.0
+        ranked = sorted(((unit, p / total) for unit, p in served), key=lambda pair: -pair[1])
+        return Ranked(ranked, none / total)

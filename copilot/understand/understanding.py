@@ -17,10 +17,16 @@ from copilot.retrieval.embedders import Embedder
 from copilot.text import words
 from copilot.understand.address import address_form
 from copilot.understand.conditions import ConditionReader, Told, load_condition_examples
-from copilot.understand.config import ANY, AnswersConfig, check_units_vocabulary, load_answer_examples
+from copilot.understand.config import (
+    ANY,
+    AnswersConfig,
+    check_units_vocabulary,
+    load_answer_examples,
+    load_facet_examples,
+)
 from copilot.understand.directives import without_directives
 from copilot.understand.facets import FacetReader
-from copilot.understand.selector import AnswerSelector, Ranked
+from copilot.understand.selector import AnswerSelector, Ranked, TextFeatures
 from copilot.understand.units import AnswerUnit, answer_units
 from copilot.yamlio import load_yaml_mapping
 
@@ -80,13 +86,14 @@ class Understander:
         self.units = answer_units(knowledge.documents, knowledge.sections)
         vocabulary = [(u.path, u.when, u.needs) for u in self.units]
         check_units_vocabulary(self.config, vocabulary, _intents(knowledge.root))
-        facets = {unit.id: unit.facet_questions for unit in self.units}
-        examples = load_answer_examples(knowledge.root, facets)
+        examples = load_answer_examples(knowledge.root, {unit.id for unit in self.units})
         labelled = [(e.text, e.answer) for e in examples]
         self.selector = AnswerSelector(self.units, labelled, embedder, cache_dir)
+        facets = {unit.id: unit.facet_questions for unit in self.units}
+        facet_examples = load_facet_examples(knowledge.root, facets)
         self.facets = FacetReader({unit.id: unit for unit in self.units},
-                                  [(e.text, e.answer, e.facet) for e in examples],
-                                  self.selector.features, self.selector.query_features)
+                                  [(e.text, e.answer, e.facet) for e in facet_examples],
+                                  TextFeatures(embedder, cache_dir))
         self.needs = needs
         told_examples = load_condition_examples(knowledge.root, {name: c.values for name, c in
                                                                  self.config.conditions.items()})
