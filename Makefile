@@ -30,11 +30,12 @@ ingest: setup
 
 test: setup browser postgres lint typecheck unit
 
-# The fast loop while editing: lint, types and the tests that need neither the real model, a server nor a browser.
+# The fast loop while editing: lint, types and the tests that need neither the real model, a server nor a browser,
+# on both cores (pytest-xdist).
 check: setup lint typecheck fast
 
 fast: setup
-	$(BIN)/python -m pytest -q -m "not slow and not integration"
+	$(BIN)/python -m pytest -q -n 2 -m "not slow and not integration"
 
 # The sidebar is tested in Debian's Chromium (Playwright's own browser download does not work offline).
 browser:
