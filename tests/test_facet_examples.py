@@ -89,3 +89,19 @@ def test_a_facet_example_naming_no_facet_of_its_unit_is_named_with_its_file(
     field = "facet" if "kettle" in line else "answer"
     with pytest.raises(KnowledgeError, match=rf"kettle\.yaml: field 'examples\.9\.{field}'.*" + named):
         _understander(make_knowledge, FACETS + f"  - {line}\n")
+
+
+def test_a_second_start_embeds_no_example_again(make_knowledge: Callable[..., Path], tmp_path: Path) -> None:
+    """The selector's and the facet reader's example vectors are kept side by side in the index folder."""
+    from copilot.retrieval.embedders import HashingEmbedder
+
+    root = make_knowledge({"macros/kettle-care.md": KETTLE, "macros/spoon-size.md": SPOON,
+                           "answers.yaml": ANSWERS, "answer-examples/examples.yaml": UNITS,
+                           "facet-examples/kettle.yaml": FACETS})
+    knowledge, cache = KnowledgeBase.load(root), tmp_path / "index"
+    cache.mkdir()
+    Understander(knowledge, HashingEmbedder(), cache)
+    again = HashingEmbedder()
+    understander = Understander(knowledge, again, cache)
+    assert again.calls == []
+    assert understander.facets.knows("kettle-care")

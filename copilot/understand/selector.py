@@ -57,9 +57,13 @@ class TextFeatures:
     """Folded word, word-pair and character n-grams (fitted on the texts given) plus sentence embeddings: the
     features the selector and the facet reader learn from."""
 
-    def __init__(self, embedder: Embedder | None, cache_dir: Path | None) -> None:
+    def __init__(self, embedder: Embedder | None, cache_dir: Path | None,
+                 kind: str = "answer-vectors") -> None:
+        """`kind`: the name of the cache file its texts' embeddings are kept in (one file per kind: two sets
+        of texts under one kind would replace each other at every start)."""
         self.embedder = embedder
         self.cache_dir = cache_dir
+        self.kind = kind
         self.words = TfidfVectorizer(analyzer=folded_words, sublinear_tf=True)
         self.pairs = TfidfVectorizer(analyzer=folded_word_pairs, sublinear_tf=True)
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
@@ -83,7 +87,7 @@ class TextFeatures:
     def _dense(self, texts: Sequence[str]) -> sparse.csr_matrix:
         if self.embedder is None:
             return sparse.csr_matrix((len(texts), 0))
-        vectors = cached_embeddings(self.embedder, texts, self.cache_dir, kind="answer-vectors")
+        vectors = cached_embeddings(self.embedder, texts, self.cache_dir, kind=self.kind)
         return sparse.csr_matrix(vectors * DENSE_WEIGHT)
 
 

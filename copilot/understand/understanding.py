@@ -93,7 +93,7 @@ class Understander:
         facet_examples = load_facet_examples(knowledge.root, facets)
         self.facets = FacetReader({unit.id: unit for unit in self.units},
                                   [(e.text, e.answer, e.facet) for e in facet_examples],
-                                  TextFeatures(embedder, cache_dir))
+                                  TextFeatures(embedder, cache_dir, kind="facet-example-vectors"))
         self.needs = needs
         told_examples = load_condition_examples(knowledge.root, {name: c.values for name, c in
                                                                  self.config.conditions.items()})
