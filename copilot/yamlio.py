@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -70,6 +71,13 @@ def validate_model(model: type[M], data: Any, path: Path | str, prefix: str = ""
         if prefix:
             field = f"{prefix}.{field}" if field else prefix
         raise KnowledgeError(path, _describe(first), field=field) from exc
+
+
+def validated_files(folder: Path, model: type[M]) -> Iterator[tuple[Path, M]]:
+    """Each `*.yaml` file of `folder` in name order (none when the folder is missing), built as `model`;
+    the first problem is a KnowledgeError naming the file and the field."""
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        yield path, validate_model(model, load_yaml_mapping(path), path)
 
 
 def _describe(error: Any) -> str:

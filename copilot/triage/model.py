@@ -32,7 +32,7 @@ from copilot.errors import KnowledgeError
 from copilot.retrieval.embedders import Embedder
 from copilot.text import fold, folded_word_pairs, folded_words
 from copilot.understand.needs import NeedModel
-from copilot.yamlio import load_yaml_mapping, validate_model
+from copilot.yamlio import validated_files
 
 Urgency = Literal["urgent", "high", "medium", "low"]
 IssueType = Literal["complaint", "product_question", "technical_support", "idea_suggestion", "order_request"]
@@ -65,8 +65,7 @@ class ExampleFile(BaseModel):
 def load_examples(folder: Path, intents: Collection[str]) -> list[TriageExample]:
     """Every example file of `folder` (none is fine), each example's intent checked against `intents`."""
     examples: list[TriageExample] = []
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        loaded = validate_model(ExampleFile, load_yaml_mapping(path), path)
+    for path, loaded in validated_files(folder, ExampleFile):
         for number, example in enumerate(loaded.examples):
             if example.intent not in intents:
                 known = ", ".join(sorted(intents))

@@ -25,7 +25,7 @@ from copilot.contracts import Message
 from copilot.errors import KnowledgeError
 from copilot.text import fold, folded_word_pairs, folded_words, sentences
 from copilot.understand.directives import without_directives
-from copilot.yamlio import load_yaml_mapping, validate_model
+from copilot.yamlio import validated_files
 
 EXAMPLES_DIR = "condition-examples"
 NONE = "none"  # the label of a sentence that states no value of the condition
@@ -53,8 +53,7 @@ def load_condition_examples(
     is named with the field."""
     folder = root / EXAMPLES_DIR
     found: dict[str, list[tuple[str, str]]] = {}
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        loaded = validate_model(ConditionExampleFile, load_yaml_mapping(path), path)
+    for path, loaded in validated_files(folder, ConditionExampleFile):
         if loaded.condition not in conditions:
             raise KnowledgeError(path, f"unknown condition '{loaded.condition}'; answers.yaml declares: "
                                  f"{', '.join(sorted(conditions)) or 'none'}", field="condition")

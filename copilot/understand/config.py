@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from copilot.errors import KnowledgeError
-from copilot.yamlio import load_yaml_mapping, validate_model
+from copilot.yamlio import load_yaml_mapping, validate_model, validated_files
 
 ANSWERS_FILE = "answers.yaml"
 EXAMPLES_DIR = "answer-examples"
@@ -154,8 +154,7 @@ def load_answer_examples(root: Path, units: Collection[str]) -> list[AnswerExamp
         raise KnowledgeError(folder, f"a document is named '{NO_UNIT}', the word answer examples use for a "
                              "message no unit answers: rename the document", field="answer")
     examples: list[AnswerExample] = []
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        loaded = validate_model(AnswerExampleFile, load_yaml_mapping(path), path)
+    for path, loaded in validated_files(folder, AnswerExampleFile):
         for number, example in enumerate(loaded.examples):
             if example.answer not in units and example.answer != NO_UNIT:
                 raise KnowledgeError(path, f"'{example.answer}' is not an answer unit (a document with "
@@ -170,8 +169,7 @@ def load_facet_examples(root: Path, units: Mapping[str, Collection[str]]) -> lis
     or `main` (`units`: each unit's facet questions, in every language)."""
     folder = root / FACET_EXAMPLES_DIR
     examples: list[FacetExample] = []
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        loaded = validate_model(FacetExampleFile, load_yaml_mapping(path), path)
+    for path, loaded in validated_files(folder, FacetExampleFile):
         for number, example in enumerate(loaded.examples):
             facets = units.get(example.answer)
             if not facets:

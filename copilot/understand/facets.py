@@ -38,7 +38,7 @@ class FacetReader:
         taught = {unit_id: [*labelled, *((question, question) for question in
                                         sorted(units[unit_id].facet_questions))]
                   for unit_id, labelled in by_unit.items()
-                  if MAIN in {label for _, label in labelled} and len({label for _, label in labelled}) > 1}
+                  if MAIN in (labels := {label for _, label in labelled}) and len(labels) > 1}
         if not taught:
             return
         texts = [text for labelled in taught.values() for text, _ in labelled]
@@ -61,5 +61,5 @@ class FacetReader:
             return None
         probabilities = zip(model.classes_, model.predict_proba(self.features.query(text))[0], strict=True)
         kept = {str(label): float(p) for label, p in probabilities if label == MAIN or label in choices}
-        best = max(kept, key=lambda label: kept[label]) if kept else MAIN
+        best = max(kept, key=lambda label: kept[label])  # every model knows MAIN: it is taught only with it
         return None if best == MAIN else (best, choices[best])
